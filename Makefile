@@ -1,0 +1,131 @@
+# NovaMart Payments — every developer and CI command. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_BIN ?= python3.11
+VENV       := .venv
+PY         := $(VENV)/bin/python
+TOOLS_VENV := .venv-tools
+RUN_DIR    := .run
+BUILD_DIR  := build
+# Embedded emulator (moto server) used by dev targets; tests start their own on a free port.
+EMULATOR_HOST ?= 127.0.0.1
+EMULATOR_PORT ?= 4566
+export AWS_ENDPOINT_URL ?= http://$(EMULATOR_HOST):$(EMULATOR_PORT)
+export AWS_REGION ?= us-east-2
+export AWS_DEFAULT_REGION ?= $(AWS_REGION)
+export AWS_ACCESS_KEY_ID ?= test
+export AWS_SECRET_ACCESS_KEY ?= test
+EVENT ?= events/order-placed.json
+TF := ./tools/tf.sh
+
+.PHONY: help venv tools-venv lint typecheck test test-unit test-contract test-integration test-infra \
+        test-reliability bdd bench docs docs-check package tf-fmt tf-validate tf-test checkov tf-check \
+        emulator emulator-stop deploy-local seed check doctor dev demo invoke clean
+
+help: ## List the targets
+	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(VENV)/.stamp: pyproject.toml
+	@echo ">> creating $(VENV) and installing the project with its dev dependencies"
+	@test -x $(PY) || $(PYTHON_BIN) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+venv: $(VENV)/.stamp ## Create .venv with runtime + dev dependencies
+
+$(TOOLS_VENV)/.stamp:
+	@echo ">> creating $(TOOLS_VENV) for checkov (its pins clash with boto3, so it lives apart)"
+	@test -x $(TOOLS_VENV)/bin/python || $(PYTHON_BIN) -m venv $(TOOLS_VENV)
+	@$(TOOLS_VENV)/bin/python -m pip install -q 'checkov>=3.2,<4'
+	@touch $@
+
+tools-venv: $(TOOLS_VENV)/.stamp
+
+lint: venv ## ruff over the Python sources
+	$(VENV)/bin/ruff check lambda_src tests tools
+	$(VENV)/bin/ruff format --check lambda_src tests tools
+
+typecheck: venv ## mypy --strict over lambda_src
+	$(VENV)/bin/mypy
+
+package: venv ## Build build/payment.zip and build/refund.zip (Lambda python3.12, x86_64)
+	$(PY) tools/build_lambda.py --out $(BUILD_DIR)
+
+docs: venv ## Regenerate the event catalogue and the AsyncAPI document in docs/
+	$(PY) tools/gen_docs.py
+
+docs-check: venv ## Fail when the committed docs differ from what `make docs` would write
+	$(PY) tools/gen_docs.py --check
+
+test-unit: venv ## Unit tests (no AWS)
+	$(PY) -m pytest tests/unit -q
+
+test-contract: venv ## Contract tests over schemas/
+	$(PY) -m pytest tests/contract -q
+
+test-integration: venv ## Handler tests against an in-process moto server
+	$(PY) -m pytest tests/integration -q
+
+tf-fmt: ## terraform fmt -check over terraform/
+	terraform fmt -check -recursive terraform
+
+tf-validate: ## terraform validate for every environment
+	$(TF) validate-all
+
+tf-test: ## terraform test (mock_provider) for every module with tests
+	$(TF) test-all
+
+checkov: tools-venv ## checkov over terraform/ (skips carry reasons in the code)
+	$(TOOLS_VENV)/bin/checkov -d terraform --quiet --compact --framework terraform --skip-path '\.terraform'
+
+tf-check: tf-fmt tf-validate tf-test checkov ## All static Terraform checks
+
+test-infra: venv package ## Apply envs/local into a fresh moto server and read it back
+	$(PY) -m pytest tests/infra -q
+
+bdd: venv package ## Behaviour suite (features/) against the embedded emulator
+	$(PY) -m pytest tests/bdd -q
+
+test-reliability: venv ## Full reliability matrix (state machine, faults, load, leak scan)
+	RELIABILITY_PROFILE=full $(PY) -m pytest tests/reliability -q
+
+bench: venv ## Performance benchmarks, ratios against same-run baselines -> docs/performance.md
+	$(PY) tests/bench/run_all.py --write docs/performance.md
+
+test: venv package tf-check lint typecheck docs-check ## Everything CI runs: lint, types, docs, Terraform checks, all test suites
+	$(PY) -m pytest tests
+
+emulator: venv ## Start moto server on $(EMULATOR_HOST):$(EMULATOR_PORT) (pid + log in .run/)
+	$(PY) tools/emulator.py start --host $(EMULATOR_HOST) --port $(EMULATOR_PORT) --run-dir $(RUN_DIR)
+
+emulator-stop: venv ## Stop the emulator and the local Lambda service
+	-$(PY) tools/localsvc.py stop --run-dir $(RUN_DIR)
+	$(PY) tools/emulator.py stop --run-dir $(RUN_DIR)
+
+deploy-local: venv package ## terraform apply envs/local into the running emulator
+	$(TF) apply-local
+
+seed: venv ## Put the sample events from events/ on the bus
+	$(PY) tools/seed.py
+
+check: venv ## Print payment and refund records
+	$(PY) tools/check.py
+
+doctor: venv ## One pass/fail line per health check of the local stack
+	$(PY) tools/doctor.py
+
+dev: emulator deploy-local ## Start emulator + apply + local Lambda service + seed + doctor
+	$(PY) tools/localsvc.py start --run-dir $(RUN_DIR)
+	$(PY) tools/seed.py
+	$(PY) tools/doctor.py
+
+demo: venv package ## Main job: emulator, terraform apply, orders through every path, summary table
+	$(PY) tools/demo.py
+
+invoke: venv ## Run a handler locally on EVENT=events/<file>.json through python-lambda-local
+	$(PY) tools/invoke.py $(EVENT)
+
+clean: ## Remove build output and local run state
+	rm -rf $(BUILD_DIR) $(RUN_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,302 @@
+"""Runtime validation of NovaMart events against the committed JSON Schemas.
+
+The schemas in ``schemas/`` are the single source of truth shared with the producing and consuming
+teams, so the Lambdas validate against exactly those files instead of a hand-written model that
+could drift. Validators are compiled once per process (on first use, so a cold start only pays for
+what it validates) and reused across invocations.
+
+Error text is built here from the schema side only (keyword, schema value, location): jsonschema's
+own messages quote the offending instance value, which would leak a payment token or a smuggled
+card number into logs and dead-letter payloads.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "SCHEMA_BASE_URI",
+    "SCHEMA_DIR",
+    "ContractViolation",
+    "UnsupportedCurrency",
+    "Violation",
+    "currency_exponent",
+    "known_event_types",
+    "supported_currencies",
+    "validate_event",
+]
+
+
+def _locate_schema_dir() -> Path:
+    # In the Lambda zip the build copies schemas/ next to this module; in a checkout they live at
+    # the repository root. Preferring the packaged copy keeps a deployed function independent of
+    # whatever happens to sit in the working directory.
+    packaged = Path(__file__).parent / "schemas"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "schemas"
+
+
+SCHEMA_DIR: Path = _locate_schema_dir()
+
+#: Every schema's ``$id`` lives under this base; ``$ref``s resolve against it and are served from
+#: SCHEMA_DIR, never fetched over the network.
+SCHEMA_BASE_URI = "https://schemas.novamart.example/payments/"
+
+_VERSION_RE = re.compile(r"^(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})$")
+# Keys that are safe to show in a pointer or message. Anything else (digits-only keys, odd
+# characters, very long names) could itself be data, e.g. a card number used as a key.
+_SAFE_KEY_RE = re.compile(r"^(?!.*[0-9]{6})[A-Za-z0-9_.:-]{1,64}$")
+_REDACTED_KEY = "<redacted-key>"
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One reason an event breaks its contract, located by an RFC 6901 JSON pointer."""
+
+    pointer: str
+    message: str
+
+    def __iter__(self) -> Iterator[str]:
+        # Lets callers unpack ``for pointer, message in exc.violations`` as design.md describes.
+        return iter((self.pointer, self.message))
+
+    def __str__(self) -> str:
+        return f"{self.pointer or '/'}: {self.message}"
+
+
+class ContractViolation(ValueError):
+    """Raised when an event does not satisfy its schema; carries every violation, not just the first.
+
+    Reporting all of them at once lets a producing team fix an event in one round trip, and the
+    pointers let handlers and dead-letter tooling act on them without parsing messages.
+    """
+
+    def __init__(self, violations: tuple[Violation, ...] | list[Violation]) -> None:
+        self.violations: tuple[Violation, ...] = tuple(violations)
+        super().__init__(self.violations)
+
+    def __str__(self) -> str:
+        count = len(self.violations)
+        lines = [f"event violates its contract ({count} violation{'s' if count != 1 else ''}):"]
+        lines.extend(f"  {v}" for v in self.violations)
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"ContractViolation({list(self.violations)!r})"
+
+    @property
+    def pointers(self) -> tuple[str, ...]:
+        return tuple(v.pointer for v in self.violations)
+
+
+class UnsupportedCurrency(ValueError):
+    """Raised for a currency code missing from ``schemas/common/currencies.json``.
+
+    A ValueError rather than a KeyError because the caller passed a bad value, and the message
+    names the supported set so that the fix is obvious.
+    """
+
+
+# --------------------------------------------------------------------------------------------
+# Currency table
+
+
+@lru_cache(maxsize=1)
+def _currency_table() -> Mapping[str, int]:
+    with (SCHEMA_DIR / "common" / "currencies.json").open(encoding="utf-8") as fh:
+        doc = json.load(fh)
+    table = doc["x-minorUnitExponent"]
+    return {str(code): int(exp) for code, exp in table.items()}
+
+
+def currency_exponent(code: str) -> int:
+    """Number of decimal places of ``code`` (JPY 0, USD 2, KWD 3) from the shared currency table.
+
+    Kept next to the schemas' enum so that validation and money arithmetic can never disagree
+    about which currencies exist.
+    """
+    table = _currency_table()
+    try:
+        return table[code]
+    except (KeyError, TypeError):
+        raise UnsupportedCurrency(f"unsupported currency; supported: {', '.join(sorted(table))}") from None
+
+
+def supported_currencies() -> frozenset[str]:
+    """The currency codes the schemas accept."""
+    return frozenset(_currency_table())
+
+
+# --------------------------------------------------------------------------------------------
+# Schema discovery and compilation
+
+
+@lru_cache(maxsize=1)
+def _schema_index() -> Mapping[str, Mapping[int, Path]]:
+    """Map detail-type -> major -> schema file, discovered from ``schemas/events/<dt>/v<N>.json``."""
+    index: dict[str, dict[int, Path]] = {}
+    events_dir = SCHEMA_DIR / "events"
+    for path in sorted(events_dir.glob("*/v*.json")):
+        major = path.stem[1:]
+        if major.isdigit():
+            index.setdefault(path.parent.name, {})[int(major)] = path
+    return index
+
+
+def known_event_types() -> frozenset[str]:
+    """Every detail-type that has at least one schema version."""
+    return frozenset(_schema_index())
+
+
+@lru_cache(maxsize=1)
+def _registry() -> Any:
+    # Imported here, not at module import: jsonschema costs ~50 ms to import, which a cold start
+    # should only pay when an event is actually validated.
+    from referencing import Registry, Resource
+
+    resources: dict[str, Any] = {}
+    for path in sorted(SCHEMA_DIR.glob("common/*.json")) + sorted(SCHEMA_DIR.glob("events/*/v*.json")):
+        with path.open(encoding="utf-8") as fh:
+            contents = json.load(fh)
+        uri = SCHEMA_BASE_URI + path.relative_to(SCHEMA_DIR).as_posix()
+        resources[uri] = Resource.from_contents(contents)
+    # Every schema is preloaded and the registry has no retrieve hook, so a $ref outside the set
+    # fails loudly instead of triggering a network fetch.
+    registry: Registry[Any] = Registry().with_resources(resources.items())
+    return registry
+
+
+@cache
+def _validator(detail_type: str, major: int) -> Any:
+    from jsonschema import (  # type: ignore[import-untyped,unused-ignore]
+        Draft202012Validator,
+        FormatChecker,
+    )
+
+    path = _schema_index()[detail_type][major]
+    with path.open(encoding="utf-8") as fh:
+        schema = json.load(fh)
+    # FormatChecker() picks up the format-nongpl checkers (date-time via rfc3339-validator),
+    # without which "format" would only be an annotation and bad timestamps would pass.
+    return Draft202012Validator(schema, registry=_registry(), format_checker=FormatChecker())
+
+
+# --------------------------------------------------------------------------------------------
+# Error rendering (schema-side information only)
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def _safe_key(key: object) -> str:
+    text = str(key)
+    return text if _SAFE_KEY_RE.match(text) else _REDACTED_KEY
+
+
+def _pointer(path: Any) -> str:
+    parts = []
+    for part in path:
+        parts.append(str(part) if isinstance(part, int) else _escape(_safe_key(part)))
+    return "".join("/" + p for p in parts)
+
+
+def _join(pointer: str, key: object) -> str:
+    return f"{pointer}/{_escape(_safe_key(key))}"
+
+
+def _describe(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=True, sort_keys=True)
+
+
+def _render(error: Any) -> list[Violation]:
+    keyword: str = error.validator
+    expected: Any = error.validator_value
+    where = _pointer(error.absolute_path)
+    if keyword == "required":
+        instance = error.instance if isinstance(error.instance, Mapping) else {}
+        return [Violation(_join(where, name), "is required") for name in expected if name not in instance]
+    if keyword == "additionalProperties":
+        allowed = set(error.schema.get("properties", {}))
+        extras = (
+            sorted(k for k in error.instance if k not in allowed)
+            if isinstance(error.instance, Mapping)
+            else []
+        )
+        return [Violation(_join(where, name), "is not allowed: the contract is closed") for name in extras]
+    messages: dict[str, Callable[[], str]] = {
+        "type": lambda: f"must be of type {_describe(expected)}",
+        "const": lambda: f"must equal {_describe(expected)}",
+        "enum": lambda: f"must be one of {', '.join(_describe(v) for v in expected)}",
+        "pattern": lambda: f"must match the pattern {expected}",
+        "format": lambda: f"must be a valid {expected}",
+        "minLength": lambda: f"must be at least {expected} characters long",
+        "maxLength": lambda: f"must be at most {expected} characters long",
+        "minimum": lambda: f"must be >= {expected}",
+        "maximum": lambda: f"must be <= {expected}",
+        "exclusiveMinimum": lambda: f"must be > {expected}",
+        "exclusiveMaximum": lambda: f"must be < {expected}",
+        "minItems": lambda: f"must have at least {expected} items",
+        "maxItems": lambda: f"must have at most {expected} items",
+        "uniqueItems": lambda: "must not contain duplicate items",
+        "multipleOf": lambda: f"must be a multiple of {expected}",
+    }
+    render = messages.get(keyword)
+    message = render() if render else f"fails the {keyword!r} constraint of the schema"
+    return [Violation(where, message)]
+
+
+# --------------------------------------------------------------------------------------------
+# Public entry point
+
+
+def _schema_version_major(event: Mapping[str, Any]) -> int | None:
+    detail = event.get("detail")
+    metadata = detail.get("metadata") if isinstance(detail, Mapping) else None
+    version = metadata.get("schemaVersion") if isinstance(metadata, Mapping) else None
+    if not isinstance(version, str):
+        return None
+    match = _VERSION_RE.match(version)
+    return int(match.group(1)) if match else None
+
+
+def validate_event(event: Mapping[str, Any]) -> None:
+    """Check a whole EventBridge event (source, detail-type, detail) against its schema.
+
+    The schema is chosen by ``detail-type`` and the MAJOR of ``detail.metadata.schemaVersion``, so
+    a producer can roll out a new major while consumers still accept the old one. Raises
+    ContractViolation listing every problem; returns None when the event is valid.
+    """
+    if not isinstance(event, Mapping):
+        raise ContractViolation((Violation("", "event must be a JSON object"),))
+    index = _schema_index()
+    detail_type = event.get("detail-type")
+    if not isinstance(detail_type, str) or detail_type not in index:
+        raise ContractViolation(
+            (Violation("/detail-type", f"unknown detail-type; expected one of {', '.join(sorted(index))}"),)
+        )
+    majors = index[detail_type]
+    major = _schema_version_major(event)
+    if major is None or major not in majors:
+        supported = ", ".join(f"{m}.x" for m in sorted(majors))
+        raise ContractViolation(
+            (
+                Violation(
+                    "/detail/metadata/schemaVersion",
+                    f"missing or unsupported schema version for {detail_type}; supported: {supported}",
+                ),
+            )
+        )
+    validator = _validator(detail_type, major)
+    violations: set[Violation] = set()
+    for error in validator.iter_errors(event):
+        violations.update(_render(error))
+    if violations:
+        raise ContractViolation(tuple(sorted(violations, key=lambda v: (v.pointer, v.message))))

@@ -225,11 +225,7 @@ def _render(error: Any) -> list[Violation]:
         return [Violation(_join(where, name), "is required") for name in expected if name not in instance]
     if keyword == "additionalProperties":
         allowed = set(error.schema.get("properties", {}))
-        extras = (
-            sorted(k for k in error.instance if k not in allowed)
-            if isinstance(error.instance, Mapping)
-            else []
-        )
+        extras = sorted(k for k in error.instance if k not in allowed) if isinstance(error.instance, Mapping) else []
         return [Violation(_join(where, name), "is not allowed: the contract is closed") for name in extras]
     messages: dict[str, Callable[[], str]] = {
         "type": lambda: f"must be of type {_describe(expected)}",

@@ -1,0 +1,200 @@
+"""The local Lambda service itself, against a hand-made queue + DLQ + event-source mapping in moto.
+
+No Terraform here: these pin down the Lambda semantics the behaviour suite relies on (batch size, fresh request
+ids, remaining time, partial batch failures, redrive after maxReceiveCount, the function's environment).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from tests.support.lambda_service import LocalLambdaService, patch_moto_sqs_esm_invocation
+
+REGION = "us-east-2"
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    patch_moto_sqs_esm_invocation()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def _client(service: str, endpoint: str) -> Any:
+    return boto3.client(
+        service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id="test", aws_secret_access_key="test"
+    )
+
+
+@pytest.fixture
+def wiring(endpoint: str, request: pytest.FixtureRequest) -> dict[str, str]:
+    """A function + queue (maxReceiveCount 3) + DLQ + mapping (batch size 4), unique per test."""
+    name = f"fn-{request.node.name[:40].replace('[', '-').replace(']', '')}"
+    iam, lam, sqs = (_client(s, endpoint) for s in ("iam", "lambda", "sqs"))
+    role = iam.create_role(RoleName=f"r-{name}"[:64], AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("h.py", "def handler(e, c):\n    return None\n")
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role,
+        Handler="h.handler",
+        Code={"ZipFile": buf.getvalue()},
+        Environment={"Variables": {"NOVAMART_PROBE": name}},
+        Timeout=42,
+        MemorySize=384,
+    )
+    dlq = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue = sqs.create_queue(
+        QueueName=name,
+        Attributes={
+            "VisibilityTimeout": "60",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 3}),
+        },
+    )["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    lam.create_event_source_mapping(
+        EventSourceArn=queue_arn, FunctionName=name, BatchSize=4, FunctionResponseTypes=["ReportBatchItemFailures"]
+    )
+    return {"name": name, "queue": queue, "dlq": dlq}
+
+
+def _service(endpoint: str, name: str, handler: Any) -> LocalLambdaService:
+    service = LocalLambdaService(endpoint, REGION, handler_overrides={name: handler})
+    service.discover()
+    service.mappings = [m for m in service.mappings if m.function.name == name]
+    assert len(service.mappings) == 1
+    return service
+
+
+def _send(endpoint: str, queue: str, n: int) -> None:
+    sqs = _client("sqs", endpoint)
+    for i in range(n):
+        sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"n": i}))
+
+
+def _count(endpoint: str, queue: str) -> int:
+    attrs = _client("sqs", endpoint).get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
+    return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+
+def test_batches_context_and_environment(endpoint: str, wiring: dict[str, str]) -> None:
+    calls: list[dict[str, Any]] = []
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        calls.append(
+            {
+                "records": len(event["Records"]),
+                "request_id": context.aws_request_id,
+                "remaining": context.get_remaining_time_in_millis(),
+                "name": context.function_name,
+                "arn": context.invoked_function_arn,
+                "memory": context.memory_limit_in_mb,
+                "env": os.environ.get("NOVAMART_PROBE"),
+                "endpoint": os.environ.get("AWS_ENDPOINT_URL"),
+                "source": event["Records"][0]["eventSource"],
+                "receive_count": event["Records"][0]["attributes"]["ApproximateReceiveCount"],
+            }
+        )
+        return {"batchItemFailures": []}
+
+    _send(endpoint, wiring["queue"], 6)
+    service = _service(endpoint, wiring["name"], handler)
+    assert service.run_until_idle(timeout=20) == 6
+    service.stop()
+    assert [c["records"] for c in calls] == [4, 2]  # batch size honoured
+    assert len({c["request_id"] for c in calls}) == 2  # a fresh request id per invocation
+    assert all(40_000 < c["remaining"] <= 42_000 for c in calls)
+    assert {(c["name"], c["memory"], c["env"], c["endpoint"], c["source"]) for c in calls} == {
+        (wiring["name"], "384", wiring["name"], endpoint, "aws:sqs")
+    }
+    assert all(c["arn"].endswith(f":function:{wiring['name']}") for c in calls)
+    assert {c["receive_count"] for c in calls} == {"1"}  # nobody else received them first
+    assert "NOVAMART_PROBE" not in os.environ  # restored on stop()
+    assert _count(endpoint, wiring["queue"]) == 0
+
+
+def test_partial_failures_retry_then_redrive_to_dlq(endpoint: str, wiring: dict[str, str]) -> None:
+    seen: dict[str, int] = {}
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        failures = []
+        for record in event["Records"]:
+            n = json.loads(record["body"])["n"]
+            seen[n] = seen.get(n, 0) + 1
+            if n == 0:  # poison: always fails
+                failures.append({"itemIdentifier": record["messageId"]})
+            if n == 1 and seen[n] < 3:  # transient: fails twice
+                failures.append({"itemIdentifier": record["messageId"]})
+        return {"batchItemFailures": failures}
+
+    _send(endpoint, wiring["queue"], 3)
+    service = _service(endpoint, wiring["name"], handler)
+    service.run_until_idle(timeout=20)
+    service.stop()
+    assert seen == {0: 3, 1: 3, 2: 1}  # maxReceiveCount 3: the poison message is tried three times
+    states = sorted((t.state, t.deliveries) for t in service.tracks.values())
+    assert states == [("dead-lettered", 3), ("succeeded", 1), ("succeeded", 3)]
+    assert _count(endpoint, wiring["queue"]) == 0
+    assert _count(endpoint, wiring["dlq"]) == 1
+
+
+def test_exception_and_invalid_identifier_fail_the_whole_batch(endpoint: str, wiring: dict[str, str]) -> None:
+    calls = {"n": 0}
+
+    def handler(event: dict[str, Any], context: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("boom with token pm_card_visa")
+        if calls["n"] == 2:
+            return {"batchItemFailures": [{"itemIdentifier": "not-in-this-batch"}]}
+        return None
+
+    _send(endpoint, wiring["queue"], 2)
+    service = _service(endpoint, wiring["name"], handler)
+    service.run_until_idle(timeout=20)
+    service.stop()
+    assert calls["n"] == 3
+    assert [len(i.failed_ids) for i in service.invocations] == [2, 2, 0]
+    assert "pm_card_visa" not in service.invocations[0].error  # tokens are redacted from error text
+    assert all(t.deliveries == 3 and t.state == "succeeded" for t in service.tracks.values())
+
+
+def test_concurrent_deliveries_run_simultaneously(endpoint: str, wiring: dict[str, str]) -> None:
+    import threading
+
+    inside = {"now": 0, "max": 0}
+    lock = threading.Lock()
+    release = threading.Event()
+
+    def handler(event: dict[str, Any], context: Any) -> None:
+        with lock:
+            inside["now"] += 1
+            inside["max"] = max(inside["max"], inside["now"])
+            if inside["now"] == 2:
+                release.set()
+        release.wait(timeout=5)
+        with lock:
+            inside["now"] -= 1
+
+    _send(endpoint, wiring["queue"], 2)
+    service = _service(endpoint, wiring["name"], handler)
+    with service.concurrent_deliveries(2):
+        service.run_until_idle(timeout=20)
+    service.stop()
+    assert inside["max"] == 2
+    assert len(service.invocations) == 2

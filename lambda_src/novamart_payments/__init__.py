@@ -1,0 +1,1 @@
+"""NovaMart payment service: payment and refund Lambdas driven by EventBridge through SQS."""

@@ -1,0 +1,82 @@
+"""One typed configuration object, read from the environment once per process.
+
+Reading happens on first use rather than at import, so importing a handler in a test or a tool never fails
+for want of variables; but it happens before any record is processed, so a missing or malformed setting fails
+the cold start with a message that names the variable instead of failing later on some AWS call.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+GatewayMode = Literal["simulated"]
+_TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+_BUS_NAME = re.compile(r"^[A-Za-z0-9/_.-]{1,256}$|^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/.+$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    payment_table_name: str
+    refund_table_name: str
+    event_bus_name: str
+    aws_region: str
+    gateway_mode: GatewayMode
+    # Ceiling on one SDK call, so that the botocore retry budget fits inside the Lambda timeout.
+    aws_call_timeout_seconds: float
+    aws_max_attempts: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Config:
+        return cls(
+            payment_table_name=_required(env, "PAYMENT_TABLE_NAME", _TABLE_NAME),
+            refund_table_name=_required(env, "REFUND_TABLE_NAME", _TABLE_NAME),
+            event_bus_name=_required(env, "EVENT_BUS_NAME", _BUS_NAME, default="default"),
+            aws_region=_required(env, "AWS_REGION", _REGION),
+            gateway_mode=_gateway_mode(env.get("GATEWAY_MODE", "simulated")),
+            aws_call_timeout_seconds=_number(env, "AWS_CALL_TIMEOUT_SECONDS", 2.0, 0.1, 30.0),
+            aws_max_attempts=int(_number(env, "AWS_MAX_ATTEMPTS", 3, 1, 10)),
+        )
+
+
+@functools.cache
+def get_config() -> Config:
+    """The process's configuration; ``get_config.cache_clear()`` lets a harness switch environments."""
+    return Config.from_env(os.environ)
+
+
+def _required(env: Mapping[str, str], name: str, pattern: re.Pattern[str], default: str | None = None) -> str:
+    value = env.get(name, default)
+    if value is None or value == "":
+        raise ConfigError(f"{name} is not set; it is required (see README, Configuration)")
+    if not pattern.match(value):
+        raise ConfigError(f"{name}={value!r} is malformed (expected to match {pattern.pattern})")
+    return value
+
+
+def _gateway_mode(value: str) -> GatewayMode:
+    if value != "simulated":
+        raise ConfigError(f"GATEWAY_MODE={value!r} is not supported; the only gateway adapter is 'simulated'")
+    return "simulated"
+
+
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name}={raw!r} is outside {low}..{high}")
+    return value

@@ -1,0 +1,88 @@
+"""SQS batch plumbing shared by both functions.
+
+Powertools' BatchProcessor reports each failed record in ``batchItemFailures`` so one bad message never fails
+its neighbours. A record fails (and is redelivered by SQS) when it raises; what raises is decided here:
+
+- a contract violation is logged with its JSON pointers and fails the record. SQS redelivers it up to the
+  queue's ``maxReceiveCount`` and then moves it to the DLQ, where the DLQ alarm fires and nothing is lost. It
+  never had a side effect: validation runs before anything else.
+- transient conditions (gateway outage, payment in flight, PutEvents refusal, AWS throttling) fail the
+  record, so redelivery retries them.
+- business outcomes (declines, duplicates, mismatches) return normally: retrying cannot change them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from novamart_payments.config import get_config
+from novamart_payments.contracts import ContractViolation
+from novamart_payments.envelope import checked_event
+from novamart_payments.gateway import TransientGatewayError
+from novamart_payments.gateway.simulated import gateway
+from novamart_payments.observability import Metric, count, flush, logger
+from novamart_payments.publisher import Publisher
+from novamart_payments.repository import Repository
+from novamart_payments.service import PaymentService
+
+Handle = Callable[[PaymentService, dict[str, Any]], str]
+
+
+@functools.cache
+def service() -> PaymentService:
+    """Built on the first invocation and reused while the container is warm."""
+    cfg = get_config()
+    return PaymentService(
+        Repository(cfg.payment_table_name, cfg.refund_table_name), Publisher(cfg.event_bus_name), gateway()
+    )
+
+
+def _processor() -> BatchProcessor:
+    # A batch whose records all failed is still a normal answer (every item listed), not an invocation error:
+    # an invocation error would make SQS redeliver the whole batch, successes included.
+    return BatchProcessor(EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def make_handler(accepted: frozenset[str], handle: Handle) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    def record_handler(record: SQSRecord) -> str:
+        logger.thread_safe_append_keys(message_id=record.message_id)
+        try:
+            event = checked_event(record.body, accepted)
+        except ContractViolation as violation:
+            count(Metric.VALIDATION_REJECTED)
+            logger.error(
+                "event rejected: schema violation",
+                extra={"violations": [{"pointer": v.pointer, "message": v.message} for v in violation.violations]},
+            )
+            raise
+        metadata = event["detail"]["metadata"]
+        logger.thread_safe_append_keys(
+            correlation_id=metadata["correlationId"],
+            event_id=metadata["eventId"],
+            detail_type=event["detail-type"],
+            order_id=event["detail"]["data"]["orderId"],
+        )
+        try:
+            outcome = handle(service(), event)
+        except TransientGatewayError:
+            count(Metric.TRANSIENT_RETRY)
+            logger.warning("gateway unavailable; the message will be redelivered")
+            raise
+        logger.info("event processed", extra={"outcome": outcome})
+        return outcome
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        get_config()  # fail the cold start, naming the variable, before touching any record
+        logger.thread_safe_append_keys(function_request_id=getattr(context, "aws_request_id", None))
+        try:
+            return dict(process_partial_response(event, record_handler, _processor(), context))
+        finally:
+            logger.thread_safe_clear_keys()
+            flush()
+
+    return handler

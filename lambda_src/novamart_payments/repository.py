@@ -1,0 +1,405 @@
+"""DynamoDB access for payments and refunds.
+
+Every status change is a conditional write: the table, not the process, decides which of several concurrent
+deliveries wins. A lost condition is not an error here; the caller gets the item as it now stands (DynamoDB
+returns it with the failure, so no extra read) and decides again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from botocore.exceptions import ClientError
+
+from novamart_payments import clients
+from novamart_payments.domain import Money, PaymentRecord, PaymentTrigger, RefundRecord, Status, TriggerMeta
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+Item = dict[str, Any]
+R = TypeVar("R", PaymentRecord, RefundRecord)
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult(Generic[R]):
+    """Outcome of a conditional write: ``won`` tells whether this caller's write took effect; ``current`` is the
+    item after the write, or as it stood when the condition failed (None if it does not exist)."""
+
+    won: bool
+    current: R | None
+
+
+class Repository:
+    def __init__(self, payment_table: str, refund_table: str, client: DynamoDBClient | None = None) -> None:
+        self._payments = payment_table
+        self._refunds = refund_table
+        self._client = client
+
+    @property
+    def client(self) -> DynamoDBClient:
+        return self._client if self._client is not None else clients.dynamodb()
+
+    # --- payments ----------------------------------------------------------------------------------------
+
+    def get_payment(self, payment_id: str) -> PaymentRecord | None:
+        out = self.client.get_item(TableName=self._payments, Key={"paymentId": {"S": payment_id}}, ConsistentRead=True)
+        item = out.get("Item")
+        return payment_from_item(item) if item else None
+
+    def claim_payment(self, payment_id: str, trigger: PaymentTrigger, now: str) -> WriteResult[PaymentRecord]:
+        """Create the order's payment as PENDING unless the order already has one."""
+        item: Item = {
+            "paymentId": {"S": payment_id},
+            "orderId": {"S": trigger.order_id},
+            "customerId": {"S": trigger.customer_id},
+            "amount": {"N": str(trigger.amount.minor_units)},
+            "currency": {"S": trigger.amount.currency},
+            "status": {"S": Status.PENDING},
+            "refundedAmount": {"N": "0"},
+            "version": {"N": "1"},
+            "published": {"BOOL": False},
+            "createdAt": {"S": now},
+            "updatedAt": {"S": now},
+            **_meta_attrs(trigger.meta),
+        }
+        return self._put_new(self._payments, "paymentId", item, payment_from_item)
+
+    def block_payment(self, payment_id: str, order_id: str, meta: TriggerMeta, now: str) -> WriteResult[PaymentRecord]:
+        """Record that the order was cancelled before payment, so that a later payment trigger cannot charge."""
+        item: Item = {
+            "paymentId": {"S": payment_id},
+            "orderId": {"S": order_id},
+            "status": {"S": Status.FAILED},
+            "failureCode": {"S": "order_cancelled"},
+            "failureReason": {"S": "The order was cancelled before payment was taken."},
+            "cancelledBeforePayment": {"BOOL": True},
+            "refundedAmount": {"N": "0"},
+            "version": {"N": "1"},
+            "published": {"BOOL": False},
+            "createdAt": {"S": now},
+            "updatedAt": {"S": now},
+            **_meta_attrs(meta),
+        }
+        return self._put_new(self._payments, "paymentId", item, payment_from_item)
+
+    def attach_blocked_payment(self, payment_id: str, trigger: PaymentTrigger, now: str) -> WriteResult[PaymentRecord]:
+        """Fill a cancelled-before-payment marker with the payment trigger that arrived late, so its
+        ``payment.failed`` outcome carries the trigger's customer and amount."""
+        return self._update(
+            self._payments,
+            {"paymentId": {"S": payment_id}},
+            "SET customerId = :c, amount = :a, currency = :cur, correlationId = :corr, causationId = :cause, "
+            "updatedAt = :now, version = version + :one",
+            "cancelledBeforePayment = :true AND attribute_not_exists(amount)",
+            {
+                ":c": {"S": trigger.customer_id},
+                ":a": {"N": str(trigger.amount.minor_units)},
+                ":cur": {"S": trigger.amount.currency},
+                ":corr": {"S": trigger.meta.correlation_id},
+                ":cause": {"S": trigger.meta.event_id},
+                ":now": {"S": now},
+                ":one": {"N": "1"},
+                ":true": {"BOOL": True},
+            },
+            payment_from_item,
+        )
+
+    def complete_payment(
+        self,
+        payment_id: str,
+        *,
+        approved: bool,
+        transaction_id: str | None,
+        code: str | None,
+        reason: str | None,
+        now: str,
+    ) -> WriteResult[PaymentRecord]:
+        """Move a PENDING payment to its final status; only one delivery can do so."""
+        values: Item = {
+            ":pending": {"S": Status.PENDING},
+            ":status": {"S": Status.SUCCEEDED if approved else Status.FAILED},
+            ":now": {"S": now},
+            ":one": {"N": "1"},
+        }
+        sets = ["#s = :status", "updatedAt = :now", "version = version + :one"]
+        for attr, placeholder, value in (
+            ("transactionId", ":txn", transaction_id),
+            ("failureCode", ":code", code),
+            ("failureReason", ":reason", reason),
+        ):
+            if value is not None:
+                sets.append(f"{attr} = {placeholder}")
+                values[placeholder] = {"S": value}
+        return self._update(
+            self._payments,
+            {"paymentId": {"S": payment_id}},
+            "SET " + ", ".join(sets),
+            "#s = :pending",
+            values,
+            payment_from_item,
+            names={"#s": "status"},
+        )
+
+    def mark_payment_published(self, payment_id: str) -> None:
+        self.client.update_item(
+            TableName=self._payments,
+            Key={"paymentId": {"S": payment_id}},
+            UpdateExpression="SET published = :true",
+            ConditionExpression="attribute_exists(paymentId)",
+            ExpressionAttributeValues={":true": {"BOOL": True}},
+        )
+
+    # --- refunds -----------------------------------------------------------------------------------------
+
+    def get_refund(self, refund_id: str) -> RefundRecord | None:
+        out = self.client.get_item(TableName=self._refunds, Key={"refundId": {"S": refund_id}}, ConsistentRead=True)
+        item = out.get("Item")
+        return refund_from_item(item) if item else None
+
+    def reserve_refund(self, payment: PaymentRecord, refund: RefundRecord, now: str) -> bool:
+        """Atomically add the refund to the payment's refunded total and create the PENDING refund.
+
+        The condition ``refundedAmount <= captured - amount`` is what keeps the total refunded at or below the
+        captured amount when refund triggers race; the refund item's own condition makes a redelivered trigger
+        unable to reserve twice.
+        """
+        assert payment.amount is not None and refund.amount is not None
+        limit = payment.amount.minor_units - refund.amount.minor_units
+        try:
+            self.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self._payments,
+                            "Key": {"paymentId": {"S": payment.payment_id}},
+                            "UpdateExpression": "SET refundedAmount = refundedAmount + :amt, updatedAt = :now, "
+                            "version = version + :one",
+                            "ConditionExpression": "#s = :succeeded AND refundedAmount <= :limit",
+                            "ExpressionAttributeNames": {"#s": "status"},
+                            "ExpressionAttributeValues": {
+                                ":amt": {"N": str(refund.amount.minor_units)},
+                                ":limit": {"N": str(limit)},
+                                ":succeeded": {"S": Status.SUCCEEDED},
+                                ":now": {"S": now},
+                                ":one": {"N": "1"},
+                            },
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._refunds,
+                            "Item": refund_to_item(refund),
+                            "ConditionExpression": "attribute_not_exists(refundId)",
+                        }
+                    },
+                ]
+            )
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "TransactionCanceledException":
+                return False
+            raise
+        return True
+
+    def complete_refund(
+        self, refund: RefundRecord, *, transaction_id: str | None, now: str
+    ) -> WriteResult[RefundRecord]:
+        values: Item = {":pending": {"S": Status.PENDING}, ":ok": {"S": Status.SUCCEEDED}, ":now": {"S": now}}
+        update = "SET #s = :ok, updatedAt = :now"
+        if transaction_id is not None:
+            update += ", transactionId = :txn"
+            values[":txn"] = {"S": transaction_id}
+        return self._update(
+            self._refunds,
+            {"refundId": {"S": refund.refund_id}},
+            update,
+            "#s = :pending",
+            values,
+            refund_from_item,
+            names={"#s": "status"},
+        )
+
+    def fail_reserved_refund(self, refund: RefundRecord, code: str, reason: str, now: str) -> bool:
+        """The gateway refused the refund: mark it FAILED and give its amount back to the refundable total."""
+        assert refund.amount is not None and refund.payment_id is not None
+        try:
+            self.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self._refunds,
+                            "Key": {"refundId": {"S": refund.refund_id}},
+                            "UpdateExpression": "SET #s = :failed, failureCode = :code, failureReason = :reason, "
+                            "updatedAt = :now",
+                            "ConditionExpression": "#s = :pending",
+                            "ExpressionAttributeNames": {"#s": "status"},
+                            "ExpressionAttributeValues": {
+                                ":failed": {"S": Status.FAILED},
+                                ":pending": {"S": Status.PENDING},
+                                ":code": {"S": code},
+                                ":reason": {"S": reason},
+                                ":now": {"S": now},
+                            },
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._payments,
+                            "Key": {"paymentId": {"S": refund.payment_id}},
+                            "UpdateExpression": "SET refundedAmount = refundedAmount - :amt",
+                            "ExpressionAttributeValues": {":amt": {"N": str(refund.amount.minor_units)}},
+                        }
+                    },
+                ]
+            )
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "TransactionCanceledException":
+                return False
+            raise
+        return True
+
+    def record_refund_failure(self, refund: RefundRecord) -> WriteResult[RefundRecord]:
+        """Store a refund that could not happen (no payment, declined payment, over the ceiling)."""
+        return self._put_new(self._refunds, "refundId", refund_to_item(refund), refund_from_item)
+
+    def mark_refund_published(self, refund_id: str) -> None:
+        self.client.update_item(
+            TableName=self._refunds,
+            Key={"refundId": {"S": refund_id}},
+            UpdateExpression="SET published = :true",
+            ConditionExpression="attribute_exists(refundId)",
+            ExpressionAttributeValues={":true": {"BOOL": True}},
+        )
+
+    # --- helpers -----------------------------------------------------------------------------------------
+
+    def _put_new(self, table: str, key: str, item: Item, parse: Callable[[Item], R]) -> WriteResult[R]:
+        try:
+            self.client.put_item(
+                TableName=table,
+                Item=item,
+                ConditionExpression=f"attribute_not_exists({key})",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as err:
+            return WriteResult(False, _old_item(err, parse))
+        return WriteResult(True, parse(item))
+
+    def _update(
+        self,
+        table: str,
+        key: Item,
+        update: str,
+        condition: str,
+        values: Item,
+        parse: Callable[[Item], R],
+        names: dict[str, str] | None = None,
+    ) -> WriteResult[R]:
+        kwargs: dict[str, Any] = {"ExpressionAttributeNames": names} if names else {}
+        try:
+            out = self.client.update_item(
+                TableName=table,
+                Key=key,
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **kwargs,
+            )
+        except ClientError as err:
+            return WriteResult(False, _old_item(err, parse))
+        return WriteResult(True, parse(out["Attributes"]))
+
+
+def _old_item(err: ClientError, parse: Callable[[Item], R]) -> R | None:
+    if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
+        raise err
+    # DynamoDB returns the item as it stood when the condition failed (ReturnValuesOnConditionCheckFailure).
+    old: Item | None = err.response.get("Item")  # type: ignore[assignment]
+    return parse(old) if old else None
+
+
+def _meta_attrs(meta: TriggerMeta) -> Item:
+    return {"correlationId": {"S": meta.correlation_id}, "causationId": {"S": meta.event_id}}
+
+
+def _s(item: Item, name: str) -> str | None:
+    value = item.get(name)
+    return None if value is None else str(value["S"])
+
+
+def _money(item: Item) -> Money | None:
+    if "amount" not in item or "currency" not in item:
+        return None
+    return Money(int(item["amount"]["N"]), item["currency"]["S"])
+
+
+def payment_from_item(item: Item) -> PaymentRecord:
+    return PaymentRecord(
+        payment_id=item["paymentId"]["S"],
+        order_id=item["orderId"]["S"],
+        status=Status(item["status"]["S"]),
+        customer_id=_s(item, "customerId"),
+        amount=_money(item),
+        refunded_minor_units=int(item.get("refundedAmount", {"N": "0"})["N"]),
+        transaction_id=_s(item, "transactionId"),
+        failure_code=_s(item, "failureCode"),
+        failure_reason=_s(item, "failureReason"),
+        published=bool(item.get("published", {}).get("BOOL", False)),
+        cancelled_before_payment=bool(item.get("cancelledBeforePayment", {}).get("BOOL", False)),
+        correlation_id=_s(item, "correlationId") or "",
+        causation_id=_s(item, "causationId"),
+        created_at=_s(item, "createdAt") or "",
+        updated_at=_s(item, "updatedAt") or "",
+    )
+
+
+def refund_to_item(refund: RefundRecord) -> Item:
+    item: Item = {
+        "refundId": {"S": refund.refund_id},
+        "orderId": {"S": refund.order_id},
+        "status": {"S": refund.status},
+        "reason": {"S": refund.reason},
+        "idempotencyKey": {"S": refund.idempotency_key},
+        "published": {"BOOL": refund.published},
+        "correlationId": {"S": refund.correlation_id},
+        "createdAt": {"S": refund.created_at},
+        "updatedAt": {"S": refund.updated_at},
+    }
+    optional = {
+        "paymentId": refund.payment_id,
+        "customerId": refund.customer_id,
+        "transactionId": refund.transaction_id,
+        "failureCode": refund.failure_code,
+        "failureReason": refund.failure_reason,
+        "causationId": refund.causation_id,
+    }
+    item.update({k: {"S": v} for k, v in optional.items() if v is not None})
+    if refund.amount is not None:
+        item["amount"] = {"N": str(refund.amount.minor_units)}
+        item["currency"] = {"S": refund.amount.currency}
+    return item
+
+
+def refund_from_item(item: Item) -> RefundRecord:
+    return RefundRecord(
+        refund_id=item["refundId"]["S"],
+        order_id=item["orderId"]["S"],
+        status=Status(item["status"]["S"]),
+        amount=_money(item),
+        payment_id=_s(item, "paymentId"),
+        customer_id=_s(item, "customerId"),
+        reason=_s(item, "reason") or "",
+        transaction_id=_s(item, "transactionId"),
+        failure_code=_s(item, "failureCode"),
+        failure_reason=_s(item, "failureReason"),
+        published=bool(item.get("published", {}).get("BOOL", False)),
+        correlation_id=_s(item, "correlationId") or "",
+        causation_id=_s(item, "causationId"),
+        idempotency_key=_s(item, "idempotencyKey") or "",
+        created_at=_s(item, "createdAt") or "",
+        updated_at=_s(item, "updatedAt") or "",
+    )

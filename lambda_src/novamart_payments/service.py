@@ -1,0 +1,230 @@
+"""Carries out the domain's decisions: conditional writes, gateway calls, outcome events.
+
+Each ``handle`` reads the current state, asks ``domain`` what to do and does it. When a conditional write loses
+a race, the loop decides again from the state that won, so concurrent deliveries converge on one outcome.
+Exceptions that should make SQS redeliver the message (gateway outage, payment still in flight, EventBridge
+refusal) propagate; everything final returns normally so the message is deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from novamart_payments import domain
+from novamart_payments.domain import (
+    PaymentAction,
+    PaymentRecord,
+    PaymentTrigger,
+    RefundAction,
+    RefundRecord,
+    RefundTrigger,
+    Status,
+)
+from novamart_payments.gateway import PaymentGateway
+from novamart_payments.observability import Metric, count, logger
+from novamart_payments.publisher import Publisher, payment_outcome, refund_outcome
+from novamart_payments.repository import Repository
+
+_MAX_ROUNDS = 5
+
+
+class RetryLater(Exception):
+    """The trigger cannot be finished now (e.g. its payment is still in flight); SQS redelivers it."""
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class PaymentService:
+    def __init__(
+        self,
+        repository: Repository,
+        publisher: Publisher,
+        gateway: PaymentGateway,
+        clock: Callable[[], str] = utc_now,
+    ) -> None:
+        self._repo = repository
+        self._publisher = publisher
+        self._gateway = gateway
+        self._now = clock
+
+    # --- payments ----------------------------------------------------------------------------------------
+
+    def handle_payment(self, trigger: PaymentTrigger) -> str:
+        """Take payment for the order at most once; returns what happened, for the log."""
+        payment_id = domain.payment_id_for(trigger.order_id)
+        # Optimistic first step: most triggers are new orders, so try to claim before reading anything.
+        claim = self._repo.claim_payment(payment_id, trigger, self._now())
+        if claim.won:
+            return self._charge(payment_id, trigger)
+        current = claim.current
+        for _ in range(_MAX_ROUNDS):
+            decision = domain.decide_payment(current, trigger)
+            action = decision.action
+            if action is PaymentAction.CLAIM_AND_CHARGE:
+                claim = self._repo.claim_payment(payment_id, trigger, self._now())
+                if claim.won:
+                    return self._charge(payment_id, trigger)
+                current = claim.current
+            elif action is PaymentAction.RESUME_CHARGE:
+                return self._charge(payment_id, trigger)
+            elif action is PaymentAction.PUBLISH_OUTCOME:
+                assert current is not None
+                return self._publish_payment(current, "republished")
+            elif action is PaymentAction.BLOCK_CANCELLED:
+                attached = self._repo.attach_blocked_payment(payment_id, trigger, self._now())
+                if attached.won and attached.current is not None:
+                    return self._publish_payment(attached.current, "blocked_cancelled")
+                current = attached.current
+            elif action is PaymentAction.DUPLICATE:
+                count(Metric.DUPLICATE_DELIVERY)
+                return "duplicate"
+            else:  # REJECT_MISMATCH
+                count(Metric.DUPLICATE_REJECTED)
+                logger.warning("payment trigger rejected", extra={"reason": decision.reason})
+                return "rejected_mismatch"
+        raise RetryLater(f"payment {payment_id} kept changing under concurrent deliveries")
+
+    def _charge(self, payment_id: str, trigger: PaymentTrigger) -> str:
+        result = self._gateway.charge(
+            idempotency_key=domain.charge_key(trigger.order_id),
+            amount=trigger.amount,
+            token=trigger.token,
+            customer_id=trigger.customer_id,
+        )
+        done = self._repo.complete_payment(
+            payment_id,
+            approved=result.approved,
+            transaction_id=result.transaction_id,
+            code=result.code,
+            reason=result.reason,
+            now=self._now(),
+        )
+        record = done.current
+        if record is None:  # pragma: no cover - the claim guarantees the item exists
+            raise RetryLater(f"payment {payment_id} vanished")
+        if record.status is Status.PENDING:  # pragma: no cover - only PENDING -> final is allowed
+            raise RetryLater(f"payment {payment_id} is still pending")
+        if not done.won and record.published:
+            count(Metric.DUPLICATE_DELIVERY)
+            return "duplicate"
+        return self._publish_payment(record, "charged" if done.won else "republished")
+
+    def _publish_payment(self, record: PaymentRecord, what: str) -> str:
+        self._publisher.publish(payment_outcome(record))
+        self._repo.mark_payment_published(record.payment_id)
+        if record.status is Status.SUCCEEDED:
+            count(Metric.PAYMENT_SUCCEEDED)
+        else:
+            count(Metric.PAYMENT_FAILED)
+        return f"{what}:{record.status.value.lower()}"
+
+    # --- refunds -----------------------------------------------------------------------------------------
+
+    def handle_refund(self, trigger: RefundTrigger) -> str:
+        """Refund what the trigger asks for, never more than was captured; returns what happened."""
+        payment_id = domain.payment_id_for(trigger.order_id)
+        key = domain.refund_key(trigger)
+        refund_id = domain.refund_id_for(key)
+        for _ in range(_MAX_ROUNDS):
+            existing = self._repo.get_refund(refund_id)
+            payment = self._repo.get_payment(payment_id) if existing is None else None
+            decision = domain.decide_refund(payment, existing, trigger)
+            action = decision.action
+            if action is RefundAction.DUPLICATE:
+                count(Metric.DUPLICATE_DELIVERY)
+                return "duplicate"
+            if action is RefundAction.PUBLISH_OUTCOME:
+                assert existing is not None
+                return self._publish_refund(existing, "republished")
+            if action is RefundAction.RESUME_REFUND:
+                assert existing is not None
+                return self._refund(existing)
+            if action is RefundAction.WAIT_FOR_PAYMENT:
+                raise RetryLater(f"payment for order {trigger.order_id} is still in flight")
+            if action is RefundAction.BLOCK_PAYMENT:
+                blocked = self._repo.block_payment(payment_id, trigger.order_id, trigger.meta, self._now())
+                if not blocked.won:
+                    continue  # a payment appeared meanwhile: decide again against it
+                payment = blocked.current
+                decision = domain.decide_refund(payment, None, trigger)
+                action = decision.action
+            refund = self._new_refund(refund_id, key, payment, trigger, decision)
+            if action is RefundAction.RECORD_FAILURE:
+                stored = self._repo.record_refund_failure(refund)
+                if stored.won and stored.current is not None:
+                    return self._publish_refund(stored.current, "refused")
+                continue
+            # RESERVE_AND_REFUND
+            assert payment is not None
+            if self._repo.reserve_refund(payment, refund, refund.created_at):
+                return self._refund(refund)
+            # Lost a race: another refund took the amount, or this refund exists already. Decide again.
+        raise RetryLater(f"refund {refund_id} kept changing under concurrent deliveries")
+
+    def _new_refund(
+        self,
+        refund_id: str,
+        key: str,
+        payment: PaymentRecord | None,
+        trigger: RefundTrigger,
+        decision: domain.RefundDecision,
+    ) -> RefundRecord:
+        now = self._now()
+        failed = decision.action is RefundAction.RECORD_FAILURE
+        return RefundRecord(
+            refund_id=refund_id,
+            order_id=trigger.order_id,
+            status=Status.FAILED if failed else Status.PENDING,
+            amount=decision.amount,
+            payment_id=payment.payment_id if payment is not None else None,
+            customer_id=payment.customer_id if payment is not None else None,
+            reason=trigger.reason,
+            failure_code=decision.code or None,
+            failure_reason=decision.reason or None,
+            correlation_id=trigger.meta.correlation_id,
+            causation_id=trigger.meta.event_id,
+            idempotency_key=key,
+            created_at=now,
+            updated_at=now,
+        )
+
+    def _refund(self, refund: RefundRecord) -> str:
+        payment = self._repo.get_payment(refund.payment_id or "")
+        if payment is None or payment.transaction_id is None or refund.amount is None:  # pragma: no cover
+            raise RetryLater(f"refund {refund.refund_id} has no captured payment to refund against")
+        result = self._gateway.refund(
+            idempotency_key=refund.idempotency_key,
+            transaction_id=payment.transaction_id,
+            amount=refund.amount,
+        )
+        now = self._now()
+        if not result.approved:
+            code, reason = (
+                result.code or "refund_declined",
+                result.reason or "The gateway declined the refund.",
+            )
+            if not self._repo.fail_reserved_refund(refund, code, reason, now):
+                current = self._repo.get_refund(refund.refund_id)
+                if current is None or current.status is Status.PENDING:  # pragma: no cover
+                    raise RetryLater(f"refund {refund.refund_id} could not be closed")
+                return self._publish_refund(current, "republished")
+            failed = replace(refund, status=Status.FAILED, failure_code=code, failure_reason=reason, updated_at=now)
+            return self._publish_refund(failed, "refund_declined")
+        done = self._repo.complete_refund(refund, transaction_id=result.transaction_id, now=now)
+        record = done.current
+        if record is None:  # pragma: no cover
+            raise RetryLater(f"refund {refund.refund_id} vanished")
+        if not done.won and record.published:
+            count(Metric.DUPLICATE_DELIVERY)
+            return "duplicate"
+        return self._publish_refund(record, "refunded" if done.won else "republished")
+
+    def _publish_refund(self, record: RefundRecord, what: str) -> str:
+        self._publisher.publish(refund_outcome(record))
+        self._repo.mark_refund_published(record.refund_id)
+        count(Metric.REFUND_SUCCEEDED if record.status is Status.SUCCEEDED else Metric.REFUND_FAILED)
+        return f"{what}:{record.status.value.lower()}"

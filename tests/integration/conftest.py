@@ -1,0 +1,238 @@
+"""An in-process moto server with the tables and the audit queue the handlers need, and helpers to drive them.
+
+The handlers are called directly with SQS batch events, the way the Lambda service calls them; published
+events are read back from an SQS queue fed by an EventBridge rule on ``novamart.payments``, exactly how the
+behaviour suite observes them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+from novamart_payments import clients, config
+from novamart_payments.gateway.simulated import gateway
+from novamart_payments.handlers import _batch
+
+REGION = "us-east-2"
+PAYMENTS, REFUNDS, BUS = "it-payments", "it-refunds", "default"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Aws:
+    endpoint: str
+    dynamodb: Any
+    sqs: Any
+    audit_queue_url: str
+
+    def published(self, order_id: str) -> list[dict[str, Any]]:
+        """Drain the audit queue and return every published event seen so far for this order."""
+        while True:
+            out = self.sqs.receive_message(QueueUrl=self.audit_queue_url, MaxNumberOfMessages=10)
+            messages = out.get("Messages", [])
+            if not messages:
+                break
+            for m in messages:
+                _SEEN.append(json.loads(m["Body"]))
+                self.sqs.delete_message(QueueUrl=self.audit_queue_url, ReceiptHandle=m["ReceiptHandle"])
+        return [e for e in _SEEN if e["detail"]["data"]["orderId"] == order_id]
+
+    def payment_items(self, order_id: str) -> list[dict[str, Any]]:
+        return _scan(self.dynamodb, PAYMENTS, order_id)
+
+    def refund_items(self, order_id: str) -> list[dict[str, Any]]:
+        return _scan(self.dynamodb, REFUNDS, order_id)
+
+
+_SEEN: list[dict[str, Any]] = []
+
+
+def _scan(client: Any, table: str, order_id: str) -> list[dict[str, Any]]:
+    out = client.scan(
+        TableName=table,
+        FilterExpression="orderId = :o",
+        ExpressionAttributeValues={":o": {"S": order_id}},
+        ConsistentRead=True,
+    )
+    return list(out["Items"])
+
+
+@pytest.fixture(scope="session")
+def aws() -> Iterator[Aws]:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    mp = pytest.MonkeyPatch()
+    for key, value in {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "PAYMENT_TABLE_NAME": PAYMENTS,
+        "REFUND_TABLE_NAME": REFUNDS,
+        "EVENT_BUS_NAME": BUS,
+        "GATEWAY_MODE": "simulated",
+    }.items():
+        mp.setenv(key, value)
+    kw = {"endpoint_url": endpoint, "region_name": REGION}
+    ddb, sqs, events = boto3.client("dynamodb", **kw), boto3.client("sqs", **kw), boto3.client("events", **kw)
+    for table, key in ((PAYMENTS, "paymentId"), (REFUNDS, "refundId")):
+        ddb.create_table(
+            TableName=table,
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+            AttributeDefinitions=[
+                {"AttributeName": key, "AttributeType": "S"},
+                {"AttributeName": "orderId", "AttributeType": "S"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "orderId-index",
+                    "KeySchema": [{"AttributeName": "orderId", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+        )
+    queue_url = sqs.create_queue(QueueName="it-audit")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="it-audit", EventPattern=json.dumps({"source": ["novamart.payments"]}))
+    events.put_targets(Rule="it-audit", Targets=[{"Id": "audit", "Arn": queue_arn}])
+    _reset_process_state()
+    yield Aws(endpoint, ddb, sqs, queue_url)
+    mp.undo()
+    _reset_process_state()
+    server.stop()
+
+
+def _reset_process_state() -> None:
+    config.get_config.cache_clear()
+    clients.reset()
+    _batch.service.cache_clear()
+
+
+@pytest.fixture
+def svc(aws: Aws) -> Any:
+    """The handlers' cached service, for tests that inject crashes into one of its collaborators."""
+    return _batch.service()
+
+
+def new_order() -> str:
+    return f"ord-{uuid.uuid4().hex[:20]}"
+
+
+def _metadata(request_id: str | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "eventId": str(uuid.uuid4()),
+        "schemaVersion": "1.0",
+        "correlationId": f"corr-{uuid.uuid4().hex[:12]}",
+        "occurredAt": "2026-11-26T10:00:00Z",
+    }
+    if request_id:
+        meta["requestId"] = request_id
+    return meta
+
+
+def payment_event(
+    order_id: str,
+    minor_units: int = 4999,
+    currency: str = "USD",
+    token: str = "pm_card_visa",
+    detail_type: str = "order.ready_for_payment",
+    customer_id: str = "cus-1001",
+) -> dict[str, Any]:
+    source = "novamart.orders" if detail_type.startswith("order.") else "novamart.inventory"
+    return {
+        "source": source,
+        "detail-type": detail_type,
+        "detail": {
+            "metadata": _metadata(),
+            "data": {
+                "orderId": order_id,
+                "customerId": customer_id,
+                "amount": {"minorUnits": minor_units, "currency": currency},
+                "paymentMethod": {"token": token},
+            },
+        },
+    }
+
+
+def refund_event(
+    order_id: str,
+    minor_units: int | None = None,
+    currency: str = "USD",
+    detail_type: str = "order.cancelled",
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    source = "novamart.orders" if detail_type.startswith("order.") else "novamart.inventory"
+    data: dict[str, Any] = {"orderId": order_id, "reason": "customer cancelled"}
+    if minor_units is not None:
+        data["amount"] = {"minorUnits": minor_units, "currency": currency}
+    return {
+        "source": source,
+        "detail-type": detail_type,
+        "detail": {"metadata": _metadata(request_id), "data": data},
+    }
+
+
+def sqs_batch(*bodies: dict[str, Any] | str) -> dict[str, Any]:
+    records = []
+    for body in bodies:
+        records.append(
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": "rh",
+                "body": body if isinstance(body, str) else json.dumps(body),
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-2:123456789012:q",
+                "awsRegion": REGION,
+            }
+        )
+    return {"Records": records}
+
+
+class Context:
+    """Enough of the Lambda context for Powertools."""
+
+    def __init__(self) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+        self.function_name = "test"
+        self.memory_limit_in_mb = 256
+        self.invoked_function_arn = "arn:aws:lambda:us-east-2:123456789012:function:test"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def invoke(handler: Callable[[dict[str, Any], Any], dict[str, Any]], *bodies: dict[str, Any] | str) -> list[str]:
+    """Invoke a handler with one SQS batch; returns the message ids it reported as failed."""
+    batch = sqs_batch(*bodies)
+    result = handler(batch, Context())
+    return [f["itemIdentifier"] for f in result["batchItemFailures"]]
+
+
+def charges(order_id: str) -> list[Any]:
+    return [e for e in gateway().ledger() if e.kind == "charge" and e.idempotency_key == f"pay:{order_id}"]
+
+
+def refunds(order_id: str) -> list[Any]:
+    return [e for e in gateway().ledger() if e.kind == "refund" and e.idempotency_key.startswith(f"refund:{order_id}")]

@@ -1,0 +1,50 @@
+# Local environment: the whole stack inside the moto server emulator.
+#
+# Credentials are never written here: the provider reads AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+# from the environment (the Makefile and tools/tf.sh export the emulator's dummy "test" pair).
+# Every endpoint points at the emulator, so this configuration cannot reach a real account.
+provider "aws" {
+  region                      = var.region
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+
+  endpoints {
+    cloudwatch = var.emulator_url
+    dynamodb   = var.emulator_url
+    events     = var.emulator_url
+    iam        = var.emulator_url
+    kms        = var.emulator_url
+    lambda     = var.emulator_url
+    logs       = var.emulator_url
+    schemas    = var.emulator_url
+    sns        = var.emulator_url
+    sqs        = var.emulator_url
+    sts        = var.emulator_url
+  }
+}
+
+locals {
+  repo_root = "${path.module}/../../.."
+}
+
+module "service" {
+  source = "../../modules/service"
+
+  event_bus_name         = var.event_bus_name
+  payment_table_name     = "payments"
+  refund_table_name      = "refunds"
+  payment_function_name  = "novamart-payment-handler"
+  refund_function_name   = "novamart-refund-handler"
+  package_path           = coalesce(var.package_path, "${local.repo_root}/build/lambda.zip")
+  schema_dir             = "${local.repo_root}/schemas/registry"
+  lambda_timeout_seconds = var.lambda_timeout_seconds
+  log_level              = var.log_level
+  gateway_mode           = "simulated"
+
+  # Emulator switches: tear-down must work, and moto has no Schemas API.
+  deletion_protection         = false
+  kms_deletion_window_in_days = 7
+  enable_schema_registry      = false
+  enable_audit_tap            = var.enable_audit_tap
+}

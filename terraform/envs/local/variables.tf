@@ -1,0 +1,41 @@
+variable "emulator_url" {
+  description = "Endpoint of the AWS emulator (moto server) for every service; tools/tf.sh passes $AWS_ENDPOINT_URL."
+  type        = string
+  default     = "http://127.0.0.1:4566"
+}
+
+variable "region" {
+  description = "Region the emulator pretends to be."
+  type        = string
+  default     = "us-east-2"
+}
+
+variable "event_bus_name" {
+  description = "Bus the service consumes from and publishes to."
+  type        = string
+  default     = "default"
+}
+
+variable "package_path" {
+  description = "Path of the Lambda zip; null means build/lambda.zip at the repository root."
+  type        = string
+  default     = null
+}
+
+variable "enable_audit_tap" {
+  description = "Create the audit tap the behaviour suite reads published events from."
+  type        = bool
+  default     = true
+}
+
+variable "log_level" {
+  description = "LOG_LEVEL of the functions."
+  type        = string
+  default     = "DEBUG"
+}
+
+variable "lambda_timeout_seconds" {
+  description = "Timeout of both functions (queue visibility timeout = 6x)."
+  type        = number
+  default     = 30
+}

@@ -1,0 +1,114 @@
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  log_group_name = "/aws/lambda/${var.function_name}"
+  log_group_arn  = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:${local.log_group_name}"
+
+  # Least privilege: only the actions the handlers use, only on this service's resources.
+  # X-Ray's PutTraceSegments / PutTelemetryRecords have no resource-level permissions: "*" is the
+  # only value AWS accepts there.
+  policy = {
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "Tables"
+        Effect   = "Allow"
+        Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+        Resource = concat(var.table_arns, var.index_arns)
+      },
+      {
+        Sid      = "SourceQueue"
+        Effect   = "Allow"
+        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+        Resource = [var.queue_arn]
+      },
+      {
+        Sid      = "ServiceKey"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"]
+        Resource = [var.kms_key_arn]
+      },
+      {
+        Sid      = "OwnLogGroup"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = ["${local.log_group_arn}:log-stream:*"]
+      },
+      {
+        Sid      = "XRayNoResourceLevelPermissions"
+        Effect   = "Allow"
+        Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+        Resource = ["*"]
+      },
+      {
+        Sid       = "PublishOwnEvents"
+        Effect    = "Allow"
+        Action    = ["events:PutEvents"]
+        Resource  = [var.event_bus_arn]
+        Condition = { StringEquals = { "events:source" = var.publish_source } }
+      },
+    ]
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name        = "${var.function_name}-role"
+  description = "Execution role of ${var.function_name}"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "lambda.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "aws:SourceAccount" = data.aws_caller_identity.current.account_id } }
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "this" {
+  name   = "${var.function_name}-least-privilege"
+  role   = aws_iam_role.this.id
+  policy = jsonencode(local.policy)
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = local.log_group_name
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_116:Invoked synchronously by an SQS event-source mapping; failed messages go to the queue's redrive DLQ (a Lambda DLQ only applies to async invokes).
+  #checkov:skip=CKV_AWS_117:Uses only regional AWS APIs (DynamoDB, EventBridge, SQS); no private resources to reach, so no VPC (and no NAT cost).
+  #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile, which the emulator lacks; the zip is built reproducibly by `make package` in CI.
+  function_name                  = var.function_name
+  description                    = var.description
+  role                           = aws_iam_role.this.arn
+  handler                        = var.handler
+  runtime                        = var.runtime
+  architectures                  = [var.architecture]
+  filename                       = var.package_path
+  source_code_hash               = filebase64sha256(var.package_path)
+  timeout                        = var.timeout_seconds
+  memory_size                    = var.memory_size
+  reserved_concurrent_executions = var.reserved_concurrency
+  kms_key_arn                    = var.kms_key_arn
+
+  environment {
+    variables = var.environment
+  }
+
+  tracing_config {
+    mode = var.tracing_mode
+  }
+
+  tags = var.tags
+
+  # The policy must be in place before the first invocation, and the log group must exist (with
+  # its retention and key) before Lambda would create an unencrypted one on first log line.
+  depends_on = [aws_iam_role_policy.this, aws_cloudwatch_log_group.this]
+}

@@ -1,0 +1,64 @@
+# One customer-managed key for the service: tables, queues, the alarm topic, log groups and the
+# Lambda environment. Key policies only accept "Resource": "*" (it means "this key"), and the
+# account root statement keeps the key administrable through IAM (no lockout).
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
+
+  key_policy = {
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AccountAdministration"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        Sid       = "CloudWatchLogsForServiceLogGroups"
+        Effect    = "Allow"
+        Principal = { Service = "logs.${local.region}.amazonaws.com" }
+        Action    = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"]
+        Resource  = "*"
+        Condition = {
+          ArnLike = {
+            "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${var.log_group_prefix}*"
+          }
+        }
+      },
+      {
+        # EventBridge sends to the encrypted queues; CloudWatch alarms publish to the encrypted topic.
+        Sid       = "ServicesWritingToEncryptedQueuesAndTopics"
+        Effect    = "Allow"
+        Principal = { Service = ["events.amazonaws.com", "cloudwatch.amazonaws.com"] }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = { "aws:SourceAccount" = local.account_id }
+        }
+      },
+    ]
+  }
+}
+
+resource "aws_kms_key" "this" {
+  #checkov:skip=CKV_AWS_109:Key policy: "Resource" can only be "*" (this key); the root statement delegates to IAM, as AWS's default key policy does.
+  #checkov:skip=CKV_AWS_111:Key policy: "Resource" can only be "*" (this key); service statements are bounded by source-account / encryption-context conditions.
+  #checkov:skip=CKV_AWS_356:Key policy: "Resource" can only be "*", which in a key policy means this key only.
+  description             = var.description
+  enable_key_rotation     = true
+  deletion_window_in_days = var.deletion_window_in_days
+  policy                  = jsonencode(local.key_policy)
+  tags                    = var.tags
+}
+
+resource "aws_kms_alias" "this" {
+  name          = "alias/${var.alias_name}"
+  target_key_id = aws_kms_key.this.key_id
+}

@@ -1,0 +1,19 @@
+output "key_arn" {
+  description = "ARN of the customer-managed key."
+  value       = aws_kms_key.this.arn
+}
+
+output "key_id" {
+  description = "Id of the customer-managed key."
+  value       = aws_kms_key.this.key_id
+}
+
+output "alias_name" {
+  description = "Full alias name (alias/...)."
+  value       = aws_kms_alias.this.name
+}
+
+output "key_policy" {
+  description = "The key policy JSON (for tests and reviews)."
+  value       = aws_kms_key.this.policy
+}

@@ -1,0 +1,159 @@
+# The whole payment service: key, tables, two functions with their routing, alarms, audit tap and
+# schema registry. Both environments call this module; they differ only in provider settings and
+# in the protection switches.
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+data "aws_cloudwatch_event_bus" "this" {
+  name = var.event_bus_name
+}
+
+locals {
+  sqs_arn_prefix = "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}"
+
+  # Who consumes what (docs/design.md). One entry per source with its detail-types.
+  functions = {
+    payment = {
+      function_name = var.payment_function_name
+      handler       = "novamart_payments.handlers.payment.handler"
+      description   = "NovaMart: charges orders whose inventory is reserved"
+      consumes = [
+        { source = "novamart.inventory", detail_types = ["inventory.reserved"] },
+        { source = "novamart.orders", detail_types = ["order.ready_for_payment"] },
+      ]
+    }
+    refund = {
+      function_name = var.refund_function_name
+      handler       = "novamart_payments.handlers.refund.handler"
+      description   = "NovaMart: refunds cancelled orders and failed reservations"
+      consumes = [
+        { source = "novamart.inventory", detail_types = ["inventory.reservation_failed"] },
+        { source = "novamart.orders", detail_types = ["order.cancelled"] },
+      ]
+    }
+  }
+
+  queue_names = { for k, f in local.functions : k => "${f.function_name}-queue" }
+  dlq_names   = { for k, f in local.functions : k => "${f.function_name}-dlq" }
+
+  environment = merge(var.extra_environment, {
+    PAYMENT_TABLE_NAME           = var.payment_table_name
+    REFUND_TABLE_NAME            = var.refund_table_name
+    EVENT_BUS_NAME               = var.event_bus_name
+    GATEWAY_MODE                 = var.gateway_mode
+    POWERTOOLS_SERVICE_NAME      = var.powertools_service_name
+    POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
+    LOG_LEVEL                    = var.log_level
+  })
+
+  alarm_topic_arn = var.alarm_topic_arn != null ? var.alarm_topic_arn : module.notifications[0].topic_arn
+}
+
+module "key" {
+  source = "../key"
+
+  alias_name              = var.name_prefix
+  deletion_window_in_days = var.kms_deletion_window_in_days
+  log_group_prefix        = "/aws/lambda/"
+  tags                    = var.tags
+}
+
+module "tables" {
+  source = "../tables"
+
+  payment_table_name  = var.payment_table_name
+  refund_table_name   = var.refund_table_name
+  kms_key_arn         = module.key.key_arn
+  deletion_protection = var.deletion_protection
+  tags                = var.tags
+}
+
+module "function" {
+  source   = "../function"
+  for_each = local.functions
+
+  function_name        = each.value.function_name
+  description          = each.value.description
+  handler              = each.value.handler
+  package_path         = var.package_path
+  timeout_seconds      = var.lambda_timeout_seconds
+  memory_size          = var.lambda_memory_size
+  reserved_concurrency = var.reserved_concurrency
+  environment          = local.environment
+  log_retention_days   = var.log_retention_days
+  tracing_mode         = var.tracing_mode
+  kms_key_arn          = module.key.key_arn
+  # Both paths read both tables (a refund looks up the payment; a payment checks for refunds).
+  table_arns    = values(module.tables.table_arns)
+  index_arns    = values(module.tables.index_arns)
+  queue_arn     = "${local.sqs_arn_prefix}:${local.queue_names[each.key]}"
+  event_bus_arn = data.aws_cloudwatch_event_bus.this.arn
+  tags          = var.tags
+}
+
+module "routing" {
+  source   = "../routing"
+  for_each = local.functions
+
+  name                   = each.value.function_name
+  event_bus_name         = var.event_bus_name
+  consumes               = each.value.consumes
+  queue_name             = local.queue_names[each.key]
+  dlq_name               = local.dlq_names[each.key]
+  function_name          = module.function[each.key].function_arn
+  kms_key_arn            = module.key.key_arn
+  lambda_timeout_seconds = var.lambda_timeout_seconds
+  batch_size             = var.batch_size
+  maximum_concurrency    = var.maximum_concurrency
+  max_receive_count      = var.max_receive_count
+  tags                   = var.tags
+}
+
+module "audit_tap" {
+  source = "../audit_tap"
+
+  enabled        = var.enable_audit_tap
+  name           = "${var.name_prefix}-audit"
+  event_bus_name = var.event_bus_name
+  kms_key_arn    = module.key.key_arn
+  tags           = var.tags
+}
+
+module "notifications" {
+  source = "../notifications"
+  count  = var.alarm_topic_arn == null ? 1 : 0
+
+  topic_name  = "${var.name_prefix}-alarms"
+  kms_key_arn = module.key.key_arn
+  tags        = var.tags
+}
+
+module "alarms" {
+  source = "../alarms"
+
+  name_prefix = var.name_prefix
+  functions = {
+    for k, f in local.functions : k => { function_name = f.function_name, timeout_seconds = var.lambda_timeout_seconds }
+  }
+  queues = merge(
+    local.queue_names,
+    var.enable_audit_tap ? { audit = "${var.name_prefix}-audit" } : {},
+  )
+  dlqs = merge(
+    local.dlq_names,
+    var.enable_audit_tap ? { audit = "${var.name_prefix}-audit-dlq" } : {},
+  )
+  alarm_topic_arn                      = local.alarm_topic_arn
+  oldest_message_age_threshold_seconds = var.oldest_message_age_threshold_seconds
+  tags                                 = var.tags
+}
+
+module "schema_registry" {
+  source = "../schema_registry"
+
+  enabled       = var.enable_schema_registry
+  registry_name = var.name_prefix
+  schema_dir    = var.schema_dir
+  tags          = var.tags
+}

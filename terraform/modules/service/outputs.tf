@@ -1,0 +1,96 @@
+output "payment_table_name" {
+  description = "Name of the payments table."
+  value       = module.tables.payment_table_name
+}
+
+output "refund_table_name" {
+  description = "Name of the refunds table."
+  value       = module.tables.refund_table_name
+}
+
+output "event_bus_name" {
+  description = "Name of the bus the service uses."
+  value       = var.event_bus_name
+}
+
+output "audit_queue_url" {
+  description = "URL of the audit queue (null when the tap is off)."
+  value       = module.audit_tap.queue_url
+}
+
+output "functions" {
+  description = "Per function (payment / refund): function_name, queue_url, queue_arn, dlq_url, dlq_arn."
+  value = {
+    for k in keys(local.functions) : k => {
+      function_name = module.function[k].function_name
+      queue_url     = module.routing[k].queue_url
+      queue_arn     = module.routing[k].queue_arn
+      dlq_url       = module.routing[k].dlq_url
+      dlq_arn       = module.routing[k].dlq_arn
+    }
+  }
+}
+
+output "lambda_timeout_seconds" {
+  description = "Lambda timeout per function (payment / refund)."
+  value       = { for k in keys(local.functions) : k => module.function[k].timeout_seconds }
+}
+
+output "queue_visibility_timeout_seconds" {
+  description = "Visibility timeout of each function's source queue (payment / refund)."
+  value       = { for k in keys(local.functions) : k => module.routing[k].visibility_timeout_seconds }
+}
+
+output "kms_key_arn" {
+  description = "ARN of the service key."
+  value       = module.key.key_arn
+}
+
+output "alarm_topic_arn" {
+  description = "Topic receiving the alarms."
+  value       = local.alarm_topic_arn
+}
+
+output "schema_registry_name" {
+  description = "Name of the schema registry (null when off)."
+  value       = module.schema_registry.registry_name
+}
+
+# Not a contract for other code: the details the Terraform tests assert on.
+output "wiring" {
+  description = "Routing, policies and alarms as planned, for terraform test assertions."
+  value = {
+    consumes = { for k, f in local.functions : k => f.consumes }
+    routing = {
+      for k in keys(local.functions) : k => {
+        rule_name              = module.routing[k].rule_name
+        event_pattern          = module.routing[k].event_pattern
+        target_arn             = module.routing[k].target_arn
+        target_dead_letter_arn = module.routing[k].target_dead_letter_arn
+        queue_arn              = module.routing[k].queue_arn
+        queue_redrive_policy   = module.routing[k].queue_redrive_policy
+        dlq_arn                = module.routing[k].dlq_arn
+        queue_policy_json      = module.routing[k].queue_policy_json
+        dlq_policy_json        = module.routing[k].dlq_policy_json
+        event_source_mapping   = module.routing[k].event_source_mapping
+        function_arn           = module.function[k].function_arn
+        visibility_timeout     = module.routing[k].visibility_timeout_seconds
+      }
+    }
+    audit = {
+      enabled              = module.audit_tap.enabled
+      event_pattern        = module.audit_tap.event_pattern
+      queue_arn            = module.audit_tap.queue_arn
+      dlq_arn              = module.audit_tap.dlq_arn
+      queue_redrive_policy = module.audit_tap.queue_redrive_policy
+      policies             = module.audit_tap.policies
+    }
+    function_policies = { for k in keys(local.functions) : k => module.function[k].role_policy_json }
+    topic_policies    = [for n in module.notifications : n.topic_policy_json]
+    alarms            = module.alarms.alarm_dimensions
+    alarm_topic_arn   = local.alarm_topic_arn
+    environment       = local.environment
+    queue_names       = local.queue_names
+    dlq_names         = local.dlq_names
+  }
+}

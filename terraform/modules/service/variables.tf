@@ -1,0 +1,165 @@
+variable "name_prefix" {
+  description = "Prefix of shared resource names (key alias, alarms, audit tap, topic)."
+  type        = string
+  default     = "novamart-payments"
+}
+
+variable "event_bus_name" {
+  description = "EventBridge bus the service consumes from and publishes to (must exist)."
+  type        = string
+  default     = "default"
+}
+
+variable "payment_table_name" {
+  description = "Name of the payments table."
+  type        = string
+  default     = "payments"
+}
+
+variable "refund_table_name" {
+  description = "Name of the refunds table."
+  type        = string
+  default     = "refunds"
+}
+
+variable "payment_function_name" {
+  description = "Name of the payment function."
+  type        = string
+  default     = "novamart-payment-handler"
+}
+
+variable "refund_function_name" {
+  description = "Name of the refund function."
+  type        = string
+  default     = "novamart-refund-handler"
+}
+
+variable "package_path" {
+  description = "Path of build/lambda.zip (one package for both functions)."
+  type        = string
+}
+
+variable "lambda_timeout_seconds" {
+  description = "Timeout of both functions; each source queue's visibility timeout is 6x this."
+  type        = number
+  default     = 30
+}
+
+variable "lambda_memory_size" {
+  description = "Memory of both functions in MB."
+  type        = number
+  default     = 256
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrency of each function."
+  type        = number
+  default     = 10
+}
+
+variable "maximum_concurrency" {
+  description = "Maximum concurrency of each SQS event-source mapping (caps calls to the payment gateway). Keep it <= reserved_concurrency."
+  type        = number
+  default     = 5
+}
+
+variable "batch_size" {
+  description = "SQS messages per invocation."
+  type        = number
+  default     = 10
+}
+
+variable "max_receive_count" {
+  description = "Receives before a message moves to its DLQ."
+  type        = number
+  default     = 5
+}
+
+variable "gateway_mode" {
+  description = "GATEWAY_MODE of the functions (`simulated` is the only gateway so far)."
+  type        = string
+  default     = "simulated"
+}
+
+variable "log_level" {
+  description = "LOG_LEVEL of the functions."
+  type        = string
+  default     = "INFO"
+}
+
+variable "powertools_service_name" {
+  description = "POWERTOOLS_SERVICE_NAME of the functions."
+  type        = string
+  default     = "novamart-payments"
+}
+
+variable "metrics_namespace" {
+  description = "POWERTOOLS_METRICS_NAMESPACE of the functions."
+  type        = string
+  default     = "NovaMart/Payments"
+}
+
+variable "log_retention_days" {
+  description = "Retention of the function log groups."
+  type        = number
+  default     = 365
+}
+
+variable "tracing_mode" {
+  description = "X-Ray tracing mode of the functions."
+  type        = string
+  default     = "Active"
+}
+
+variable "deletion_protection" {
+  description = "DynamoDB deletion protection."
+  type        = bool
+  default     = true
+}
+
+variable "kms_deletion_window_in_days" {
+  description = "Deletion window of the service key."
+  type        = number
+  default     = 30
+}
+
+variable "enable_audit_tap" {
+  description = "Create the audit tap (rule on everything novamart.payments publishes -> queue)."
+  type        = bool
+  default     = true
+}
+
+variable "enable_schema_registry" {
+  description = "Create the EventBridge schema registry (never against moto: no Schemas API)."
+  type        = bool
+  default     = true
+}
+
+variable "schema_dir" {
+  description = "Folder of registry-ready schemas (schemas/registry)."
+  type        = string
+}
+
+variable "alarm_topic_arn" {
+  description = "SNS topic for alarm notifications; null creates an encrypted topic <name_prefix>-alarms."
+  type        = string
+  default     = null
+}
+
+variable "oldest_message_age_threshold_seconds" {
+  description = "Alarm threshold for the age of the oldest message of a source queue."
+  type        = number
+  default     = 300
+}
+
+variable "extra_environment" {
+  description = "Additional environment variables for both functions (never AWS_REGION: Lambda sets it)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}

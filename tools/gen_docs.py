@@ -172,12 +172,12 @@ def to_draft4(schema: dict[str, Any]) -> dict[str, Any]:
         for key, value in node.items():
             if key == "const":
                 out["enum"] = [copy.deepcopy(value)]
+            elif key in POST_DRAFT4_KEYWORDS:
+                raise ValueError(f"{key} has no draft-04 equivalent; keep the schemas within the subset")
             elif key in _MAP_OF_SCHEMAS:
                 out[key] = {name: convert(sub, True) for name, sub in value.items()}
             elif key in _ONE_SCHEMA or key in _LIST_OF_SCHEMAS:
                 out[key] = convert(value, not isinstance(value, bool))
-            elif key in POST_DRAFT4_KEYWORDS:
-                raise ValueError(f"{key} has no draft-04 equivalent; keep the schemas within the subset")
             else:
                 out[key] = copy.deepcopy(value)
         return out

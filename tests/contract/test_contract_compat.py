@@ -1,0 +1,189 @@
+"""Released schema versions may not change in ways that break the other side of the contract."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from contract_compat import Direction, breaking_changes
+from contract_support import EXPECTED_EVENTS, SCHEMAS, gen_docs, load
+
+RELEASED = SCHEMAS / "released"
+EVENT_FILES = sorted(SCHEMAS.glob("events/*/v*.json"))
+
+
+def _direction(path: Path) -> Direction:
+    direction = load(path)["x-novamart"]["direction"]
+    assert direction in ("consumed", "published")
+    return direction  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("path", EVENT_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_current_schema_is_compatible_with_its_released_snapshot(path: Path) -> None:
+    snapshot = RELEASED / path.parent.name / path.name
+    assert snapshot.exists(), f"{path} has no released snapshot: run tools/gen_docs.py --release"
+    breaks = breaking_changes(load(snapshot), gen_docs.dereference(path), _direction(path))
+    assert not breaks, (
+        f"{path.relative_to(SCHEMAS.parent)} breaks released v{path.stem[1:]}: "
+        + "; ".join(map(str, breaks))
+        + ". Ship the change as a new major version (schemas/events/<detail-type>/v<N+1>.json)."
+    )
+
+
+def test_released_snapshots_are_untouched() -> None:
+    sums = gen_docs.released_sums()
+    snapshots = sorted(p.relative_to(RELEASED).as_posix() for p in RELEASED.glob("*/v*.json"))
+    assert sorted(sums) == snapshots
+    for name, digest in sums.items():
+        assert hashlib.sha256((RELEASED / name).read_bytes()).hexdigest() == digest, f"{name} was edited"
+
+
+def test_every_released_version_still_has_a_schema() -> None:
+    for snapshot in RELEASED.glob("*/v*.json"):
+        assert (SCHEMAS / "events" / snapshot.parent.name / snapshot.name).exists(), snapshot
+
+
+# --- the checker itself, against deliberately broken variants of real schemas ------------------
+
+
+def _current(detail_type: str) -> dict[str, Any]:
+    return gen_docs.dereference(SCHEMAS / "events" / detail_type / "v1.json")
+
+
+def _data(schema: dict[str, Any]) -> dict[str, Any]:
+    return schema["properties"]["detail"]["properties"]["data"]  # type: ignore[no-any-return]
+
+
+def remove_field(s: dict[str, Any]) -> None:
+    del _data(s)["properties"]["transactionId"]
+    _data(s)["required"].remove("transactionId")
+
+
+def rename_field(s: dict[str, Any]) -> None:
+    data = _data(s)
+    data["properties"]["gatewayTransactionId"] = data["properties"].pop("transactionId")
+    data["required"] = ["gatewayTransactionId" if r == "transactionId" else r for r in data["required"]]
+
+
+def narrow_type(s: dict[str, Any]) -> None:
+    _data(s)["properties"]["amount"]["properties"]["minorUnits"]["type"] = "string"
+
+
+def new_required_field(s: dict[str, Any]) -> None:
+    _data(s)["properties"]["merchantId"] = {"type": "string", "maxLength": 64}
+    _data(s)["required"].append("merchantId")
+
+
+def require_existing_optional(s: dict[str, Any]) -> None:
+    s["properties"]["detail"]["properties"]["metadata"]["required"].append("requestId")
+
+
+def tighten_enum(s: dict[str, Any]) -> None:
+    _data(s)["properties"]["amount"]["properties"]["currency"]["enum"].remove("KWD")
+
+
+def tighten_max_length(s: dict[str, Any]) -> None:
+    _data(s)["properties"]["orderId"]["maxLength"] = 32
+
+
+def lower_ceiling(s: dict[str, Any]) -> None:
+    _data(s)["properties"]["amount"]["properties"]["minorUnits"]["maximum"] = 9999999
+
+
+def change_pattern(s: dict[str, Any]) -> None:
+    _data(s)["properties"]["orderId"]["pattern"] = "^ord-[0-9]+$"
+
+
+def change_const(s: dict[str, Any]) -> None:
+    _data(s)["properties"]["status"]["const"] = "CAPTURED"
+
+
+def change_source(s: dict[str, Any]) -> None:
+    s["properties"]["source"]["const"] = "novamart.billing"
+
+
+BREAKING: list[Callable[[dict[str, Any]], None]] = [
+    remove_field,
+    rename_field,
+    narrow_type,
+    new_required_field,
+    require_existing_optional,
+    tighten_enum,
+    tighten_max_length,
+    lower_ceiling,
+    change_pattern,
+    change_const,
+    change_source,
+]
+
+
+@pytest.mark.parametrize("mutate", BREAKING, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("direction", ["published", "consumed"])
+def test_checker_flags_breaking_change(mutate: Callable[[dict[str, Any]], None], direction: Direction) -> None:
+    released = _current("payment.succeeded")
+    changed = copy.deepcopy(released)
+    mutate(changed)
+    assert breaking_changes(released, changed, direction), f"{mutate.__name__} was not detected"
+
+
+def widen_max_length(s: dict[str, Any]) -> None:
+    _data(s)["properties"]["reason"]["maxLength"] = 1000
+
+
+def widen_enum(s: dict[str, Any]) -> None:
+    _data(s)["properties"]["amount"]["properties"]["currency"]["enum"].append("SEK")
+
+
+def make_required_optional(s: dict[str, Any]) -> None:
+    _data(s)["required"].remove("reason")
+
+
+def open_object(s: dict[str, Any]) -> None:
+    _data(s)["additionalProperties"] = True
+
+
+WIDENING: list[Callable[[dict[str, Any]], None]] = [widen_max_length, widen_enum, make_required_optional, open_object]
+
+
+@pytest.mark.parametrize("mutate", WIDENING, ids=lambda f: f.__name__)
+def test_widening_breaks_published_events_only(mutate: Callable[[dict[str, Any]], None]) -> None:
+    released = _current("order.cancelled")
+    changed = copy.deepcopy(released)
+    mutate(changed)
+    assert breaking_changes(released, changed, "published"), f"{mutate.__name__} not flagged for consumers"
+    assert not breaking_changes(released, changed, "consumed"), f"{mutate.__name__} wrongly flagged"
+
+
+def add_optional_field(s: dict[str, Any]) -> None:
+    _data(s)["properties"]["note"] = {"type": "string", "maxLength": 200}
+
+
+def reword_description(s: dict[str, Any]) -> None:
+    _data(s)["properties"]["orderId"]["description"] = "Reworded."
+    s["title"] = "New title"
+
+
+@pytest.mark.parametrize("mutate", [add_optional_field, reword_description], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("detail_type", sorted(EXPECTED_EVENTS))
+def test_additive_and_documentation_changes_are_allowed(
+    mutate: Callable[[dict[str, Any]], None], detail_type: str
+) -> None:
+    released = _current(detail_type)
+    changed = copy.deepcopy(released)
+    mutate(changed)
+    direction: Direction = "published" if EXPECTED_EVENTS[detail_type][1] == "published" else "consumed"
+    assert breaking_changes(released, changed, direction) == []
+
+
+def test_shared_definition_change_reaches_every_event() -> None:
+    # Snapshots are dereferenced, so tightening common/identifiers.json shows up as a break in each
+    # event that uses it, not only in the shared file.
+    released = _current("refund.failed")
+    changed = copy.deepcopy(released)
+    changed["properties"]["detail"]["properties"]["metadata"]["properties"]["correlationId"]["maxLength"] = 64
+    breaks = breaking_changes(released, changed, "published")
+    assert [b.where for b in breaks] == ["/properties/detail/properties/metadata/properties/correlationId"]

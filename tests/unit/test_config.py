@@ -1,0 +1,51 @@
+"""A missing or malformed setting fails at cold start with a message naming it."""
+
+from __future__ import annotations
+
+import pytest
+from novamart_payments.config import Config, ConfigError
+
+GOOD = {
+    "PAYMENT_TABLE_NAME": "payments",
+    "REFUND_TABLE_NAME": "refunds",
+    "EVENT_BUS_NAME": "default",
+    "AWS_REGION": "us-east-2",
+}
+
+
+def test_reads_the_seed_variables() -> None:
+    cfg = Config.from_env(GOOD)
+    assert (cfg.payment_table_name, cfg.refund_table_name, cfg.event_bus_name, cfg.aws_region) == (
+        "payments",
+        "refunds",
+        "default",
+        "us-east-2",
+    )
+    assert cfg.gateway_mode == "simulated"
+
+
+def test_bus_defaults_to_default_as_in_the_seed() -> None:
+    env = {k: v for k, v in GOOD.items() if k != "EVENT_BUS_NAME"}
+    assert Config.from_env(env).event_bus_name == "default"
+
+
+@pytest.mark.parametrize("name", ["PAYMENT_TABLE_NAME", "REFUND_TABLE_NAME", "AWS_REGION"])
+def test_missing_setting_is_named(name: str) -> None:
+    env = {k: v for k, v in GOOD.items() if k != name}
+    with pytest.raises(ConfigError, match=name):
+        Config.from_env(env)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PAYMENT_TABLE_NAME", "no spaces allowed"),
+        ("AWS_REGION", "Ohio"),
+        ("GATEWAY_MODE", "stripe-live"),
+        ("AWS_CALL_TIMEOUT_SECONDS", "soon"),
+        ("AWS_MAX_ATTEMPTS", "99"),
+    ],
+)
+def test_malformed_setting_is_named(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        Config.from_env({**GOOD, name: value})

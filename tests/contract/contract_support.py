@@ -16,6 +16,7 @@ SAMPLE_EVENTS = REPO / "events"
 if str(REPO / "tools") not in sys.path:
     sys.path.insert(0, str(REPO / "tools"))
 
+import gen_docs as gen_docs  # noqa: E402  (tools/ is not a package; re-exported for the tests)
 
 # The service's contract surface per docs/design.md: detail-type -> (source, direction).
 EXPECTED_EVENTS: dict[str, tuple[str, str]] = {

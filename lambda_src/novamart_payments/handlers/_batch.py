@@ -28,7 +28,7 @@ from novamart_payments.gateway.simulated import gateway
 from novamart_payments.observability import Metric, count, flush, logger
 from novamart_payments.publisher import Publisher
 from novamart_payments.repository import Repository
-from novamart_payments.service import PaymentService
+from novamart_payments.service import PaymentService, RetryLater
 
 Handle = Callable[[PaymentService, dict[str, Any]], str]
 
@@ -72,6 +72,14 @@ def make_handler(accepted: frozenset[str], handle: Handle) -> Callable[[dict[str
         except TransientGatewayError:
             count(Metric.TRANSIENT_RETRY)
             logger.warning("gateway unavailable; the message will be redelivered")
+            raise
+        except RetryLater as later:
+            logger.info("not finished yet; the message will be redelivered", extra={"why": str(later)})
+            raise
+        except Exception:
+            # Anything else (AWS errors, PutEvents refusals, bugs) is logged with its traceback, then left to
+            # SQS: redelivery up to maxReceiveCount, then the DLQ and its alarm.
+            logger.exception("record failed; the message will be redelivered")
             raise
         logger.info("event processed", extra={"outcome": outcome})
         return outcome

@@ -209,5 +209,6 @@ def test_importing_contracts_is_cheap_and_validators_are_cached() -> None:
         "c.validate_event(event); c.validate_event(event)\n"
         "info = c._validator.cache_info()\n"
         "assert (info.misses, info.hits) == (1, 1), info\n"
+        "assert sys.modules.get('rfc3987_syntax', 'absent') is not None, 'import block left behind'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -132,3 +133,26 @@ def test_money_helpers_use_the_exponent() -> None:
 
 def test_schema_dir_is_the_repository_schemas_in_a_checkout() -> None:
     assert contracts.SCHEMA_DIR.resolve() == SCHEMAS.resolve()
+
+
+def _formats(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["format"]} if isinstance(node.get("format"), str) else set()
+        return found.union(*(_formats(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_formats(v) for v in node))
+    return set()
+
+
+def test_schemas_use_only_formats_the_validator_checks() -> None:
+    used = set().union(*(_formats(load(p)) for p in ALL_SCHEMA_FILES))
+    assert used == set(contracts.USED_FORMATS)
+    assert set(contracts._format_checker().checkers) == set(contracts.USED_FORMATS)
+
+
+@pytest.mark.parametrize("path", EVENT_FILES, ids=lambda p: p.parent.name)
+def test_runtime_schema_is_fully_inlined_and_matches_the_published_form(path: Path) -> None:
+    resolved = contracts.resolved_schema(path.parent.name, int(path.stem[1:]))
+    assert "$ref" not in json.dumps(resolved)
+    # Same constraints as the dereferenced form the docs and snapshots use (annotations aside).
+    assert gen_docs._deref(dict(resolved), path.resolve(), ()) == gen_docs.dereference(path)

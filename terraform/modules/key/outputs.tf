@@ -17,3 +17,13 @@ output "key_policy" {
   description = "The key policy JSON (for tests and reviews)."
   value       = aws_kms_key.this.policy
 }
+
+output "rotation_enabled" {
+  description = "Whether automatic key rotation is on."
+  value       = aws_kms_key.this.enable_key_rotation
+}
+
+output "deletion_window_in_days" {
+  description = "Deletion window of the key."
+  value       = aws_kms_key.this.deletion_window_in_days
+}

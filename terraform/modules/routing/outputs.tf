@@ -78,6 +78,7 @@ output "event_source_mapping" {
   value = {
     uuid                    = aws_lambda_event_source_mapping.this.uuid
     event_source_arn        = aws_lambda_event_source_mapping.this.event_source_arn
+    function_name           = aws_lambda_event_source_mapping.this.function_name
     batch_size              = aws_lambda_event_source_mapping.this.batch_size
     function_response_types = aws_lambda_event_source_mapping.this.function_response_types
     maximum_concurrency     = aws_lambda_event_source_mapping.this.scaling_config[0].maximum_concurrency

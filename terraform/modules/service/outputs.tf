@@ -92,5 +92,15 @@ output "wiring" {
     environment       = local.environment
     queue_names       = local.queue_names
     dlq_names         = local.dlq_names
+    protections = {
+      deletion_protection    = module.tables.deletion_protection
+      point_in_time_recovery = module.tables.point_in_time_recovery
+      table_key_arns         = module.tables.encryption_key_arns
+      key_arn                = module.key.key_arn
+      key_rotation           = module.key.rotation_enabled
+      key_deletion_window    = module.key.deletion_window_in_days
+      schema_registry        = module.schema_registry.registry_name
+      schemas                = module.schema_registry.schema_names
+    }
   }
 }

@@ -22,3 +22,18 @@ output "gsi_name" {
   description = "Name of the GSI on orderId (same on both tables)."
   value       = local.gsi_name
 }
+
+output "deletion_protection" {
+  description = "Deletion protection per table, keyed payments / refunds."
+  value       = { for k, t in aws_dynamodb_table.this : k => t.deletion_protection_enabled }
+}
+
+output "point_in_time_recovery" {
+  description = "Point-in-time recovery per table, keyed payments / refunds."
+  value       = { for k, t in aws_dynamodb_table.this : k => t.point_in_time_recovery[0].enabled }
+}
+
+output "encryption_key_arns" {
+  description = "KMS key of each table's server-side encryption, keyed payments / refunds."
+  value       = { for k, t in aws_dynamodb_table.this : k => t.server_side_encryption[0].kms_key_arn }
+}

@@ -1,0 +1,98 @@
+# Native tests of envs/aws with a mocked AWS provider: every protection is on.
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "us-east-2" }
+  }
+  mock_data "aws_cloudwatch_event_bus" {
+    defaults = { arn = "arn:aws:events:us-east-2:123456789012:event-bus/default" }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = { arn = "arn:aws:kms:us-east-2:123456789012:key/11111111-2222-3333-4444-555555555555" }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/mock-role" }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:us-east-2:123456789012:novamart-payments-alarms" }
+  }
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = { arn = "arn:aws:events:us-east-2:123456789012:rule/mock-rule" }
+  }
+  mock_resource "aws_sqs_queue" {
+    defaults = { arn = "arn:aws:sqs:us-east-2:123456789012:mock-queue" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = { arn = "arn:aws:lambda:us-east-2:123456789012:function:mock" }
+  }
+  mock_resource "aws_dynamodb_table" {
+    defaults = { arn = "arn:aws:dynamodb:us-east-2:123456789012:table/mock" }
+  }
+}
+
+variables {
+  # The mock provider never uploads the package; any existing file gives a hash.
+  package_path = "main.tf"
+}
+
+run "protections_on" {
+  command = apply
+
+  assert {
+    condition     = alltrue(values(module.service.wiring.protections.deletion_protection))
+    error_message = "Tables must have deletion protection in AWS."
+  }
+
+  assert {
+    condition     = alltrue(values(module.service.wiring.protections.point_in_time_recovery))
+    error_message = "Tables must have point-in-time recovery in AWS."
+  }
+
+  assert {
+    condition     = alltrue([for k, a in module.service.wiring.protections.table_key_arns : a == module.service.wiring.protections.key_arn])
+    error_message = "Tables must be encrypted with the service's customer-managed key."
+  }
+
+  assert {
+    condition     = module.service.wiring.protections.key_rotation && module.service.wiring.protections.key_deletion_window == 30
+    error_message = "The key needs rotation and the full 30-day deletion window."
+  }
+
+  assert {
+    condition     = module.service.wiring.protections.schema_registry == "novamart-payments"
+    error_message = "The schema registry must be on in AWS."
+  }
+
+  assert {
+    condition     = toset(module.service.wiring.protections.schemas) == toset([for f in fileset("../../../schemas/registry", "*.json") : trimsuffix(f, ".json")])
+    error_message = "Every file of schemas/registry must become one registry schema."
+  }
+
+  assert {
+    condition     = module.service.wiring.environment.LOG_LEVEL == "INFO" && module.service.wiring.environment.GATEWAY_MODE == "simulated" && !contains(keys(module.service.wiring.environment), "AWS_REGION")
+    error_message = "Unexpected function environment in AWS."
+  }
+
+  assert {
+    condition     = length(module.service.wiring.topic_policies) == 1 && module.service.wiring.alarm_topic_arn == "arn:aws:sns:us-east-2:123456789012:novamart-payments-alarms"
+    error_message = "Without alarm_topic_arn the environment creates its own alarm topic."
+  }
+}
+
+run "existing_alarm_topic" {
+  command = apply
+
+  variables {
+    alarm_topic_arn = "arn:aws:sns:us-east-2:123456789012:oncall"
+  }
+
+  assert {
+    condition     = length(module.service.wiring.topic_policies) == 0 && alltrue([for n, a in module.service.wiring.alarms : a.actions == toset(["arn:aws:sns:us-east-2:123456789012:oncall"])])
+    error_message = "With alarm_topic_arn every alarm notifies that topic and no topic is created."
+  }
+}

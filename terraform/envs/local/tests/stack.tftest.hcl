@@ -1,0 +1,407 @@
+# Native tests of envs/local with a mocked AWS provider (no emulator, no network).
+# Run with ./tools/tf.sh test-all. What they guard:
+#   - each consumed (source, detail-type) routes to exactly one function, the right one, and the
+#     rules match nothing else;
+#   - rule -> queue -> event-source mapping -> function wiring, queue redrive and target DLQs;
+#   - alarms for every function and every DLQ / queue, all notifying the topic;
+#   - least privilege: no wildcard action anywhere, no wildcard resource except X-Ray (which has
+#     no resource-level permissions) and the log streams of the function's own log group;
+#     queue/topic policies deny non-TLS access.
+# mock_provider fills computed attributes with random strings; ARNs that other resources validate
+# get fixed, distinct values below.
+
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "us-east-2" }
+  }
+  mock_data "aws_cloudwatch_event_bus" {
+    defaults = { arn = "arn:aws:events:us-east-2:123456789012:event-bus/default" }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = { arn = "arn:aws:kms:us-east-2:123456789012:key/11111111-2222-3333-4444-555555555555" }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/mock-role" }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:us-east-2:123456789012:novamart-payments-alarms" }
+  }
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = { arn = "arn:aws:events:us-east-2:123456789012:rule/mock-rule" }
+  }
+  mock_resource "aws_sqs_queue" {
+    defaults = { arn = "arn:aws:sqs:us-east-2:123456789012:mock-queue" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = { arn = "arn:aws:lambda:us-east-2:123456789012:function:mock" }
+  }
+  mock_resource "aws_dynamodb_table" {
+    defaults = { arn = "arn:aws:dynamodb:us-east-2:123456789012:table/mock" }
+  }
+}
+
+override_resource {
+  target = module.service.module.tables.aws_dynamodb_table.this["payments"]
+  values = { arn = "arn:aws:dynamodb:us-east-2:123456789012:table/payments" }
+}
+
+override_resource {
+  target = module.service.module.tables.aws_dynamodb_table.this["refunds"]
+  values = { arn = "arn:aws:dynamodb:us-east-2:123456789012:table/refunds" }
+}
+
+override_resource {
+  target = module.service.module.routing["payment"].aws_sqs_queue.this
+  values = {
+    arn = "arn:aws:sqs:us-east-2:123456789012:novamart-payment-handler-queue"
+    url = "https://sqs.us-east-2.amazonaws.com/123456789012/novamart-payment-handler-queue"
+  }
+}
+
+override_resource {
+  target = module.service.module.routing["payment"].aws_sqs_queue.dlq
+  values = {
+    arn = "arn:aws:sqs:us-east-2:123456789012:novamart-payment-handler-dlq"
+    url = "https://sqs.us-east-2.amazonaws.com/123456789012/novamart-payment-handler-dlq"
+  }
+}
+
+override_resource {
+  target = module.service.module.routing["refund"].aws_sqs_queue.this
+  values = {
+    arn = "arn:aws:sqs:us-east-2:123456789012:novamart-refund-handler-queue"
+    url = "https://sqs.us-east-2.amazonaws.com/123456789012/novamart-refund-handler-queue"
+  }
+}
+
+override_resource {
+  target = module.service.module.routing["refund"].aws_sqs_queue.dlq
+  values = {
+    arn = "arn:aws:sqs:us-east-2:123456789012:novamart-refund-handler-dlq"
+    url = "https://sqs.us-east-2.amazonaws.com/123456789012/novamart-refund-handler-dlq"
+  }
+}
+
+override_resource {
+  target = module.service.module.audit_tap.aws_sqs_queue.this
+  values = {
+    arn = "arn:aws:sqs:us-east-2:123456789012:novamart-payments-audit"
+    url = "https://sqs.us-east-2.amazonaws.com/123456789012/novamart-payments-audit"
+  }
+}
+
+override_resource {
+  target = module.service.module.audit_tap.aws_sqs_queue.dlq
+  values = {
+    arn = "arn:aws:sqs:us-east-2:123456789012:novamart-payments-audit-dlq"
+    url = "https://sqs.us-east-2.amazonaws.com/123456789012/novamart-payments-audit-dlq"
+  }
+}
+
+override_resource {
+  target = module.service.module.function["payment"].aws_lambda_function.this
+  values = { arn = "arn:aws:lambda:us-east-2:123456789012:function:novamart-payment-handler" }
+}
+
+override_resource {
+  target = module.service.module.function["refund"].aws_lambda_function.this
+  values = { arn = "arn:aws:lambda:us-east-2:123456789012:function:novamart-refund-handler" }
+}
+
+variables {
+  # The mock provider never uploads the package; any existing file gives a hash.
+  package_path = "main.tf"
+}
+
+run "routing" {
+  command = apply
+
+  # The rules match (source, detail-type) pairs: one alternative per source, nothing else.
+  assert {
+    condition = alltrue([
+      for k, r in module.service.wiring.routing : alltrue([
+        for alt in try(jsondecode(r.event_pattern)["$or"], [jsondecode(r.event_pattern)]) :
+        toset(keys(alt)) == toset(["source", "detail-type"]) && length(alt.source) == 1
+      ])
+    ])
+    error_message = "Every rule alternative must filter on exactly one source and its detail-types, and on nothing else."
+  }
+
+  assert {
+    condition = toset(flatten([
+      for alt in try(jsondecode(module.service.wiring.routing["payment"].event_pattern)["$or"], [jsondecode(module.service.wiring.routing["payment"].event_pattern)]) :
+      [for s in alt.source : [for d in alt["detail-type"] : "${s}|${d}"]]
+    ])) == toset(["novamart.inventory|inventory.reserved", "novamart.orders|order.ready_for_payment"])
+    error_message = "The payment rule must match exactly inventory.reserved (novamart.inventory) and order.ready_for_payment (novamart.orders)."
+  }
+
+  assert {
+    condition = toset(flatten([
+      for alt in try(jsondecode(module.service.wiring.routing["refund"].event_pattern)["$or"], [jsondecode(module.service.wiring.routing["refund"].event_pattern)]) :
+      [for s in alt.source : [for d in alt["detail-type"] : "${s}|${d}"]]
+    ])) == toset(["novamart.inventory|inventory.reservation_failed", "novamart.orders|order.cancelled"])
+    error_message = "The refund rule must match exactly inventory.reservation_failed (novamart.inventory) and order.cancelled (novamart.orders)."
+  }
+
+  # Each consumed detail-type reaches exactly one function.
+  assert {
+    condition = alltrue([
+      for dt in ["inventory.reserved", "order.ready_for_payment", "inventory.reservation_failed", "order.cancelled"] :
+      length([
+        for k, r in module.service.wiring.routing : k
+        if contains(flatten([for alt in try(jsondecode(r.event_pattern)["$or"], [jsondecode(r.event_pattern)]) : alt["detail-type"]]), dt)
+      ]) == 1
+    ])
+    error_message = "A consumed detail-type is routed to more than one function (or to none)."
+  }
+
+  # The service never consumes its own events.
+  assert {
+    condition = alltrue([
+      for k, r in module.service.wiring.routing : !contains(flatten([
+        for alt in try(jsondecode(r.event_pattern)["$or"], [jsondecode(r.event_pattern)]) : alt.source
+      ]), "novamart.payments")
+    ])
+    error_message = "A function rule matches novamart.payments (the service's own events)."
+  }
+
+  # rule -> its own queue -> mapping -> its own function.
+  assert {
+    condition = alltrue([
+      for k, r in module.service.wiring.routing :
+      r.target_arn == r.queue_arn && r.event_source_mapping.event_source_arn == r.queue_arn &&
+      r.event_source_mapping.function_name == r.function_arn &&
+      r.function_arn == "arn:aws:lambda:us-east-2:123456789012:function:${output.functions[k].function_name}"
+    ])
+    error_message = "A rule target or event-source mapping is not wired to its own function's queue."
+  }
+
+  assert {
+    condition     = module.service.wiring.routing["payment"].queue_arn == "arn:aws:sqs:us-east-2:123456789012:novamart-payment-handler-queue" && module.service.wiring.routing["refund"].queue_arn == "arn:aws:sqs:us-east-2:123456789012:novamart-refund-handler-queue"
+    error_message = "Function queues are crossed."
+  }
+
+  assert {
+    condition = alltrue([
+      for k, r in module.service.wiring.routing :
+      r.event_source_mapping.batch_size == 10 && contains(r.event_source_mapping.function_response_types, "ReportBatchItemFailures") && r.event_source_mapping.maximum_concurrency >= 2 && r.event_source_mapping.maximum_concurrency <= 10
+    ])
+    error_message = "Event-source mappings need batch size 10, ReportBatchItemFailures and a maximum concurrency (2-10)."
+  }
+
+  assert {
+    condition = alltrue([
+      for k, r in module.service.wiring.routing : r.visibility_timeout >= 6 * output.lambda_timeout_seconds[k]
+    ])
+    error_message = "Queue visibility timeout must be at least 6x the Lambda timeout."
+  }
+
+  assert {
+    condition     = jsondecode(module.service.wiring.audit.event_pattern) == { source = ["novamart.payments"] }
+    error_message = "The audit tap must match everything novamart.payments publishes, and only that."
+  }
+
+  assert {
+    condition = module.service.wiring.environment == {
+      PAYMENT_TABLE_NAME           = "payments"
+      REFUND_TABLE_NAME            = "refunds"
+      EVENT_BUS_NAME               = "default"
+      GATEWAY_MODE                 = "simulated"
+      POWERTOOLS_SERVICE_NAME      = "novamart-payments"
+      POWERTOOLS_METRICS_NAMESPACE = "NovaMart/Payments"
+      LOG_LEVEL                    = "DEBUG"
+    }
+    error_message = "Function environment differs from docs/design.md (and must never set AWS_REGION)."
+  }
+}
+
+run "dead_letter_queues" {
+  command = apply
+
+  assert {
+    condition = alltrue([
+      for k, r in module.service.wiring.routing :
+      jsondecode(r.queue_redrive_policy).deadLetterTargetArn == r.dlq_arn && jsondecode(r.queue_redrive_policy).maxReceiveCount >= 1 && r.dlq_arn != r.queue_arn
+    ])
+    error_message = "Every function queue must redrive to its own DLQ."
+  }
+
+  assert {
+    condition     = alltrue([for k, r in module.service.wiring.routing : r.target_dead_letter_arn == r.dlq_arn])
+    error_message = "Every rule target must have a DLQ."
+  }
+
+  assert {
+    condition     = jsondecode(module.service.wiring.audit.queue_redrive_policy).deadLetterTargetArn == module.service.wiring.audit.dlq_arn
+    error_message = "The audit queue must redrive to its DLQ."
+  }
+
+  assert {
+    condition = alltrue([for k, f in output.functions :
+      f.dlq_arn == module.service.wiring.routing[k].dlq_arn && f.queue_arn == module.service.wiring.routing[k].queue_arn
+    ])
+    error_message = "The functions output does not match the wiring."
+  }
+}
+
+run "alarms" {
+  command = apply
+
+  assert {
+    condition = alltrue(flatten([
+      for k, f in output.functions : [
+        for m in ["Errors", "Throttles", "Duration"] :
+        length([for n, a in module.service.wiring.alarms : n if a.metric == m && a.target == f.function_name]) == 1
+      ]
+    ]))
+    error_message = "Every function needs one Errors, one Throttles and one Duration alarm."
+  }
+
+  assert {
+    condition = alltrue([
+      for q in values(module.service.wiring.dlq_names) :
+      length([for n, a in module.service.wiring.alarms : n if a.metric == "ApproximateNumberOfMessagesVisible" && a.target == q]) == 1
+    ]) && length([for n, a in module.service.wiring.alarms : n if a.metric == "ApproximateNumberOfMessagesVisible" && a.target == "novamart-payments-audit-dlq"]) == 1
+    error_message = "Every DLQ (function and audit) needs a messages-visible alarm."
+  }
+
+  assert {
+    condition = alltrue([
+      for q in values(module.service.wiring.queue_names) :
+      length([for n, a in module.service.wiring.alarms : n if a.metric == "ApproximateAgeOfOldestMessage" && a.target == q]) == 1
+    ])
+    error_message = "Every source queue needs an age-of-oldest-message alarm."
+  }
+
+  assert {
+    condition     = alltrue([for n, a in module.service.wiring.alarms : a.actions == toset([module.service.wiring.alarm_topic_arn])])
+    error_message = "Every alarm must notify the alarm topic."
+  }
+}
+
+run "least_privilege" {
+  command = apply
+
+  # No wildcard in any allowed action.
+  assert {
+    condition = alltrue(flatten([
+      for k, p in module.service.wiring.function_policies : [
+        for s in jsondecode(p).Statement : [for a in flatten([s.Action]) : !strcontains(a, "*")]
+      ]
+    ]))
+    error_message = "A function policy allows a wildcard action."
+  }
+
+  # Resource "*" only for X-Ray; other wildcards only for the own log group's streams.
+  assert {
+    condition = alltrue(flatten([
+      for k, p in module.service.wiring.function_policies : [
+        for s in jsondecode(p).Statement : [
+          for r in flatten([s.Resource]) :
+          !strcontains(r, "*") ||
+          (r == "*" && alltrue([for a in flatten([s.Action]) : startswith(a, "xray:")])) ||
+          (r == "arn:aws:logs:us-east-2:123456789012:log-group:/aws/lambda/${output.functions[k].function_name}:log-stream:*")
+        ]
+      ]
+    ]))
+    error_message = "A function policy has a wildcard resource where AWS allows scoping."
+  }
+
+  assert {
+    condition = alltrue([
+      for k, p in module.service.wiring.function_policies : toset(flatten([
+        for s in jsondecode(p).Statement : flatten([s.Action])
+      ])) == toset(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt", "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords", "events:PutEvents"])
+    ])
+    error_message = "A function policy grants actions beyond what the handlers use."
+  }
+
+  # Each function touches only its own queue, the service tables/indexes and key, the bus.
+  assert {
+    condition = alltrue([
+      for k, p in module.service.wiring.function_policies : alltrue([
+        for s in jsondecode(p).Statement :
+        (startswith(flatten([s.Action])[0], "sqs:") ? toset(flatten([s.Resource])) == toset([module.service.wiring.routing[k].queue_arn]) : true) &&
+        (startswith(flatten([s.Action])[0], "dynamodb:") ? toset(flatten([s.Resource])) == toset([
+          "arn:aws:dynamodb:us-east-2:123456789012:table/payments", "arn:aws:dynamodb:us-east-2:123456789012:table/refunds",
+          "arn:aws:dynamodb:us-east-2:123456789012:table/payments/index/orderId-index", "arn:aws:dynamodb:us-east-2:123456789012:table/refunds/index/orderId-index",
+        ]) : true) &&
+        (startswith(flatten([s.Action])[0], "kms:") ? toset(flatten([s.Resource])) == toset([module.service.wiring.protections.key_arn]) : true) &&
+        (startswith(flatten([s.Action])[0], "events:") ? (
+          toset(flatten([s.Resource])) == toset(["arn:aws:events:us-east-2:123456789012:event-bus/default"]) &&
+          s.Condition.StringEquals["events:source"] == "novamart.payments"
+        ) : true)
+      ])
+    ])
+    error_message = "A function policy statement is not scoped to the function's own queue, the tables, the key or the bus (with events:source)."
+  }
+
+  # Queue and topic policies: allows are scoped to a service principal, never "*" actions;
+  # every policy denies non-TLS access.
+  assert {
+    condition = alltrue(flatten([
+      for p in concat(
+        flatten([for k, r in module.service.wiring.routing : [r.queue_policy_json, r.dlq_policy_json]]),
+        values(module.service.wiring.audit.policies),
+        module.service.wiring.topic_policies,
+        ) : [
+        for s in jsondecode(p).Statement : s.Effect == "Deny" || (
+          s.Principal != "*" && try(s.Principal.AWS, "") != "*" && alltrue([for a in flatten([s.Action]) : !strcontains(a, "*")]) &&
+          alltrue([for r in flatten([s.Resource]) : !strcontains(r, "*")]) && length(keys(try(s.Condition, {}))) > 0
+        )
+      ]
+    ]))
+    error_message = "A queue or topic policy allows a wildcard principal, action or resource, or has an unconditioned allow."
+  }
+
+  assert {
+    condition = alltrue([
+      for p in concat(
+        flatten([for k, r in module.service.wiring.routing : [r.queue_policy_json, r.dlq_policy_json]]),
+        values(module.service.wiring.audit.policies),
+        module.service.wiring.topic_policies,
+        ) : length([
+          for s in jsondecode(p).Statement : s if s.Effect == "Deny" && s.Principal == "*" && try(s.Condition.Bool["aws:SecureTransport"], "") == "false"
+      ]) == 1
+    ])
+    error_message = "Every queue and topic policy must deny access without TLS (aws:SecureTransport)."
+  }
+}
+
+run "emulator_switches" {
+  command = apply
+
+  assert {
+    condition     = module.service.wiring.protections.schema_registry == null && length(module.service.wiring.protections.schemas) == 0
+    error_message = "The schema registry must be off locally (moto has no Schemas API)."
+  }
+
+  assert {
+    condition     = alltrue(values(module.service.wiring.protections.point_in_time_recovery)) && alltrue([for k, a in module.service.wiring.protections.table_key_arns : a == module.service.wiring.protections.key_arn])
+    error_message = "Tables need PITR and the service's customer-managed key, also locally."
+  }
+
+  assert {
+    condition     = output.audit_queue_url != null
+    error_message = "The audit tap is on by default locally (the behaviour suite reads it)."
+  }
+}
+
+run "audit_tap_off" {
+  command = apply
+
+  variables {
+    enable_audit_tap = false
+  }
+
+  assert {
+    condition     = output.audit_queue_url == null && !module.service.wiring.audit.enabled
+    error_message = "audit_queue_url must be null when the tap is off."
+  }
+}

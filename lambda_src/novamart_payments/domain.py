@@ -84,6 +84,7 @@ class PaymentRecord:
     causation_id: str | None = None
     created_at: str = ""
     updated_at: str = ""
+    processed_at: str | None = None  # when the outcome was decided; the outcome event's occurredAt
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +105,7 @@ class RefundRecord:
     idempotency_key: str = ""
     created_at: str = ""
     updated_at: str = ""
+    processed_at: str | None = None
 
 
 def payment_id_for(order_id: str) -> str:

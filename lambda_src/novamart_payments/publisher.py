@@ -41,7 +41,7 @@ def payment_outcome(record: PaymentRecord) -> dict[str, Any]:
     if not succeeded:
         data["code"] = record.failure_code or "payment_failed"
         data["reason"] = record.failure_reason or "The payment failed."
-    return _event(detail_type, record.payment_id, record.correlation_id, record.causation_id, record.updated_at, data)
+    return _event(detail_type, record.payment_id, record.correlation_id, record.causation_id, _occurred(record), data)
 
 
 def refund_outcome(record: RefundRecord) -> dict[str, Any]:
@@ -61,7 +61,11 @@ def refund_outcome(record: RefundRecord) -> dict[str, Any]:
     if not succeeded:
         data["code"] = record.failure_code or "refund_failed"
         data["reason"] = record.failure_reason or "The refund failed."
-    return _event(detail_type, record.refund_id, record.correlation_id, record.causation_id, record.updated_at, data)
+    return _event(detail_type, record.refund_id, record.correlation_id, record.causation_id, _occurred(record), data)
+
+
+def _occurred(record: PaymentRecord | RefundRecord) -> str:
+    return record.processed_at or record.updated_at
 
 
 def _money(amount: Any) -> dict[str, Any]:

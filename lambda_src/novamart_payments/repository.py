@@ -107,35 +107,29 @@ class Repository:
             payment_from_item,
         )
 
-    def complete_payment(
-        self,
-        payment_id: str,
-        *,
-        approved: bool,
-        transaction_id: str | None,
-        code: str | None,
-        reason: str | None,
-        now: str,
-    ) -> WriteResult[PaymentRecord]:
-        """Move a PENDING payment to its final status; only one delivery can do so."""
+    def finish_payment(self, final: PaymentRecord, now: str) -> WriteResult[PaymentRecord]:
+        """Move a PENDING payment to its final status, noting that its outcome event went out (the caller
+        publishes first). Only one delivery can do so; the others get the winner's item back."""
         values: Item = {
             ":pending": {"S": Status.PENDING},
-            ":status": {"S": Status.SUCCEEDED if approved else Status.FAILED},
+            ":status": {"S": final.status},
             ":now": {"S": now},
             ":one": {"N": "1"},
+            ":true": {"BOOL": True},
         }
-        sets = ["#s = :status", "updatedAt = :now", "version = version + :one"]
+        sets = ["#s = :status", "updatedAt = :now", "version = version + :one", "published = :true"]
         for attr, placeholder, value in (
-            ("transactionId", ":txn", transaction_id),
-            ("failureCode", ":code", code),
-            ("failureReason", ":reason", reason),
+            ("transactionId", ":txn", final.transaction_id),
+            ("failureCode", ":code", final.failure_code),
+            ("failureReason", ":reason", final.failure_reason),
+            ("processedAt", ":processed", final.processed_at),
         ):
             if value is not None:
                 sets.append(f"{attr} = {placeholder}")
                 values[placeholder] = {"S": value}
         return self._update(
             self._payments,
-            {"paymentId": {"S": payment_id}},
+            {"paymentId": {"S": final.payment_id}},
             "SET " + ", ".join(sets),
             "#s = :pending",
             values,
@@ -158,6 +152,26 @@ class Repository:
         out = self.client.get_item(TableName=self._refunds, Key={"refundId": {"S": refund_id}}, ConsistentRead=True)
         item = out.get("Item")
         return refund_from_item(item) if item else None
+
+    def get_payment_and_refund(
+        self, payment_id: str, refund_id: str
+    ) -> tuple[PaymentRecord | None, RefundRecord | None]:
+        """Both records a refund decision needs, in one round trip."""
+        out = self.client.batch_get_item(
+            RequestItems={
+                self._payments: {"Keys": [{"paymentId": {"S": payment_id}}], "ConsistentRead": True},
+                self._refunds: {"Keys": [{"refundId": {"S": refund_id}}], "ConsistentRead": True},
+            }
+        )
+        if out.get("UnprocessedKeys"):
+            # Throttled under load: fall back to single reads rather than decide on a partial view.
+            return self.get_payment(payment_id), self.get_refund(refund_id)
+        payments = out["Responses"].get(self._payments, [])
+        refunds = out["Responses"].get(self._refunds, [])
+        return (
+            payment_from_item(payments[0]) if payments else None,
+            refund_from_item(refunds[0]) if refunds else None,
+        )
 
     def reserve_refund(self, payment: PaymentRecord, refund: RefundRecord, now: str) -> bool:
         """Atomically add the refund to the payment's refunded total and create the PENDING refund.
@@ -203,17 +217,25 @@ class Repository:
             raise
         return True
 
-    def complete_refund(
-        self, refund: RefundRecord, *, transaction_id: str | None, now: str
-    ) -> WriteResult[RefundRecord]:
-        values: Item = {":pending": {"S": Status.PENDING}, ":ok": {"S": Status.SUCCEEDED}, ":now": {"S": now}}
-        update = "SET #s = :ok, updatedAt = :now"
-        if transaction_id is not None:
-            update += ", transactionId = :txn"
-            values[":txn"] = {"S": transaction_id}
+    def finish_refund(self, final: RefundRecord, now: str) -> WriteResult[RefundRecord]:
+        """Mark a PENDING refund SUCCEEDED and its outcome as published (the caller publishes first)."""
+        values: Item = {
+            ":pending": {"S": Status.PENDING},
+            ":ok": {"S": Status.SUCCEEDED},
+            ":now": {"S": now},
+            ":true": {"BOOL": True},
+        }
+        update = "SET #s = :ok, updatedAt = :now, published = :true"
+        for attr, placeholder, value in (
+            ("transactionId", ":txn", final.transaction_id),
+            ("processedAt", ":processed", final.processed_at),
+        ):
+            if value is not None:
+                update += f", {attr} = {placeholder}"
+                values[placeholder] = {"S": value}
         return self._update(
             self._refunds,
-            {"refundId": {"S": refund.refund_id}},
+            {"refundId": {"S": final.refund_id}},
             update,
             "#s = :pending",
             values,
@@ -354,6 +376,7 @@ def payment_from_item(item: Item) -> PaymentRecord:
         causation_id=_s(item, "causationId"),
         created_at=_s(item, "createdAt") or "",
         updated_at=_s(item, "updatedAt") or "",
+        processed_at=_s(item, "processedAt"),
     )
 
 
@@ -376,6 +399,7 @@ def refund_to_item(refund: RefundRecord) -> Item:
         "failureCode": refund.failure_code,
         "failureReason": refund.failure_reason,
         "causationId": refund.causation_id,
+        "processedAt": refund.processed_at,
     }
     item.update({k: {"S": v} for k, v in optional.items() if v is not None})
     if refund.amount is not None:
@@ -402,4 +426,5 @@ def refund_from_item(item: Item) -> RefundRecord:
         idempotency_key=_s(item, "idempotencyKey") or "",
         created_at=_s(item, "createdAt") or "",
         updated_at=_s(item, "updatedAt") or "",
+        processed_at=_s(item, "processedAt"),
     )

@@ -58,19 +58,20 @@ class PaymentService:
         payment_id = domain.payment_id_for(trigger.order_id)
         # Optimistic first step: most triggers are new orders, so try to claim before reading anything.
         claim = self._repo.claim_payment(payment_id, trigger, self._now())
-        if claim.won:
-            return self._charge(payment_id, trigger)
+        if claim.won and claim.current is not None:
+            return self._charge(claim.current, trigger)
         current = claim.current
         for _ in range(_MAX_ROUNDS):
             decision = domain.decide_payment(current, trigger)
             action = decision.action
             if action is PaymentAction.CLAIM_AND_CHARGE:
                 claim = self._repo.claim_payment(payment_id, trigger, self._now())
-                if claim.won:
-                    return self._charge(payment_id, trigger)
+                if claim.won and claim.current is not None:
+                    return self._charge(claim.current, trigger)
                 current = claim.current
             elif action is PaymentAction.RESUME_CHARGE:
-                return self._charge(payment_id, trigger)
+                assert current is not None
+                return self._charge(current, trigger)
             elif action is PaymentAction.PUBLISH_OUTCOME:
                 assert current is not None
                 return self._publish_payment(current, "republished")
@@ -88,30 +89,36 @@ class PaymentService:
                 return "rejected_mismatch"
         raise RetryLater(f"payment {payment_id} kept changing under concurrent deliveries")
 
-    def _charge(self, payment_id: str, trigger: PaymentTrigger) -> str:
+    def _charge(self, pending: PaymentRecord, trigger: PaymentTrigger) -> str:
+        """Charge, publish the outcome, then finish the record, in that order.
+
+        Publishing before the final write costs no extra call and keeps the crash windows safe: a crash before
+        the final write leaves the record PENDING, so redelivery charges again under the same idempotency key,
+        gets the same gateway answer and publishes the identical event (same id, same content) again. A final
+        record therefore always means its outcome event went out.
+        """
         result = self._gateway.charge(
             idempotency_key=domain.charge_key(trigger.order_id),
             amount=trigger.amount,
             token=trigger.token,
             customer_id=trigger.customer_id,
         )
-        done = self._repo.complete_payment(
-            payment_id,
-            approved=result.approved,
+        final = replace(
+            pending,
+            status=Status.SUCCEEDED if result.approved else Status.FAILED,
             transaction_id=result.transaction_id,
-            code=result.code,
-            reason=result.reason,
-            now=self._now(),
+            failure_code=result.code,
+            failure_reason=result.reason,
+            processed_at=result.processed_at or pending.created_at,
+            published=True,
         )
-        record = done.current
-        if record is None:  # pragma: no cover - the claim guarantees the item exists
-            raise RetryLater(f"payment {payment_id} vanished")
-        if record.status is Status.PENDING:  # pragma: no cover - only PENDING -> final is allowed
-            raise RetryLater(f"payment {payment_id} is still pending")
-        if not done.won and record.published:
-            count(Metric.DUPLICATE_DELIVERY)
+        self._publisher.publish(payment_outcome(final))
+        done = self._repo.finish_payment(final, self._now())
+        if not done.won:
+            count(Metric.DUPLICATE_DELIVERY)  # a concurrent delivery finished first, with the same outcome
             return "duplicate"
-        return self._publish_payment(record, "charged" if done.won else "republished")
+        count(Metric.PAYMENT_SUCCEEDED if result.approved else Metric.PAYMENT_FAILED)
+        return f"charged:{final.status.value.lower()}"
 
     def _publish_payment(self, record: PaymentRecord, what: str) -> str:
         self._publisher.publish(payment_outcome(record))
@@ -130,8 +137,7 @@ class PaymentService:
         key = domain.refund_key(trigger)
         refund_id = domain.refund_id_for(key)
         for _ in range(_MAX_ROUNDS):
-            existing = self._repo.get_refund(refund_id)
-            payment = self._repo.get_payment(payment_id) if existing is None else None
+            payment, existing = self._repo.get_payment_and_refund(payment_id, refund_id)
             decision = domain.decide_refund(payment, existing, trigger)
             action = decision.action
             if action is RefundAction.DUPLICATE:
@@ -142,7 +148,7 @@ class PaymentService:
                 return self._publish_refund(existing, "republished")
             if action is RefundAction.RESUME_REFUND:
                 assert existing is not None
-                return self._refund(existing)
+                return self._refund(existing, payment)
             if action is RefundAction.WAIT_FOR_PAYMENT:
                 raise RetryLater(f"payment for order {trigger.order_id} is still in flight")
             if action is RefundAction.BLOCK_PAYMENT:
@@ -161,7 +167,7 @@ class PaymentService:
             # RESERVE_AND_REFUND
             assert payment is not None
             if self._repo.reserve_refund(payment, refund, refund.created_at):
-                return self._refund(refund)
+                return self._refund(refund, payment)
             # Lost a race: another refund took the amount, or this refund exists already. Decide again.
         raise RetryLater(f"refund {refund_id} kept changing under concurrent deliveries")
 
@@ -192,21 +198,16 @@ class PaymentService:
             updated_at=now,
         )
 
-    def _refund(self, refund: RefundRecord) -> str:
-        payment = self._repo.get_payment(refund.payment_id or "")
+    def _refund(self, refund: RefundRecord, payment: PaymentRecord | None) -> str:
+        """Refund through the gateway, publish, then finish the record (same crash reasoning as ``_charge``)."""
         if payment is None or payment.transaction_id is None or refund.amount is None:  # pragma: no cover
             raise RetryLater(f"refund {refund.refund_id} has no captured payment to refund against")
         result = self._gateway.refund(
-            idempotency_key=refund.idempotency_key,
-            transaction_id=payment.transaction_id,
-            amount=refund.amount,
+            idempotency_key=refund.idempotency_key, transaction_id=payment.transaction_id, amount=refund.amount
         )
         now = self._now()
         if not result.approved:
-            code, reason = (
-                result.code or "refund_declined",
-                result.reason or "The gateway declined the refund.",
-            )
+            code, reason = result.code or "refund_declined", result.reason or "The gateway declined the refund."
             if not self._repo.fail_reserved_refund(refund, code, reason, now):
                 current = self._repo.get_refund(refund.refund_id)
                 if current is None or current.status is Status.PENDING:  # pragma: no cover
@@ -214,14 +215,20 @@ class PaymentService:
                 return self._publish_refund(current, "republished")
             failed = replace(refund, status=Status.FAILED, failure_code=code, failure_reason=reason, updated_at=now)
             return self._publish_refund(failed, "refund_declined")
-        done = self._repo.complete_refund(refund, transaction_id=result.transaction_id, now=now)
-        record = done.current
-        if record is None:  # pragma: no cover
-            raise RetryLater(f"refund {refund.refund_id} vanished")
-        if not done.won and record.published:
+        final = replace(
+            refund,
+            status=Status.SUCCEEDED,
+            transaction_id=result.transaction_id,
+            processed_at=result.processed_at or refund.created_at,
+            published=True,
+        )
+        self._publisher.publish(refund_outcome(final))
+        done = self._repo.finish_refund(final, now)
+        if not done.won:
             count(Metric.DUPLICATE_DELIVERY)
             return "duplicate"
-        return self._publish_refund(record, "refunded" if done.won else "republished")
+        count(Metric.REFUND_SUCCEEDED)
+        return "refunded:succeeded"
 
     def _publish_refund(self, record: RefundRecord, what: str) -> str:
         self._publisher.publish(refund_outcome(record))

@@ -236,10 +236,11 @@ def test_crash_after_charge_before_record_does_not_charge_again(
 ) -> None:
     order = new_order()
     event = payment_event(order)
-    crash_once(svc._repo, "complete_payment", monkeypatch)
+    crash_once(svc._publisher, "publish", monkeypatch)  # charged; neither published nor recorded as final
     with pytest.raises(Crash):
         invoke(payment_handler, event)
     assert len(charges(order)) == 1
+    assert aws.payment_items(order)[0]["status"]["S"] == "PENDING"
     assert invoke(payment_handler, event) == []  # SQS redelivers after the visibility timeout
     assert len(charges(order)) == 1
     assert aws.payment_items(order)[0]["status"]["S"] == "SUCCEEDED"
@@ -261,7 +262,7 @@ def test_crash_after_record_before_publish_still_publishes(aws: Aws, svc: Any, m
 def test_duplicate_publishes_carry_the_same_event_id(aws: Aws, svc: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     order = new_order()
     event = payment_event(order)
-    crash_once(svc._repo, "mark_payment_published", monkeypatch)  # published, then died before noting it
+    crash_once(svc._repo, "finish_payment", monkeypatch)  # published, then died before the final write
     with pytest.raises(Crash):
         invoke(payment_handler, event)
     assert invoke(payment_handler, event) == []
@@ -285,7 +286,7 @@ def test_putevents_failed_entries_are_retried_not_ignored(aws: Aws, svc: Any, mo
     monkeypatch.setattr(svc._publisher, "_client", RefusingEvents())
     assert len(invoke(payment_handler, event)) == 1  # refused entry -> batch item failure -> redelivery
     assert calls["n"] == 1
-    assert aws.payment_items(order)[0]["published"]["BOOL"] is False
+    assert aws.payment_items(order)[0]["status"]["S"] == "PENDING"
     monkeypatch.setattr(svc._publisher, "_client", real_client)
     assert invoke(payment_handler, event) == []
     assert len(outcome_ids(aws, order, "payment.succeeded")) == 1
@@ -348,6 +349,23 @@ def test_mismatch_while_first_payment_is_pending_charges_nothing_more(aws: Aws) 
 
 
 # Across all: every published event honours its schema, and no token reaches the logs --------------------
+
+
+def test_refund_crash_before_final_write_republishes_the_same_event(
+    aws: Aws, svc: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order = paid_order(aws)
+    event = refund_event(order)
+    crash_once(svc._repo, "finish_refund", monkeypatch)
+    with pytest.raises(Crash):
+        invoke(refund_handler, event)
+    assert invoke(refund_handler, event) == []
+    ids = outcome_ids(aws, order, "refund.succeeded")
+    assert len(ids) == 2 and len(set(ids)) == 1
+    first, second = (e["detail"] for e in aws.published(order) if e["detail-type"] == "refund.succeeded")
+    assert first == second  # identical content, not only the same id
+    assert len(refunds(order)) == 1
+    assert aws.refund_items(order)[0]["status"]["S"] == "SUCCEEDED"
 
 
 def test_published_events_conform_and_logs_hold_no_token(aws: Aws, caplog: pytest.LogCaptureFixture) -> None:

@@ -22,6 +22,9 @@ class GatewayResult:
     transaction_id: str | None
     code: str | None = None
     reason: str | None = None
+    # When the gateway decided (Stripe's ``created``). A replay under the same key returns the same instant, so
+    # an outcome event built from a replayed result is identical to the first one.
+    processed_at: str = ""
 
 
 class TransientGatewayError(Exception):

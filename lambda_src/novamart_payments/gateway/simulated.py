@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 from novamart_payments.domain import Money
 from novamart_payments.gateway import GatewayResult, IdempotencyKeyReused, TransientGatewayError
@@ -72,6 +73,7 @@ class SimulatedGateway:
                     code="invalid_payment_method",
                     reason="The payment method is not known to the gateway.",
                 )
+            result = replace(result, processed_at=_now())
             self._results[idempotency_key] = (fingerprint, result)
             return result
 
@@ -92,6 +94,7 @@ class SimulatedGateway:
                 txn = _transaction_id("re", idempotency_key)
                 self._ledger.append(LedgerEntry("refund", idempotency_key, txn, amount, transaction_id))
                 result = GatewayResult(approved=True, transaction_id=txn)
+            result = replace(result, processed_at=_now())
             self._results[idempotency_key] = (fingerprint, result)
             return result
 
@@ -135,6 +138,10 @@ class SimulatedGateway:
 def _fingerprint(kind: str, amount: Money, secret_part: str, extra: str) -> str:
     raw = f"{kind}|{amount.minor_units}|{amount.currency}|{secret_part}|{extra}".encode()
     return hashlib.sha256(raw).hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _transaction_id(prefix: str, key: str) -> str:

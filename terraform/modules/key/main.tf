@@ -48,9 +48,6 @@ locals {
 }
 
 resource "aws_kms_key" "this" {
-  #checkov:skip=CKV_AWS_109:Key policy: "Resource" can only be "*" (this key); the root statement delegates to IAM, as AWS's default key policy does.
-  #checkov:skip=CKV_AWS_111:Key policy: "Resource" can only be "*" (this key); service statements are bounded by source-account / encryption-context conditions.
-  #checkov:skip=CKV_AWS_356:Key policy: "Resource" can only be "*", which in a key policy means this key only.
   description             = var.description
   enable_key_rotation     = true
   deletion_window_in_days = var.deletion_window_in_days

@@ -1,9 +1,451 @@
+"""Behaviour suite: fixtures and the shared step definitions for every ``features/*.feature``.
+
+Session: the Terraform engineer's ``deployed_stack`` fixture applies ``terraform/envs/local`` into the session's
+moto server once; the local Lambda service (``tools/localsvc_lib.py``) then runs in a background thread and plays
+AWS Lambda, and one ``AuditLog`` reads everything the service publishes. With ``EMULATOR=localstack`` the same
+steps run against LocalStack (``AWS_ENDPOINT_URL``), where Lambda runs for real and no stand-in is started.
+
+Every scenario gets a fresh order (uuid ids). Trigger steps put the event on the bus and wait (with a deadline,
+never a fixed sleep) until the deliveries it caused were handled, so later steps see a settled state.
+"""
+
 from __future__ import annotations
 
+import copy
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_bdd import given, parsers, then, when
 
 ROOT = Path(__file__).resolve().parents[2]
-for path in (str(ROOT), str(ROOT / "tools")):
-    if path not in sys.path:
-        sys.path.insert(0, path)
+for _path in (str(ROOT), str(ROOT / "tools")):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+from localsvc_lib import (  # noqa: E402
+    AuditLog,
+    LocalLambdaService,
+    discover_stack,
+    patch_moto_sqs_esm_invocation,
+    region_from_env,
+    stand_in_enabled,
+    wait_until,
+)
+
+from tests.bdd.world import Order, World, charged_once_problems  # noqa: E402
+
+MARKERS = {
+    "payments": "features about taking payment",
+    "declines": "payments the gateway declines",
+    "idempotency": "duplicate and concurrent deliveries",
+    "refunds": "refund features",
+    "partial": "partial refunds and the refund ceiling",
+    "contracts": "event schemas (published and consumed)",
+    "validation": "invalid events are rejected",
+    "currencies": "currencies with 0, 2 and 3 minor-unit digits",
+    "resilience": "transient failures and redelivery",
+    "fast_retry": "needs the local Lambda service's short retry backoff (skipped on LocalStack)",
+    "harness": "tests of the behaviour-suite harness itself",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
+    if stand_in_enabled():
+        # The session's moto server runs in this process (tests/support/emulator.py): keep moto from "invoking"
+        # mapped functions itself, which would count receives and dead-letter messages early.
+        patch_moto_sqs_esm_invocation()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if stand_in_enabled():
+        return
+    skip = pytest.mark.skip(reason="EMULATOR=localstack: redelivery waits for the real visibility timeout")
+    for item in items:
+        if item.get_closest_marker("fast_retry") or item.get_closest_marker("harness"):
+            item.add_marker(skip)
+
+
+# ---- fixtures -------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    region = region_from_env()
+    if stand_in_enabled():
+        endpoint = request.getfixturevalue("moto_endpoint")
+        request.getfixturevalue("deployed_stack")
+    else:
+        endpoint = os.environ.get("AWS_ENDPOINT_URL") or "http://localhost.localstack.cloud:4566"
+        from tests.support.stack import deploy_local
+
+        deploy_local(endpoint, tmp_path_factory.mktemp("tf-localstack"))
+    stack = wait_until(
+        lambda: (s := discover_stack(endpoint, region)) and len(s.mappings) >= 2 and s.audit_queue_url and s,
+        60,
+        "two SQS event-source mappings and the audit queue in the deployed stack",
+        0.5,
+    )
+    assert stack.audit_queue_url, "the audit tap is off (enable_audit_tap=false); the suite reads events from it"
+    service = LocalLambdaService(endpoint, region).start() if stand_in_enabled() else None
+    audit = AuditLog(endpoint, region, stack.audit_queue_url)
+    yield World(endpoint, region, stack, service, audit)
+    if service is not None:
+        service.stop()
+
+
+@pytest.fixture
+def order() -> Order:
+    return Order()
+
+
+# ---- givens ---------------------------------------------------------------------------------------------------
+
+
+@given("the payment service is running")
+def service_running(world: World) -> None:
+    if world.service is not None:
+        assert world.service._thread is not None and world.service._thread.is_alive()
+
+
+@given(parsers.parse('an order for {minor:d} minor units of "{currency}" paid with "{token}"'))
+def an_order(order: Order, minor: int, currency: str, token: str) -> None:
+    order.minor_units, order.currency, order.token = minor, currency, token
+
+
+@given(parsers.parse('a paid order for {minor:d} minor units of "{currency}"'))
+def a_paid_order(world: World, order: Order, minor: int, currency: str) -> None:
+    order.minor_units, order.currency, order.token = minor, currency, "pm_card_visa"
+    world.put(order, world.payment_trigger(order))
+    world.settle(order)
+    world.wait_published(order, "payment.succeeded")
+
+
+@given(parsers.parse('the currency "{currency}" has {digits:d} minor-unit digits'))
+def currency_digits(currency: str, digits: int) -> None:
+    from novamart_payments.contracts import currency_exponent
+
+    assert currency_exponent(currency) == digits
+
+
+# ---- triggers -------------------------------------------------------------------------------------------------
+
+
+@given("the order is ready for payment")
+@when("the order is ready for payment")
+def ready_for_payment(world: World, order: Order) -> None:
+    world.put(order, world.payment_trigger(order, "order.ready_for_payment"))
+    world.settle(order)
+
+
+@when(parsers.parse('the order is ready for payment again for {minor:d} minor units of "{currency}"'))
+def ready_again_other_amount(world: World, order: Order, minor: int, currency: str) -> None:
+    world.put(order, world.payment_trigger(order, "order.ready_for_payment", minor_units=minor, currency=currency))
+    world.settle(order)
+
+
+@when("inventory is reserved for the order")
+def inventory_reserved(world: World, order: Order) -> None:
+    world.put(order, world.payment_trigger(order, "inventory.reserved"))
+    world.settle(order)
+
+
+@when(parsers.parse('the same "{detail_type}" event is delivered again'))
+def same_event_again(world: World, order: Order, detail_type: str) -> None:
+    world.put(order, order.last(detail_type))
+    world.settle(order)
+
+
+@when(parsers.parse('two copies of the "{detail_type}" event are delivered to concurrent invocations'))
+def concurrent_copies(world: World, order: Order, detail_type: str) -> None:
+    event = world.payment_trigger(order, detail_type)
+    if world.service is None:  # LocalStack: Lambda decides how to batch; both copies still arrive together
+        world.put(order, event, copies=2)
+    else:
+        # Both copies must be in the queue before a poller looks, then each gets its own, simultaneous invocation
+        # (as two of Lambda's pollers would); the handlers race on the table's conditional writes.
+        with world.service.paused():
+            world.put(order, event, copies=2)
+        with world.service.concurrent_deliveries(2):
+            world.settle(order)
+        assert len({rid for t in world.service.tracks_for(order.order_id) for rid in t.request_ids}) == 2
+    world.settle(order)
+
+
+@when("the order is cancelled")
+def order_cancelled(world: World, order: Order) -> None:
+    world.put(order, world.refund_trigger(order, "order.cancelled"))
+    world.settle(order)
+
+
+@when("inventory reservation fails for the order")
+def reservation_failed(world: World, order: Order) -> None:
+    world.put(order, world.refund_trigger(order, "inventory.reservation_failed"))
+    world.settle(order)
+
+
+@when(parsers.parse('a partial refund of {minor:d} minor units of "{currency}" is requested'))
+def partial_refund(world: World, order: Order, minor: int, currency: str) -> None:
+    import uuid
+
+    event = world.refund_trigger(order, "order.cancelled", (minor, currency), request_id=f"rma-{uuid.uuid4()}")
+    world.put(order, event)
+    world.settle(order)
+
+
+def _break(event: dict[str, Any], defect: str) -> dict[str, Any]:
+    broken = copy.deepcopy(event)
+    data, metadata = broken["detail"]["data"], broken["detail"]["metadata"]
+    if defect == "no customerId":
+        del data["customerId"]
+    elif defect == "a negative amount":
+        data["amount"]["minorUnits"] = -500
+    elif defect == "a zero amount":
+        data["amount"]["minorUnits"] = 0
+    elif defect == "an unknown currency":
+        data["amount"]["currency"] = "XTS"
+    elif defect == "an unexpected property":
+        data["couponCode"] = "FREE-MONEY"
+    elif defect == "a malformed eventId":
+        metadata["eventId"] = "not-a-uuid"
+    else:
+        raise AssertionError(f"unknown defect {defect!r}")
+    return broken
+
+
+@when(parsers.parse('an "{detail_type}" event with {defect} is published for the order'))
+def invalid_event(world: World, order: Order, detail_type: str, defect: str) -> None:
+    if detail_type in ("order.ready_for_payment", "inventory.reserved"):
+        event = world.payment_trigger(order, detail_type)
+    else:
+        event = world.refund_trigger(order, detail_type, (order.minor_units, order.currency), "rma-invalid")
+    world.put(order, _break(event, defect))
+    world.settle(order)
+
+
+@given(parsers.parse('"{detail_type}" is published for the order'))
+@when(parsers.parse('"{detail_type}" is published for the order'))
+def wait_published(world: World, order: Order, detail_type: str) -> None:
+    world.wait_published(order, detail_type)
+
+
+# ---- outcomes: published events -------------------------------------------------------------------------------
+
+
+def _amount(event: Any) -> tuple[int, str]:
+    amount = event.data.get("amount") or {}
+    return amount.get("minorUnits"), amount.get("currency")
+
+
+@then(parsers.parse('exactly one "{detail_type}" event is published for the order'))
+def exactly_one(world: World, order: Order, detail_type: str) -> None:
+    events = world.distinct(order, detail_type)
+    assert len(events) == 1, f"{len(events)} distinct {detail_type} events for {order.order_id}"
+
+
+_ONE_WITH_AMOUNT = (
+    'exactly one "{detail_type}" event is published for the order for {minor:d} minor units of "{currency}"'
+)
+
+
+@then(parsers.parse(_ONE_WITH_AMOUNT))
+def exactly_one_amount(world: World, order: Order, detail_type: str, minor: int, currency: str) -> None:
+    events = world.distinct(order, detail_type)
+    assert len(events) == 1, f"{len(events)} distinct {detail_type} events for {order.order_id}"
+    assert _amount(events[0]) == (minor, currency)
+
+
+@then(parsers.parse('exactly one "{detail_type}" event is published for the order with code "{code}"'))
+def exactly_one_code(world: World, order: Order, detail_type: str, code: str) -> None:
+    events = world.distinct(order, detail_type)
+    assert len(events) == 1, f"{len(events)} distinct {detail_type} events for {order.order_id}"
+    assert events[0].data.get("code") == code, events[0].data
+
+
+@then(parsers.parse('{count:d} "{detail_type}" events are published for the order'))
+def n_events(world: World, order: Order, count: int, detail_type: str) -> None:
+    assert len(world.distinct(order, detail_type)) == count
+
+
+@then(parsers.parse('no "{detail_type}" event is published for the order'))
+def none_of_type(world: World, order: Order, detail_type: str) -> None:
+    assert world.published(order, detail_type) == []
+
+
+@then("no event is published for the order")
+def nothing_published(world: World, order: Order) -> None:
+    assert [e.detail_type for e in world.published(order)] == []
+
+
+@then("the published payment names the order, the customer, the amount and a transaction id")
+def published_payment_fields(world: World, order: Order) -> None:
+    (event,) = world.distinct(order, "payment.succeeded")
+    data = event.data
+    assert data["orderId"] == order.order_id
+    assert data["customerId"] == order.customer_id
+    assert _amount(event) == (order.minor_units, order.currency)
+    assert data["status"] == "SUCCEEDED"
+    assert data.get("transactionId")
+    assert data["paymentId"] == world.payments(order)[0]["paymentId"]
+
+
+@then("every event published for the order conforms to its schema")
+def conforms(world: World, order: Order) -> None:
+    events = world.published(order)
+    assert events, "nothing was published for the order"
+    bad = {e.detail_type: e.violations for e in events if e.violations}
+    assert not bad, bad
+
+
+@then("every event published for the order names its trigger's eventId as causationId")
+def causation(world: World, order: Order) -> None:
+    sent = order.sent_by_id()
+    payment_types = {"order.ready_for_payment", "inventory.reserved"}
+    for event in world.published(order):
+        trigger = sent.get(event.metadata.get("causationId"))
+        assert trigger is not None, f"{event.detail_type} names an unknown causationId"
+        assert (trigger["detail-type"] in payment_types) == event.detail_type.startswith("payment."), (
+            f"{event.detail_type} caused by {trigger['detail-type']}"
+        )
+
+
+@then("every event published for the order keeps its trigger's correlationId")
+def correlation(world: World, order: Order) -> None:
+    sent = order.sent_by_id()
+    for event in world.published(order):
+        trigger = sent[event.metadata["causationId"]]
+        assert event.metadata.get("correlationId") == trigger["detail"]["metadata"]["correlationId"]
+
+
+@then(parsers.parse('the published events for the order are "{names}"'))
+def published_sequence(world: World, order: Order, names: str) -> None:
+    seen: list[str] = []
+    ids: set[str] = set()
+    for event in world.published(order):
+        if event.metadata.get("eventId") not in ids:
+            ids.add(event.metadata.get("eventId"))
+            seen.append(event.detail_type)
+    assert seen == [n.strip() for n in names.split(",")]
+
+
+@then("no event published so far violated its schema")
+def none_violated(world: World) -> None:
+    world.audit.poll()
+    assert world.audit.events, "nothing was published in this session yet"
+    bad = [(e.detail_type, e.violations) for e in world.audit.events if e.violations]
+    assert not bad, bad
+
+
+# ---- outcomes: tables -----------------------------------------------------------------------------------------
+
+
+def _one(items: list[dict[str, Any]], what: str) -> dict[str, Any]:
+    assert len(items) == 1, f"{len(items)} {what} records for the order"
+    return items[0]
+
+
+@then(parsers.parse('the order\'s payment is recorded as "{status}" for {minor:d} minor units of "{currency}"'))
+def payment_recorded(world: World, order: Order, status: str, minor: int, currency: str) -> None:
+    item = _one(world.payments(order), "payment")
+    assert (item["status"], item.get("amount"), item.get("currency")) == (status, minor, currency), item
+
+
+@then(parsers.parse('the order\'s payment is recorded as "{status}" with code "{code}"'))
+def payment_recorded_code(world: World, order: Order, status: str, code: str) -> None:
+    item = _one(world.payments(order), "payment")
+    assert (item["status"], item.get("failureCode")) == (status, code)
+
+
+@then(parsers.parse('the order\'s refund is recorded as "{status}" for {minor:d} minor units of "{currency}"'))
+def refund_recorded(world: World, order: Order, status: str, minor: int, currency: str) -> None:
+    item = _one(world.refunds(order), "refund")
+    assert (item["status"], item.get("amount"), item.get("currency")) == (status, minor, currency), item
+
+
+@then(parsers.parse("the order's payment shows {minor:d} minor units refunded"))
+def payment_refunded(world: World, order: Order, minor: int) -> None:
+    item = _one(world.payments(order), "payment")
+    assert item.get("refundedAmount", item.get("refundedMinorUnits")) == minor, item
+
+
+@then("no payment is recorded for the order")
+def no_payment(world: World, order: Order) -> None:
+    assert world.payments(order) == []
+
+
+@then("no refund is recorded for the order")
+def no_refund(world: World, order: Order) -> None:
+    assert world.refunds(order) == []
+
+
+# ---- outcomes: money and deliveries ---------------------------------------------------------------------------
+
+
+@then("the order is charged exactly once")
+def charged_once(world: World, order: Order) -> None:
+    problems = charged_once_problems(world, order)
+    assert not problems, problems
+
+
+@then("the gateway charged the order exactly once")
+def gateway_charged_once(world: World, order: Order) -> None:
+    ledger = world.ledger(order)
+    if ledger is not None:
+        assert len(ledger[0]) == 1, f"{len(ledger[0])} charges"
+        assert (ledger[0][0].amount.minor_units, ledger[0][0].amount.currency) == (order.minor_units, order.currency)
+
+
+@then("the gateway did not charge the order")
+def gateway_no_charge(world: World, order: Order) -> None:
+    ledger = world.ledger(order)
+    if ledger is not None:
+        assert ledger[0] == []
+
+
+@then(parsers.parse("the gateway refunded {minor:d} minor units for the order"))
+def gateway_refunded(world: World, order: Order, minor: int) -> None:
+    ledger = world.ledger(order)
+    if ledger is not None:
+        assert sum(e.amount.minor_units for e in ledger[1]) == minor
+
+
+@then("the gateway refunded nothing for the order")
+def gateway_refunded_nothing(world: World, order: Order) -> None:
+    ledger = world.ledger(order)
+    if ledger is not None:
+        assert ledger[1] == []
+
+
+@then("every trigger for the order was delivered once")
+def delivered_once(world: World, order: Order) -> None:
+    if world.service is not None:
+        assert [t.deliveries for t in world.service.tracks_for(order.order_id)] == [1] * order.expected_messages
+
+
+@then(parsers.parse("the trigger was delivered {times:d} times"))
+def delivered_times(world: World, order: Order, times: int) -> None:
+    assert world.service is not None
+    tracks = world.service.tracks_for(order.order_id)
+    assert [(t.deliveries, t.state) for t in tracks] == [(times, "succeeded")]
+
+
+@then("the trigger ends in the dead-letter queue after the queue's maxReceiveCount deliveries")
+def dead_lettered(world: World, order: Order) -> None:
+    assert world.service is not None
+    (track,) = [t for t in world.service.tracks_for(order.order_id) if t.state != "succeeded"]
+    mapping = next(m for m in world.stack.mappings if m.queue.arn == track.queue_arn)
+    assert track.state == "dead-lettered"
+    assert track.deliveries == mapping.queue.max_receive_count
+    # moto moves the message on the next receive; the background service polls continuously.
+    found = wait_until(lambda: world.dead_letters(order, remove=True), 30, "the trigger in the DLQ", 0.2)
+    assert len(found) == 1
+
+
+@then("nothing for the order is in a dead-letter queue")
+def no_dead_letters(world: World, order: Order) -> None:
+    assert world.dead_letters(order) == []

@@ -1,0 +1,208 @@
+"""State shared by the behaviour suite's steps: the deployed stack (one per session) and one order per scenario.
+
+Steps act only through public interfaces: events go onto the bus with ``events.put_events``, outcomes are read
+from the tables (the ``orderId-index`` GSI) and from the audit queue (every published event, validated against
+its schema). Two extra observers exist only where the handlers run in this process (the embedded emulator):
+the local Lambda service's delivery journal (how often each message was delivered, whether it was deleted or
+dead-lettered) and the simulated gateway's ledger (the money that really moved). Against LocalStack those two
+are unavailable and the steps that need them say so.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from localsvc_lib import (
+    AuditLog,
+    LocalLambdaService,
+    PublishedEvent,
+    StackInfo,
+    client,
+    payment_data,
+    put_events,
+    records_for_order,
+    refund_data,
+    trigger_event,
+    wait_until,
+)
+
+SETTLE_TIMEOUT = 60.0
+
+
+@dataclass
+class Order:
+    """One scenario's order: unique ids, so scenarios sharing the deployed stack never see each other."""
+
+    order_id: str = field(default_factory=lambda: f"ord-{uuid.uuid4()}")
+    customer_id: str = field(default_factory=lambda: f"cus-{uuid.uuid4().hex[:12]}")
+    correlation_id: str = field(default_factory=lambda: f"corr-{uuid.uuid4()}")
+    minor_units: int = 1000
+    currency: str = "USD"
+    token: str = "pm_card_visa"
+    sent: list[dict[str, Any]] = field(default_factory=list)  # every event put on the bus, copies included
+    expected_messages: int = 0  # SQS messages the puts produced (one per consumed event)
+
+    def last(self, detail_type: str) -> dict[str, Any]:
+        return next(e for e in reversed(self.sent) if e["detail-type"] == detail_type)
+
+    def sent_by_id(self) -> dict[str, dict[str, Any]]:
+        return {e["detail"]["metadata"]["eventId"]: e for e in self.sent}
+
+
+class World:
+    def __init__(
+        self,
+        endpoint_url: str,
+        region: str,
+        stack: StackInfo,
+        service: LocalLambdaService | None,
+        audit: AuditLog,
+    ) -> None:
+        self.endpoint_url = endpoint_url
+        self.region = region
+        self.stack = stack
+        self.service = service
+        self.audit = audit
+        self.events = client("events", endpoint_url, region)
+        self.ddb = client("dynamodb", endpoint_url, region)
+        self.sqs = client("sqs", endpoint_url, region)
+        assert stack.event_bus and stack.payment_table and stack.refund_table, f"stack incomplete: {stack}"
+        self.bus: str = stack.event_bus
+
+    @property
+    def in_process(self) -> bool:
+        return self.service is not None
+
+    # ---- acting -----------------------------------------------------------------------------------------
+
+    def payment_trigger(
+        self, order: Order, detail_type: str = "order.ready_for_payment", **overrides: Any
+    ) -> dict[str, Any]:
+        data = payment_data(
+            order.order_id,
+            overrides.get("minor_units", order.minor_units),
+            overrides.get("currency", order.currency),
+            order.token,
+            order.customer_id,
+        )
+        return trigger_event(detail_type, data, correlation_id=order.correlation_id)
+
+    def refund_trigger(
+        self, order: Order, detail_type: str, amount: tuple[int, str] | None = None, request_id: str | None = None
+    ) -> dict[str, Any]:
+        reason = "Customer cancelled the order" if detail_type == "order.cancelled" else "Out of stock"
+        return trigger_event(
+            detail_type,
+            refund_data(order.order_id, reason, amount),
+            correlation_id=order.correlation_id,
+            request_id=request_id,
+        )
+
+    def put(self, order: Order, event: dict[str, Any], copies: int = 1) -> None:
+        put_events(self.events, self.bus, [event] * copies)
+        order.sent.extend([event] * copies)
+        order.expected_messages += copies
+
+    def settle(self, order: Order, timeout: float = SETTLE_TIMEOUT) -> None:
+        """Wait until every message the order's puts produced was handled (deleted or dead-lettered)."""
+        if self.service is not None:
+            self.service.wait_settled(order.order_id, order.expected_messages, timeout)
+        else:  # LocalStack: Lambda runs there; wait until the function queues are drained
+            urls = [m.queue.url for m in self.stack.mappings]
+            wait_until(lambda: self._queues_idle(urls), timeout, f"queues idle for order {order.order_id}", 0.5)
+        self.audit.poll()
+
+    def _queues_idle(self, urls: list[str]) -> bool:
+        for url in urls:
+            attrs = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+            if int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"]):
+                return False
+        return True
+
+    # ---- observing --------------------------------------------------------------------------------------
+
+    def published(self, order: Order, detail_type: str | None = None) -> list[PublishedEvent]:
+        self.audit.poll()
+        return self.audit.for_order(order.order_id, detail_type)
+
+    def distinct(self, order: Order, detail_type: str) -> list[PublishedEvent]:
+        """Published events of the type, one per metadata.eventId (consumers drop duplicates by id)."""
+        seen: dict[str, PublishedEvent] = {}
+        for event in self.published(order, detail_type):
+            seen.setdefault(str(event.metadata.get("eventId")), event)
+        return list(seen.values())
+
+    def wait_published(self, order: Order, detail_type: str, timeout: float = SETTLE_TIMEOUT) -> None:
+        self.audit.wait_for_order(order.order_id, [detail_type], timeout)
+
+    def payments(self, order: Order) -> list[dict[str, Any]]:
+        return records_for_order(self.ddb, self.stack.payment_table or "", order.order_id)
+
+    def refunds(self, order: Order) -> list[dict[str, Any]]:
+        return records_for_order(self.ddb, self.stack.refund_table or "", order.order_id)
+
+    def ledger(self, order: Order) -> tuple[list[Any], list[Any]] | None:
+        """(charges, refunds) the simulated gateway made for the order; None when it runs elsewhere."""
+        if not self.in_process:
+            return None
+        from novamart_payments.gateway.simulated import ledger
+
+        entries = ledger()
+        charge_prefix, refund_prefix = f"pay:{order.order_id}:", f"refund:{order.order_id}"
+        charges = [e for e in entries if e.kind == "charge" and f"{e.idempotency_key}:".startswith(charge_prefix)]
+        refunds = [e for e in entries if e.kind == "refund" and e.idempotency_key.startswith(refund_prefix)]
+        return charges, refunds
+
+    def dead_letters(self, order: Order, *, remove: bool = False) -> list[dict[str, Any]]:
+        """Messages about the order in the functions' DLQs (others are left where they are)."""
+        found = []
+        for dlq in {m.queue.dlq_url for m in self.stack.mappings if m.queue.dlq_url}:
+            hidden = []
+            while True:
+                got = (
+                    self.sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, VisibilityTimeout=30).get("Messages")
+                    or []
+                )
+                if not got:
+                    break
+                hidden.extend(got)
+            for message in hidden:
+                mine = order.order_id in message["Body"]
+                if mine:
+                    found.append(json.loads(message["Body"]))
+                if mine and remove:
+                    self.sqs.delete_message(QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"])
+                else:
+                    self.sqs.change_message_visibility(
+                        QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                    )
+        return found
+
+
+def charged_once_problems(world: World, order: Order) -> list[str]:
+    """Why the order was not charged exactly once; empty when it was.
+
+    The check the duplicate scenarios use, and the one the harness self-test proves goes red for a handler that
+    charges on every delivery: one payment.succeeded outcome (by eventId), one transaction id, one payments item,
+    no payment.failed, and - when the gateway runs in this process - one charge in its ledger.
+    """
+    problems = []
+    succeeded = world.published(order, "payment.succeeded")
+    outcome_ids = {e.metadata.get("eventId") for e in succeeded}
+    transactions = {e.data.get("transactionId") for e in succeeded}
+    if len(outcome_ids) != 1:
+        problems.append(f"{len(outcome_ids)} distinct payment.succeeded events (want 1)")
+    if len(transactions) != 1:
+        problems.append(f"{len(transactions)} transaction ids in payment.succeeded events (want 1)")
+    if world.published(order, "payment.failed"):
+        problems.append("a payment.failed event was published")
+    items = world.payments(order)
+    if len(items) != 1 or items[0].get("status") != "SUCCEEDED":
+        problems.append(f"payments table holds {[i.get('status') for i in items]} for the order (want [SUCCEEDED])")
+    ledger = world.ledger(order)
+    if ledger is not None and len(ledger[0]) != 1:
+        problems.append(f"the gateway charged the order {len(ledger[0])} times (want 1)")
+    return problems

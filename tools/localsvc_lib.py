@@ -507,9 +507,10 @@ class LocalLambdaService:
         """(Re)read the SQS mappings and their functions' configuration from the emulator."""
         stack = discover_stack(self.endpoint_url, self.region)
         with self._lock:
+            changed = stack.mappings != self.mappings
             self.mappings = stack.mappings
             self._last_discovery = time.monotonic()
-        for m in stack.mappings:
+        for m in stack.mappings if changed else []:
             LOG.info(
                 "mapping %s: %s -> %s (handler %s, batch %d, %s, maxReceiveCount %s, timeout %ds)",
                 m.uuid[:8],

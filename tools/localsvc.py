@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""The local Lambda service as a background process: runs the deployed functions for the embedded emulator.
+
+    tools/localsvc.py start  [--run-dir .run] [--retry-delay 1] [--timeout 60]   detached; pid + log in run-dir
+    tools/localsvc.py stop   [--run-dir .run]
+    tools/localsvc.py status [--run-dir .run]
+    tools/localsvc.py run    [--retry-delay 1]                                   in the foreground (Ctrl-C stops)
+
+moto stores the Lambda functions and SQS event-source mappings that Terraform creates but cannot run them. This
+service reads them back from the emulator and does what AWS Lambda would: poll each mapped queue, invoke the
+configured handler in-process with the function's environment, delete what succeeded and leave failures to the
+queue's redrive policy (see ``tools/localsvc_lib.py`` for the exact semantics and the emulated retry backoff).
+So anything that puts an event on the bus - ``make seed``, ``tools/demo.py``, your own ``aws events put-events``
+- is processed as it would be on AWS. It rereads the mappings every 10 s, so a re-apply is picked up.
+
+The endpoint and region come from ``AWS_ENDPOINT_URL`` / ``AWS_REGION`` (the Makefile exports both). With
+``EMULATOR=localstack`` there is nothing to do: Lambda runs inside LocalStack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from emulator import is_healthy, pid_alive, read_pid, stop_pid  # noqa: E402
+from localsvc_lib import (  # noqa: E402
+    LocalLambdaService,
+    endpoint_from_env,
+    region_from_env,
+    stand_in_enabled,
+)
+
+PID_FILE = "localsvc.pid"
+LOG_FILE = "localsvc.log"
+READY_FILE = "localsvc.ready"
+
+
+def run(endpoint: str, region: str, retry_delay: int, ready_file: Path | None) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stdout, force=True
+    )
+    log = logging.getLogger("localsvc")
+    service = LocalLambdaService(endpoint, region, retry_delay_seconds=retry_delay, idle_sleep_seconds=0.1)
+    stopping = {"now": False}
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stopping["now"] = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    log.info("local Lambda service for %s (%s); retry backoff %ds", endpoint, region, retry_delay)
+    while not stopping["now"]:  # wait for the stack: the service may start before or during an apply
+        try:
+            if service.discover():
+                break
+            log.info("no SQS event-source mappings yet; is the stack applied? (make deploy-local)")
+        except Exception as exc:
+            log.warning("emulator not answering (%s); retrying", type(exc).__name__)
+        time.sleep(2)
+    if stopping["now"]:
+        return 0
+    service.rediscover_seconds = 10.0
+    service.start()
+    if ready_file is not None:
+        ready_file.write_text(f"{len(service.mappings)} mappings\n")
+    log.info("serving %d mappings", len(service.mappings))
+    while not stopping["now"]:
+        time.sleep(0.2)
+    log.info("stopping")
+    service.stop()
+    if ready_file is not None:
+        ready_file.unlink(missing_ok=True)
+    return 0
+
+
+def start(run_dir: Path, endpoint: str, region: str, retry_delay: int, timeout: float) -> int:
+    if not stand_in_enabled():
+        print("EMULATOR=localstack: Lambda runs inside LocalStack; the local Lambda service is not needed")
+        return 0
+    run_dir.mkdir(parents=True, exist_ok=True)
+    pid = read_pid(run_dir, PID_FILE)
+    if pid is not None and pid_alive(pid):
+        print(f"local Lambda service already running (pid {pid}); log {run_dir / LOG_FILE}")
+        return 0
+    if not is_healthy(endpoint):
+        print(f"error: no emulator answers at {endpoint}; start it first (make emulator)", file=sys.stderr)
+        return 1
+    ready = run_dir / READY_FILE
+    ready.unlink(missing_ok=True)
+    log_path = run_dir / LOG_FILE
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "run",
+                "--endpoint",
+                endpoint,
+                "--region",
+                region,
+                "--retry-delay",
+                str(retry_delay),
+                "--ready-file",
+                str(ready.resolve()),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=str(HERE.parent),
+        )
+    (run_dir / PID_FILE).write_text(f"{process.pid}\n")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            (run_dir / PID_FILE).unlink(missing_ok=True)
+            print(f"error: the local Lambda service exited ({process.returncode}); see {log_path}", file=sys.stderr)
+            return 1
+        if ready.exists():
+            print(f"local Lambda service running (pid {process.pid}): {ready.read_text().strip()}; log {log_path}")
+            return 0
+        time.sleep(0.2)
+    print(
+        f"error: the local Lambda service found no event-source mappings within {timeout:.0f}s "
+        f"(is the stack applied? make deploy-local); see {log_path}",
+        file=sys.stderr,
+    )
+    stop_pid(process.pid)
+    (run_dir / PID_FILE).unlink(missing_ok=True)
+    return 1
+
+
+def stop(run_dir: Path) -> int:
+    pid = read_pid(run_dir, PID_FILE)
+    if pid is None:
+        print("local Lambda service not running (no pid file)")
+        return 0
+    if pid_alive(pid) and not stop_pid(pid):
+        print(f"error: local Lambda service pid {pid} did not stop", file=sys.stderr)
+        return 1
+    print(f"local Lambda service (pid {pid}) stopped")
+    (run_dir / PID_FILE).unlink(missing_ok=True)
+    (run_dir / READY_FILE).unlink(missing_ok=True)
+    return 0
+
+
+def status(run_dir: Path) -> int:
+    pid = read_pid(run_dir, PID_FILE)
+    if pid is not None and pid_alive(pid):
+        ready = run_dir / READY_FILE
+        state = ready.read_text().strip() if ready.exists() else "waiting for the stack"
+        print(f"local Lambda service running (pid {pid}): {state}; log {run_dir / LOG_FILE}")
+        return 0
+    print("local Lambda service not running")
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["start", "stop", "status", "run"])
+    parser.add_argument("--run-dir", type=Path, default=Path(".run"))
+    parser.add_argument("--endpoint", default=endpoint_from_env())
+    parser.add_argument("--region", default=region_from_env())
+    parser.add_argument(
+        "--retry-delay",
+        type=int,
+        default=1,
+        help="seconds a failed message stays invisible before redelivery (emulated backoff; default 1)",
+    )
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds start waits for the mappings")
+    parser.add_argument("--ready-file", type=Path, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.command == "start":
+        return start(args.run_dir, args.endpoint, args.region, args.retry_delay, args.timeout)
+    if args.command == "stop":
+        return stop(args.run_dir)
+    if args.command == "status":
+        return status(args.run_dir)
+    return run(args.endpoint, args.region, args.retry_delay, args.ready_file)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

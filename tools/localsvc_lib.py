@@ -937,6 +937,33 @@ class AuditLog:
         return self.for_order(order_id)
 
 
+def peek_queue(sqs: Any, url: str, match: Callable[[str], bool], *, remove: bool = False) -> list[dict[str, Any]]:
+    """Bodies (parsed JSON) of the messages in ``url`` whose raw body ``match`` es; the others are left in place.
+
+    Reads everything visible (hiding it briefly), deletes the matches if ``remove``, and makes the rest visible
+    again at once. Meant for DLQs and other queues nobody else consumes.
+    """
+    found: list[dict[str, Any]] = []
+    seen: list[dict[str, Any]] = []
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get("Messages") or []
+        if not got:
+            break
+        seen.extend(got)
+    for message in seen:
+        mine = match(message["Body"])
+        if mine:
+            try:
+                found.append(json.loads(message["Body"]))
+            except ValueError:
+                found.append({"body": "<not JSON>"})
+        if mine and remove:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        else:
+            sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+    return found
+
+
 # --------------------------------------------------------------------------------------------------------------
 # building and sending trigger events
 
@@ -1062,8 +1089,8 @@ def format_table(rows: list[Mapping[str, Any]], columns: list[str], *, empty: st
     cells = [[_cell(row.get(c)) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     line = "  ".join("-" * w for w in widths)
-    out = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)), line]
-    out += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    out = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip(), line]
+    out += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells]
     return "\n".join(out)
 
 

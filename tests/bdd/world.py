@@ -10,7 +10,6 @@ are unavailable and the steps that need them say so.
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +21,7 @@ from localsvc_lib import (
     StackInfo,
     client,
     payment_data,
+    peek_queue,
     put_events,
     records_for_order,
     refund_data,
@@ -159,26 +159,8 @@ class World:
     def dead_letters(self, order: Order, *, remove: bool = False) -> list[dict[str, Any]]:
         """Messages about the order in the functions' DLQs (others are left where they are)."""
         found = []
-        for dlq in {m.queue.dlq_url for m in self.stack.mappings if m.queue.dlq_url}:
-            hidden = []
-            while True:
-                got = (
-                    self.sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, VisibilityTimeout=30).get("Messages")
-                    or []
-                )
-                if not got:
-                    break
-                hidden.extend(got)
-            for message in hidden:
-                mine = order.order_id in message["Body"]
-                if mine:
-                    found.append(json.loads(message["Body"]))
-                if mine and remove:
-                    self.sqs.delete_message(QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"])
-                else:
-                    self.sqs.change_message_visibility(
-                        QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-                    )
+        for dlq in sorted({m.queue.dlq_url for m in self.stack.mappings if m.queue.dlq_url}):
+            found += peek_queue(self.sqs, dlq, lambda body: order.order_id in body, remove=remove)
         return found
 
 

@@ -330,6 +330,9 @@ def validate_event(event: Mapping[str, Any]) -> None:
             (Violation("/detail-type", f"unknown detail-type; expected one of {', '.join(sorted(index))}"),)
         )
     majors = index[detail_type]
+    if "detail" in event and not isinstance(event["detail"], Mapping):
+        # A detail still JSON-encoded (the PutEvents wire form) is the common mistake; say so plainly.
+        raise ContractViolation((Violation("/detail", 'must be of type "object" (decode the JSON string first)'),))
     major = _schema_version_major(event)
     if major is None or major not in majors:
         supported = ", ".join(f"{m}.x" for m in sorted(majors))

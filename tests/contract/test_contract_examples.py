@@ -109,6 +109,12 @@ def test_missing_detail_is_a_version_violation() -> None:
     assert [v.pointer for v in _violation(event).violations] == ["/detail/metadata/schemaVersion"]
 
 
+def test_json_encoded_detail_is_reported_at_detail() -> None:
+    event = _first_valid("order.cancelled")
+    event["detail"] = json.dumps(event["detail"])
+    assert [v.pointer for v in _violation(event).violations] == ["/detail"]
+
+
 def test_non_object_event_is_rejected() -> None:
     assert [v.pointer for v in _violation(["not", "an", "object"]).violations] == [""]
 

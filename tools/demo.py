@@ -60,7 +60,20 @@ from localsvc_lib import (  # noqa: E402
     wait_until,
 )
 
-Want = dict[str, int]  # detail-type -> number of distinct published events
+Want = dict[str, int]
+# Terraform output lines worth showing as progress (the plan itself is long; it is shown only on failure).
+TF_PROGRESS = (
+    ">> ",
+    "Plan:",
+    "Creation complete",
+    "Modifications complete",
+    "Destruction complete",
+    "Still creating",
+    "Apply complete",
+    "No changes",
+    "Error",
+    "Warning",
+)  # detail-type -> number of distinct published events
 
 
 @dataclass
@@ -272,14 +285,17 @@ class Demo:
             text=True,
         )
         assert process.stdout is not None
-        in_outputs = False
-        for line in process.stdout:
-            line = line.rstrip()
-            in_outputs = in_outputs or line.startswith("Outputs:")
-            if line and not in_outputs:
+        lines: list[str] = []
+        for raw in process.stdout:
+            line = raw.rstrip()
+            lines.append(line)
+            if any(marker in line for marker in TF_PROGRESS):
                 print(f"    tf | {line}", flush=True)
         if process.wait() != 0:
-            raise SystemExit(f"terraform apply failed (exit {process.returncode}); see the output above")
+            print("    ... last lines of the terraform output:")
+            for line in lines[-60:]:
+                print(f"    tf | {line}")
+            raise SystemExit(f"terraform apply failed (exit {process.returncode})")
         print(f"    applied in {time.monotonic() - started:.0f} s")
 
     def lambda_service(self) -> None:

@@ -7,6 +7,7 @@
 #   ./tools/tf.sh apply-local [args]  init + apply envs/local against the emulator (progress shown)
 #   ./tools/tf.sh destroy-local       destroy what apply-local created
 #   ./tools/tf.sh output-local        terraform output -json of envs/local
+#   ./tools/tf.sh show-local [args]   terraform show of envs/local (e.g. -json <plan file>)
 #   ./tools/tf.sh tf <args>           any terraform command, with the mirror configuration
 #
 # Settings (environment):
@@ -160,6 +161,11 @@ cmd_destroy_local() {
     -parallelism="${TF_PARALLELISM:-10}" "${LOCAL_VARS[@]}" "$@"
 }
 
+cmd_show_local() {
+  init_local
+  tf -chdir="$LOCAL_ENV" show -no-color "$@"
+}
+
 cmd_output_local() {
   init_local
   tf -chdir="$LOCAL_ENV" output -json "$@"
@@ -176,9 +182,10 @@ main() {
     apply-local) cmd_apply_local "$@" ;;
     destroy-local) cmd_destroy_local "$@" ;;
     output-local) cmd_output_local "$@" ;;
+    show-local) cmd_show_local "$@" ;;
     tf) tf "$@" ;;
     mirror) find_mirror || echo "(none: registry)" ;;
-    "" | -h | --help | help) sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' ;;
+    "" | -h | --help | help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}" ;;
     *) die "unknown subcommand '$sub' (try --help)" ;;
   esac
 }

@@ -1,0 +1,286 @@
+"""Deploying ``terraform/envs/local`` into an emulator, once per test session.
+
+``deploy_local(endpoint_url, state_dir)`` runs ``tools/tf.sh apply-local`` (offline provider mirror, state and
+Terraform data dir inside ``state_dir``) and returns ``terraform output -json`` flattened to ``{name: value}``.
+An apply costs about 80 s against moto (each SQS queue waits ~25 s in the provider), so the session fixtures
+below do it once and every suite shares the result:
+
+* ``moto_endpoint``: an in-process moto server on a free loopback port (``tests/support/emulator.py``);
+* ``deployed_stack``: the applied stack in that server, a ``DeployedStack`` (a dict of the outputs that also
+  carries ``state_dir``, ``endpoint_url``, ``log_path`` and ``apply_seconds``).
+
+The apply streams its output to ``<state_dir>/terraform.log`` and reports progress on the terminal (even
+without ``pytest -s``); it is killed after ``TF_APPLY_TIMEOUT`` seconds (default 600) and a failure quotes the
+tail of the log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.emulator import start_moto
+
+ROOT = Path(__file__).resolve().parents[2]
+TF_SH = ROOT / "tools" / "tf.sh"
+LAMBDA_ZIP = ROOT / "build" / "lambda.zip"
+LOCAL_ENV = ROOT / "terraform" / "envs" / "local"
+STATE_FILE = "terraform-local.tfstate"
+LOG_FILE = "terraform.log"
+DEFAULT_TIMEOUT = float(os.environ.get("TF_APPLY_TIMEOUT", "600"))
+
+__all__ = [
+    "DeployError",
+    "DeployedStack",
+    "deploy_local",
+    "deployed_stack",
+    "moto_endpoint",
+    "plan_local",
+    "pytest_progress",
+    "run_tf",
+    "stderr_progress",
+    "tf_env",
+]
+
+
+class DeployError(RuntimeError):
+    """Terraform failed, timed out, or could not start; the message says why and where the log is."""
+
+
+class DeployedStack(dict[str, Any]):
+    """``terraform output -json`` of envs/local flattened to ``{name: value}``, plus where it came from."""
+
+    def __init__(
+        self, outputs: dict[str, Any], *, endpoint_url: str, state_dir: Path, log_path: Path, apply_seconds: float
+    ) -> None:
+        super().__init__(outputs)
+        self.endpoint_url = endpoint_url
+        self.state_dir = state_dir
+        self.log_path = log_path
+        self.apply_seconds = apply_seconds
+
+
+Progress = Callable[[str], None]
+
+
+def stderr_progress(message: str) -> None:
+    """Default progress sink: the process's real stderr (unless TF_PROGRESS=0)."""
+    if os.environ.get("TF_PROGRESS", "1") == "0" or sys.__stderr__ is None:
+        return
+    sys.__stderr__.write(f"[terraform] {message}\n")
+    sys.__stderr__.flush()
+
+
+def pytest_progress(config: pytest.Config) -> Progress:
+    """A progress sink that reaches the terminal through pytest's output capture (no -s needed)."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+
+    def say(message: str) -> None:
+        if os.environ.get("TF_PROGRESS", "1") == "0":
+            return
+        if capture is None:
+            stderr_progress(message)
+            return
+        with capture.global_and_fixture_disabled():
+            sys.stderr.write(f"\n[terraform] {message}\n")
+            sys.stderr.flush()
+
+    return say
+
+
+def tf_env(endpoint_url: str, state_dir: Path) -> dict[str, str]:
+    """Environment for tools/tf.sh: emulator endpoint, dummy credentials, state and data dir in state_dir."""
+    env = dict(os.environ)
+    env.update(
+        AWS_ENDPOINT_URL=endpoint_url,
+        TF_LOCAL_STATE=str(Path(state_dir) / STATE_FILE),
+        AWS_ACCESS_KEY_ID=os.environ.get("AWS_ACCESS_KEY_ID", "test"),
+        AWS_SECRET_ACCESS_KEY=os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
+        AWS_REGION=os.environ.get("AWS_REGION", "us-east-2"),
+        AWS_DEFAULT_REGION=os.environ.get("AWS_DEFAULT_REGION", os.environ.get("AWS_REGION", "us-east-2")),
+    )
+    # Never let a profile or a real session token leak into a run against the emulator.
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        env.pop(name, None)
+    return env
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def run_tf(
+    args: Sequence[str],
+    *,
+    endpoint_url: str,
+    state_dir: Path,
+    timeout: float = DEFAULT_TIMEOUT,
+    label: str | None = None,
+    ok_codes: Sequence[int] = (0,),
+    progress: Progress = stderr_progress,
+) -> tuple[int, str]:
+    """Run ``tools/tf.sh <args>``; append its output to ``<state_dir>/terraform.log``; return (code, stdout).
+
+    stdout is returned apart (for ``output -json`` / ``show -json``); stderr and, unless ``label`` is None,
+    stdout lines also go to the log. A run longer than ``timeout`` is killed with its whole process group.
+    """
+    state_dir = Path(state_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    log_path = state_dir / LOG_FILE
+    merge_stderr = label is not None
+    label = label or " ".join(args)
+    started = time.monotonic()
+    with log_path.open("a") as log:
+        log.write(f"\n===== tools/tf.sh {' '.join(args)}\n")
+        log.flush()
+        try:
+            process = subprocess.Popen(
+                [str(TF_SH), *args],
+                cwd=ROOT,
+                env=tf_env(endpoint_url, state_dir),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT if merge_stderr else log,
+                text=True,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise DeployError(f"cannot run {TF_SH}: {exc}") from exc
+        out_lines: list[str] = []
+        done = 0
+
+        def pump() -> None:
+            nonlocal done
+            assert process.stdout is not None
+            for line in process.stdout:
+                out_lines.append(line)
+                log.write(line)
+                log.flush()
+                if "Creation complete" in line or "Modifications complete" in line:
+                    done += 1
+
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        last_report = started
+        while True:
+            try:
+                code = process.wait(timeout=1)
+                break
+            except subprocess.TimeoutExpired:
+                now = time.monotonic()
+                if now - started > timeout:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+                    reader.join(5)
+                    raise DeployError(
+                        f"tools/tf.sh {label} timed out after {timeout:.0f} s (killed); log {log_path}; "
+                        f"last lines:\n{_tail(log_path)}"
+                    ) from None
+                if now - last_report >= 15:
+                    progress(f"{label}: {now - started:.0f} s, {done} resources done")
+                    last_report = now
+        reader.join(10)
+        log.write(f"===== exit {code} after {time.monotonic() - started:.1f} s\n")
+    if code not in ok_codes:
+        raise DeployError(
+            f"tools/tf.sh {label} failed with exit code {code}; log {log_path}; last lines:\n{_tail(log_path)}"
+        )
+    return code, "".join(out_lines)
+
+
+def _json_from(stdout: str) -> Any:
+    """The JSON document in tf.sh's stdout (progress lines of the wrapper go to stderr, but be tolerant)."""
+    start = min((i for i in (stdout.find("{"), stdout.find("[")) if i >= 0), default=-1)
+    if start < 0:
+        raise DeployError(f"no JSON in terraform output: {stdout[:500]!r}")
+    return json.loads(stdout[start:])
+
+
+def deploy_local(
+    endpoint_url: str,
+    state_dir: Path | str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    progress: Progress = stderr_progress,
+) -> DeployedStack:
+    """Apply terraform/envs/local into the emulator at ``endpoint_url``; return the outputs, flattened.
+
+    ``state_dir`` holds the state, Terraform's data dir and ``terraform.log``. Applying twice into the same
+    emulator with the same ``state_dir`` is a no-op apart from the documented emulator gaps.
+    """
+    if not LAMBDA_ZIP.is_file():
+        raise DeployError(f"{LAMBDA_ZIP.relative_to(ROOT)} is missing: run make package")
+    state_dir = Path(state_dir)
+    log_path = state_dir / LOG_FILE
+    progress(f"applying terraform/envs/local into {endpoint_url} (about 2 minutes); log {log_path}")
+    started = time.monotonic()
+    run_tf(
+        ["apply-local"],
+        endpoint_url=endpoint_url,
+        state_dir=state_dir,
+        timeout=timeout,
+        label="apply-local",
+        progress=progress,
+    )
+    seconds = time.monotonic() - started
+    _, stdout = run_tf(["output-local"], endpoint_url=endpoint_url, state_dir=state_dir, timeout=120, label=None)
+    outputs = {name: item["value"] for name, item in _json_from(stdout).items()}
+    progress(f"applied in {seconds:.0f} s")
+    return DeployedStack(
+        outputs, endpoint_url=endpoint_url, state_dir=state_dir, log_path=log_path, apply_seconds=seconds
+    )
+
+
+def plan_local(endpoint_url: str, state_dir: Path | str, *, timeout: float = DEFAULT_TIMEOUT) -> tuple[int, Any]:
+    """``terraform plan -detailed-exitcode`` of envs/local against its state; returns (exit code, plan JSON).
+
+    Exit code 0: no changes, 2: changes (inspect ``resource_changes`` of the JSON).
+    """
+    state_dir = Path(state_dir)
+    plan_file = state_dir / "second.tfplan"
+    code, _ = run_tf(
+        ["plan-local", "-detailed-exitcode", f"-out={plan_file}"],
+        endpoint_url=endpoint_url,
+        state_dir=state_dir,
+        timeout=timeout,
+        label="plan-local",
+        ok_codes=(0, 2),
+    )
+    _, stdout = run_tf(
+        ["show-local", "-json", str(plan_file)], endpoint_url=endpoint_url, state_dir=state_dir, timeout=120
+    )
+    return code, _json_from(stdout)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """Endpoint URL of the session's in-process moto server (free loopback port)."""
+    server, endpoint_url = start_moto("127.0.0.1")
+    try:
+        yield endpoint_url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def deployed_stack(
+    moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> DeployedStack:
+    """terraform/envs/local applied once into the session's moto server; the flattened outputs."""
+    state_dir = tmp_path_factory.mktemp("tf-local")
+    try:
+        return deploy_local(moto_endpoint, state_dir, progress=pytest_progress(pytestconfig))
+    except DeployError as exc:
+        pytest.fail(f"deploying terraform/envs/local failed: {exc}", pytrace=False)

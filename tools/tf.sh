@@ -55,6 +55,10 @@ find_mirror() {
 # Generate build/terraformrc for the mirror (or leave Terraform's defaults alone).
 setup_cli_config() {
   local mirror
+  if [[ -n "${TF_PROVIDER_MIRROR:-}" && "$TF_PROVIDER_MIRROR" != "none" \
+        && ! -d "$TF_PROVIDER_MIRROR/registry.terraform.io" ]]; then
+    die "TF_PROVIDER_MIRROR=$TF_PROVIDER_MIRROR has no registry.terraform.io folder"
+  fi
   if mirror="$(find_mirror)"; then
     mkdir -p "$ROOT/build"
     local rc="$ROOT/build/terraformrc"

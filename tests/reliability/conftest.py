@@ -1,0 +1,236 @@
+"""Fixtures for the reliability matrix: its own moto server, Hypothesis profiles, and a log capture for the leak scan.
+
+The server is separate from the integration suite's (own tables and audit queue, prefixed ``rel-``), but moto keeps
+its state per process, so names must not collide when ``pytest tests`` runs both suites in one process.
+
+Profiles are keyed on ``RELIABILITY_PROFILE``: ``default`` is the fast subset ``make test`` runs, ``full`` the
+matrix ``make test-reliability`` runs. They are applied to this suite's tests only (never loaded globally), so
+other suites' Hypothesis settings are untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+from hypothesis import HealthCheck, settings
+from moto.server import ThreadedMotoServer
+from novamart_payments import clients, config, observability
+from novamart_payments.handlers import _batch
+
+from tests.reliability.leaks import find_leaks
+
+REGION = "us-east-2"
+PAYMENTS, REFUNDS, BUS = "rel-payments", "rel-refunds", "default"
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    state_machine_examples: int
+    state_machine_steps: int
+    load_events: int
+
+
+PROFILES = {
+    "default": Profile("default", state_machine_examples=30, state_machine_steps=25, load_events=300),
+    "full": Profile("full", state_machine_examples=250, state_machine_steps=40, load_events=2000),
+}
+PROFILE = PROFILES[os.environ.get("RELIABILITY_PROFILE", "default")]
+
+for _p in PROFILES.values():
+    settings.register_profile(
+        f"reliability-{_p.name}",
+        max_examples=_p.state_machine_examples,
+        stateful_step_count=_p.state_machine_steps,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+        print_blob=True,
+    )
+HYPOTHESIS_SETTINGS = settings.get_profile(f"reliability-{PROFILE.name}")
+
+# Figures tests want shown at the end of the run (events per second, examples run), in insertion order.
+REPORT: dict[str, str] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "reliability: part of the reliability matrix (tests/reliability)")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if REPORT:
+        terminalreporter.section(f"reliability ({PROFILE.name} profile)")
+        for key, value in REPORT.items():
+            terminalreporter.write_line(f"{key}: {value}")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class RelAws:
+    """The emulator seen from the tests: raw clients and everything published so far."""
+
+    endpoint: str
+    dynamodb: Any
+    sqs: Any
+    audit_queue_url: str
+    published: list[dict[str, Any]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def drain(self) -> list[dict[str, Any]]:
+        """Move every event waiting on the audit queue into ``published``; returns ``published``."""
+        with self._lock:
+            while True:
+                out = self.sqs.receive_message(QueueUrl=self.audit_queue_url, MaxNumberOfMessages=10)
+                messages = out.get("Messages", [])
+                if not messages:
+                    break
+                self.published.extend(json.loads(m["Body"]) for m in messages)
+                self.sqs.delete_message_batch(
+                    QueueUrl=self.audit_queue_url,
+                    Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+                )
+            return self.published
+
+    def get_items(self, payment_ids: list[str], refund_ids: list[str]) -> tuple[list[Any], list[Any]]:
+        """Strongly consistent BatchGetItem over both tables (one call for the invariants)."""
+        request: dict[str, Any] = {}
+        if payment_ids:
+            request[PAYMENTS] = {"Keys": [{"paymentId": {"S": i}} for i in payment_ids], "ConsistentRead": True}
+        if refund_ids:
+            request[REFUNDS] = {"Keys": [{"refundId": {"S": i}} for i in refund_ids], "ConsistentRead": True}
+        found: dict[str, list[Any]] = {PAYMENTS: [], REFUNDS: []}
+        while request:
+            out = self.dynamodb.batch_get_item(RequestItems=request)
+            for table, items in out["Responses"].items():
+                found[table].extend(items)
+            request = out.get("UnprocessedKeys") or {}
+        return found[PAYMENTS], found[REFUNDS]
+
+    def scan_all(self, table: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"TableName": table}
+        while True:
+            out = self.dynamodb.scan(**kwargs)
+            items.extend(out["Items"])
+            if "LastEvaluatedKey" not in out:
+                return items
+            kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+
+
+def _reset_process_state() -> None:
+    config.get_config.cache_clear()
+    clients.reset()
+    _batch.service.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def rel_aws() -> Iterator[RelAws]:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    mp = pytest.MonkeyPatch()
+    for key, value in {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "PAYMENT_TABLE_NAME": PAYMENTS,
+        "REFUND_TABLE_NAME": REFUNDS,
+        "EVENT_BUS_NAME": BUS,
+        "GATEWAY_MODE": "simulated",
+    }.items():
+        mp.setenv(key, value)
+    for key in ("AWS_CALL_TIMEOUT_SECONDS", "AWS_MAX_ATTEMPTS"):
+        mp.delenv(key, raising=False)  # the defaults are what the budget test reasons about
+    kw = {"endpoint_url": endpoint, "region_name": REGION}
+    ddb, sqs, events = boto3.client("dynamodb", **kw), boto3.client("sqs", **kw), boto3.client("events", **kw)
+    for table, key in ((PAYMENTS, "paymentId"), (REFUNDS, "refundId")):
+        ddb.create_table(
+            TableName=table,
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+            AttributeDefinitions=[
+                {"AttributeName": key, "AttributeType": "S"},
+                {"AttributeName": "orderId", "AttributeType": "S"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "orderId-index",
+                    "KeySchema": [{"AttributeName": "orderId", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+        )
+    queue_url = sqs.create_queue(QueueName="rel-audit")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="rel-audit", EventPattern=json.dumps({"source": ["novamart.payments"]}))
+    events.put_targets(Rule="rel-audit", Targets=[{"Id": "audit", "Arn": queue_arn}])
+    _reset_process_state()
+    yield RelAws(endpoint, ddb, sqs, queue_url)
+    events.remove_targets(Rule="rel-audit", Ids=["audit"])
+    events.delete_rule(Name="rel-audit")
+    mp.undo()
+    _reset_process_state()
+    server.stop()
+
+
+@pytest.fixture
+def svc(rel_aws: RelAws) -> Any:
+    """The handlers' cached service, whose collaborators the crash injection wraps."""
+    return _batch.service()
+
+
+# --- log capture for the leak scan --------------------------------------------------------------------------
+
+
+class LogCapture(logging.Handler):
+    """Keeps every line the service logger writes, formatted exactly as Powertools writes it (JSON)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.setFormatter(observability.logger.registered_formatter)
+        self.lines: list[str] = []
+        self._guard = threading.Lock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = self.format(record)
+        with self._guard:
+            self.lines.append(line)
+
+
+@pytest.fixture(scope="session")
+def service_logs() -> Iterator[LogCapture]:
+    """Installed for the whole reliability session; the logger is switched to DEBUG so every line is seen."""
+    std_logger = logging.getLogger(observability.logger.name)
+    capture = LogCapture()
+    previous = std_logger.level
+    std_logger.addHandler(capture)
+    std_logger.setLevel(logging.DEBUG)
+    yield capture
+    std_logger.removeHandler(capture)
+    std_logger.setLevel(previous)
+
+
+@pytest.fixture(autouse=True)
+def no_leak_in_this_tests_logs(service_logs: LogCapture) -> Iterator[None]:
+    """Each test's own log lines are scanned as soon as it ends, so a leak names the test that caused it."""
+    start = len(service_logs.lines)
+    yield
+    leaks = find_leaks(service_logs.lines[start:])
+    assert not leaks, f"log lines leak card numbers or payment tokens: {leaks[:5]}"

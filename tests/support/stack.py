@@ -92,7 +92,7 @@ def pytest_progress(config: pytest.Config) -> Progress:
             stderr_progress(message)
             return
         with capture.global_and_fixture_disabled():
-            sys.stderr.write(f"\n[terraform] {message}\n")
+            sys.stderr.write(f"\n[terraform] {message}")
             sys.stderr.flush()
 
     return say
@@ -237,7 +237,7 @@ def deploy_local(
     seconds = time.monotonic() - started
     _, stdout = run_tf(["output-local"], endpoint_url=endpoint_url, state_dir=state_dir, timeout=120, label=None)
     outputs = {name: item["value"] for name, item in _json_from(stdout).items()}
-    progress(f"applied in {seconds:.0f} s")
+    progress(f"applied in {seconds:.0f} s\n")
     return DeployedStack(
         outputs, endpoint_url=endpoint_url, state_dir=state_dir, log_path=log_path, apply_seconds=seconds
     )

@@ -50,7 +50,7 @@ lint: venv ## ruff over the Python sources
 typecheck: venv ## mypy --strict over lambda_src
 	$(VENV)/bin/mypy
 
-package: venv ## Build build/payment.zip and build/refund.zip (Lambda python3.12, x86_64)
+package: venv ## Build build/lambda.zip, deployed to both functions (Lambda python3.12, x86_64)
 	$(PY) tools/build_lambda.py --out $(BUILD_DIR)
 
 docs: venv ## Regenerate the event catalogue and the AsyncAPI document in docs/
@@ -78,7 +78,7 @@ tf-test: ## terraform test (mock_provider) for every module with tests
 	$(TF) test-all
 
 checkov: tools-venv ## checkov over terraform/ (skips carry reasons in the code)
-	$(TOOLS_VENV)/bin/checkov -d terraform --quiet --compact --framework terraform --skip-path '\.terraform'
+	$(TOOLS_VENV)/bin/checkov -d terraform --quiet --compact --skip-download --framework terraform --skip-path '\.terraform'
 
 tf-check: tf-fmt tf-validate tf-test checkov ## All static Terraform checks
 

@@ -1,4 +1,4 @@
-"""An in-process moto server with the tables and the audit queue the handlers need, and helpers to drive them.
+"""The session's moto server with the tables and the audit queue the handlers need, and helpers to drive them.
 
 The handlers are called directly with SQS batch events, the way the Lambda service calls them; published
 events are read back from an SQS queue fed by an EventBridge rule on ``novamart.payments``, exactly how the
@@ -8,8 +8,6 @@ behaviour suite observes them.
 from __future__ import annotations
 
 import json
-import logging
-import socket
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,19 +15,12 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 from novamart_payments import clients, config
 from novamart_payments.gateway.simulated import gateway
 from novamart_payments.handlers import _batch
 
 REGION = "us-east-2"
 PAYMENTS, REFUNDS, BUS = "it-payments", "it-refunds", "default"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -72,12 +63,9 @@ def _scan(client: Any, table: str, order_id: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
-def aws() -> Iterator[Aws]:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
+def aws(moto_endpoint: str) -> Iterator[Aws]:
+    """The session's moto server (shared with the other suites: names here carry an ``it-`` prefix)."""
+    endpoint = moto_endpoint
     mp = pytest.MonkeyPatch()
     for key, value in {
         "AWS_ENDPOINT_URL": endpoint,
@@ -118,7 +106,6 @@ def aws() -> Iterator[Aws]:
     yield Aws(endpoint, ddb, sqs, queue_url)
     mp.undo()
     _reset_process_state()
-    server.stop()
 
 
 def _reset_process_state() -> None:

@@ -12,6 +12,7 @@ never a fixed sleep) until the deliveries it caused were handled, so later steps
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -56,6 +57,7 @@ MARKERS = {
 def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's access log would drown failure reports
     if stand_in_enabled():
         # The session's moto server runs in this process (tests/support/emulator.py): keep moto from "invoking"
         # mapped functions itself, which would count receives and dead-letter messages early.
@@ -74,7 +76,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # ---- fixtures -------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+# Package scope: the stack itself is applied once per session (``deployed_stack``), but the stand-in and the
+# audit reader stop when the last test in tests/bdd is done, so they never consume other suites' messages.
+@pytest.fixture(scope="package")
 def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     region = region_from_env()
     if stand_in_enabled():

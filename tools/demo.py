@@ -38,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from emulator import is_healthy  # noqa: E402
+from emulator import is_healthy, pid_alive, read_pid  # noqa: E402
 from localsvc_lib import (  # noqa: E402
     AuditLog,
     PublishedEvent,
@@ -244,6 +244,12 @@ class Demo:
         step(f"Emulator at {self.endpoint}")
         if is_healthy(self.endpoint):
             print(f"    reusing the moto server already answering at {self.endpoint}")
+            pid = read_pid(self.run_dir)
+            if pid is None or not pid_alive(pid):
+                print(
+                    "    note: it was not started by tools/emulator.py; unless it runs with the patch described in\n"
+                    "    docs/local-dev.md (One patch to moto), retried messages may reach the DLQ early"
+                )
             return
         url = urlparse(self.endpoint)
         self._run(

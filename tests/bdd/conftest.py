@@ -12,10 +12,12 @@ never a fixed sleep) until the deliveries it caused were handled, so later steps
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import os
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +39,7 @@ from localsvc_lib import (  # noqa: E402
     wait_until,
 )
 
-from tests.bdd.world import Order, World, charged_once_problems  # noqa: E402
+from tests.bdd.world import SETTLE_TIMEOUT, Order, World, charged_once_problems  # noqa: E402
 
 MARKERS = {
     "payments": "features about taking payment",
@@ -71,6 +73,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("fast_retry") or item.get_closest_marker("harness"):
             item.add_marker(skip)
+
+
+def eventually(step: Callable[..., None]) -> Callable[..., None]:
+    """Retry a Then step's assertion until it holds or the deadline passes.
+
+    With the local Lambda service the trigger steps already waited until every delivery was handled, so the
+    state is final and the assertion runs once (deadline 0). Against LocalStack, EventBridge delivery and Lambda
+    run asynchronously, so positive expectations get the settle deadline.
+    """
+
+    @functools.wraps(step)
+    def wrapper(**kwargs: Any) -> None:
+        world: World = kwargs["world"]
+        deadline = time.monotonic() + (0 if world.in_process else SETTLE_TIMEOUT)
+        while True:
+            try:
+                return step(**kwargs)
+            except AssertionError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.5)
+
+    return wrapper
 
 
 # ---- fixtures -------------------------------------------------------------------------------------------------
@@ -247,6 +272,7 @@ def _amount(event: Any) -> tuple[int, str]:
 
 
 @then(parsers.parse('exactly one "{detail_type}" event is published for the order'))
+@eventually
 def exactly_one(world: World, order: Order, detail_type: str) -> None:
     events = world.distinct(order, detail_type)
     assert len(events) == 1, f"{len(events)} distinct {detail_type} events for {order.order_id}"
@@ -258,6 +284,7 @@ _ONE_WITH_AMOUNT = (
 
 
 @then(parsers.parse(_ONE_WITH_AMOUNT))
+@eventually
 def exactly_one_amount(world: World, order: Order, detail_type: str, minor: int, currency: str) -> None:
     events = world.distinct(order, detail_type)
     assert len(events) == 1, f"{len(events)} distinct {detail_type} events for {order.order_id}"
@@ -265,6 +292,7 @@ def exactly_one_amount(world: World, order: Order, detail_type: str, minor: int,
 
 
 @then(parsers.parse('exactly one "{detail_type}" event is published for the order with code "{code}"'))
+@eventually
 def exactly_one_code(world: World, order: Order, detail_type: str, code: str) -> None:
     events = world.distinct(order, detail_type)
     assert len(events) == 1, f"{len(events)} distinct {detail_type} events for {order.order_id}"
@@ -272,6 +300,7 @@ def exactly_one_code(world: World, order: Order, detail_type: str, code: str) ->
 
 
 @then(parsers.parse('{count:d} "{detail_type}" events are published for the order'))
+@eventually
 def n_events(world: World, order: Order, count: int, detail_type: str) -> None:
     assert len(world.distinct(order, detail_type)) == count
 
@@ -287,6 +316,7 @@ def nothing_published(world: World, order: Order) -> None:
 
 
 @then("the published payment names the order, the customer, the amount and a transaction id")
+@eventually
 def published_payment_fields(world: World, order: Order) -> None:
     (event,) = world.distinct(order, "payment.succeeded")
     data = event.data
@@ -299,6 +329,7 @@ def published_payment_fields(world: World, order: Order) -> None:
 
 
 @then("every event published for the order conforms to its schema")
+@eventually
 def conforms(world: World, order: Order) -> None:
     events = world.published(order)
     assert events, "nothing was published for the order"
@@ -307,6 +338,7 @@ def conforms(world: World, order: Order) -> None:
 
 
 @then("every event published for the order names its trigger's eventId as causationId")
+@eventually
 def causation(world: World, order: Order) -> None:
     sent = order.sent_by_id()
     payment_types = {"order.ready_for_payment", "inventory.reserved"}
@@ -319,6 +351,7 @@ def causation(world: World, order: Order) -> None:
 
 
 @then("every event published for the order keeps its trigger's correlationId")
+@eventually
 def correlation(world: World, order: Order) -> None:
     sent = order.sent_by_id()
     for event in world.published(order):
@@ -327,6 +360,7 @@ def correlation(world: World, order: Order) -> None:
 
 
 @then(parsers.parse('the published events for the order are "{names}"'))
+@eventually
 def published_sequence(world: World, order: Order, names: str) -> None:
     seen: list[str] = []
     ids: set[str] = set()
@@ -354,24 +388,28 @@ def _one(items: list[dict[str, Any]], what: str) -> dict[str, Any]:
 
 
 @then(parsers.parse('the order\'s payment is recorded as "{status}" for {minor:d} minor units of "{currency}"'))
+@eventually
 def payment_recorded(world: World, order: Order, status: str, minor: int, currency: str) -> None:
     item = _one(world.payments(order), "payment")
     assert (item["status"], item.get("amount"), item.get("currency")) == (status, minor, currency), item
 
 
 @then(parsers.parse('the order\'s payment is recorded as "{status}" with code "{code}"'))
+@eventually
 def payment_recorded_code(world: World, order: Order, status: str, code: str) -> None:
     item = _one(world.payments(order), "payment")
     assert (item["status"], item.get("failureCode")) == (status, code)
 
 
 @then(parsers.parse('the order\'s refund is recorded as "{status}" for {minor:d} minor units of "{currency}"'))
+@eventually
 def refund_recorded(world: World, order: Order, status: str, minor: int, currency: str) -> None:
     item = _one(world.refunds(order), "refund")
     assert (item["status"], item.get("amount"), item.get("currency")) == (status, minor, currency), item
 
 
 @then(parsers.parse("the order's payment shows {minor:d} minor units refunded"))
+@eventually
 def payment_refunded(world: World, order: Order, minor: int) -> None:
     item = _one(world.payments(order), "payment")
     assert item.get("refundedAmount", item.get("refundedMinorUnits")) == minor, item
@@ -391,6 +429,7 @@ def no_refund(world: World, order: Order) -> None:
 
 
 @then("the order is charged exactly once")
+@eventually
 def charged_once(world: World, order: Order) -> None:
     problems = charged_once_problems(world, order)
     assert not problems, problems

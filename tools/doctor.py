@@ -156,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def dlqs_empty() -> str:
         urls = {m.queue.dlq_url for m in stack.mappings if m.queue.dlq_url}
+        require(urls, "no function DLQs found (make deploy-local)")
         if stack.audit_queue_url:
             attrs = sqs.get_queue_attributes(QueueUrl=stack.audit_queue_url, AttributeNames=["RedrivePolicy"])
             policy = json.loads(attrs["Attributes"].get("RedrivePolicy") or "{}")

@@ -37,33 +37,36 @@ POISON = 3
 
 
 def _plan(total: int, rng: random.Random) -> tuple[list[str], dict[str, str], list[str]]:
+    """Message bodies in queue order. A duplicate sits one to three batches behind its original, so another worker
+    usually holds it while the original is still in flight: duplicates race, they do not just arrive late."""
     unique = round(total * (1 - DUPLICATE_SHARE))
-    bodies: list[str] = []
+    keyed: list[tuple[float, str]] = []
     token_of: dict[str, str] = {}
     firsts: list[dict[str, Any]] = []
-    for _ in range(unique):
+    for i in range(unique):
         order = f"rel-load-{uuid.uuid4().hex[:12]}"
         token = rng.choices([t for t, _ in TOKENS], [w for _, w in TOKENS])[0]
         token_of[order] = token
         event = payment_event(order, minor_units=rng.randint(100, 50_000), token=token)
         firsts.append(event)
-        bodies.append(json.dumps(event))
+        keyed.append((i, json.dumps(event)))
     for _ in range(total - unique):
-        event = rng.choice(firsts)
+        i = rng.randrange(unique)
+        event = firsts[i]
         if rng.random() < 0.5:
-            bodies.append(json.dumps(event))  # the same event delivered twice
+            body = json.dumps(event)  # the same event delivered twice
         else:
             other = json.loads(json.dumps(event))
             other["detail-type"], other["source"] = "inventory.reserved", "novamart.inventory"
             other["detail"]["metadata"]["eventId"] = str(uuid.uuid4())
-            bodies.append(json.dumps(other))  # the order's other payment trigger
+            body = json.dumps(other)  # the order's other payment trigger
+        keyed.append((i + rng.uniform(BATCH, 3 * BATCH), body))
     poison = []
     for _ in range(POISON):
         bad = payment_event(f"rel-load-{uuid.uuid4().hex[:12]}", token="pm_card_visa")
         bad["detail"]["data"]["cardNumber"] = "4242424242424242"
         poison.append(json.dumps(bad))
-    rng.shuffle(bodies)
-    return bodies, token_of, poison
+    return [body for _, body in sorted(keyed, key=lambda kv: kv[0])], token_of, poison
 
 
 def _run_workers(queue: SimQueue, handler: Any) -> float:

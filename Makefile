@@ -114,15 +114,15 @@ check: venv ## Print payment and refund records
 	$(PY) tools/check.py
 
 doctor: venv ## One pass/fail line per health check of the local stack
-	$(PY) tools/doctor.py
+	$(PY) tools/doctor.py --run-dir $(RUN_DIR)
 
 dev: emulator deploy-local ## Start emulator + apply + local Lambda service + seed + doctor
 	$(PY) tools/localsvc.py start --run-dir $(RUN_DIR)
 	$(PY) tools/seed.py
-	$(PY) tools/doctor.py
+	$(PY) tools/doctor.py --run-dir $(RUN_DIR)
 
 demo: venv package ## Main job: emulator, terraform apply, orders through every path, summary table
-	$(PY) tools/demo.py
+	$(PY) tools/demo.py --run-dir $(RUN_DIR)
 
 invoke: venv ## Run a handler locally on EVENT=events/<file>.json through python-lambda-local
 	$(PY) tools/invoke.py $(EVENT)

@@ -90,7 +90,7 @@ def main() -> int:
             str(Path(sys.executable).parent / "python-lambda-local"),
             "-l", str(ROOT / "lambda_src"),
             "-f", "handler",
-            "-t", "30",
+            "-t", "60",
             "-e", str(env_file),
             str(ROOT / "lambda_src" / "novamart_payments" / "handlers" / f"{function}.py"),
             str(batch_file),

@@ -43,7 +43,7 @@ class Config:
             event_bus_name=_required(env, "EVENT_BUS_NAME", _BUS_NAME, default="default"),
             aws_region=_required(env, "AWS_REGION", _REGION),
             gateway_mode=_gateway_mode(env.get("GATEWAY_MODE", "simulated")),
-            aws_call_timeout_seconds=_number(env, "AWS_CALL_TIMEOUT_SECONDS", 2.0, 0.1, 30.0),
+            aws_call_timeout_seconds=_number(env, "AWS_CALL_TIMEOUT_SECONDS", 1.0, 0.1, 30.0),
             aws_max_attempts=int(_number(env, "AWS_MAX_ATTEMPTS", 3, 1, 10)),
         )
 

@@ -34,7 +34,7 @@ variable "package_path" {
 variable "timeout_seconds" {
   description = "Lambda timeout in seconds; keep it well below the source queue's visibility timeout."
   type        = number
-  default     = 30
+  default     = 60
 
   validation {
     condition     = var.timeout_seconds >= 1 && var.timeout_seconds <= 900

@@ -20,6 +20,12 @@ _BUS_NAME = re.compile(r"^[A-Za-z0-9/_.-]{1,256}$|^arn:aws[a-z-]*:events:[a-z0-9
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 
 
+# The most AWS calls one record can make (refund of an order cancelled before payment: read, marker, refund
+# record, PutEvents, published mark). tests/reliability/test_budget.py measures every path against it.
+RECORD_MAX_AWS_CALLS = 5
+_MAX_BACKOFF_SECONDS = 20.0  # botocore standard retry mode's cap
+
+
 class ConfigError(RuntimeError):
     """A setting is missing or malformed; the message names the variable."""
 
@@ -34,6 +40,15 @@ class Config:
     # Ceiling on one SDK call, so that the botocore retry budget fits inside the Lambda timeout.
     aws_call_timeout_seconds: float
     aws_max_attempts: int
+
+    @property
+    def record_budget_seconds(self) -> float:
+        """Worst-case time of one record: every call of its longest path timing out on every attempt, with
+        botocore's largest backoffs in between. A record is only started when this much time is left."""
+        attempts = self.aws_max_attempts
+        backoffs = sum(min(2.0 ** (i - 1), _MAX_BACKOFF_SECONDS) for i in range(1, attempts))
+        per_call = attempts * 2 * self.aws_call_timeout_seconds + backoffs
+        return RECORD_MAX_AWS_CALLS * per_call
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:

@@ -17,12 +17,14 @@ from novamart_payments.handlers.refund import handler as refund_handler
 
 from tests.integration.conftest import (
     Aws,
+    Context,
     charges,
     invoke,
     new_order,
     payment_event,
     refund_event,
     refunds,
+    sqs_batch,
 )
 
 
@@ -135,6 +137,20 @@ def test_one_bad_message_never_fails_its_neighbours(aws: Aws) -> None:
     failed = invoke(payment_handler, payment_event(good), payment_event(flaky, token="pm_sim_transient1_visa"))
     assert len(failed) == 1
     assert len(charges(good)) == 1
+
+
+def test_record_is_not_started_without_time_to_finish_it(aws: Aws) -> None:
+    first, second = new_order(), new_order()
+
+    class ShortContext(Context):
+        def get_remaining_time_in_millis(self) -> int:
+            return 5_000  # far below one record's worst-case budget
+
+    batch = sqs_batch(payment_event(first), payment_event(second))
+    result = payment_handler(batch, ShortContext())
+    assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == [batch["Records"][1]["messageId"]]
+    assert len(charges(first)) == 1  # the first record always runs
+    assert charges(second) == [] and aws.payment_items(second) == []  # left untouched for redelivery
 
 
 # 4. Refunds -----------------------------------------------------------------------------------------------

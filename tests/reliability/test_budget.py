@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from novamart_payments import clients
-from novamart_payments.config import get_config
+from novamart_payments.config import RECORD_MAX_AWS_CALLS, get_config
 from novamart_payments.handlers.payment import handler as payment_handler
 from novamart_payments.handlers.refund import handler as refund_handler
 
@@ -104,13 +104,6 @@ def test_visibility_timeout_covers_six_lambda_timeouts(env: str) -> None:
     assert limits.lambda_timeout_seconds * VISIBILITY_FACTOR <= limits.visibility_timeout_seconds, limits
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=BudgetExceeded,
-    reason="finding: with the default 2 s connect + 2 s read timeouts and 3 attempts one AWS call can take 15 s, so "
-    "a record of 4-5 calls can outlive the 30 s Lambda timeout (numbers in the run's reliability summary); strict: "
-    "this goes red once the configuration fits, and the marker is removed then",
-)
 @pytest.mark.parametrize("env", ["local", "aws"])
 def test_retry_budget_of_one_record_fits_in_the_lambda_timeout(
     env: str, rel_aws: RelAws, count_calls: Callable[[Callable[[], Any]], int]
@@ -137,5 +130,7 @@ def test_retry_budget_of_one_record_fits_in_the_lambda_timeout(
         if not budget < limits.lambda_timeout_seconds:
             over.append(function)
     REPORT[f"retry budget ({env})"] = " | ".join(lines) + f" | calls per scenario: {paths}"
+    # The handler's own time guard budgets RECORD_MAX_AWS_CALLS per record: no path may make more.
+    assert max(max(s.values()) for s in paths.values()) <= RECORD_MAX_AWS_CALLS, paths
     if over:
         raise BudgetExceeded("; ".join(lines))

@@ -49,3 +49,9 @@ def test_missing_setting_is_named(name: str) -> None:
 def test_malformed_setting_is_named(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         Config.from_env({**GOOD, name: value})
+
+
+def test_record_budget_is_the_longest_path_at_worst_case_retries() -> None:
+    cfg = Config.from_env({**GOOD, "AWS_CALL_TIMEOUT_SECONDS": "1", "AWS_MAX_ATTEMPTS": "3"})
+    # 3 attempts x (1 s connect + 1 s read) + 1 s + 2 s of backoff = 9 s per call, 5 calls
+    assert cfg.record_budget_seconds == 45

@@ -14,6 +14,7 @@ its neighbours. A record fails (and is redelivered by SQS) when it raises; what 
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -48,9 +49,27 @@ def _processor() -> BatchProcessor:
     return BatchProcessor(EventType.SQS, raise_on_entire_batch_failure=False)
 
 
+def _ensure_time_left(context: Any, *, first: bool) -> None:
+    """Leave a record to redelivery rather than start it without time to finish it.
+
+    A record whose retries outlive the invocation would be cut off mid-way and take the whole batch back to the
+    queue with it. The first record always runs: the Lambda timeout is sized above one record's budget.
+    """
+    if first or context is None:
+        return
+    remaining = context.get_remaining_time_in_millis() / 1000
+    budget = get_config().record_budget_seconds
+    if remaining < budget:
+        raise RetryLater(f"{remaining:.1f} s left in this invocation, one record may need {budget:.0f} s")
+
+
 def make_handler(accepted: frozenset[str], handle: Handle) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    def record_handler(record: SQSRecord) -> str:
+    started = threading.local()
+
+    def record_handler(record: SQSRecord, lambda_context: Any = None) -> str:
         logger.thread_safe_append_keys(message_id=record.message_id)
+        _ensure_time_left(lambda_context, first=not getattr(started, "any", False))
+        started.any = True
         try:
             event = checked_event(record.body, accepted)
         except ContractViolation as violation:
@@ -87,6 +106,7 @@ def make_handler(accepted: frozenset[str], handle: Handle) -> Callable[[dict[str
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         get_config()  # fail the cold start, naming the variable, before touching any record
         logger.thread_safe_append_keys(function_request_id=getattr(context, "aws_request_id", None))
+        started.any = False
         try:
             return dict(process_partial_response(event, record_handler, _processor(), context))
         finally:

@@ -104,24 +104,10 @@ def configure_env(endpoint: str) -> dict[str, str]:
 def create_tables() -> None:
     import boto3
 
+    from tests.support.service_aws import create_tables as create_service_tables
+
     ddb = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=REGION)
-    for table, key in ((PAYMENTS, "paymentId"), (REFUNDS, "refundId")):
-        ddb.create_table(
-            TableName=table,
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-            AttributeDefinitions=[
-                {"AttributeName": key, "AttributeType": "S"},
-                {"AttributeName": "orderId", "AttributeType": "S"},
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "orderId-index",
-                    "KeySchema": [{"AttributeName": "orderId", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-        )
+    create_service_tables(ddb, PAYMENTS, REFUNDS)
 
 
 @contextmanager

@@ -19,6 +19,8 @@ from novamart_payments import clients, config
 from novamart_payments.gateway.simulated import gateway
 from novamart_payments.handlers import _batch
 
+from tests.support.service_aws import create_audit_queue, create_tables
+
 REGION = "us-east-2"
 PAYMENTS, REFUNDS, BUS = "it-payments", "it-refunds", "default"
 
@@ -81,27 +83,8 @@ def aws(moto_endpoint: str) -> Iterator[Aws]:
         mp.setenv(key, value)
     kw = {"endpoint_url": endpoint, "region_name": REGION}
     ddb, sqs, events = boto3.client("dynamodb", **kw), boto3.client("sqs", **kw), boto3.client("events", **kw)
-    for table, key in ((PAYMENTS, "paymentId"), (REFUNDS, "refundId")):
-        ddb.create_table(
-            TableName=table,
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-            AttributeDefinitions=[
-                {"AttributeName": key, "AttributeType": "S"},
-                {"AttributeName": "orderId", "AttributeType": "S"},
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "orderId-index",
-                    "KeySchema": [{"AttributeName": "orderId", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-        )
-    queue_url = sqs.create_queue(QueueName="it-audit")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="it-audit", EventPattern=json.dumps({"source": ["novamart.payments"]}))
-    events.put_targets(Rule="it-audit", Targets=[{"Id": "audit", "Arn": queue_arn}])
+    create_tables(ddb, PAYMENTS, REFUNDS)
+    queue_url = create_audit_queue(sqs, events, "it-audit")
     _reset_process_state()
     yield Aws(endpoint, ddb, sqs, queue_url)
     mp.undo()

@@ -27,6 +27,7 @@ from novamart_payments import clients, config, observability
 from novamart_payments.handlers import _batch
 
 from tests.reliability.leaks import find_leaks
+from tests.support.service_aws import create_audit_queue, create_tables, remove_audit_rule
 
 REGION = "us-east-2"
 PAYMENTS, REFUNDS, BUS = "rel-payments", "rel-refunds", "default"
@@ -160,31 +161,11 @@ def rel_aws() -> Iterator[RelAws]:
         mp.delenv(key, raising=False)  # the defaults are what the budget test reasons about
     kw = {"endpoint_url": endpoint, "region_name": REGION}
     ddb, sqs, events = boto3.client("dynamodb", **kw), boto3.client("sqs", **kw), boto3.client("events", **kw)
-    for table, key in ((PAYMENTS, "paymentId"), (REFUNDS, "refundId")):
-        ddb.create_table(
-            TableName=table,
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-            AttributeDefinitions=[
-                {"AttributeName": key, "AttributeType": "S"},
-                {"AttributeName": "orderId", "AttributeType": "S"},
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "orderId-index",
-                    "KeySchema": [{"AttributeName": "orderId", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-        )
-    queue_url = sqs.create_queue(QueueName="rel-audit")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="rel-audit", EventPattern=json.dumps({"source": ["novamart.payments"]}))
-    events.put_targets(Rule="rel-audit", Targets=[{"Id": "audit", "Arn": queue_arn}])
+    create_tables(ddb, PAYMENTS, REFUNDS)
+    queue_url = create_audit_queue(sqs, events, "rel-audit")
     _reset_process_state()
     yield RelAws(endpoint, ddb, sqs, queue_url)
-    events.remove_targets(Rule="rel-audit", Ids=["audit"])
-    events.delete_rule(Name="rel-audit")
+    remove_audit_rule(events, "rel-audit")
     mp.undo()
     _reset_process_state()
     server.stop()

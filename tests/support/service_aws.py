@@ -1,0 +1,47 @@
+"""The AWS resources the handlers need, made directly with boto3 for suites that do not apply Terraform.
+
+The integration, reliability and benchmark suites each want tables and an audit queue of their own (moto
+shares one state per process, so each suite uses its own name prefix); they all make them here, shaped like the
+Terraform tables (hash key, ``orderId-index`` GSI) so the handlers cannot tell the difference.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+PUBLISHED_SOURCE = "novamart.payments"
+
+
+def create_tables(dynamodb: Any, payments: str, refunds: str) -> None:
+    for table, key in ((payments, "paymentId"), (refunds, "refundId")):
+        dynamodb.create_table(
+            TableName=table,
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+            AttributeDefinitions=[
+                {"AttributeName": key, "AttributeType": "S"},
+                {"AttributeName": "orderId", "AttributeType": "S"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "orderId-index",
+                    "KeySchema": [{"AttributeName": "orderId", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+        )
+
+
+def create_audit_queue(sqs: Any, events: Any, name: str) -> str:
+    """An SQS queue fed by a rule on everything the service publishes (what Terraform's audit tap does)."""
+    queue_url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name=name, EventPattern=json.dumps({"source": [PUBLISHED_SOURCE]}))
+    events.put_targets(Rule=name, Targets=[{"Id": "audit", "Arn": queue_arn}])
+    return queue_url
+
+
+def remove_audit_rule(events: Any, name: str) -> None:
+    events.remove_targets(Rule=name, Ids=["audit"])
+    events.delete_rule(Name=name)

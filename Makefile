@@ -20,7 +20,7 @@ EVENT ?= events/order-placed.json
 TF := ./tools/tf.sh
 
 .PHONY: help venv tools-venv lint typecheck test test-unit test-contract test-integration test-infra \
-        test-reliability bdd bench docs docs-check package tf-fmt tf-validate tf-test checkov tf-check \
+        test-reliability bdd bench docs docs-check package package-check tf-fmt tf-validate tf-test checkov tf-check \
         emulator emulator-stop deploy-local seed check doctor dev demo invoke clean
 
 help: ## List the targets
@@ -52,6 +52,9 @@ typecheck: venv ## mypy --strict over lambda_src
 
 package: venv ## Build build/lambda.zip, deployed to both functions (Lambda python3.12, x86_64)
 	$(PY) tools/build_lambda.py --out $(BUILD_DIR)
+
+package-check: package ## Run the packaged handlers from build/lambda.zip on Python 3.12, the Lambda runtime's
+	$(PY) tools/package_smoke.py
 
 docs: venv ## Regenerate the event catalogue and the AsyncAPI document in docs/
 	$(PY) tools/gen_docs.py
@@ -94,7 +97,7 @@ test-reliability: venv ## Full reliability matrix (state machine, faults, load, 
 bench: venv ## Performance benchmarks, ratios against same-run baselines -> docs/performance.md
 	$(PY) tests/bench/run_all.py --write docs/performance.md
 
-test: venv package tf-check lint typecheck docs-check ## Everything CI runs: lint, types, docs, Terraform checks, all test suites
+test: venv package package-check tf-check lint typecheck docs-check ## Everything CI runs: lint, types, docs, Terraform checks, all test suites
 	$(PY) -m pytest tests
 
 emulator: venv ## Start moto server on $(EMULATOR_HOST):$(EMULATOR_PORT) (pid + log in .run/)

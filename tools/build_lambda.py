@@ -36,7 +36,7 @@ def install_dependencies(requirements: list[str], target: Path, python_version: 
     stamp = target / ".requirements"
     wanted = "\n".join([python_version, *requirements])
     if stamp.exists() and stamp.read_text() == wanted:
-        print(f">> dependencies up to date in {target.relative_to(ROOT)}")
+        print(f">> dependencies up to date in {target}")
         return
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
@@ -103,7 +103,7 @@ def main() -> int:
     write_zip(files_to_zip(deps), zip_path)
     digest = hashlib.sha256(zip_path.read_bytes()).hexdigest()[:12]
     size = zip_path.stat().st_size / 1_048_576
-    print(f">> wrote {zip_path.relative_to(ROOT)} ({size:.1f} MiB, sha256 {digest}…)")
+    print(f">> wrote {zip_path} ({size:.1f} MiB, sha256 {digest}…)")
     return 0
 
 

@@ -72,7 +72,7 @@ test-integration: venv ## Handler tests against an in-process moto server
 	$(PY) -m pytest tests/integration -q
 
 tf-fmt: ## terraform fmt -check over terraform/
-	terraform fmt -check -recursive terraform
+	$(TF) tf fmt -check -recursive terraform
 
 tf-validate: ## terraform validate for every environment
 	$(TF) validate-all

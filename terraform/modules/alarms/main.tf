@@ -1,95 +1,62 @@
 locals {
   actions = [var.alarm_topic_arn]
+
+  # Every alarm of the service as data: one resource below creates them all, so a new kind of alarm is one
+  # entry here rather than another copy of the resource block.
+  function_alarms = merge([
+    for key, fn in var.functions : {
+      "${key}-errors" = {
+        kind        = "function_errors", key = key, namespace = "AWS/Lambda", metric = "Errors"
+        dimension   = "FunctionName", target = fn.function_name, statistic = "Sum", threshold = 0
+        description = "${fn.function_name} returned errors (whole-batch failures or crashes)."
+      }
+      "${key}-throttles" = {
+        kind        = "function_throttles", key = key, namespace = "AWS/Lambda", metric = "Throttles"
+        dimension   = "FunctionName", target = fn.function_name, statistic = "Sum", threshold = 0
+        description = "${fn.function_name} was throttled (reserved concurrency reached)."
+      }
+      "${key}-duration-near-timeout" = {
+        kind        = "function_duration", key = key, namespace = "AWS/Lambda", metric = "Duration"
+        dimension   = "FunctionName", target = fn.function_name, statistic = "Maximum"
+        threshold   = floor(fn.timeout_seconds * 1000 * var.duration_threshold_ratio)
+        description = "${fn.function_name} ran longer than ${var.duration_threshold_ratio * 100}% of its ${fn.timeout_seconds} s timeout."
+      }
+    }
+  ]...)
+
+  dlq_alarms = {
+    for key, queue in var.dlqs : "${key}-dlq-not-empty" => {
+      kind        = "dlq_messages", key = key, namespace = "AWS/SQS", metric = "ApproximateNumberOfMessagesVisible"
+      dimension   = "QueueName", target = queue, statistic = "Maximum", threshold = 0
+      description = "Dead-letter queue ${queue} holds at least one message."
+    }
+  }
+
+  queue_alarms = {
+    for key, queue in var.queues : "${key}-oldest-message-age" => {
+      kind        = "queue_oldest_message", key = key, namespace = "AWS/SQS", metric = "ApproximateAgeOfOldestMessage"
+      dimension   = "QueueName", target = queue, statistic = "Maximum"
+      threshold   = var.oldest_message_age_threshold_seconds
+      description = "Oldest message of ${queue} is older than ${var.oldest_message_age_threshold_seconds} s (consumer stuck or too slow)."
+    }
+  }
+
+  alarms = merge(local.function_alarms, local.dlq_alarms, local.queue_alarms)
+  kinds  = ["function_errors", "function_throttles", "function_duration", "dlq_messages", "queue_oldest_message"]
 }
 
-resource "aws_cloudwatch_metric_alarm" "function_errors" {
-  for_each = var.functions
+resource "aws_cloudwatch_metric_alarm" "this" {
+  for_each = local.alarms
 
-  alarm_name          = "${var.name_prefix}-${each.key}-errors"
-  alarm_description   = "${each.value.function_name} returned errors (whole-batch failures or crashes)."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = each.value.function_name }
-  statistic           = "Sum"
+  alarm_name          = "${var.name_prefix}-${each.key}"
+  alarm_description   = each.value.description
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric
+  dimensions          = { (each.value.dimension) = each.value.target }
+  statistic           = each.value.statistic
   period              = var.period_seconds
   evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.actions
-  ok_actions          = local.actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "function_throttles" {
-  for_each = var.functions
-
-  alarm_name          = "${var.name_prefix}-${each.key}-throttles"
-  alarm_description   = "${each.value.function_name} was throttled (reserved concurrency reached)."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Throttles"
-  dimensions          = { FunctionName = each.value.function_name }
-  statistic           = "Sum"
-  period              = var.period_seconds
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.actions
-  ok_actions          = local.actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "function_duration" {
-  for_each = var.functions
-
-  alarm_name          = "${var.name_prefix}-${each.key}-duration-near-timeout"
-  alarm_description   = "${each.value.function_name} ran longer than ${var.duration_threshold_ratio * 100}% of its ${each.value.timeout_seconds} s timeout."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Duration"
-  dimensions          = { FunctionName = each.value.function_name }
-  statistic           = "Maximum"
-  period              = var.period_seconds
-  evaluation_periods  = 1
-  threshold           = floor(each.value.timeout_seconds * 1000 * var.duration_threshold_ratio)
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.actions
-  ok_actions          = local.actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "dlq_messages" {
-  for_each = var.dlqs
-
-  alarm_name          = "${var.name_prefix}-${each.key}-dlq-not-empty"
-  alarm_description   = "Dead-letter queue ${each.value} holds at least one message."
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = each.value }
-  statistic           = "Maximum"
-  period              = var.period_seconds
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.actions
-  ok_actions          = local.actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "queue_oldest_message" {
-  for_each = var.queues
-
-  alarm_name          = "${var.name_prefix}-${each.key}-oldest-message-age"
-  alarm_description   = "Oldest message of ${each.value} is older than ${var.oldest_message_age_threshold_seconds} s (consumer stuck or too slow)."
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateAgeOfOldestMessage"
-  dimensions          = { QueueName = each.value }
-  statistic           = "Maximum"
-  period              = var.period_seconds
-  evaluation_periods  = 1
-  threshold           = var.oldest_message_age_threshold_seconds
+  threshold           = each.value.threshold
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.actions

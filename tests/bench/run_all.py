@@ -82,16 +82,10 @@ def emulator() -> Iterator[str]:
 
 
 def configure_env(endpoint: str) -> dict[str, str]:
+    from tests.support.service_aws import handler_environment
+
     env = {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "PAYMENT_TABLE_NAME": PAYMENTS,
-        "REFUND_TABLE_NAME": REFUNDS,
-        "EVENT_BUS_NAME": "default",
-        "GATEWAY_MODE": "simulated",
+        **handler_environment(endpoint, PAYMENTS, REFUNDS),
         "POWERTOOLS_SERVICE_NAME": "novamart-payments",
         "LOG_LEVEL": "INFO",
     }

@@ -19,7 +19,7 @@ from novamart_payments import clients, config
 from novamart_payments.gateway.simulated import gateway
 from novamart_payments.handlers import _batch
 
-from tests.support.service_aws import create_audit_queue, create_tables
+from tests.support.service_aws import create_audit_queue, create_tables, handler_environment
 
 REGION = "us-east-2"
 PAYMENTS, REFUNDS, BUS = "it-payments", "it-refunds", "default"
@@ -69,17 +69,7 @@ def aws(moto_endpoint: str) -> Iterator[Aws]:
     """The session's moto server (shared with the other suites: names here carry an ``it-`` prefix)."""
     endpoint = moto_endpoint
     mp = pytest.MonkeyPatch()
-    for key, value in {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "PAYMENT_TABLE_NAME": PAYMENTS,
-        "REFUND_TABLE_NAME": REFUNDS,
-        "EVENT_BUS_NAME": BUS,
-        "GATEWAY_MODE": "simulated",
-    }.items():
+    for key, value in handler_environment(endpoint, PAYMENTS, REFUNDS, BUS).items():
         mp.setenv(key, value)
     kw = {"endpoint_url": endpoint, "region_name": REGION}
     ddb, sqs, events = boto3.client("dynamodb", **kw), boto3.client("sqs", **kw), boto3.client("events", **kw)

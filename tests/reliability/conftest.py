@@ -1,7 +1,8 @@
-"""Fixtures for the reliability matrix: its own moto server, Hypothesis profiles, and a log capture for the leak scan.
+"""Fixtures for the reliability matrix: its own tables and audit queue, Hypothesis profiles, and a log capture for the
+leak scan.
 
-The server is separate from the integration suite's (own tables and audit queue, prefixed ``rel-``), but moto keeps
-its state per process, so names must not collide when ``pytest tests`` runs both suites in one process.
+It uses the session's moto server; moto keeps its state per process, so this suite's names carry a ``rel-`` prefix
+and never collide with the other suites' when ``pytest tests`` runs them all in one process.
 
 Profiles are keyed on ``RELIABILITY_PROFILE``: ``default`` is the fast subset ``make test`` runs, ``full`` the
 matrix ``make test-reliability`` runs. They are applied to this suite's tests only (never loaded globally), so
@@ -13,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,12 +22,11 @@ from typing import Any
 import boto3
 import pytest
 from hypothesis import HealthCheck, settings
-from moto.server import ThreadedMotoServer
 from novamart_payments import clients, config, observability
 from novamart_payments.handlers import _batch
 
 from tests.reliability.leaks import find_leaks
-from tests.support.service_aws import create_audit_queue, create_tables, remove_audit_rule
+from tests.support.service_aws import create_audit_queue, create_tables, handler_environment, remove_audit_rule
 
 REGION = "us-east-2"
 PAYMENTS, REFUNDS, BUS = "rel-payments", "rel-refunds", "default"
@@ -71,12 +70,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.section(f"reliability ({PROFILE.name} profile)")
         for key, value in REPORT.items():
             terminalreporter.write_line(f"{key}: {value}")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -138,24 +131,11 @@ def _reset_process_state() -> None:
 
 
 @pytest.fixture(scope="session")
-def rel_aws() -> Iterator[RelAws]:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
+def rel_aws(moto_endpoint: str) -> Iterator[RelAws]:
+    """The session's moto server (one state per process: names here carry a ``rel-`` prefix)."""
+    endpoint = moto_endpoint
     mp = pytest.MonkeyPatch()
-    for key, value in {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "PAYMENT_TABLE_NAME": PAYMENTS,
-        "REFUND_TABLE_NAME": REFUNDS,
-        "EVENT_BUS_NAME": BUS,
-        "GATEWAY_MODE": "simulated",
-    }.items():
+    for key, value in handler_environment(endpoint, PAYMENTS, REFUNDS, BUS).items():
         mp.setenv(key, value)
     for key in ("AWS_CALL_TIMEOUT_SECONDS", "AWS_MAX_ATTEMPTS"):
         mp.delenv(key, raising=False)  # the defaults are what the budget test reasons about
@@ -168,7 +148,6 @@ def rel_aws() -> Iterator[RelAws]:
     remove_audit_rule(events, "rel-audit")
     mp.undo()
     _reset_process_state()
-    server.stop()
 
 
 @pytest.fixture

@@ -11,6 +11,22 @@ import json
 from typing import Any
 
 PUBLISHED_SOURCE = "novamart.payments"
+REGION = "us-east-2"
+
+
+def handler_environment(endpoint: str, payments: str, refunds: str, bus: str = "default") -> dict[str, str]:
+    """The environment the Lambda service would give the handlers, pointed at an emulator."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "PAYMENT_TABLE_NAME": payments,
+        "REFUND_TABLE_NAME": refunds,
+        "EVENT_BUS_NAME": bus,
+        "GATEWAY_MODE": "simulated",
+    }
 
 
 def create_tables(dynamodb: Any, payments: str, refunds: str) -> None:

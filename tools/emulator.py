@@ -31,6 +31,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -97,6 +98,37 @@ def stop_pid(pid: int, timeout: float = 10.0) -> bool:
     return not pid_alive(pid)
 
 
+def spawn_detached(args: list[str], run_dir: Path, pid_file: str, log_path: Path) -> subprocess.Popen[bytes]:
+    """Start ``python <args>`` in its own session (it outlives make), output appended to the log, pid recorded."""
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, *args],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=str(HERE.parent),
+        )
+    (run_dir / pid_file).write_text(f"{process.pid}\n")
+    return process
+
+
+def wait_until(process: subprocess.Popen[bytes], ready: Callable[[], bool], timeout: float, pid_path: Path) -> str:
+    """Poll with a deadline: ``"ready"``, ``"exited"`` (pid file removed) or ``"timeout"`` (process stopped, pid
+    file removed)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pid_path.unlink(missing_ok=True)
+            return "exited"
+        if ready():
+            return "ready"
+        time.sleep(0.2)
+    stop_pid(process.pid)
+    pid_path.unlink(missing_ok=True)
+    return "timeout"
+
+
 def start(host: str, port: int, run_dir: Path, timeout: float) -> int:
     endpoint = f"http://{host}:{port}"
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -118,29 +150,17 @@ def start(host: str, port: int, run_dir: Path, timeout: float) -> int:
         )
         return 1
     log_path = run_dir / LOG_FILE
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "serve", "--host", host, "--port", str(port)],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            cwd=str(HERE.parent),
-        )
-    (run_dir / PID_FILE).write_text(f"{process.pid}\n")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            (run_dir / PID_FILE).unlink(missing_ok=True)
-            print(f"error: the emulator exited with code {process.returncode}; see {log_path}", file=sys.stderr)
-            return 1
-        if is_healthy(endpoint):
-            print(f"emulator running (pid {process.pid}) at {endpoint}; log {log_path}")
-            return 0
-        time.sleep(0.2)
-    print(f"error: the emulator did not become healthy within {timeout:.0f}s; see {log_path}", file=sys.stderr)
-    stop_pid(process.pid)
-    (run_dir / PID_FILE).unlink(missing_ok=True)
+    process = spawn_detached(
+        [str(Path(__file__).resolve()), "serve", "--host", host, "--port", str(port)], run_dir, PID_FILE, log_path
+    )
+    state = wait_until(process, lambda: is_healthy(endpoint), timeout, run_dir / PID_FILE)
+    if state == "ready":
+        print(f"emulator running (pid {process.pid}) at {endpoint}; log {log_path}")
+        return 0
+    if state == "exited":
+        print(f"error: the emulator exited with code {process.returncode}; see {log_path}", file=sys.stderr)
+    else:
+        print(f"error: the emulator did not become healthy within {timeout:.0f}s; see {log_path}", file=sys.stderr)
     return 1
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,7 +30,7 @@ from types import FrameType
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from emulator import is_healthy, pid_alive, read_pid, stop_pid  # noqa: E402
+from emulator import is_healthy, pid_alive, read_pid, spawn_detached, stop_pid, wait_until  # noqa: E402
 from localsvc_lib import (  # noqa: E402
     LocalLambdaService,
     endpoint_from_env,
@@ -97,45 +96,35 @@ def start(run_dir: Path, endpoint: str, region: str, retry_delay: int, timeout: 
     ready = run_dir / READY_FILE
     ready.unlink(missing_ok=True)
     log_path = run_dir / LOG_FILE
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                str(Path(__file__).resolve()),
-                "run",
-                "--endpoint",
-                endpoint,
-                "--region",
-                region,
-                "--retry-delay",
-                str(retry_delay),
-                "--ready-file",
-                str(ready.resolve()),
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            cwd=str(HERE.parent),
-        )
-    (run_dir / PID_FILE).write_text(f"{process.pid}\n")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            (run_dir / PID_FILE).unlink(missing_ok=True)
-            print(f"error: the local Lambda service exited ({process.returncode}); see {log_path}", file=sys.stderr)
-            return 1
-        if ready.exists():
-            print(f"local Lambda service running (pid {process.pid}): {ready.read_text().strip()}; log {log_path}")
-            return 0
-        time.sleep(0.2)
-    print(
-        f"error: the local Lambda service found no event-source mappings within {timeout:.0f}s "
-        f"(is the stack applied? make deploy-local); see {log_path}",
-        file=sys.stderr,
+    process = spawn_detached(
+        [
+            str(Path(__file__).resolve()),
+            "run",
+            "--endpoint",
+            endpoint,
+            "--region",
+            region,
+            "--retry-delay",
+            str(retry_delay),
+            "--ready-file",
+            str(ready.resolve()),
+        ],
+        run_dir,
+        PID_FILE,
+        log_path,
     )
-    stop_pid(process.pid)
-    (run_dir / PID_FILE).unlink(missing_ok=True)
+    state = wait_until(process, ready.exists, timeout, run_dir / PID_FILE)
+    if state == "ready":
+        print(f"local Lambda service running (pid {process.pid}): {ready.read_text().strip()}; log {log_path}")
+        return 0
+    if state == "exited":
+        print(f"error: the local Lambda service exited ({process.returncode}); see {log_path}", file=sys.stderr)
+    else:
+        print(
+            f"error: the local Lambda service found no event-source mappings within {timeout:.0f}s "
+            f"(is the stack applied? make deploy-local); see {log_path}",
+            file=sys.stderr,
+        )
     return 1
 
 

@@ -183,40 +183,34 @@ class Repository:
         """
         assert payment.amount is not None and refund.amount is not None
         limit = payment.amount.minor_units - refund.amount.minor_units
-        try:
-            self.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self._payments,
-                            "Key": {"paymentId": {"S": payment.payment_id}},
-                            "UpdateExpression": "SET refundedAmount = refundedAmount + :amt, updatedAt = :now, "
-                            "version = version + :one",
-                            "ConditionExpression": "#s = :succeeded AND refundedAmount <= :limit",
-                            "ExpressionAttributeNames": {"#s": "status"},
-                            "ExpressionAttributeValues": {
-                                ":amt": {"N": str(refund.amount.minor_units)},
-                                ":limit": {"N": str(limit)},
-                                ":succeeded": {"S": Status.SUCCEEDED},
-                                ":now": {"S": now},
-                                ":one": {"N": "1"},
-                            },
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": self._refunds,
-                            "Item": refund_to_item(refund),
-                            "ConditionExpression": "attribute_not_exists(refundId)",
-                        }
-                    },
-                ]
-            )
-        except ClientError as err:
-            if err.response["Error"]["Code"] == "TransactionCanceledException":
-                return False
-            raise
-        return True
+        return self._transact(
+            [
+                {
+                    "Update": {
+                        "TableName": self._payments,
+                        "Key": {"paymentId": {"S": payment.payment_id}},
+                        "UpdateExpression": "SET refundedAmount = refundedAmount + :amt, updatedAt = :now, "
+                        "version = version + :one",
+                        "ConditionExpression": "#s = :succeeded AND refundedAmount <= :limit",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": {
+                            ":amt": {"N": str(refund.amount.minor_units)},
+                            ":limit": {"N": str(limit)},
+                            ":succeeded": {"S": Status.SUCCEEDED},
+                            ":now": {"S": now},
+                            ":one": {"N": "1"},
+                        },
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self._refunds,
+                        "Item": refund_to_item(refund),
+                        "ConditionExpression": "attribute_not_exists(refundId)",
+                    }
+                },
+            ]
+        )
 
     def finish_refund(self, final: RefundRecord, now: str) -> WriteResult[RefundRecord]:
         """Mark a PENDING refund SUCCEEDED and its outcome as published (the caller publishes first)."""
@@ -248,41 +242,35 @@ class Repository:
     def fail_reserved_refund(self, refund: RefundRecord, code: str, reason: str, now: str) -> bool:
         """The gateway refused the refund: mark it FAILED and give its amount back to the refundable total."""
         assert refund.amount is not None and refund.payment_id is not None
-        try:
-            self.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self._refunds,
-                            "Key": {"refundId": {"S": refund.refund_id}},
-                            "UpdateExpression": "SET #s = :failed, failureCode = :code, failureReason = :reason, "
-                            "updatedAt = :now",
-                            "ConditionExpression": "#s = :pending",
-                            "ExpressionAttributeNames": {"#s": "status"},
-                            "ExpressionAttributeValues": {
-                                ":failed": {"S": Status.FAILED},
-                                ":pending": {"S": Status.PENDING},
-                                ":code": {"S": code},
-                                ":reason": {"S": reason},
-                                ":now": {"S": now},
-                            },
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self._payments,
-                            "Key": {"paymentId": {"S": refund.payment_id}},
-                            "UpdateExpression": "SET refundedAmount = refundedAmount - :amt",
-                            "ExpressionAttributeValues": {":amt": {"N": str(refund.amount.minor_units)}},
-                        }
-                    },
-                ]
-            )
-        except ClientError as err:
-            if err.response["Error"]["Code"] == "TransactionCanceledException":
-                return False
-            raise
-        return True
+        return self._transact(
+            [
+                {
+                    "Update": {
+                        "TableName": self._refunds,
+                        "Key": {"refundId": {"S": refund.refund_id}},
+                        "UpdateExpression": "SET #s = :failed, failureCode = :code, failureReason = :reason, "
+                        "updatedAt = :now",
+                        "ConditionExpression": "#s = :pending",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": {
+                            ":failed": {"S": Status.FAILED},
+                            ":pending": {"S": Status.PENDING},
+                            ":code": {"S": code},
+                            ":reason": {"S": reason},
+                            ":now": {"S": now},
+                        },
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": self._payments,
+                        "Key": {"paymentId": {"S": refund.payment_id}},
+                        "UpdateExpression": "SET refundedAmount = refundedAmount - :amt",
+                        "ExpressionAttributeValues": {":amt": {"N": str(refund.amount.minor_units)}},
+                    }
+                },
+            ]
+        )
 
     def record_refund_failure(self, refund: RefundRecord) -> WriteResult[RefundRecord]:
         """Store a refund that could not happen (no payment, declined payment, over the ceiling)."""
@@ -298,6 +286,16 @@ class Repository:
         )
 
     # --- helpers -----------------------------------------------------------------------------------------
+
+    def _transact(self, items: list[Any]) -> bool:
+        """All-or-nothing write; False when a condition failed (the caller decides again from fresh state)."""
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "TransactionCanceledException":
+                return False
+            raise
+        return True
 
     def _put_new(self, table: str, key: str, item: Item, parse: Callable[[Item], R]) -> WriteResult[R]:
         try:

@@ -3,11 +3,6 @@ output "enabled" {
   value       = var.enabled
 }
 
-output "rule_name" {
-  description = "Name of the audit rule (null when off)."
-  value       = one(aws_cloudwatch_event_rule.this[*].name)
-}
-
 output "event_pattern" {
   description = "Pattern of the audit rule (null when off)."
   value       = one(aws_cloudwatch_event_rule.this[*].event_pattern)
@@ -23,24 +18,9 @@ output "queue_arn" {
   value       = one(aws_sqs_queue.this[*].arn)
 }
 
-output "queue_name" {
-  description = "Name of the audit queue (null when off)."
-  value       = one(aws_sqs_queue.this[*].name)
-}
-
-output "dlq_url" {
-  description = "URL of the audit DLQ (null when off)."
-  value       = one(aws_sqs_queue.dlq[*].url)
-}
-
 output "dlq_arn" {
   description = "ARN of the audit DLQ (null when off)."
   value       = one(aws_sqs_queue.dlq[*].arn)
-}
-
-output "dlq_name" {
-  description = "Name of the audit DLQ (null when off)."
-  value       = one(aws_sqs_queue.dlq[*].name)
 }
 
 output "queue_redrive_policy" {

@@ -14,15 +14,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-GatewayMode = Literal["simulated"]
+GatewayMode = Literal["simulated", "stripe"]
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _BUS_NAME = re.compile(r"^[A-Za-z0-9/_.-]{1,256}$|^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/.+$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+# A Secrets Manager name or ARN (never the key itself: a value that looks like one is refused).
+_SECRET_ID = re.compile(
+    r"^(?!sk_|rk_)([A-Za-z0-9/_+=.@-]{1,512}|arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+)$"
+)
+_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d+)?/?$")
 
 
 # The most AWS calls one record can make (refund of an order cancelled before payment: read, marker, refund
 # record, PutEvents, published mark). tests/reliability/test_budget.py measures every path against it.
 RECORD_MAX_AWS_CALLS = 5
+# The most gateway calls one record can make (refund resumed after a crash: list refunds, create; a payment:
+# create, confirm, read back; a duplicate that lost the claim adds a cancel).
+RECORD_MAX_GATEWAY_CALLS = 4
+_STRIPE_INITIAL_DELAY, _STRIPE_MAX_DELAY = 0.5, 5.0  # the stripe SDK's network-retry backoff
 _MAX_BACKOFF_SECONDS = 20.0  # botocore standard retry mode's cap
 
 
@@ -40,6 +49,13 @@ class Config:
     # Ceiling on one SDK call, so that the botocore retry budget fits inside the Lambda timeout.
     aws_call_timeout_seconds: float
     aws_max_attempts: int
+    # Stripe (GATEWAY_MODE=stripe): where the secret key lives, how long it is cached, and the SDK's limits.
+    stripe_secret_id: str = ""
+    stripe_api_base: str | None = None
+    stripe_timeout_seconds: float = 8.0
+    stripe_max_network_retries: int = 0
+    stripe_secret_max_age_seconds: int = 300
+    stripe_off_session: bool = True
 
     @property
     def record_budget_seconds(self) -> float:
@@ -48,18 +64,35 @@ class Config:
         attempts = self.aws_max_attempts
         backoffs = sum(min(2.0 ** (i - 1), _MAX_BACKOFF_SECONDS) for i in range(1, attempts))
         per_call = attempts * 2 * self.aws_call_timeout_seconds + backoffs
-        return RECORD_MAX_AWS_CALLS * per_call
+        return RECORD_MAX_AWS_CALLS * per_call + RECORD_MAX_GATEWAY_CALLS * self.gateway_call_budget_seconds
+
+    @property
+    def gateway_call_budget_seconds(self) -> float:
+        """Worst case of one gateway call: every SDK attempt timing out, with its largest backoffs between.
+        The simulator answers in-process."""
+        if self.gateway_mode != "stripe":
+            return 0.0
+        retries = self.stripe_max_network_retries
+        backoffs = sum(min(_STRIPE_INITIAL_DELAY * 2.0 ** (i - 1), _STRIPE_MAX_DELAY) for i in range(1, retries + 1))
+        return float((retries + 1) * self.stripe_timeout_seconds + backoffs)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
+        mode = _gateway_mode(env.get("GATEWAY_MODE", "simulated"))
         return cls(
             payment_table_name=_required(env, "PAYMENT_TABLE_NAME", _TABLE_NAME),
             refund_table_name=_required(env, "REFUND_TABLE_NAME", _TABLE_NAME),
             event_bus_name=_required(env, "EVENT_BUS_NAME", _BUS_NAME, default="default"),
             aws_region=_required(env, "AWS_REGION", _REGION),
-            gateway_mode=_gateway_mode(env.get("GATEWAY_MODE", "simulated")),
+            gateway_mode=mode,
             aws_call_timeout_seconds=_number(env, "AWS_CALL_TIMEOUT_SECONDS", 1.0, 0.1, 30.0),
             aws_max_attempts=int(_number(env, "AWS_MAX_ATTEMPTS", 3, 1, 10)),
+            stripe_secret_id=_required(env, "STRIPE_SECRET_ID", _SECRET_ID) if mode == "stripe" else "",
+            stripe_api_base=_optional(env, "STRIPE_API_BASE", _URL),
+            stripe_timeout_seconds=_number(env, "STRIPE_TIMEOUT_SECONDS", 8.0, 0.5, 30.0),
+            stripe_max_network_retries=int(_number(env, "STRIPE_MAX_NETWORK_RETRIES", 0, 0, 3)),
+            stripe_secret_max_age_seconds=int(_number(env, "STRIPE_SECRET_MAX_AGE_SECONDS", 300, 0, 3600)),
+            stripe_off_session=_flag(env, "STRIPE_OFF_SESSION", default=True),
         )
 
 
@@ -74,14 +107,34 @@ def _required(env: Mapping[str, str], name: str, pattern: re.Pattern[str], defau
     if value is None or value == "":
         raise ConfigError(f"{name} is not set; it is required (see README, Configuration)")
     if not pattern.match(value):
-        raise ConfigError(f"{name}={value!r} is malformed (expected to match {pattern.pattern})")
+        # The secret's id setting may by mistake hold the key itself: never echo that one.
+        shown = "<withheld>" if name == "STRIPE_SECRET_ID" else repr(value)
+        raise ConfigError(f"{name}={shown} is malformed (expected a secret name or ARN, or {pattern.pattern})")
     return value
 
 
 def _gateway_mode(value: str) -> GatewayMode:
-    if value != "simulated":
-        raise ConfigError(f"GATEWAY_MODE={value!r} is not supported; the only gateway adapter is 'simulated'")
-    return "simulated"
+    if value == "stripe":
+        return "stripe"
+    if value == "simulated":
+        return "simulated"
+    raise ConfigError(f"GATEWAY_MODE={value!r} is not supported; use 'stripe' (or 'simulated' in tests)")
+
+
+def _optional(env: Mapping[str, str], name: str, pattern: re.Pattern[str]) -> str | None:
+    value = env.get(name) or None
+    if value is not None and not pattern.match(value):
+        raise ConfigError(f"{name}={value!r} is malformed (expected to match {pattern.pattern})")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw not in ("true", "false"):
+        raise ConfigError(f"{name}={raw!r} must be 'true' or 'false'")
+    return raw == "true"
 
 
 def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:

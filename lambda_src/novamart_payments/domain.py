@@ -80,6 +80,9 @@ class PaymentRecord:
     failure_reason: str | None = None
     published: bool = False
     cancelled_before_payment: bool = False
+    # The gateway's handle on this order's one charge attempt (a Stripe PaymentIntent id), written with the
+    # PENDING claim: every delivery completes this handle, never a new one.
+    intent_id: str | None = None
     correlation_id: str = ""
     causation_id: str | None = None
     created_at: str = ""

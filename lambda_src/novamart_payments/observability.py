@@ -30,6 +30,10 @@ class Metric:
     DUPLICATE_REJECTED = "DuplicateRejected"
     VALIDATION_REJECTED = "ValidationRejected"
     TRANSIENT_RETRY = "TransientRetry"
+    REFUND_PENDING = "RefundPending"
+    # Our own faults at the gateway: alarmed, never published as the customer's failure.
+    GATEWAY_IDEMPOTENCY_ERROR = "GatewayIdempotencyError"
+    GATEWAY_AUTH_ERROR = "GatewayAuthError"
 
 
 def count(name: str) -> None:

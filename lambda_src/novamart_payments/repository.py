@@ -49,9 +49,13 @@ class Repository:
         item = out.get("Item")
         return payment_from_item(item) if item else None
 
-    def claim_payment(self, payment_id: str, trigger: PaymentTrigger, now: str) -> WriteResult[PaymentRecord]:
-        """Create the order's payment as PENDING unless the order already has one."""
+    def claim_payment(
+        self, payment_id: str, trigger: PaymentTrigger, intent_id: str, now: str
+    ) -> WriteResult[PaymentRecord]:
+        """Create the order's payment as PENDING, holding the gateway handle to charge, unless the order already
+        has a payment: this condition is the one place that decides which handle an order is charged on."""
         item: Item = {
+            "intentId": {"S": intent_id},
             "paymentId": {"S": payment_id},
             "orderId": {"S": trigger.order_id},
             "customerId": {"S": trigger.customer_id},
@@ -174,7 +178,7 @@ class Repository:
             refund_from_item(refunds[0]) if refunds else None,
         )
 
-    def reserve_refund(self, payment: PaymentRecord, refund: RefundRecord, now: str) -> bool:
+    def reserve_refund(self, payment: PaymentRecord, refund: RefundRecord, now: str, lease_until: str) -> bool:
         """Atomically add the refund to the payment's refunded total and create the PENDING refund.
 
         The condition ``refundedAmount <= captured - amount`` is what keeps the total refunded at or below the
@@ -205,11 +209,54 @@ class Repository:
                 {
                     "Put": {
                         "TableName": self._refunds,
-                        "Item": refund_to_item(refund),
+                        # The reserving delivery holds the refund's gateway lease: see take_refund_lease.
+                        "Item": {**refund_to_item(refund), "leaseUntil": {"S": lease_until}},
                         "ConditionExpression": "attribute_not_exists(refundId)",
                     }
                 },
             ]
+        )
+
+    def take_refund_lease(self, refund_id: str, now: str, lease_until: str) -> bool:
+        """Let one delivery at a time talk to the gateway about a PENDING refund.
+
+        The gateway does not deduplicate refunds for us, so a delivery that resumes a PENDING refund must be the
+        only one asking "did an earlier attempt get through?" and then refunding. The lease outlives any
+        invocation (it is longer than the Lambda timeout), so an expired lease means its holder is gone."""
+        try:
+            self.client.update_item(
+                TableName=self._refunds,
+                Key={"refundId": {"S": refund_id}},
+                UpdateExpression="SET leaseUntil = :until",
+                ConditionExpression="#s = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":until": {"S": lease_until},
+                    ":now": {"S": now},
+                    ":pending": {"S": Status.PENDING},
+                },
+            )
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def note_refund_pending(self, refund_id: str, transaction_id: str | None, now: str) -> None:
+        """The gateway accepted the refund but settles it later: keep it PENDING with the gateway's id, so the
+        later outcome (webhook, reconciliation) can find it."""
+        values: Item = {":now": {"S": now}, ":pending": {"S": Status.PENDING}}
+        update = "SET updatedAt = :now"
+        if transaction_id is not None:
+            update += ", transactionId = :txn"
+            values[":txn"] = {"S": transaction_id}
+        self.client.update_item(
+            TableName=self._refunds,
+            Key={"refundId": {"S": refund_id}},
+            UpdateExpression=update,
+            ConditionExpression="#s = :pending",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=values,
         )
 
     def finish_refund(self, final: RefundRecord, now: str) -> WriteResult[RefundRecord]:
@@ -375,6 +422,7 @@ def payment_from_item(item: Item) -> PaymentRecord:
         failure_reason=_s(item, "failureReason"),
         published=bool(item.get("published", {}).get("BOOL", False)),
         cancelled_before_payment=bool(item.get("cancelledBeforePayment", {}).get("BOOL", False)),
+        intent_id=_s(item, "intentId"),
         correlation_id=_s(item, "correlationId") or "",
         causation_id=_s(item, "causationId"),
         created_at=_s(item, "createdAt") or "",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from novamart_payments import domain
 from novamart_payments.domain import (
@@ -22,12 +22,15 @@ from novamart_payments.domain import (
     RefundTrigger,
     Status,
 )
-from novamart_payments.gateway import PaymentGateway
+from novamart_payments.gateway import ChargeRequest, Outcome, PaymentGateway, RefundRequest
 from novamart_payments.observability import Metric, count, logger
 from novamart_payments.publisher import Publisher, payment_outcome, refund_outcome
 from novamart_payments.repository import Repository
 
 _MAX_ROUNDS = 5
+# How long one delivery may hold a PENDING refund's gateway lease: longer than any invocation can live (Lambda
+# timeout), shorter than the queue's visibility timeout, so the next redelivery finds it expired.
+REFUND_LEASE = timedelta(seconds=300)
 
 
 class RetryLater(Exception):
@@ -36,6 +39,23 @@ class RetryLater(Exception):
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _plus(timestamp: str, delta: timedelta) -> str:
+    moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00")) + delta
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def charge_request(trigger: PaymentTrigger) -> ChargeRequest:
+    return ChargeRequest(
+        idempotency_key=domain.charge_key(trigger.order_id),
+        order_id=trigger.order_id,
+        payment_id=domain.payment_id_for(trigger.order_id),
+        customer_id=trigger.customer_id,
+        correlation_id=trigger.meta.correlation_id,
+        amount=trigger.amount,
+        token=trigger.token,
+    )
 
 
 class PaymentService:
@@ -56,22 +76,24 @@ class PaymentService:
     def handle_payment(self, trigger: PaymentTrigger) -> str:
         """Take payment for the order at most once; returns what happened, for the log."""
         payment_id = domain.payment_id_for(trigger.order_id)
-        # Optimistic first step: most triggers are new orders, so try to claim before reading anything.
-        claim = self._repo.claim_payment(payment_id, trigger, self._now())
-        if claim.won and claim.current is not None:
-            return self._charge(claim.current, trigger)
-        current = claim.current
+        request = charge_request(trigger)
+        current: PaymentRecord | None = None
         for _ in range(_MAX_ROUNDS):
-            decision = domain.decide_payment(current, trigger)
-            action = decision.action
+            decision = domain.decide_payment(current, trigger) if current is not None else None
+            action = decision.action if decision is not None else PaymentAction.CLAIM_AND_CHARGE
             if action is PaymentAction.CLAIM_AND_CHARGE:
-                claim = self._repo.claim_payment(payment_id, trigger, self._now())
+                # Optimistic: most triggers are new orders, so open the gateway attempt (no money moves) and claim
+                # the order with it before reading anything. Only the claim's winner will ever complete a handle.
+                handle = self._gateway.begin_charge(request)
+                claim = self._repo.claim_payment(payment_id, trigger, handle, self._now())
                 if claim.won and claim.current is not None:
-                    return self._charge(claim.current, trigger)
+                    return self._charge(claim.current, request)
                 current = claim.current
+                if current is None or current.intent_id != handle:  # a gateway that replays keys hands ours back
+                    self._gateway.release_charge(handle)
             elif action is PaymentAction.RESUME_CHARGE:
                 assert current is not None
-                return self._charge(current, trigger)
+                return self._charge(current, request)
             elif action is PaymentAction.PUBLISH_OUTCOME:
                 assert current is not None
                 return self._publish_payment(current, "republished")
@@ -84,25 +106,25 @@ class PaymentService:
                 count(Metric.DUPLICATE_DELIVERY)
                 return "duplicate"
             else:  # REJECT_MISMATCH
+                assert decision is not None
                 count(Metric.DUPLICATE_REJECTED)
                 logger.warning("payment trigger rejected", extra={"reason": decision.reason})
                 return "rejected_mismatch"
         raise RetryLater(f"payment {payment_id} kept changing under concurrent deliveries")
 
-    def _charge(self, pending: PaymentRecord, trigger: PaymentTrigger) -> str:
-        """Charge, publish the outcome, then finish the record, in that order.
+    def _charge(self, pending: PaymentRecord, request: ChargeRequest) -> str:
+        """Complete the order's stored gateway handle, publish the outcome, then finish the record, in that order.
 
-        Publishing before the final write costs no extra call and keeps the crash windows safe: a crash before
-        the final write leaves the record PENDING, so redelivery charges again under the same idempotency key,
-        gets the same gateway answer and publishes the identical event (same id, same content) again. A final
-        record therefore always means its outcome event went out.
+        Every delivery completes the same stored handle, and a handle succeeds at most once at the gateway, so a
+        crash anywhere here (after the charge, before the publish, before the final write) never charges twice:
+        the redelivery reads the handle's decision back and publishes the identical event (same id, same
+        content) again. A final record therefore always means its outcome event went out.
         """
-        result = self._gateway.charge(
-            idempotency_key=domain.charge_key(trigger.order_id),
-            amount=trigger.amount,
-            token=trigger.token,
-            customer_id=trigger.customer_id,
-        )
+        if pending.intent_id is None:  # pragma: no cover - every claim writes its handle
+            raise RetryLater(f"payment {pending.payment_id} has no gateway handle")
+        result = self._gateway.complete_charge(pending.intent_id, request)
+        if result.outcome is Outcome.PENDING:  # pragma: no cover - adapters report an undecided charge as transient
+            raise RetryLater(f"payment {pending.payment_id} is not decided yet")
         final = replace(
             pending,
             status=Status.SUCCEEDED if result.approved else Status.FAILED,
@@ -148,7 +170,7 @@ class PaymentService:
                 return self._publish_refund(existing, "republished")
             if action is RefundAction.RESUME_REFUND:
                 assert existing is not None
-                return self._refund(existing, payment)
+                return self._refund(existing, payment, resumed=True)
             if action is RefundAction.WAIT_FOR_PAYMENT:
                 raise RetryLater(f"payment for order {trigger.order_id} is still in flight")
             if action is RefundAction.BLOCK_PAYMENT:
@@ -166,8 +188,8 @@ class PaymentService:
                 continue
             # RESERVE_AND_REFUND
             assert payment is not None
-            if self._repo.reserve_refund(payment, refund, refund.created_at):
-                return self._refund(refund, payment)
+            if self._repo.reserve_refund(payment, refund, refund.created_at, _plus(refund.created_at, REFUND_LEASE)):
+                return self._refund(refund, payment, resumed=False)
             # Lost a race: another refund took the amount, or this refund exists already. Decide again.
         raise RetryLater(f"refund {refund_id} kept changing under concurrent deliveries")
 
@@ -198,13 +220,29 @@ class PaymentService:
             updated_at=now,
         )
 
-    def _refund(self, refund: RefundRecord, payment: PaymentRecord | None) -> str:
-        """Refund through the gateway, publish, then finish the record (same crash reasoning as ``_charge``)."""
-        if payment is None or payment.transaction_id is None or refund.amount is None:  # pragma: no cover
+    def _refund(self, refund: RefundRecord, payment: PaymentRecord | None, *, resumed: bool) -> str:
+        """Refund through the gateway, publish, then finish the record (same crash reasoning as ``_charge``).
+
+        The gateway does not deduplicate refunds for us. The delivery that reserved the refund holds its lease and
+        refunds at once; a delivery that resumes a PENDING refund must take the lease first (one at a time), then
+        asks the gateway whether an earlier attempt got through, and refunds only if none did.
+        """
+        handle = payment.intent_id or payment.transaction_id if payment is not None else None
+        if handle is None or refund.amount is None:  # pragma: no cover
             raise RetryLater(f"refund {refund.refund_id} has no captured payment to refund against")
-        result = self._gateway.refund(
-            idempotency_key=refund.idempotency_key, transaction_id=payment.transaction_id, amount=refund.amount
-        )
+        request = RefundRequest(refund.idempotency_key, refund.order_id, refund.refund_id, handle, refund.amount)
+        if resumed:
+            now = self._now()
+            if not self._repo.take_refund_lease(refund.refund_id, now, _plus(now, REFUND_LEASE)):
+                raise RetryLater(f"refund {refund.refund_id} is being carried out by another delivery")
+            result = self._gateway.find_refund(request) or self._gateway.refund(request)
+        else:
+            result = self._gateway.refund(request)
+        if result.outcome is Outcome.PENDING:
+            self._repo.note_refund_pending(refund.refund_id, result.transaction_id, self._now())
+            count(Metric.REFUND_PENDING)
+            logger.info("refund accepted by the gateway, settles later; no outcome event yet")
+            return "refund_pending"
         now = self._now()
         if not result.approved:
             code, reason = result.code or "refund_declined", result.reason or "The gateway declined the refund."

@@ -18,7 +18,7 @@ from tests.support.stack import DeployedStack, plan_local
 
 REGION = os.environ.get("AWS_REGION", "us-east-2")
 BUS = "default"
-LAMBDA_TIMEOUT = 60
+LAMBDA_TIMEOUT = 90
 FUNCTIONS = {
     "payment": {
         "name": "novamart-payment-handler",

@@ -2,7 +2,9 @@
 
 The handlers are called directly with SQS batch events, the way the Lambda service calls them; published
 events are read back from an SQS queue fed by an EventBridge rule on ``novamart.payments``, exactly how the
-behaviour suite observes them.
+behaviour suite observes them. The gateway is the production Stripe adapter against localstripe (which protects
+nothing: no idempotency, no refund ceiling), behind a fault-injecting proxy; money movements are counted per
+order at the gateway.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from typing import Any
 import boto3
 import pytest
 from novamart_payments import clients, config
-from novamart_payments.gateway.simulated import gateway
 from novamart_payments.handlers import _batch
 
+from tests.support.gateway import StripeStack, store_test_key
 from tests.support.service_aws import create_audit_queue, create_tables, handler_environment
 
 REGION = "us-east-2"
@@ -64,15 +66,21 @@ def _scan(client: Any, table: str, order_id: str) -> list[dict[str, Any]]:
     return list(out["Items"])
 
 
+_GATEWAY: list[StripeStack] = []
+
+
 @pytest.fixture(scope="session")
-def aws(moto_endpoint: str) -> Iterator[Aws]:
+def aws(moto_endpoint: str, local_stripe: StripeStack) -> Iterator[Aws]:
     """The session's moto server (shared with the other suites: names here carry an ``it-`` prefix)."""
     endpoint = moto_endpoint
     mp = pytest.MonkeyPatch()
-    for key, value in handler_environment(endpoint, PAYMENTS, REFUNDS, BUS).items():
+    env = {**handler_environment(endpoint, PAYMENTS, REFUNDS, BUS), **local_stripe.stripe_environment()}
+    for key, value in env.items():
         mp.setenv(key, value)
     kw = {"endpoint_url": endpoint, "region_name": REGION}
     ddb, sqs, events = boto3.client("dynamodb", **kw), boto3.client("sqs", **kw), boto3.client("events", **kw)
+    store_test_key(boto3.client("secretsmanager", **kw))
+    _GATEWAY[:] = [local_stripe]
     create_tables(ddb, PAYMENTS, REFUNDS)
     queue_url = create_audit_queue(sqs, events, "it-audit")
     _reset_process_state()
@@ -180,7 +188,7 @@ class Context:
         self.invoked_function_arn = "arn:aws:lambda:us-east-2:123456789012:function:test"
 
     def get_remaining_time_in_millis(self) -> int:
-        return 60_000  # the functions' Lambda timeout
+        return 90_000  # the functions' Lambda timeout
 
 
 def invoke(handler: Callable[[dict[str, Any], Any], dict[str, Any]], *bodies: dict[str, Any] | str) -> list[str]:
@@ -190,9 +198,20 @@ def invoke(handler: Callable[[dict[str, Any], Any], dict[str, Any]], *bodies: di
     return [f["itemIdentifier"] for f in result["batchItemFailures"]]
 
 
-def charges(order_id: str) -> list[Any]:
-    return [e for e in gateway().ledger() if e.kind == "charge" and e.idempotency_key == f"pay:{order_id}"]
+def stripe_stack() -> StripeStack:
+    return _GATEWAY[0]
 
 
-def refunds(order_id: str) -> list[Any]:
-    return [e for e in gateway().ledger() if e.kind == "refund" and e.idempotency_key.startswith(f"refund:{order_id}")]
+def card(name: str) -> str:
+    """A payment-method token for a Stripe test card (``visa``, ``declined``, ``three_d_secure`` or a number)."""
+    return stripe_stack().stripe.payment_method(name)
+
+
+def charges(order_id: str) -> list[int]:
+    """Amounts charged for the order at the gateway (its succeeded PaymentIntents, found by order id)."""
+    return [int(i.amount) for i in stripe_stack().stripe.charges(order_id)]
+
+
+def refunds(order_id: str) -> list[int]:
+    """Amounts refunded for the order at the gateway (every refund on any of its charges)."""
+    return sorted(int(r.amount) for r in stripe_stack().stripe.refunds(order_id))

@@ -1,32 +1,33 @@
-"""The simulated gateway keeps Stripe's idempotency contract and test-token outcomes."""
+"""The simulator protects nothing (like localstripe) but keeps the one property every gateway has: a handle is
+decided once. Its memory stays bounded."""
 
 from __future__ import annotations
 
 import pytest
 from novamart_payments.domain import Money
-from novamart_payments.gateway import IdempotencyKeyReused, TransientGatewayError
+from novamart_payments.gateway import ChargeRequest, Outcome, RefundRequest, TransientGatewayError
 from novamart_payments.gateway.simulated import SimulatedGateway
 
 USD = Money(1000, "USD")
 
 
-def charge(gw: SimulatedGateway, key: str = "pay:o1", token: str = "pm_card_visa", amount: Money = USD):  # type: ignore[no-untyped-def]
-    return gw.charge(idempotency_key=key, amount=amount, token=token, customer_id="cus-1")
+def request(order: str = "o1", token: str = "pm_card_visa", amount: Money = USD) -> ChargeRequest:
+    return ChargeRequest("pay:" + order, order, "p-" + order, "cus-1", "corr", amount, token)
 
 
-def test_same_key_same_parameters_replays_the_first_result() -> None:
+def test_a_handle_succeeds_once_however_often_it_is_completed() -> None:
     gw = SimulatedGateway()
-    first, second = charge(gw), charge(gw)
-    assert first == second and first.approved
-    assert len(gw.ledger()) == 1
+    handle = gw.begin_charge(request())
+    first = gw.complete_charge(handle, request())
+    assert first.approved and gw.complete_charge(handle, request()) == first
+    assert [e.kind for e in gw.movements("o1")] == ["charge"]
 
 
-def test_same_key_different_parameters_is_an_error() -> None:
+def test_the_same_key_is_not_deduplicated() -> None:
     gw = SimulatedGateway()
-    charge(gw)
-    with pytest.raises(IdempotencyKeyReused):
-        charge(gw, amount=Money(2000, "USD"))
-    assert len(gw.ledger()) == 1
+    for _ in range(2):
+        gw.complete_charge(gw.begin_charge(request()), request())
+    assert len(gw.movements("o1")) == 2  # the service, not the gateway, must prevent this
 
 
 @pytest.mark.parametrize(
@@ -34,41 +35,47 @@ def test_same_key_different_parameters_is_an_error() -> None:
     [
         ("pm_card_chargeDeclined", "card_declined"),
         ("pm_card_chargeDeclinedInsufficientFunds", "insufficient_funds"),
-        ("pm_card_chargeDeclinedExpiredCard", "expired_card"),
-        ("pm_card_chargeDeclinedProcessingError", "processing_error"),
         ("pm_card_threeDSecure2Required", "authentication_required"),
-        ("tok_chargeDeclined", "card_declined"),
+        ("pm_unknown", "invalid_payment_method"),
     ],
 )
-def test_decline_tokens(token: str, code: str) -> None:
+def test_declines_carry_their_code_and_move_no_money(token: str, code: str) -> None:
     gw = SimulatedGateway()
-    result = charge(gw, token=token)
-    assert (result.approved, result.code) == (False, code)
-    assert gw.ledger() == []
+    result = gw.complete_charge(gw.begin_charge(request(token=token)), request(token=token))
+    assert result.outcome is Outcome.DECLINED and result.code == code
+    assert gw.movements("o1") == []
 
 
-def test_chained_token_fails_transiently_then_succeeds_once() -> None:
+def test_transient_chain_fails_n_times_per_handle_then_succeeds() -> None:
     gw = SimulatedGateway()
+    req = request(token="pm_sim_transient2_visa")
+    handle = gw.begin_charge(req)
     for _ in range(2):
         with pytest.raises(TransientGatewayError):
-            charge(gw, token="pm_sim_transient2_visa")
-    assert charge(gw, token="pm_sim_transient2_visa").approved
-    assert charge(gw, token="pm_sim_transient2_visa").approved
-    assert len(gw.ledger()) == 1
+            gw.complete_charge(handle, req)
+    assert gw.complete_charge(handle, req).approved
 
 
-def test_refunds_never_exceed_the_charge() -> None:
+def test_refunds_are_not_capped_and_are_found_by_refund_id() -> None:
     gw = SimulatedGateway()
-    txn = charge(gw).transaction_id
-    assert txn is not None
-    assert gw.refund(idempotency_key="r1", transaction_id=txn, amount=Money(600, "USD")).approved
-    refused = gw.refund(idempotency_key="r2", transaction_id=txn, amount=Money(600, "USD"))
-    assert (refused.approved, refused.code) == (False, "amount_too_large")
-    assert gw.refund(idempotency_key="r1", transaction_id=txn, amount=Money(600, "USD")).approved  # replay
-    assert sum(e.amount.minor_units for e in gw.ledger() if e.kind == "refund") == 600
+    handle = gw.begin_charge(request())
+    gw.complete_charge(handle, request())
+    big = RefundRequest("k", "o1", "r1", handle, Money(5000, "USD"))
+    assert gw.refund(big).approved  # over the captured 1000: the service's ceiling must stop this
+    found = gw.find_refund(big)
+    assert found is not None and found.approved
+    assert gw.find_refund(RefundRequest("k", "o1", "r2", handle, USD)) is None
 
 
-def test_ledger_never_holds_the_token() -> None:
-    gw = SimulatedGateway()
-    charge(gw)
-    assert "pm_card_visa" not in repr(gw.ledger()) + repr(gw._results)
+def test_refund_of_an_unknown_charge_is_declined() -> None:
+    result = SimulatedGateway().refund(RefundRequest("k", "o1", "r1", "pi_sim_nope", USD))
+    assert result.outcome is Outcome.DECLINED and result.code == "charge_not_found"
+
+
+def test_ledger_and_handles_stay_bounded() -> None:
+    gw = SimulatedGateway(max_orders=50)
+    for i in range(500):
+        gw.complete_charge(gw.begin_charge(request(f"o{i}")), request(f"o{i}"))
+    assert len(gw.ledger()) == 50
+    assert len(gw._intents) <= 100
+    assert gw.movements("o499") and not gw.movements("o0")  # the oldest orders are forgotten first

@@ -1,41 +1,106 @@
 """The payment gateway port.
 
-The service depends on this protocol only, so a real adapter (Stripe, Adyen) can replace the simulated one
-without touching the domain or the handlers. The contract mirrors Stripe's: every call carries an idempotency
-key naming the business action; the same key with the same parameters returns the first result, the same key
-with different parameters is an error.
+The service depends on this protocol only, so the domain and the handlers never learn which gateway is behind
+it (Stripe in production, the in-process simulator in fast tests).
+
+A charge is two steps, because the gateway must not be trusted to deduplicate for us (its idempotency keys expire
+after 24 hours, and the local Stripe-compatible server ignores them altogether):
+
+1. ``begin_charge`` registers the attempt and moves no money (a Stripe PaymentIntent, unconfirmed). Its handle is
+   stored on the order's PENDING record by the conditional write that claims the order.
+2. ``complete_charge`` moves the money for that one stored handle, or reports what already happened to it. A
+   handle can succeed at most once at the gateway, so any number of redeliveries or concurrent deliveries that
+   complete the same stored handle charge the order at most once.
+
+A handle that lost the race to be stored is given back with ``release_charge`` (nothing was charged on it).
+Refunds move money in one step; the service guards them with a lease on the refund record and asks the gateway
+with ``find_refund`` whether an earlier attempt got through before it tries again.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Protocol
 
 from novamart_payments.domain import Money
 
 
+class Outcome(enum.StrEnum):
+    APPROVED = "approved"
+    DECLINED = "declined"
+    # The gateway accepted the request but has not decided yet (a refund Stripe settles later): the record stays
+    # PENDING and no outcome event is published until the gateway tells us (webhooks, reconciliation).
+    PENDING = "pending"
+
+
 @dataclass(frozen=True, slots=True)
 class GatewayResult:
-    """A final answer from the gateway: approved with a transaction id, or declined with a code."""
+    """The gateway's answer to one money movement."""
 
-    approved: bool
+    outcome: Outcome
     transaction_id: str | None
     code: str | None = None
     reason: str | None = None
-    # When the gateway decided (Stripe's ``created``). A replay under the same key returns the same instant, so
-    # an outcome event built from a replayed result is identical to the first one.
+    # When the gateway decided. Read back from the gateway on a replay, so an outcome event built from a
+    # replayed result is identical to the first one.
     processed_at: str = ""
 
+    @property
+    def approved(self) -> bool:
+        return self.outcome is Outcome.APPROVED
 
-class TransientGatewayError(Exception):
-    """The gateway could not answer now (network, 5xx, rate limit); the same call may succeed later."""
+
+@dataclass(frozen=True, slots=True)
+class ChargeRequest:
+    """Everything a gateway needs to charge one order. ``token`` is a payment-method token, never a card."""
+
+    idempotency_key: str
+    order_id: str
+    payment_id: str
+    customer_id: str
+    correlation_id: str
+    amount: Money
+    token: str
+
+    def __repr__(self) -> str:
+        return f"ChargeRequest(order_id={self.order_id!r}, amount={self.amount!r}, token=<redacted>)"
 
 
-class IdempotencyKeyReused(Exception):
-    """The key was already used with other parameters: a programming or data error, never retried."""
+@dataclass(frozen=True, slots=True)
+class RefundRequest:
+    idempotency_key: str
+    order_id: str
+    refund_id: str
+    payment_handle: str
+    amount: Money
+
+
+class GatewayError(Exception):
+    """Base of the gateway's failures that are not answers about the customer's money."""
+
+
+class TransientGatewayError(GatewayError):
+    """The gateway could not answer now (network, 5xx, rate limit, still processing); SQS redelivery retries."""
+
+
+class IdempotencyKeyReused(GatewayError):
+    """The key was already used with other parameters: a programming or data error. Retrying cannot help, so the
+    record is not retried; it is counted and alarmed, and stays PENDING for an operator or reconciliation."""
+
+
+class GatewayMisconfigured(GatewayError):
+    """Our own credentials are wrong (authentication or permission refused). Never the customer's fault, so it is
+    never published as ``payment.failed``: the record fails, is redelivered, and an alarm fires."""
 
 
 class PaymentGateway(Protocol):
-    def charge(self, *, idempotency_key: str, amount: Money, token: str, customer_id: str) -> GatewayResult: ...
+    def begin_charge(self, request: ChargeRequest) -> str: ...
 
-    def refund(self, *, idempotency_key: str, transaction_id: str, amount: Money) -> GatewayResult: ...
+    def release_charge(self, handle: str) -> None: ...
+
+    def complete_charge(self, handle: str, request: ChargeRequest) -> GatewayResult: ...
+
+    def refund(self, request: RefundRequest) -> GatewayResult: ...
+
+    def find_refund(self, request: RefundRequest) -> GatewayResult | None: ...

@@ -1,24 +1,35 @@
-"""A gateway that behaves like Stripe's test mode, in-process.
+"""An in-process gateway for fast unit and reliability tests only; it can never be deployed to AWS.
 
-Tokens choose the outcome the way Stripe's test payment methods do, so features and tests can ask for a
-decline or a 3-D Secure challenge by token alone. Chained tokens ``pm_sim_transient<N>_<base>`` fail with a
-transient error N times per idempotency key and then behave like ``pm_card_<base>``: this is how redelivery
-after a gateway outage is exercised.
+It protects nothing on the service's behalf, on purpose: like the local Stripe-compatible server, it ignores
+idempotency keys (every ``begin_charge`` makes a new handle, every ``refund`` moves money again) and caps no
+refund at the captured amount. What it does keep is the one property every real gateway has: a handle succeeds at
+most once. So the tests that count money movements per order here prove the service's own guarantees.
 
-The ledger is process-local. That is exact for the in-process harness and the local Lambda service (one
-process); on a real Lambda fleet each container would have its own ledger, which is why this adapter is for
-local and test use only (``GATEWAY_MODE=simulated``).
+Tokens choose the outcome the way Stripe's test payment methods do: ``pm_card_visa`` succeeds,
+``pm_card_chargeDeclined…`` declines, ``pm_card_threeDSecure2Required`` needs authentication, and
+``pm_sim_transient<N>_<base>`` fails transiently N times per handle, then behaves like ``pm_card_<base>``.
+
+Why never on AWS: the ledger lives in the process, and the payment and refund functions run in different
+containers, so a refund there would never find its charge (``terraform/envs/aws`` refuses the mode). The ledger
+is bounded (the oldest orders are forgotten first) so a long load test cannot grow memory without limit.
 """
 
 from __future__ import annotations
 
-import hashlib
+import itertools
 import threading
-from dataclasses import dataclass, field, replace
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from novamart_payments.domain import Money
-from novamart_payments.gateway import GatewayResult, IdempotencyKeyReused, TransientGatewayError
+from novamart_payments.gateway import (
+    ChargeRequest,
+    GatewayResult,
+    Outcome,
+    RefundRequest,
+    TransientGatewayError,
+)
 
 _DECLINES: dict[str, tuple[str, str]] = {
     "chargeDeclined": ("card_declined", "The card was declined."),
@@ -27,125 +38,131 @@ _DECLINES: dict[str, tuple[str, str]] = {
     "chargeDeclinedProcessingError": ("processing_error", "An error occurred while processing the card."),
     "threeDSecure2Required": (
         "authentication_required",
-        "The payment requires 3-D Secure authentication, which this service does not support yet.",
+        "The bank asked for customer authentication, which an off-session payment cannot complete.",
     ),
 }
+MAX_ORDERS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
 class LedgerEntry:
-    """One money movement the gateway really made; tests count these to prove exactly-once."""
+    """One money movement the gateway really made; tests count these per order to prove exactly-once."""
 
     kind: str  # "charge" | "refund"
-    idempotency_key: str
+    order_id: str
     transaction_id: str
     amount: Money
-    reference: str  # order's customer for charges, the charge's transaction id for refunds
+    handle: str  # the charge's handle, for both kinds
+    refund_id: str | None = None
+
+
+@dataclass
+class _Intent:
+    request: ChargeRequest
+    result: GatewayResult | None = None
+    transient_seen: int = 0
 
 
 @dataclass
 class SimulatedGateway:
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _results: dict[str, tuple[str, GatewayResult]] = field(default_factory=dict)
-    _transient_failures: dict[str, int] = field(default_factory=dict)
-    _ledger: list[LedgerEntry] = field(default_factory=list)
+    _intents: OrderedDict[str, _Intent] = field(default_factory=OrderedDict)
+    _ledger: OrderedDict[str, list[LedgerEntry]] = field(default_factory=OrderedDict)
+    _ids: itertools.count[int] = field(default_factory=itertools.count)
+    max_orders: int = MAX_ORDERS
 
-    def charge(self, *, idempotency_key: str, amount: Money, token: str, customer_id: str) -> GatewayResult:
-        # The fingerprint hashes the token so the stored parameters never hold it in clear.
-        fingerprint = _fingerprint("charge", amount, token, customer_id)
+    def begin_charge(self, request: ChargeRequest) -> str:
         with self._lock:
-            cached = self._replay(idempotency_key, fingerprint)
-            if cached is not None:
-                return cached
-            base = self._consume_transient(idempotency_key, token)
+            handle = f"pi_sim_{next(self._ids):012d}"
+            self._intents[handle] = _Intent(request)
+            while len(self._intents) > self.max_orders * 2:
+                self._intents.popitem(last=False)
+            return handle
+
+    def release_charge(self, handle: str) -> None:
+        with self._lock:
+            intent = self._intents.get(handle)
+            if intent is not None and intent.result is None:
+                del self._intents[handle]
+
+    def complete_charge(self, handle: str, request: ChargeRequest) -> GatewayResult:
+        with self._lock:
+            intent = self._intents.get(handle)
+            if intent is None:
+                return GatewayResult(Outcome.DECLINED, None, "invalid_payment_method", "Unknown payment handle.")
+            if intent.result is not None:  # a handle is decided once; later calls read the decision back
+                return intent.result
+            base = _base_outcome(intent, request.token)
             if base in _DECLINES:
                 code, reason = _DECLINES[base]
-                txn = _transaction_id("ch", idempotency_key)
-                result = GatewayResult(approved=False, transaction_id=txn, code=code, reason=reason)
-            elif base == "visa" or base.startswith(("visa", "mastercard", "amex")):
-                txn = _transaction_id("ch", idempotency_key)
-                self._ledger.append(LedgerEntry("charge", idempotency_key, txn, amount, customer_id))
-                result = GatewayResult(approved=True, transaction_id=txn)
+                result = GatewayResult(Outcome.DECLINED, f"ch_sim_{handle[7:]}", code, reason, _now())
+            elif base.startswith(("visa", "mastercard", "amex")):
+                txn = f"ch_sim_{handle[7:]}"
+                self._append(LedgerEntry("charge", request.order_id, txn, request.amount, handle))
+                result = GatewayResult(Outcome.APPROVED, txn, processed_at=_now())
             else:
                 result = GatewayResult(
-                    approved=False,
-                    transaction_id=None,
-                    code="invalid_payment_method",
-                    reason="The payment method is not known to the gateway.",
+                    Outcome.DECLINED, None, "invalid_payment_method", "The payment method is not known.", _now()
                 )
-            result = replace(result, processed_at=_now())
-            self._results[idempotency_key] = (fingerprint, result)
+            intent.result = result
             return result
 
-    def refund(self, *, idempotency_key: str, transaction_id: str, amount: Money) -> GatewayResult:
-        fingerprint = _fingerprint("refund", amount, transaction_id, "")
+    def refund(self, request: RefundRequest) -> GatewayResult:
         with self._lock:
-            cached = self._replay(idempotency_key, fingerprint)
-            if cached is not None:
-                return cached
-            charge = next((e for e in self._ledger if e.kind == "charge" and e.transaction_id == transaction_id), None)
-            if charge is None:
-                result = GatewayResult(False, None, "charge_not_found", "No such charge at the gateway.")
-            elif amount.currency != charge.amount.currency:
-                result = GatewayResult(False, None, "currency_mismatch", "Refund currency differs from charge.")
-            elif amount.minor_units + self._refunded(transaction_id) > charge.amount.minor_units:
-                result = GatewayResult(False, None, "amount_too_large", "Refund exceeds the charge.")
-            else:
-                txn = _transaction_id("re", idempotency_key)
-                self._ledger.append(LedgerEntry("refund", idempotency_key, txn, amount, transaction_id))
-                result = GatewayResult(approved=True, transaction_id=txn)
-            result = replace(result, processed_at=_now())
-            self._results[idempotency_key] = (fingerprint, result)
-            return result
+            intent = self._intents.get(request.payment_handle)
+            if intent is None or intent.result is None or not intent.result.approved:
+                return GatewayResult(Outcome.DECLINED, None, "charge_not_found", "No such charge at the gateway.")
+            txn = f"re_sim_{next(self._ids):012d}"
+            self._append(
+                LedgerEntry("refund", request.order_id, txn, request.amount, request.payment_handle, request.refund_id)
+            )
+            return GatewayResult(Outcome.APPROVED, txn, processed_at=_now())
+
+    def find_refund(self, request: RefundRequest) -> GatewayResult | None:
+        with self._lock:
+            for entry in self._ledger.get(request.order_id, []):
+                if entry.kind == "refund" and entry.refund_id == request.refund_id:
+                    return GatewayResult(Outcome.APPROVED, entry.transaction_id, processed_at=_now())
+            return None
+
+    def movements(self, order_id: str) -> list[LedgerEntry]:
+        """Every charge and refund the gateway made for one order, whatever key or handle they came with."""
+        with self._lock:
+            return list(self._ledger.get(order_id, []))
 
     def ledger(self) -> list[LedgerEntry]:
         with self._lock:
-            return list(self._ledger)
+            return [e for entries in self._ledger.values() for e in entries]
 
     def reset(self) -> None:
         with self._lock:
-            self._results.clear()
-            self._transient_failures.clear()
+            self._intents.clear()
             self._ledger.clear()
 
-    def _replay(self, key: str, fingerprint: str) -> GatewayResult | None:
-        stored = self._results.get(key)
-        if stored is None:
-            return None
-        if stored[0] != fingerprint:
-            raise IdempotencyKeyReused(f"idempotency key {key!r} was used with different parameters")
-        return stored[1]
-
-    def _consume_transient(self, key: str, token: str) -> str:
-        """Return the token's base outcome, raising a transient error while the chain has failures left."""
-        if token.startswith("pm_sim_transient"):
-            head, _, base = token.removeprefix("pm_sim_transient").partition("_")
-            failures = int(head) if head.isdigit() else 1
-            seen = self._transient_failures.get(key, 0)
-            if seen < failures:
-                self._transient_failures[key] = seen + 1
-                raise TransientGatewayError("gateway temporarily unavailable (simulated)")
-            return base
-        for prefix in ("pm_card_", "tok_"):
-            if token.startswith(prefix):
-                return token.removeprefix(prefix)
-        return token
-
-    def _refunded(self, transaction_id: str) -> int:
-        return sum(e.amount.minor_units for e in self._ledger if e.kind == "refund" and e.reference == transaction_id)
+    def _append(self, entry: LedgerEntry) -> None:
+        self._ledger.setdefault(entry.order_id, []).append(entry)
+        self._ledger.move_to_end(entry.order_id)
+        while len(self._ledger) > self.max_orders:
+            self._ledger.popitem(last=False)
 
 
-def _fingerprint(kind: str, amount: Money, secret_part: str, extra: str) -> str:
-    raw = f"{kind}|{amount.minor_units}|{amount.currency}|{secret_part}|{extra}".encode()
-    return hashlib.sha256(raw).hexdigest()
+def _base_outcome(intent: _Intent, token: str) -> str:
+    """The token's base outcome, raising a transient error while its chain has failures left on this handle."""
+    if token.startswith("pm_sim_transient"):
+        head, _, base = token.removeprefix("pm_sim_transient").partition("_")
+        failures = int(head) if head.isdigit() else 1
+        if intent.transient_seen < failures:
+            intent.transient_seen += 1
+            raise TransientGatewayError("gateway temporarily unavailable (simulated)")
+        return base
+    for prefix in ("pm_card_", "tok_"):
+        if token.startswith(prefix):
+            return token.removeprefix(prefix)
+    return token
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _transaction_id(prefix: str, key: str) -> str:
-    return f"{prefix}_sim_{hashlib.sha256(key.encode()).hexdigest()[:24]}"
 
 
 _GATEWAY = SimulatedGateway()
@@ -154,7 +171,3 @@ _GATEWAY = SimulatedGateway()
 def gateway() -> SimulatedGateway:
     """The process-wide simulated gateway: its ledger outlives single invocations, like a real gateway's."""
     return _GATEWAY
-
-
-def ledger() -> list[LedgerEntry]:
-    return _GATEWAY.ledger()

@@ -24,8 +24,12 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from novamart_payments.config import get_config
 from novamart_payments.contracts import ContractViolation
 from novamart_payments.envelope import checked_event
-from novamart_payments.gateway import TransientGatewayError
-from novamart_payments.gateway.simulated import gateway
+from novamart_payments.gateway import (
+    GatewayMisconfigured,
+    IdempotencyKeyReused,
+    PaymentGateway,
+    TransientGatewayError,
+)
 from novamart_payments.observability import Metric, count, flush, logger
 from novamart_payments.publisher import Publisher
 from novamart_payments.repository import Repository
@@ -39,7 +43,25 @@ def service() -> PaymentService:
     """Built on the first invocation and reused while the container is warm."""
     cfg = get_config()
     return PaymentService(
-        Repository(cfg.payment_table_name, cfg.refund_table_name), Publisher(cfg.event_bus_name), gateway()
+        Repository(cfg.payment_table_name, cfg.refund_table_name), Publisher(cfg.event_bus_name), payment_gateway()
+    )
+
+
+def payment_gateway() -> PaymentGateway:
+    """The adapter ``GATEWAY_MODE`` names; the stripe SDK is imported only when it is the one in use."""
+    cfg = get_config()
+    if cfg.gateway_mode == "simulated":
+        from novamart_payments.gateway.simulated import gateway
+
+        return gateway()
+    from novamart_payments.gateway.stripe_gateway import StripeGateway, secret_key_reader
+
+    return StripeGateway(
+        secret_key_reader(cfg.stripe_secret_id, cfg.stripe_secret_max_age_seconds, cfg.aws_call_timeout_seconds),
+        api_base=cfg.stripe_api_base,
+        timeout_seconds=cfg.stripe_timeout_seconds,
+        max_network_retries=cfg.stripe_max_network_retries,
+        off_session=cfg.stripe_off_session,
     )
 
 
@@ -92,6 +114,18 @@ def make_handler(accepted: frozenset[str], handle: Handle) -> Callable[[dict[str
             count(Metric.TRANSIENT_RETRY)
             logger.warning("gateway unavailable; the message will be redelivered")
             raise
+        except GatewayMisconfigured as err:
+            # Our key is wrong or unreadable: the customer did nothing wrong, so nothing is published; the record
+            # fails (redelivery, then the DLQ) and the GatewayAuthError alarm calls an operator.
+            count(Metric.GATEWAY_AUTH_ERROR)
+            logger.error("gateway refused our credentials; the message will be redelivered", extra={"why": str(err)})
+            raise
+        except IdempotencyKeyReused as err:
+            # Retrying cannot change this answer: acknowledge the message, leave the record PENDING for
+            # reconciliation, and let the GatewayIdempotencyError alarm call an operator.
+            count(Metric.GATEWAY_IDEMPOTENCY_ERROR)
+            logger.error("gateway refused the idempotency key; not retried", extra={"why": str(err)})
+            return "idempotency_conflict"
         except RetryLater as later:
             logger.info("not finished yet; the message will be redelivered", extra={"why": str(later)})
             raise

@@ -67,7 +67,7 @@ variable "enable_schema_registry" {
 variable "lambda_timeout_seconds" {
   description = "Timeout of both functions (queue visibility timeout = 6x)."
   type        = number
-  default     = 60
+  default     = 90
 }
 
 variable "reserved_concurrency" {

@@ -37,5 +37,5 @@ variable "log_level" {
 variable "lambda_timeout_seconds" {
   description = "Timeout of both functions (queue visibility timeout = 6x)."
   type        = number
-  default     = 60
+  default     = 90
 }

@@ -42,7 +42,7 @@ variable "package_path" {
 variable "lambda_timeout_seconds" {
   description = "Timeout of both functions; each source queue's visibility timeout is 6x this."
   type        = number
-  default     = 60
+  default     = 90
 }
 
 variable "lambda_memory_size" {

@@ -1,0 +1,319 @@
+"""The production gateway: Stripe PaymentIntents and Refunds through the official ``stripe`` SDK.
+
+Why the calls look the way they do:
+
+- A charge is a PaymentIntent created unconfirmed (``begin_charge``: no money moves), stored on the order's
+  PENDING record, then confirmed (``complete_charge``). A PaymentIntent succeeds at most once, so confirming the
+  stored intent again, from a redelivery or a DLQ redrive days later when Stripe's 24 h idempotency keys have
+  expired, can never charge twice. A confirm that finds the intent already past confirmation reads it back and
+  reports its status instead.
+- Idempotency keys still go on every money-moving request (they protect the SDK's own network retries), but
+  nothing relies on them: the local Stripe-compatible server ignores them.
+- Errors are sorted by whose fault they are: the card's (a decline, published), the network's or Stripe's
+  (transient, redelivered), ours (wrong key: never published as the customer's failure, alarmed).
+- The secret key is read from Secrets Manager through Powertools Parameters with a cache TTL, so a rotated key is
+  picked up without a deploy, and is never logged: the SDK's own logging stays off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import stripe
+
+if TYPE_CHECKING:
+    from stripe.params._payment_intent_confirm_params import PaymentIntentConfirmParams
+    from stripe.params._payment_intent_create_params import PaymentIntentCreateParams
+    from stripe.params._refund_create_params import RefundCreateParams
+
+from novamart_payments.gateway import (
+    ChargeRequest,
+    GatewayMisconfigured,
+    GatewayResult,
+    IdempotencyKeyReused,
+    Outcome,
+    RefundRequest,
+    TransientGatewayError,
+)
+
+# Stripe's card-error codes the service passes on as they are; any other decline becomes ``card_declined``, so the
+# published enum stays closed while Stripe adds codes.
+DECLINE_CODES = frozenset(
+    {
+        "card_declined",
+        "insufficient_funds",
+        "expired_card",
+        "incorrect_cvc",
+        "incorrect_number",
+        "processing_error",
+        "authentication_required",
+    }
+)
+_REFUND_ERROR_CODES = frozenset({"charge_already_refunded", "charge_disputed", "amount_too_large"})
+_API_VERSION = "2025-03-31.basil"
+_OUR_FAULT = ("AccessDenied", "ResourceNotFound", "DecryptionFailure", "InvalidRequest", "KMS")
+
+
+def decline_code(code: str | None, detail: str | None) -> str:
+    """Stripe puts the precise reason of a generic ``card_declined`` into ``decline_code``."""
+    for candidate in (detail, code):
+        if candidate in DECLINE_CODES:
+            return candidate
+    if code in {"payment_method_not_available", "resource_missing", "payment_intent_payment_attempt_failed"}:
+        return "invalid_payment_method"
+    if code == "payment_intent_authentication_failure":
+        return "authentication_required"
+    return "card_declined"
+
+
+class StripeGateway:
+    """``PaymentGateway`` on Stripe. ``api_key`` is called for every client build, so a rotated secret is used
+    as soon as the Parameters cache expires."""
+
+    def __init__(
+        self,
+        api_key: Callable[[], str],
+        *,
+        api_base: str | None = None,
+        timeout_seconds: float = 8.0,
+        max_network_retries: int = 0,
+        off_session: bool = True,
+        http_client: stripe.HTTPClient | None = None,
+    ) -> None:
+        self._api_key = api_key
+        self._api_base = api_base
+        self._timeout = timeout_seconds
+        self._retries = max_network_retries
+        self._off_session = off_session
+        self._http_client = http_client
+        self._lock = threading.Lock()
+        self._client: tuple[str, stripe.StripeClient] | None = None
+
+    # --- the port ----------------------------------------------------------------------------------------
+
+    def begin_charge(self, request: ChargeRequest) -> str:
+        params: PaymentIntentCreateParams = {
+            "amount": request.amount.minor_units,
+            "currency": request.amount.currency.lower(),
+            "payment_method": request.token,
+            # Cards only: no redirect-based method, so no return_url is needed off-session. Still in Stripe's API,
+            # absent from the SDK's typed params.
+            "payment_method_types": ["card"],  # type: ignore[typeddict-unknown-key]
+            "capture_method": "automatic",
+            "metadata": {
+                "orderId": request.order_id,
+                "paymentId": request.payment_id,
+                "correlationId": request.correlation_id,
+            },
+        }
+        if request.customer_id.startswith("cus_"):  # a Stripe customer id (ours are NovaMart's own otherwise)
+            params["customer"] = request.customer_id
+        intent = self._call(
+            lambda c: c.v1.payment_intents.create(params=params, options={"idempotency_key": request.idempotency_key})
+        )
+        if isinstance(intent, _Declined):
+            raise TransientGatewayError("the payment intent could not be created")  # pragma: no cover
+        return str(intent.id)
+
+    def release_charge(self, handle: str) -> None:
+        """Cancel an intent nobody will confirm (it lost the race to be stored). Best effort: an unconfirmed
+        intent holds no money, so a failure here costs nothing but a stray object at Stripe."""
+        with contextlib.suppress(TransientGatewayError, stripe.StripeError):
+            self._call(lambda c: c.v1.payment_intents.cancel(handle))
+
+    def complete_charge(self, handle: str, request: ChargeRequest) -> GatewayResult:
+        confirm: PaymentIntentConfirmParams = {"off_session": True} if self._off_session else {}
+        answer = self._call(
+            lambda c: c.v1.payment_intents.confirm(
+                handle, params=confirm, options={"idempotency_key": f"{request.idempotency_key}:confirm"}
+            ),
+            unexpected_state_ok=True,
+        )
+        if isinstance(answer, _Declined):
+            # A card error on confirm: Stripe also left it on the intent, where a redelivery will read it.
+            return GatewayResult(Outcome.DECLINED, answer.charge or handle, answer.code, answer.reason, _now())
+        if answer is None:  # the intent was past confirmation: read what happened to it
+            answer = self._call(lambda c: c.v1.payment_intents.retrieve(handle))
+        return _intent_result(answer)
+
+    def refund(self, request: RefundRequest) -> GatewayResult:
+        params: RefundCreateParams = {
+            "payment_intent": request.payment_handle,
+            "amount": request.amount.minor_units,
+            "metadata": {"orderId": request.order_id, "refundId": request.refund_id},
+        }
+        answer = self._call(
+            lambda c: c.v1.refunds.create(params=params, options={"idempotency_key": request.idempotency_key}),
+            refund=True,
+        )
+        if isinstance(answer, _Declined):
+            return GatewayResult(Outcome.DECLINED, None, answer.code, answer.reason, _now())
+        return _refund_result(answer)
+
+    def find_refund(self, request: RefundRequest) -> GatewayResult | None:
+        """The refund an earlier attempt made for this refund id, if it got through (listed by its intent)."""
+        page = self._call(lambda c: c.v1.refunds.list(params={"payment_intent": request.payment_handle, "limit": 100}))
+        for refund in page.auto_paging_iter():
+            if _plain(refund.metadata or {}).get("refundId") == request.refund_id:
+                return _refund_result(refund)
+        return None
+
+    # --- plumbing ----------------------------------------------------------------------------------------
+
+    def _stripe(self) -> stripe.StripeClient:
+        key = self._api_key()
+        with self._lock:
+            if self._client is None or self._client[0] != key:
+                client = stripe.StripeClient(
+                    key,
+                    stripe_version=_API_VERSION,
+                    base_addresses={"api": self._api_base} if self._api_base else {},
+                    max_network_retries=self._retries,
+                    http_client=self._http_client or stripe.RequestsClient(timeout=self._timeout),
+                )
+                self._client = (key, client)
+            return self._client[1]
+
+    def _call(self, action: Callable[[stripe.StripeClient], Any], **kinds: bool) -> Any:
+        try:
+            return action(self._stripe())
+        except stripe.CardError as err:
+            detail = getattr(err, "error", None)
+            return _Declined(
+                decline_code(err.code, getattr(detail, "decline_code", None)),
+                _message(err, "The card was declined."),
+                getattr(detail, "charge", None),
+            )
+        except (stripe.RateLimitError, stripe.APIConnectionError) as err:
+            raise TransientGatewayError(f"Stripe unavailable: {type(err).__name__}") from None
+        except (stripe.AuthenticationError, stripe.PermissionError) as err:
+            raise GatewayMisconfigured(f"Stripe refused our credentials: {type(err).__name__}") from None
+        except stripe.IdempotencyError as err:
+            if err.http_status == 409:  # another request with the key is still in flight: try again later
+                raise TransientGatewayError("Stripe: concurrent request with the same key") from None
+            raise IdempotencyKeyReused(f"Stripe refused the idempotency key: {_message(err, '')}") from None
+        except stripe.InvalidRequestError as err:
+            if kinds.get("unexpected_state_ok") and (err.code in (None, "payment_intent_unexpected_state")):
+                return None
+            if kinds.get("refund") and err.code in _REFUND_ERROR_CODES:
+                return _Declined(err.code or "refund_declined", _message(err, "Refund refused."), None)
+            if err.code == "resource_missing" and getattr(err, "param", None) == "payment_method":
+                return _Declined("invalid_payment_method", "The payment method is not known to the gateway.", None)
+            raise
+        except stripe.StripeError as err:
+            if (err.http_status or 500) >= 500 or err.http_status == 409:  # 409: a lock or a key still in flight
+                raise TransientGatewayError(f"Stripe answered {err.http_status}") from None
+            raise
+
+
+class _Declined:
+    __slots__ = ("charge", "code", "reason")
+
+    def __init__(self, code: str, reason: str, charge: str | None) -> None:
+        self.code, self.reason, self.charge = code, reason, charge
+
+
+def _message(err: stripe.StripeError, default: str) -> str:
+    # Stripe's user-facing message names the problem without echoing card data.
+    return str(err.user_message or default)[:500]
+
+
+def _id(value: Any) -> str | None:
+    """Stripe returns linked objects as ids or, when expanded, as objects."""
+    if value is None:
+        return None
+    return str(value if isinstance(value, str) else value["id"])
+
+
+def _when(obj: Mapping[str, Any]) -> str:
+    created = obj.get("created")
+    if not isinstance(created, int):
+        return _now()
+    return datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    """SDK objects are not dicts (``.get`` raises): read them as plain, recursively converted dicts."""
+    return dict(obj.to_dict()) if hasattr(obj, "to_dict") else dict(obj)
+
+
+def _intent_result(answer: Any) -> GatewayResult:
+    intent = _plain(answer)
+    status = intent["status"]
+    when = _when(intent)
+    if status == "succeeded":
+        return GatewayResult(Outcome.APPROVED, _id(intent.get("latest_charge")) or intent["id"], processed_at=when)
+    if status in ("processing", "requires_capture", "requires_confirmation"):
+        raise TransientGatewayError(f"payment intent is {status}")
+    if status == "requires_action":
+        # Off-session, nobody can authenticate; the intent's client secret is never handed out, so it can never
+        # be completed later either. Outcomes that arrive later (3-D Secure) are handled by the webhook work.
+        return GatewayResult(
+            Outcome.DECLINED,
+            intent["id"],
+            "authentication_required",
+            "The bank asked for customer authentication, which an off-session payment cannot complete.",
+            when,
+        )
+    if status == "canceled":
+        return GatewayResult(Outcome.DECLINED, intent["id"], "payment_canceled", "The payment was canceled.", when)
+    error = intent.get("last_payment_error") or {}
+    return GatewayResult(
+        Outcome.DECLINED,
+        _id(error.get("charge")) or intent["id"],
+        decline_code(error.get("code"), error.get("decline_code")),
+        str(error.get("message") or "The card was declined.")[:500],
+        when,
+    )
+
+
+def _refund_result(answer: Any) -> GatewayResult:
+    refund = _plain(answer)
+    status = refund["status"]
+    when = _when(refund)
+    if status == "succeeded":
+        return GatewayResult(Outcome.APPROVED, refund["id"], processed_at=when)
+    if status in ("pending", "requires_action"):
+        return GatewayResult(Outcome.PENDING, refund["id"], processed_at=when)
+    reason = refund.get("failure_reason") or status
+    return GatewayResult(Outcome.DECLINED, refund["id"], "refund_declined", f"Stripe refund {reason}.", when)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@functools.cache
+def _secrets_provider(timeout: float) -> Any:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+    from botocore.config import Config as BotoConfig
+
+    return SecretsProvider(boto_config=BotoConfig(connect_timeout=timeout, read_timeout=timeout))
+
+
+def secret_key_reader(secret_id: str, max_age_seconds: int, timeout: float) -> Callable[[], str]:
+    """Read the key through Powertools Parameters (cached for ``max_age_seconds``). The secret may be the bare key
+    or a JSON object with ``api_key``; anything else is our misconfiguration, reported without the value."""
+
+    def read() -> str:
+        import json
+
+        try:
+            raw = str(_secrets_provider(timeout).get(secret_id, max_age=max_age_seconds))
+        except Exception as err:  # the Parameters provider wraps boto errors in its own, naming the AWS code
+            if any(code in str(err) for code in _OUR_FAULT):
+                raise GatewayMisconfigured(f"cannot read the Stripe key secret: {type(err).__name__}") from None
+            raise TransientGatewayError("Secrets Manager unavailable") from None
+        value = raw.strip()
+        if value.startswith("{"):
+            value = str(json.loads(value).get("api_key", ""))
+        if not value.startswith(("sk_", "rk_")):
+            raise GatewayMisconfigured("the Stripe key secret does not hold a secret or restricted key")
+        return value
+
+    return read

@@ -1,0 +1,63 @@
+"""The local Stripe for test sessions: localstripe on a free port, behind a fault-injecting proxy.
+
+``local_stripe`` (session fixture) starts one localstripe process for the whole run and yields a ``StripeStack``:
+``api_base`` is the proxy the handlers talk to, ``faults`` injects outages, ``stripe`` is a ``LocalStripe``
+client for the tests (payment methods from test cards, per-order charges and refunds at the gateway).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.emulator import free_port
+from tests.support.stripe_faults import FaultProxy
+from tools.stripe_local import TEST_SECRET_KEY, LocalStripe, start_process
+
+SECRET_NAME = "novamart/payments/stripe-test-key"
+
+
+@dataclass
+class StripeStack:
+    api_base: str
+    faults: FaultProxy
+    stripe: LocalStripe
+
+    def stripe_environment(self, secret_id: str = SECRET_NAME) -> dict[str, str]:
+        """Handler settings for the stripe adapter against this stack. The SDK's own retries are off so that one
+        injected fault is one failed attempt; localstripe refuses ``off_session`` on confirm (see docs/gateway.md)."""
+        return {
+            "GATEWAY_MODE": "stripe",
+            "STRIPE_SECRET_ID": secret_id,
+            "STRIPE_API_BASE": self.api_base,
+            "STRIPE_OFF_SESSION": "false",
+            "STRIPE_MAX_NETWORK_RETRIES": "0",
+            "STRIPE_TIMEOUT_SECONDS": "5",
+        }
+
+
+def store_test_key(secretsmanager: Any, name: str = SECRET_NAME) -> None:
+    """What the local Terraform apply does: the secret holds localstripe's test key."""
+    try:
+        secretsmanager.create_secret(Name=name, SecretString=TEST_SECRET_KEY)
+    except secretsmanager.exceptions.ResourceExistsException:
+        secretsmanager.put_secret_value(SecretId=name, SecretString=TEST_SECRET_KEY)
+
+
+@pytest.fixture(scope="session")
+def local_stripe() -> Iterator[StripeStack]:
+    log = Path(tempfile.mkdtemp(prefix="localstripe-")) / "localstripe.log"
+    process = start_process("127.0.0.1", free_port(), log)
+    upstream = f"http://127.0.0.1:{process.args[-1]}"
+    proxy = FaultProxy(upstream)
+    try:
+        yield StripeStack(proxy.url, proxy, LocalStripe(upstream))
+    finally:
+        proxy.stop()
+        process.terminate()
+        process.wait(timeout=10)

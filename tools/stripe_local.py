@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""The local Stripe: ``localstripe`` (a stateful, Stripe-compatible server) on loopback, and what the tools and
+tests need from it.
+
+    tools/stripe_local.py start [--host 127.0.0.1] [--port 8420] [--run-dir .run] [--timeout 30]
+    tools/stripe_local.py stop  [--run-dir .run]
+
+``start`` launches it detached (pid and log in the run dir) and polls until it answers. ``LocalStripe`` creates
+test payment methods from Stripe's test card numbers (localstripe has no ``pm_card_chargeDeclined``-style ids)
+and counts an order's money movements at the gateway: charges and refunds found through the PaymentIntents
+carrying the order's id in their metadata, never through an idempotency key (localstripe ignores those).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+PID_FILE = "localstripe.pid"
+LOG_FILE = "localstripe.log"
+DEFAULT_PORT = 8420
+TEST_SECRET_KEY = "sk_test_novamart_local"  # localstripe accepts any sk_test_ key; this one is not a secret
+
+# Stripe test cards and what localstripe does with them (measured, see docs/gateway.md).
+CARDS = {
+    "visa": "4242424242424242",
+    "declined": "4000000000000341",  # declined when charged: card_declined
+    "three_d_secure": "4000002760003184",  # requires_action
+}
+
+
+def is_healthy(api_base: str, timeout: float = 1.0) -> bool:
+    """localstripe answers its Stripe routes; an unauthenticated list gives 401, which proves it is up."""
+    try:
+        with urllib.request.urlopen(api_base.rstrip("/") + "/v1/customers", timeout=timeout) as response:
+            return response.status in (200, 401)
+    except urllib.error.HTTPError as err:
+        return err.code in (401, 403)
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def command(host: str, port: int) -> list[str]:
+    return [sys.executable, str(Path(__file__).resolve()), "serve", "--host", host, "--port", str(port)]
+
+
+def serve(host: str, port: int) -> None:
+    """Run localstripe on ``host`` only (its own launcher binds every interface), from an empty state, in memory.
+
+    localstripe pickles its whole store to one fixed file in /tmp on every write: that costs O(store) per request
+    and makes parallel instances overwrite each other, so it is switched off here.
+    """
+    from aiohttp import web
+    from localstripe import resources, server
+
+    resources.store.dump_to_disk = lambda: None  # type: ignore[method-assign]
+    web.run_app(server.app, host=host, port=port, print=None)
+
+
+def start_process(host: str, port: int, log_path: Path, timeout: float = 30.0) -> subprocess.Popen[bytes]:
+    """Start localstripe as a child process and wait until it answers (raise with the log's tail if not)."""
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            command(host, port), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    api_base = f"http://{host}:{port}"
+    deadline = time.monotonic() + timeout
+    while not is_healthy(api_base):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            tail = log_path.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"localstripe did not start on {api_base}:\n{tail}")
+        time.sleep(0.1)
+    return process
+
+
+@dataclass
+class LocalStripe:
+    """A client of the local Stripe for tools and tests (the service itself goes through its gateway adapter)."""
+
+    api_base: str
+    api_key: str = TEST_SECRET_KEY
+
+    def client(self) -> Any:
+        import stripe
+
+        return stripe.StripeClient(self.api_key, base_addresses={"api": self.api_base}, max_network_retries=0)
+
+    def payment_method(self, card: str) -> str:
+        """A PaymentMethod id for a test card (``CARDS`` name or number): the token the events carry."""
+        number = CARDS.get(card, card)
+        pm = self.client().v1.payment_methods.create(
+            params={"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"}}
+        )
+        return str(pm.id)
+
+    def intents(self, order_id: str) -> list[Any]:
+        """Every PaymentIntent made for the order (by its metadata), whatever key or handle it came with."""
+        found = []
+        for intent in self.client().v1.payment_intents.list(params={"limit": 100}).auto_paging_iter():
+            if intent.to_dict().get("metadata", {}).get("orderId") == order_id:
+                found.append(intent)
+        return found
+
+    def charges(self, order_id: str) -> list[Any]:
+        """Money taken from the customer for the order: the succeeded intents (one charge each)."""
+        return [i for i in self.intents(order_id) if i.status == "succeeded"]
+
+    def refunds(self, order_id: str) -> list[Any]:
+        """Money given back for the order: every refund on any of its charged intents."""
+        client = self.client()
+        found: list[Any] = []
+        for intent in self.charges(order_id):
+            found.extend(client.v1.refunds.list(params={"payment_intent": intent.id, "limit": 100}).data)
+        return found
+
+
+def start(host: str, port: int, run_dir: Path, timeout: float) -> int:
+    from emulator import pid_alive, read_pid, spawn_detached, wait_until
+
+    api_base = f"http://{host}:{port}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    pid = read_pid(run_dir, PID_FILE)
+    if pid is not None and pid_alive(pid) and is_healthy(api_base):
+        print(f"localstripe already running (pid {pid}) at {api_base}")
+        return 0
+    log_path = run_dir / LOG_FILE
+    process = spawn_detached(command(host, port)[1:], run_dir, PID_FILE, log_path)
+    state = wait_until(process, lambda: is_healthy(api_base), timeout, run_dir / PID_FILE)
+    if state == "ready":
+        print(f"localstripe running (pid {process.pid}) at {api_base}; log {log_path}")
+        return 0
+    print(f"error: localstripe did not start ({state}); see {log_path}", file=sys.stderr)
+    return 1
+
+
+def stop(run_dir: Path) -> int:
+    from emulator import pid_alive, read_pid, stop_pid
+
+    pid = read_pid(run_dir, PID_FILE)
+    if pid is not None and pid_alive(pid):
+        stop_pid(pid)
+        print(f"localstripe (pid {pid}) stopped")
+    (run_dir / PID_FILE).unlink(missing_ok=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    for name in ("start", "stop", "serve"):
+        p = sub.add_parser(name)
+        p.add_argument("--run-dir", type=Path, default=Path(".run"))
+        if name != "stop":
+            p.add_argument("--host", default="127.0.0.1")
+            p.add_argument("--port", type=int, default=DEFAULT_PORT)
+            p.add_argument("--timeout", type=float, default=30.0)
+    args = parser.parse_args(argv)
+    if args.cmd == "serve":
+        serve(args.host, args.port)
+        return 0
+    if args.cmd == "start":
+        return start(args.host, args.port, args.run_dir, args.timeout)
+    return stop(args.run_dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

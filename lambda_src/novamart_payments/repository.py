@@ -178,7 +178,9 @@ class Repository:
             refund_from_item(refunds[0]) if refunds else None,
         )
 
-    def reserve_refund(self, payment: PaymentRecord, refund: RefundRecord, now: str, lease_until: str) -> bool:
+    def reserve_refund(
+        self, payment: PaymentRecord, refund: RefundRecord, now: str, lease_until: str, lease_owner: str
+    ) -> bool:
         """Atomically add the refund to the payment's refunded total and create the PENDING refund.
 
         The condition ``refundedAmount <= captured - amount`` is what keeps the total refunded at or below the
@@ -210,28 +212,35 @@ class Repository:
                     "Put": {
                         "TableName": self._refunds,
                         # The reserving delivery holds the refund's gateway lease: see take_refund_lease.
-                        "Item": {**refund_to_item(refund), "leaseUntil": {"S": lease_until}},
+                        "Item": {
+                            **refund_to_item(refund),
+                            "leaseUntil": {"S": lease_until},
+                            "leaseOwner": {"S": lease_owner},
+                        },
                         "ConditionExpression": "attribute_not_exists(refundId)",
                     }
                 },
             ]
         )
 
-    def take_refund_lease(self, refund_id: str, now: str, lease_until: str) -> bool:
+    def take_refund_lease(self, refund_id: str, now: str, lease_until: str, lease_owner: str) -> bool:
         """Let one delivery at a time talk to the gateway about a PENDING refund.
 
         The gateway does not deduplicate refunds for us, so a delivery that resumes a PENDING refund must be the
         only one asking "did an earlier attempt get through?" and then refunding. The lease outlives any
-        invocation (it is longer than the Lambda timeout), so an expired lease means its holder is gone."""
+        invocation (it is longer than the Lambda timeout), so an expired lease means its holder is gone. Its owner
+        may take it again (a delivery whose reservation went through but whose answer was lost)."""
         try:
             self.client.update_item(
                 TableName=self._refunds,
                 Key={"refundId": {"S": refund_id}},
-                UpdateExpression="SET leaseUntil = :until",
-                ConditionExpression="#s = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)",
+                UpdateExpression="SET leaseUntil = :until, leaseOwner = :me",
+                ConditionExpression="#s = :pending AND "
+                "(attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :me)",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={
                     ":until": {"S": lease_until},
+                    ":me": {"S": lease_owner},
                     ":now": {"S": now},
                     ":pending": {"S": Status.PENDING},
                 },

@@ -8,6 +8,7 @@ refusal) propagate; everything final returns normally so the message is deleted.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -158,6 +159,7 @@ class PaymentService:
         payment_id = domain.payment_id_for(trigger.order_id)
         key = domain.refund_key(trigger)
         refund_id = domain.refund_id_for(key)
+        me = str(uuid.uuid4())  # this delivery, as the owner of a refund lease
         for _ in range(_MAX_ROUNDS):
             payment, existing = self._repo.get_payment_and_refund(payment_id, refund_id)
             decision = domain.decide_refund(payment, existing, trigger)
@@ -170,7 +172,7 @@ class PaymentService:
                 return self._publish_refund(existing, "republished")
             if action is RefundAction.RESUME_REFUND:
                 assert existing is not None
-                return self._refund(existing, payment, resumed=True)
+                return self._refund(existing, payment, lease_owner=me, resumed=True)
             if action is RefundAction.WAIT_FOR_PAYMENT:
                 raise RetryLater(f"payment for order {trigger.order_id} is still in flight")
             if action is RefundAction.BLOCK_PAYMENT:
@@ -188,8 +190,9 @@ class PaymentService:
                 continue
             # RESERVE_AND_REFUND
             assert payment is not None
-            if self._repo.reserve_refund(payment, refund, refund.created_at, _plus(refund.created_at, REFUND_LEASE)):
-                return self._refund(refund, payment, resumed=False)
+            lease_until = _plus(refund.created_at, REFUND_LEASE)
+            if self._repo.reserve_refund(payment, refund, refund.created_at, lease_until, me):
+                return self._refund(refund, payment, lease_owner=me, resumed=False)
             # Lost a race: another refund took the amount, or this refund exists already. Decide again.
         raise RetryLater(f"refund {refund_id} kept changing under concurrent deliveries")
 
@@ -220,7 +223,7 @@ class PaymentService:
             updated_at=now,
         )
 
-    def _refund(self, refund: RefundRecord, payment: PaymentRecord | None, *, resumed: bool) -> str:
+    def _refund(self, refund: RefundRecord, payment: PaymentRecord | None, *, lease_owner: str, resumed: bool) -> str:
         """Refund through the gateway, publish, then finish the record (same crash reasoning as ``_charge``).
 
         The gateway does not deduplicate refunds for us. The delivery that reserved the refund holds its lease and
@@ -233,7 +236,7 @@ class PaymentService:
         request = RefundRequest(refund.idempotency_key, refund.order_id, refund.refund_id, handle, refund.amount)
         if resumed:
             now = self._now()
-            if not self._repo.take_refund_lease(refund.refund_id, now, _plus(now, REFUND_LEASE)):
+            if not self._repo.take_refund_lease(refund.refund_id, now, _plus(now, REFUND_LEASE), lease_owner):
                 raise RetryLater(f"refund {refund.refund_id} is being carried out by another delivery")
             result = self._gateway.find_refund(request) or self._gateway.refund(request)
         else:

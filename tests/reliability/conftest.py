@@ -23,8 +23,10 @@ import boto3
 import pytest
 from hypothesis import HealthCheck, settings
 from novamart_payments import clients, config, observability
+from novamart_payments.gateway.simulated import gateway
 from novamart_payments.handlers import _batch
 
+from tests.reliability.harness import CLOCK
 from tests.reliability.leaks import find_leaks
 from tests.support.service_aws import create_audit_queue, create_tables, handler_environment, remove_audit_rule
 
@@ -151,9 +153,11 @@ def rel_aws(moto_endpoint: str) -> Iterator[RelAws]:
 
 
 @pytest.fixture
-def svc(rel_aws: RelAws) -> Any:
-    """The handlers' cached service, whose collaborators the crash injection wraps."""
-    return _batch.service()
+def svc(rel_aws: RelAws, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The handlers' cached service, whose collaborators the crash injection wraps, on the visibility clock."""
+    service = _batch.service()
+    monkeypatch.setattr(service, "_now", CLOCK.now)
+    return service
 
 
 # --- log capture for the leak scan --------------------------------------------------------------------------
@@ -194,3 +198,12 @@ def no_leak_in_this_tests_logs(service_logs: LogCapture) -> Iterator[None]:
     yield
     leaks = find_leaks(service_logs.lines[start:])
     assert not leaks, f"log lines leak card numbers or payment tokens: {leaks[:5]}"
+
+
+def charges(order_id: str) -> list[int]:
+    """Amounts the simulated gateway charged for the order (per order, whatever key or handle was used)."""
+    return [e.amount.minor_units for e in gateway().movements(order_id) if e.kind == "charge"]
+
+
+def refunds(order_id: str) -> list[int]:
+    return sorted(e.amount.minor_units for e in gateway().movements(order_id) if e.kind == "refund")

@@ -23,8 +23,8 @@ from novamart_payments.config import get_config
 from novamart_payments.handlers.payment import handler as payment_handler
 from novamart_payments.handlers.refund import handler as refund_handler
 
-from tests.integration.conftest import charges, invoke, payment_event, refund_event, refunds
-from tests.reliability.conftest import RelAws
+from tests.integration.conftest import invoke, payment_event, refund_event
+from tests.reliability.conftest import RelAws, charges, refunds
 
 pytestmark = pytest.mark.reliability
 
@@ -218,7 +218,7 @@ def test_lost_answer_of_the_refund_reservation_refunds_once(rel_aws: RelAws, fau
     faults.plan("dynamodb.TransactWriteItems", delivered_then_read_timeout, {1})
     assert invoke(refund_handler, refund_event(order, 4_000, request_id="r-1")) == []
     assert faults.attempts["dynamodb.TransactWriteItems"] >= 2
-    assert [r.amount.minor_units for r in refunds(order)] == [4_000]
+    assert refunds(order) == [4_000]
     assert payment_item(rel_aws, order)["refundedAmount"]["N"] == "4000"
     refund_events = [
         e for e in rel_aws.drain() if e["detail"]["data"]["orderId"] == order and "refundId" in e["detail"]["data"]

@@ -30,8 +30,11 @@ module "service" {
   reserved_concurrency   = var.reserved_concurrency
   maximum_concurrency    = var.maximum_concurrency
   log_level              = var.log_level
-  gateway_mode           = "simulated"
-  alarm_topic_arn        = var.alarm_topic_arn
+  # Always Stripe: the simulator's ledger lives in one process, so on a Lambda fleet it would publish
+  # payment.succeeded for orders nobody charged. The service module refuses nothing; this root does.
+  gateway_mode       = var.gateway_mode
+  stripe_secret_name = var.stripe_secret_name
+  alarm_topic_arn    = var.alarm_topic_arn
 
   deletion_protection         = true
   kms_deletion_window_in_days = 30

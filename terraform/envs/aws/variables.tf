@@ -87,3 +87,20 @@ variable "log_level" {
   type        = string
   default     = "INFO"
 }
+
+variable "stripe_secret_name" {
+  description = "Secrets Manager secret for the Stripe key; its value is set outside Terraform (docs/gateway.md)."
+  type        = string
+  default     = "novamart/payments/stripe-secret-key"
+}
+
+variable "gateway_mode" {
+  description = "GATEWAY_MODE of the functions. Only `stripe` is accepted here (see the validation)."
+  type        = string
+  default     = "stripe"
+
+  validation {
+    condition     = var.gateway_mode == "stripe"
+    error_message = "envs/aws deploys only the Stripe gateway: the simulated gateway keeps its ledger in one process, so on a Lambda fleet it would report charges nobody made (docs/gateway.md)."
+  }
+}

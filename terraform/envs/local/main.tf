@@ -40,7 +40,11 @@ module "service" {
   schema_dir             = "${local.repo_root}/schemas/registry"
   lambda_timeout_seconds = var.lambda_timeout_seconds
   log_level              = var.log_level
-  gateway_mode           = "simulated"
+  gateway_mode           = var.gateway_mode
+  stripe_api_base        = var.stripe_api_base
+  # localstripe accepts any sk_test_ key: this one is a placeholder, not a secret.
+  stripe_test_key                = "sk_test_novamart_local"
+  secret_recovery_window_in_days = 0
 
   # Emulator switches: tear-down must work, and moto has no Schemas API.
   deletion_protection         = false

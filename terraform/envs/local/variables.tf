@@ -39,3 +39,15 @@ variable "lambda_timeout_seconds" {
   type        = number
   default     = 90
 }
+
+variable "gateway_mode" {
+  description = "GATEWAY_MODE of the functions: `simulated` (in-process) or `stripe` (against localstripe at stripe_api_base)."
+  type        = string
+  default     = "simulated"
+}
+
+variable "stripe_api_base" {
+  description = "Where the local Stripe-compatible server (localstripe) listens."
+  type        = string
+  default     = "http://127.0.0.1:8420"
+}

@@ -11,7 +11,7 @@ locals {
   # only value AWS accepts there.
   policy = {
     Version = "2012-10-17"
-    Statement = [
+    Statement = concat([
       {
         Sid      = "Tables"
         Effect   = "Allow"
@@ -49,7 +49,14 @@ locals {
         Resource  = [var.event_bus_arn]
         Condition = { StringEquals = { "events:source" = var.publish_source } }
       },
-    ]
+      ], length(var.secret_arns) == 0 ? [] : [
+      {
+        Sid      = "GatewaySecret"
+        Effect   = "Allow"
+        Action   = ["secretsmanager:GetSecretValue"]
+        Resource = var.secret_arns
+      },
+    ])
   }
 }
 

@@ -126,3 +126,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "secret_arns" {
+  description = "Secrets the function may read (the gateway key); each exactly, never a wildcard."
+  type        = list(string)
+  default     = []
+}

@@ -37,7 +37,12 @@ locals {
   queue_names = { for k, f in local.functions : k => "${f.function_name}-queue" }
   dlq_names   = { for k, f in local.functions : k => "${f.function_name}-dlq" }
 
-  environment = merge(var.extra_environment, {
+  stripe_environment = var.gateway_mode != "stripe" ? {} : merge(
+    { STRIPE_SECRET_ID = module.gateway_secret.secret_arn },
+    var.stripe_api_base == null ? {} : { STRIPE_API_BASE = var.stripe_api_base, STRIPE_OFF_SESSION = "false" },
+  )
+
+  environment = merge(var.extra_environment, local.stripe_environment, {
     PAYMENT_TABLE_NAME           = var.payment_table_name
     REFUND_TABLE_NAME            = var.refund_table_name
     EVENT_BUS_NAME               = var.event_bus_name
@@ -69,6 +74,16 @@ module "tables" {
   tags                = var.tags
 }
 
+module "gateway_secret" {
+  source = "../gateway_secret"
+
+  name                    = var.stripe_secret_name
+  kms_key_arn             = module.key.key_arn
+  recovery_window_in_days = var.secret_recovery_window_in_days
+  test_key                = var.stripe_test_key
+  tags                    = var.tags
+}
+
 module "function" {
   source   = "../function"
   for_each = local.functions
@@ -87,6 +102,7 @@ module "function" {
   # Both paths read both tables (a refund looks up the payment; a payment checks for refunds).
   table_arns    = values(module.tables.table_arns)
   index_arns    = values(module.tables.index_arns)
+  secret_arns   = var.gateway_mode == "stripe" ? [module.gateway_secret.secret_arn] : []
   queue_arn     = "${local.sqs_arn_prefix}:${local.queue_names[each.key]}"
   event_bus_arn = data.aws_cloudwatch_event_bus.this.arn
   tags          = var.tags

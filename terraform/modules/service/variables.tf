@@ -76,9 +76,39 @@ variable "max_receive_count" {
 }
 
 variable "gateway_mode" {
-  description = "GATEWAY_MODE of the functions (`simulated` is the only gateway so far)."
+  description = "GATEWAY_MODE of the functions: `stripe` (production), or `simulated` (in-process, local and tests only)."
   type        = string
-  default     = "simulated"
+  default     = "stripe"
+
+  validation {
+    condition     = contains(["stripe", "simulated"], var.gateway_mode)
+    error_message = "gateway_mode is `stripe` or `simulated`."
+  }
+}
+
+variable "stripe_secret_name" {
+  description = "Name of the Secrets Manager secret holding the Stripe key."
+  type        = string
+  default     = "novamart/payments/stripe-secret-key"
+}
+
+variable "stripe_test_key" {
+  description = "Stripe test key stored in the secret by the apply (local stack only; null in AWS)."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "stripe_api_base" {
+  description = "STRIPE_API_BASE: a Stripe-compatible server (localstripe) instead of api.stripe.com; null in AWS."
+  type        = string
+  default     = null
+}
+
+variable "secret_recovery_window_in_days" {
+  description = "Recovery window of the Stripe key secret (0 locally, so a fresh apply can reuse the name)."
+  type        = number
+  default     = 30
 }
 
 variable "log_level" {

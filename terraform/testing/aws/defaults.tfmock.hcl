@@ -33,3 +33,6 @@ mock_resource "aws_lambda_function" {
 mock_resource "aws_dynamodb_table" {
   defaults = { arn = "arn:aws:dynamodb:us-east-2:123456789012:table/mock" }
 }
+mock_resource "aws_secretsmanager_secret" {
+  defaults = { arn = "arn:aws:secretsmanager:us-east-2:123456789012:secret:novamart/payments/stripe-secret-key-AbCdEf" }
+}

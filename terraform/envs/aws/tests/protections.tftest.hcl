@@ -42,8 +42,23 @@ run "protections_on" {
   }
 
   assert {
-    condition     = module.service.wiring.environment.LOG_LEVEL == "INFO" && module.service.wiring.environment.GATEWAY_MODE == "simulated" && !contains(keys(module.service.wiring.environment), "AWS_REGION")
+    condition     = module.service.wiring.environment.LOG_LEVEL == "INFO" && module.service.wiring.environment.GATEWAY_MODE == "stripe" && !contains(keys(module.service.wiring.environment), "STRIPE_API_BASE") && !contains(keys(module.service.wiring.environment), "AWS_REGION")
     error_message = "Unexpected function environment in AWS."
+  }
+
+  assert {
+    condition = alltrue([for k, p in module.service.wiring.function_policies : length([
+      for st in jsondecode(p).Statement : st if anytrue([for a in flatten([st.Action]) : startswith(a, "secretsmanager:")])
+    ]) == 1])
+    error_message = "Each function has exactly one Secrets Manager statement."
+  }
+
+  assert {
+    condition = alltrue([for k, p in module.service.wiring.function_policies : alltrue([
+      for st in jsondecode(p).Statement : flatten([st.Action]) == ["secretsmanager:GetSecretValue"] && flatten([st.Resource]) == ["arn:aws:secretsmanager:us-east-2:123456789012:secret:novamart/payments/stripe-secret-key-AbCdEf"]
+      if anytrue([for a in flatten([st.Action]) : startswith(a, "secretsmanager:")])
+    ])])
+    error_message = "The functions may only GetSecretValue, on the one Stripe key secret the functions are configured with."
   }
 
   assert {
@@ -63,4 +78,14 @@ run "existing_alarm_topic" {
     condition     = length(module.service.wiring.topic_policies) == 0 && alltrue([for n, a in module.service.wiring.alarms : a.actions == toset(["arn:aws:sns:us-east-2:123456789012:oncall"])])
     error_message = "With alarm_topic_arn every alarm notifies that topic and no topic is created."
   }
+}
+
+run "simulated_gateway_is_refused" {
+  command = plan
+
+  variables {
+    gateway_mode = "simulated"
+  }
+
+  expect_failures = [var.gateway_mode]
 }

@@ -1,0 +1,17 @@
+# The Stripe secret key of the gateway adapter, in Secrets Manager, encrypted with the service key.
+# In AWS its value is set outside Terraform (docs/gateway.md), so the key never enters the state; locally the
+# apply stores localstripe's test key, which is not a secret.
+resource "aws_secretsmanager_secret" "this" {
+  name                    = var.name
+  description             = "Stripe secret (or restricted) key of the NovaMart payment functions"
+  kms_key_id              = var.kms_key_arn
+  recovery_window_in_days = var.recovery_window_in_days
+  tags                    = var.tags
+}
+
+resource "aws_secretsmanager_secret_version" "test_key" {
+  count = var.test_key == null ? 0 : 1
+
+  secret_id     = aws_secretsmanager_secret.this.id
+  secret_string = var.test_key
+}

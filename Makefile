@@ -16,6 +16,9 @@ export AWS_REGION ?= us-east-2
 export AWS_DEFAULT_REGION ?= $(AWS_REGION)
 export AWS_ACCESS_KEY_ID ?= test
 export AWS_SECRET_ACCESS_KEY ?= test
+# The local Stripe (localstripe behind its fault proxy) the functions of envs/local charge through.
+STRIPE_PORT ?= 8420
+export TF_VAR_stripe_api_base ?= http://127.0.0.1:$(STRIPE_PORT)
 EVENT ?= events/order-placed.json
 TF := ./tools/tf.sh
 
@@ -100,11 +103,13 @@ bench: venv ## Performance benchmarks, ratios against same-run baselines -> docs
 test: venv package package-check tf-check lint typecheck docs-check ## Everything CI runs: lint, types, docs, Terraform checks, all test suites
 	$(PY) -m pytest tests
 
-emulator: venv ## Start moto server on $(EMULATOR_HOST):$(EMULATOR_PORT) (pid + log in .run/)
+emulator: venv ## Start moto server on $(EMULATOR_HOST):$(EMULATOR_PORT) and the local Stripe on $(STRIPE_PORT) (.run/)
 	$(PY) tools/emulator.py start --host $(EMULATOR_HOST) --port $(EMULATOR_PORT) --run-dir $(RUN_DIR)
+	$(PY) tools/stripe_local.py start --port $(STRIPE_PORT) --run-dir $(RUN_DIR)
 
-emulator-stop: venv ## Stop the emulator and the local Lambda service
+emulator-stop: venv ## Stop the emulator, the local Stripe and the local Lambda service
 	-$(PY) tools/localsvc.py stop --run-dir $(RUN_DIR)
+	-$(PY) tools/stripe_local.py stop --run-dir $(RUN_DIR)
 	$(PY) tools/emulator.py stop --run-dir $(RUN_DIR)
 
 deploy-local: venv package ## terraform apply envs/local into the running emulator
@@ -125,7 +130,7 @@ dev: emulator deploy-local ## Start emulator + apply + local Lambda service + se
 	$(PY) tools/doctor.py --run-dir $(RUN_DIR)
 
 demo: venv package ## Main job: emulator, terraform apply, orders through every path, summary table
-	$(PY) tools/demo.py --run-dir $(RUN_DIR)
+	$(PY) tools/demo.py --run-dir $(RUN_DIR) --stripe-port $(STRIPE_PORT)
 
 invoke: venv ## Run a handler locally on EVENT=events/<file>.json through python-lambda-local
 	$(PY) tools/invoke.py $(EVENT)

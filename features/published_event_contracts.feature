@@ -17,7 +17,7 @@ Feature: Published events conform to their schemas
     And the published events for the order are "payment.succeeded, refund.succeeded, refund.failed, refund.succeeded"
 
   Scenario: A declined payment's event conforms
-    Given an order for 100 minor units of "USD" paid with "pm_card_chargeDeclined"
+    Given an order for 100 minor units of "USD" paid with "4000000000000341"
     When the order is ready for payment
     Then every event published for the order conforms to its schema
     And every event published for the order names its trigger's eventId as causationId

@@ -3,12 +3,15 @@
 
     tools/demo.py [--skip-apply] [--timeout 120] [--run-dir .run]
 
-1. Starts the embedded emulator (moto) at ``AWS_ENDPOINT_URL`` unless one already answers there (then reuses it).
+1. Starts the embedded emulator (moto) at ``AWS_ENDPOINT_URL`` unless one already answers there (then reuses it),
+   and the local Stripe (localstripe behind its fault proxy, ``tools/stripe_local.py``) on ``STRIPE_PORT`` (8420).
 2. Applies ``terraform/envs/local`` into it (``./tools/tf.sh apply-local``; ~2 minutes the first time).
 3. Starts the local Lambda service (``tools/localsvc.py start``), which runs the deployed functions.
 4. Sends orders through every path - payments in USD, JPY and KWD, a declined card, a duplicate delivery, a
    cancellation after payment, a partial refund, a cancellation before payment, an invalid event and a gateway
-   that fails twice before accepting - by putting events on the bus, exactly as other services would.
+   that fails twice before accepting - by putting events on the bus, exactly as other services would. The
+   functions charge through the local Stripe: the table shows Stripe's ids (``pi_…``, ``ch_…``, ``re_…``); the
+   declined card is a Stripe test card and the outage is injected by the fault proxy in front of localstripe.
 5. Waits (with a deadline) until the outcomes are there, and prints the payments, refunds and published events
    (each published event validated against its schema) with a verdict per case.
 
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import os
 import subprocess
 import sys
 import time
@@ -59,6 +63,8 @@ from localsvc_lib import (  # noqa: E402
     trigger_event,
     wait_until,
 )
+from stripe_local import DEFAULT_PORT, prepare_trigger, stripe_base_of  # noqa: E402
+from stripe_local import is_healthy as stripe_is_healthy  # noqa: E402
 
 Want = dict[str, int]
 # Terraform output lines worth showing as progress (the plan itself is long; it is shown only on failure).
@@ -266,6 +272,18 @@ class Demo:
             ]
         )
 
+    def local_stripe(self) -> None:
+        """The Stripe-compatible server the functions of envs/local charge through (tools/stripe_local.py)."""
+        api_base = f"http://127.0.0.1:{self.args.stripe_port}"
+        step(f"Local Stripe (localstripe behind its fault proxy) at {api_base}")
+        if stripe_is_healthy(api_base):
+            print(f"    reusing the local Stripe already answering at {api_base}")
+            return
+        script = str(HERE / "stripe_local.py")
+        self._run(
+            [sys.executable, script, "start", "--port", str(self.args.stripe_port), "--run-dir", str(self.run_dir)]
+        )
+
     def _localstack_up(self) -> bool:
         import urllib.request
 
@@ -337,6 +355,13 @@ class Demo:
         run = uuid.uuid4().hex[:6]
         cases = build_cases(run)
         self.cases = cases
+        stripe_base = stripe_base_of(stack.functions)
+        if stripe_base is not None:
+            step(f"Stripe gateway: the functions charge through the local Stripe at {stripe_base}")
+            print("    creating the test cards' payment methods there, and the gateway outage of the transient case")
+            for case in cases:
+                for event in case.first:
+                    prepare_trigger(event, stripe_base)
 
         step(f"Sending {len(cases)} orders through every path (run {run}, bus {stack.event_bus})")
         for i, case in enumerate(cases, 1):
@@ -423,6 +448,7 @@ class Demo:
                         "amount": format_money(int(p["amount"]), cur) if "amount" in p else None,
                         "refunded": format_money(int(refunded), cur) if refunded else None,
                         "code": p.get("failureCode"),
+                        "intent": p.get("intentId"),
                         "transactionId": p.get("transactionId"),
                     }
                 )
@@ -454,7 +480,7 @@ class Demo:
             failures += bool(problems)
 
         step("Payments")
-        print(format_table(payment_rows, ["case", "status", "amount", "refunded", "code", "transactionId"]))
+        print(format_table(payment_rows, ["case", "status", "amount", "refunded", "code", "intent", "transactionId"]))
         step("Refunds")
         print(format_table(refund_rows, ["case", "status", "amount", "code", "transactionId"]))
         step("Published events (read from the audit queue, each validated against its schema)")
@@ -506,10 +532,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-apply", action="store_true", help="the stack is already applied")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the outcomes")
     parser.add_argument("--run-dir", type=Path, default=ROOT / ".run")
+    parser.add_argument("--stripe-port", type=int, default=int(os.environ.get("STRIPE_PORT", DEFAULT_PORT)))
     args = parser.parse_args(argv)
     demo = Demo(args)
     print(f"NovaMart payments demo ({emulator_kind()} at {demo.endpoint}, region {demo.region})")
     demo.emulator()
+    demo.local_stripe()
     demo.apply()
     demo.lambda_service()
     return demo.orders()

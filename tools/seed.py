@@ -35,6 +35,7 @@ from localsvc_lib import (  # noqa: E402
     region_from_env,
     wait_until,
 )
+from stripe_local import prepare_trigger, stripe_base_of  # noqa: E402
 
 PAYMENT_TRIGGERS = ("inventory.reserved", "order.ready_for_payment")
 
@@ -104,6 +105,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     events_client = client("events", endpoint, region)
+    stripe_base = stripe_base_of(discover_stack(endpoint, region).functions)
+    if stripe_base is not None:
+        # The functions charge through the local Stripe: give the samples' tokens test cards there first.
+        for _, event in events:
+            prepare_trigger(event, stripe_base)
     print(f"seeding {len(events)} events onto bus {bus!r} at {endpoint}")
     failed = 0
     # Payment triggers first, refund triggers after the payments were processed: the samples tell a story

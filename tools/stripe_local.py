@@ -34,8 +34,15 @@ TEST_SECRET_KEY = "sk_test_novamart_local"  # localstripe accepts any sk_test_ k
 # Stripe test cards and what localstripe does with them (measured, see docs/gateway.md).
 CARDS = {
     "visa": "4242424242424242",
+    "mastercard": "5555555555554444",
     "declined": "4000000000000341",  # declined when charged: card_declined
     "three_d_secure": "4000002760003184",  # requires_action
+}
+# The sample events (events/) speak the simulator's token language; on the local Stripe each becomes a test card
+# (localstripe has no pm_card_chargeDeclined-style ids and cannot produce the precise decline codes).
+_SAMPLE_TOKENS = {
+    "pm_card_mastercard": "mastercard",
+    "pm_card_threeDSecure2Required": "three_d_secure",
 }
 
 
@@ -55,16 +62,25 @@ def command(host: str, port: int) -> list[str]:
 
 
 def serve(host: str, port: int) -> None:
-    """Run localstripe on ``host`` only (its own launcher binds every interface), from an empty state, in memory.
+    """Serve the local Stripe on ``host:port``: the fault-injecting proxy (``stripe_faults.FaultProxy``) in front
+    of localstripe, which listens on a private loopback port (its own launcher binds every interface), starts
+    from an empty state and stays in memory.
 
     localstripe pickles its whole store to one fixed file in /tmp on every write: that costs O(store) per request
     and makes parallel instances overwrite each other, so it is switched off here.
     """
+    import socket
+
     from aiohttp import web
     from localstripe import resources, server
+    from stripe_faults import FaultProxy
 
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        upstream_port = int(probe.getsockname()[1])
+    FaultProxy(f"http://127.0.0.1:{upstream_port}", host, port)  # serves from its own thread
     resources.store.dump_to_disk = lambda: None  # type: ignore[method-assign]
-    web.run_app(server.app, host=host, port=port, print=None)
+    web.run_app(server.app, host="127.0.0.1", port=upstream_port, print=None)
 
 
 def start_process(host: str, port: int, log_path: Path, timeout: float = 30.0) -> subprocess.Popen[bytes]:
@@ -123,6 +139,38 @@ class LocalStripe:
         for intent in self.charges(order_id):
             found.extend(client.v1.refunds.list(params={"payment_intent": intent.id, "limit": 100}).data)
         return found
+
+
+def stripe_base_of(functions: Any) -> str | None:
+    """STRIPE_API_BASE of the deployed payment function when it runs on the Stripe gateway (else None)."""
+    for config in functions.values():
+        env = config.environment
+        if env.get("GATEWAY_MODE") == "stripe" and env.get("STRIPE_API_BASE"):
+            return str(env["STRIPE_API_BASE"])
+    return None
+
+
+def prepare_trigger(event: dict[str, Any], api_base: str) -> dict[str, Any]:
+    """Make a payment trigger that carries a sample token work against the local Stripe: a test card's
+    PaymentMethod instead of the token, and for ``pm_sim_transient<N>_<base>`` an outage of N confirm attempts
+    on that order at the fault proxy. Other events are returned as they are."""
+    from stripe_faults import CONFIRM, RemoteFaults
+
+    data = (event.get("detail") or {}).get("data") or {}
+    method = data.get("paymentMethod") or {}
+    token = str(method.get("token", ""))
+    if not token:
+        return event
+    if token.startswith("pm_sim_transient"):
+        head, _, base = token.removeprefix("pm_sim_transient").partition("_")
+        RemoteFaults(api_base).fail_next("POST", CONFIRM, times=int(head or 1), order_id=data.get("orderId"))
+        token = f"pm_card_{base}"
+    card = _SAMPLE_TOKENS.get(token) or ("declined" if token.startswith("pm_card_chargeDeclined") else None)
+    if card is not None:
+        method["token"] = LocalStripe(api_base).payment_method(card)
+    elif token != method.get("token"):
+        method["token"] = token
+    return event
 
 
 def start(host: str, port: int, run_dir: Path, timeout: float) -> int:

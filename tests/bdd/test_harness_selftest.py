@@ -23,8 +23,8 @@ pytestmark = pytest.mark.harness
 def double_charging_handler(world: World) -> Any:
     """A payment handler that forgot idempotency: every delivery charges, records and publishes anew."""
     from novamart_payments.domain import Money
-    from novamart_payments.gateway.simulated import gateway
 
+    stripe = world.gateway.stripe.client()
     ddb = client("dynamodb", world.endpoint_url, world.region)
     events = client("events", world.endpoint_url, world.region)
 
@@ -33,11 +33,17 @@ def double_charging_handler(world: World) -> Any:
             trigger = json.loads(record["body"])
             data, meta = trigger["detail"]["data"], trigger["detail"]["metadata"]
             amount = Money(data["amount"]["minorUnits"], data["amount"]["currency"])
-            result = gateway().charge(
-                idempotency_key=f"pay:{data['orderId']}:{record['messageId']}",  # BUG: per delivery
-                amount=amount,
-                token=data["paymentMethod"]["token"],
-                customer_id=data["customerId"],
+            intent = stripe.v1.payment_intents.create(  # BUG: a new intent per delivery
+                params={
+                    "amount": amount.minor_units,
+                    "currency": amount.currency.lower(),
+                    "payment_method": data["paymentMethod"]["token"],
+                    "metadata": {"orderId": data["orderId"]},
+                }
+            )
+            charged = stripe.v1.payment_intents.confirm(intent.id)
+            transaction_id = (
+                charged.latest_charge if isinstance(charged.latest_charge, str) else charged.latest_charge.id
             )
             payment_id = str(uuid.uuid4())  # BUG: per delivery, so the table cannot refuse the second item
             ddb.put_item(
@@ -49,7 +55,7 @@ def double_charging_handler(world: World) -> Any:
                     "amount": {"N": str(amount.minor_units)},
                     "currency": {"S": amount.currency},
                     "status": {"S": "SUCCEEDED"},
-                    "transactionId": {"S": str(result.transaction_id)},
+                    "transactionId": {"S": str(transaction_id)},
                 },
             )
             outcome = {
@@ -69,7 +75,7 @@ def double_charging_handler(world: World) -> Any:
                         "customerId": data["customerId"],
                         "amount": data["amount"],
                         "status": "SUCCEEDED",
-                        "transactionId": str(result.transaction_id),
+                        "transactionId": str(transaction_id),
                     },
                 },
             }

@@ -60,7 +60,9 @@ class World:
         stack: StackInfo,
         service: LocalLambdaService | None,
         audit: AuditLog,
+        gateway: Any = None,
     ) -> None:
+        self.gateway = gateway  # tests.support.gateway.StripeStack: the local Stripe and its fault proxy
         self.endpoint_url = endpoint_url
         self.region = region
         self.stack = stack
@@ -144,17 +146,21 @@ class World:
     def refunds(self, order: Order) -> list[dict[str, Any]]:
         return records_for_order(self.ddb, self.stack.refund_table or "", order.order_id)
 
-    def ledger(self, order: Order) -> tuple[list[Any], list[Any]] | None:
-        """(charges, refunds) the simulated gateway made for the order; None when it runs elsewhere."""
-        if not self.in_process:
+    def ledger(self, order: Order) -> tuple[list[tuple[int, str]], list[tuple[int, str]]] | None:
+        """(charges, refunds) as (minor units, currency) the gateway made for the order, counted per order at the
+        local Stripe (never by idempotency key); None when no local Stripe is attached."""
+        if self.gateway is None:
             return None
-        from novamart_payments.gateway.simulated import ledger
-
-        entries = ledger()
-        charge_prefix, refund_prefix = f"pay:{order.order_id}:", f"refund:{order.order_id}"
-        charges = [e for e in entries if e.kind == "charge" and f"{e.idempotency_key}:".startswith(charge_prefix)]
-        refunds = [e for e in entries if e.kind == "refund" and e.idempotency_key.startswith(refund_prefix)]
+        stripe = self.gateway.stripe
+        charges = [(int(i.amount), str(i.currency).upper()) for i in stripe.charges(order.order_id)]
+        refunds = [(int(r.amount), str(r.currency).upper()) for r in stripe.refunds(order.order_id)]
         return charges, refunds
+
+    def token_for(self, token: str) -> str:
+        """A Stripe test card number becomes a PaymentMethod on the local Stripe; a token is used as it is."""
+        if token.isdigit() and self.gateway is not None:
+            return str(self.gateway.stripe.payment_method(token))
+        return token
 
     def dead_letters(self, order: Order, *, remove: bool = False) -> list[dict[str, Any]]:
         """Messages about the order in the functions' DLQs (others are left where they are)."""

@@ -37,7 +37,8 @@ ENVIRONMENT = {
     "PAYMENT_TABLE_NAME": "payments",
     "REFUND_TABLE_NAME": "refunds",
     "EVENT_BUS_NAME": "default",
-    "GATEWAY_MODE": "simulated",
+    "GATEWAY_MODE": "stripe",
+    "STRIPE_OFF_SESSION": "false",  # localstripe refuses off_session on confirm
     "POWERTOOLS_SERVICE_NAME": "novamart-payments",
     "POWERTOOLS_METRICS_NAMESPACE": "NovaMart/Payments",
     "LOG_LEVEL": "DEBUG",
@@ -179,8 +180,15 @@ def test_functions(deployed_stack: DeployedStack) -> None:
         cfg = lam.get_function_configuration(FunctionName=spec["name"])
         assert cfg["Handler"] == spec["handler"]
         assert cfg["Runtime"] == "python3.12"
-        assert cfg["Environment"]["Variables"] == ENVIRONMENT
-        assert "AWS_REGION" not in cfg["Environment"]["Variables"]
+        env = dict(cfg["Environment"]["Variables"])
+        secret_id, api_base = env.pop("STRIPE_SECRET_ID"), env.pop("STRIPE_API_BASE")
+        assert env == ENVIRONMENT
+        assert (
+            secret_id.startswith("arn:aws:secretsmanager:")
+            and ":secret:novamart/payments/stripe-secret-key" in secret_id
+        )
+        assert api_base.startswith("http://127.0.0.1:")
+        assert "AWS_REGION" not in env
         assert cfg["Timeout"] == LAMBDA_TIMEOUT
         assert cfg["TracingConfig"] == {"Mode": "Active"}
         assert cfg["KMSKeyArn"] == key_arn
@@ -207,8 +215,23 @@ def test_function_roles_are_least_privilege(deployed_stack: DeployedStack) -> No
                     or resource.endswith(f":log-group:/aws/lambda/{spec['name']}:log-stream:*")
                 ), s
         assert by_sid["SourceQueue"]["Resource"] == [deployed_stack["functions"][key]["queue_arn"]]
+        assert by_sid["GatewaySecret"]["Action"] == ["secretsmanager:GetSecretValue"]
+        assert by_sid["GatewaySecret"]["Resource"] == [_secret(deployed_stack)["ARN"]]
         assert by_sid["PublishOwnEvents"]["Condition"] == {"StringEquals": {"events:source": "novamart.payments"}}
         assert by_sid["PublishOwnEvents"]["Resource"][0].endswith(":event-bus/default")
+
+
+def _secret(stack: DeployedStack) -> dict[str, Any]:
+    return dict(_client(stack, "secretsmanager").describe_secret(SecretId="novamart/payments/stripe-secret-key"))
+
+
+def test_stripe_key_secret_is_encrypted_with_the_service_key_and_holds_the_test_key(
+    deployed_stack: DeployedStack,
+) -> None:
+    secret = _secret(deployed_stack)
+    assert secret["KmsKeyId"] == _key_arn(deployed_stack)
+    value = _client(deployed_stack, "secretsmanager").get_secret_value(SecretId=secret["ARN"])["SecretString"]
+    assert value.startswith("sk_test_")  # locally a test key; envs/aws stores no value through Terraform
 
 
 def test_tables(deployed_stack: DeployedStack) -> None:

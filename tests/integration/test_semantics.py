@@ -521,3 +521,24 @@ def test_stale_read_cannot_refund_past_the_capture(aws: Aws, svc: Any, monkeypat
     monkeypatch.setattr(svc._repo, "get_payment_and_refund", stale_view)
     invoke(refund_handler, refund_event(order, 6000, request_id="second"))
     assert sum(refunds(order)) == 6000
+
+
+def test_gateway_keys_name_the_business_action_not_the_delivery(
+    aws: Aws, svc: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stripe's idempotency keys are defence in depth (the SDK's own retries rely on them): every trigger of one
+    order must send the same key, or a retried request could make a second intent at Stripe."""
+    keys: list[str] = []
+    for name in ("begin_charge", "refund"):
+        real = getattr(svc._gateway, name)
+
+        def spy(request: Any, _real: Any = real) -> Any:
+            keys.append(request.idempotency_key)
+            return _real(request)
+
+        monkeypatch.setattr(svc._gateway, name, spy)
+    order = new_order()
+    assert invoke(payment_handler, payment_event(order, detail_type="inventory.reserved")) == []
+    assert invoke(payment_handler, payment_event(order, detail_type="order.ready_for_payment")) == []
+    assert invoke(refund_handler, refund_event(order, detail_type="order.cancelled")) == []
+    assert keys == [f"pay:{order}", f"pay:{order}", f"refund:{order}"]

@@ -1,8 +1,9 @@
-"""The local Stripe for test sessions: localstripe on a free port, behind a fault-injecting proxy.
+"""The local Stripe for test sessions: localstripe behind its fault-injecting proxy, on a free port.
 
-``local_stripe`` (session fixture) starts one localstripe process for the whole run and yields a ``StripeStack``:
-``api_base`` is the proxy the handlers talk to, ``faults`` injects outages, ``stripe`` is a ``LocalStripe``
-client for the tests (payment methods from test cards, per-order charges and refunds at the gateway).
+``local_stripe`` (session fixture) starts one ``tools/stripe_local.py serve`` process for the whole run and
+yields a ``StripeStack``: ``api_base`` is what the handlers talk to, ``faults`` injects outages (through the
+proxy's control endpoint, so it works wherever the functions run), ``stripe`` is a ``LocalStripe`` client for the
+tests (payment methods from test cards, per-order charges and refunds at the gateway).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.support.emulator import free_port
-from tests.support.stripe_faults import FaultProxy
+from tools.stripe_faults import RemoteFaults
 from tools.stripe_local import TEST_SECRET_KEY, LocalStripe, start_process
 
 SECRET_NAME = "novamart/payments/stripe-test-key"
@@ -25,7 +26,7 @@ SECRET_NAME = "novamart/payments/stripe-test-key"
 @dataclass
 class StripeStack:
     api_base: str
-    faults: FaultProxy
+    faults: RemoteFaults
     stripe: LocalStripe
 
     def stripe_environment(self, secret_id: str = SECRET_NAME) -> dict[str, str]:
@@ -52,12 +53,11 @@ def store_test_key(secretsmanager: Any, name: str = SECRET_NAME) -> None:
 @pytest.fixture(scope="session")
 def local_stripe() -> Iterator[StripeStack]:
     log = Path(tempfile.mkdtemp(prefix="localstripe-")) / "localstripe.log"
-    process = start_process("127.0.0.1", free_port(), log)
-    upstream = f"http://127.0.0.1:{process.args[-1]}"
-    proxy = FaultProxy(upstream)
+    port = free_port()
+    process = start_process("127.0.0.1", port, log)
+    api_base = f"http://127.0.0.1:{port}"
     try:
-        yield StripeStack(proxy.url, proxy, LocalStripe(upstream))
+        yield StripeStack(api_base, RemoteFaults(api_base), LocalStripe(api_base))
     finally:
-        proxy.stop()
         process.terminate()
         process.wait(timeout=10)

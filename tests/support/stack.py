@@ -98,9 +98,11 @@ def pytest_progress(config: pytest.Config) -> Progress:
     return say
 
 
-def tf_env(endpoint_url: str, state_dir: Path) -> dict[str, str]:
-    """Environment for tools/tf.sh: emulator endpoint, dummy credentials, state and data dir in state_dir."""
+def tf_env(endpoint_url: str, state_dir: Path, variables: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for tools/tf.sh: emulator endpoint, dummy credentials, state and data dir in state_dir, and
+    Terraform variables as ``TF_VAR_<name>``."""
     env = dict(os.environ)
+    env.update({f"TF_VAR_{name}": value for name, value in (variables or {}).items()})
     env.update(
         AWS_ENDPOINT_URL=endpoint_url,
         TF_LOCAL_STATE=str(Path(state_dir) / STATE_FILE),
@@ -113,6 +115,15 @@ def tf_env(endpoint_url: str, state_dir: Path) -> dict[str, str]:
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         env.pop(name, None)
     return env
+
+
+VARS_FILE = "tf-vars.json"
+
+
+def _variables(state_dir: Path) -> dict[str, str]:
+    """The Terraform variables ``deploy_local`` applied with: every later run on the same state uses them too."""
+    path = state_dir / VARS_FILE
+    return dict(json.loads(path.read_text())) if path.is_file() else {}
 
 
 def _tail(path: Path, lines: int = 40) -> str:
@@ -150,7 +161,7 @@ def run_tf(
             process = subprocess.Popen(
                 [str(TF_SH), *args],
                 cwd=ROOT,
-                env=tf_env(endpoint_url, state_dir),
+                env=tf_env(endpoint_url, state_dir, _variables(state_dir)),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT if merge_stderr else log,
                 text=True,
@@ -214,15 +225,19 @@ def deploy_local(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     progress: Progress = stderr_progress,
+    variables: dict[str, str] | None = None,
 ) -> DeployedStack:
     """Apply terraform/envs/local into the emulator at ``endpoint_url``; return the outputs, flattened.
 
     ``state_dir`` holds the state, Terraform's data dir and ``terraform.log``. Applying twice into the same
-    emulator with the same ``state_dir`` is a no-op apart from the documented emulator gaps.
+    emulator with the same ``state_dir`` is a no-op apart from the documented emulator gaps. ``variables``
+    (e.g. where the local Stripe listens) are kept in ``state_dir`` for every later run on that state.
     """
     if not LAMBDA_ZIP.is_file():
         raise DeployError(f"{LAMBDA_ZIP.relative_to(ROOT)} is missing: run make package")
     state_dir = Path(state_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    (state_dir / VARS_FILE).write_text(json.dumps(variables or {}))
     log_path = state_dir / LOG_FILE
     progress(f"applying terraform/envs/local into {endpoint_url} (about 2 minutes); log {log_path}")
     started = time.monotonic()
@@ -276,11 +291,13 @@ def moto_endpoint() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def deployed_stack(
-    moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+    moto_endpoint: str, local_stripe: Any, tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
 ) -> DeployedStack:
-    """terraform/envs/local applied once into the session's moto server; the flattened outputs."""
+    """terraform/envs/local applied once into the session's moto server, its functions on the Stripe gateway
+    against the session's localstripe (through the fault proxy); the flattened outputs."""
     state_dir = tmp_path_factory.mktemp("tf-local")
+    variables = {"gateway_mode": "stripe", "stripe_api_base": local_stripe.api_base}
     try:
-        return deploy_local(moto_endpoint, state_dir, progress=pytest_progress(pytestconfig))
+        return deploy_local(moto_endpoint, state_dir, progress=pytest_progress(pytestconfig), variables=variables)
     except DeployError as exc:
         pytest.fail(f"deploying terraform/envs/local failed: {exc}", pytrace=False)

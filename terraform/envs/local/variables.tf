@@ -41,9 +41,9 @@ variable "lambda_timeout_seconds" {
 }
 
 variable "gateway_mode" {
-  description = "GATEWAY_MODE of the functions: `simulated` (in-process) or `stripe` (against localstripe at stripe_api_base)."
+  description = "GATEWAY_MODE of the functions: `stripe` (against localstripe at stripe_api_base) or `simulated` (in-process)."
   type        = string
-  default     = "simulated"
+  default     = "stripe"
 }
 
 variable "stripe_api_base" {

@@ -84,7 +84,8 @@ override_resource {
 
 variables {
   # The mock provider never uploads the package; any existing file gives a hash.
-  package_path = "main.tf"
+  package_path    = "main.tf"
+  stripe_api_base = "http://127.0.0.1:8420"
 }
 
 run "routing" {
@@ -180,7 +181,10 @@ run "routing" {
       PAYMENT_TABLE_NAME           = "payments"
       REFUND_TABLE_NAME            = "refunds"
       EVENT_BUS_NAME               = "default"
-      GATEWAY_MODE                 = "simulated"
+      GATEWAY_MODE                 = "stripe"
+      STRIPE_SECRET_ID             = "arn:aws:secretsmanager:us-east-2:123456789012:secret:novamart/payments/stripe-secret-key-AbCdEf"
+      STRIPE_API_BASE              = "http://127.0.0.1:8420"
+      STRIPE_OFF_SESSION           = "false"
       POWERTOOLS_SERVICE_NAME      = "novamart-payments"
       POWERTOOLS_METRICS_NAMESPACE = "NovaMart/Payments"
       LOG_LEVEL                    = "DEBUG"
@@ -285,7 +289,7 @@ run "least_privilege" {
     condition = alltrue([
       for k, p in module.service.wiring.function_policies : toset(flatten([
         for s in jsondecode(p).Statement : flatten([s.Action])
-      ])) == toset(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt", "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords", "events:PutEvents"])
+      ])) == toset(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt", "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords", "events:PutEvents", "secretsmanager:GetSecretValue"])
     ])
     error_message = "A function policy grants actions beyond what the handlers use."
   }

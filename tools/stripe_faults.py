@@ -1,0 +1,179 @@
+"""A fault-injecting HTTP layer in front of the local Stripe-compatible server.
+
+Scenarios that need a gateway outage (a 5xx, a dropped connection) get it here, between the real SDK and the
+real server, instead of from a simulator-only token: the adapter under test is the production one.
+
+``fail_next("POST", r"/confirm$", times=2, status=503, order_id="ord-1")`` makes the next two matching requests
+fail (for ``order_id``: only requests on that order's PaymentIntents, which the proxy learns from the create
+answers it forwards); everything else is forwarded unchanged. Rules are consumed under a lock, so concurrent
+requests see each failure exactly once. Other processes (the demo, the behaviour suite) add rules through
+``POST /_faults`` with the same fields as JSON (``RemoteFaults``).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import threading
+import urllib.request
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+
+@dataclass
+class Fault:
+    method: str
+    path: re.Pattern[str]
+    times: int
+    status: int  # 0: drop the connection without an answer
+    order_id: str | None = None
+
+
+_INTENT = re.compile(r"^/v1/payment_intents/(pi_[A-Za-z0-9]+)")
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # concurrency tests open 16+ connections at once; the default backlog is 5
+    daemon_threads = True
+
+
+class FaultProxy:
+    def __init__(self, upstream: str, host: str = "127.0.0.1", port: int = 0) -> None:
+        parts = urlsplit(upstream)
+        self._upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self._faults: list[Fault] = []
+        self._orders: dict[str, str] = {}  # PaymentIntent id -> orderId, from the create answers
+        self._lock = threading.Lock()
+        self.requests: list[tuple[str, str]] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:  # quiet
+                pass
+
+            def _any(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                if self.path.startswith("/_faults"):
+                    self._control(body)
+                    return
+                fault = proxy._take(self.command, self.path)
+                proxy.requests.append((self.command, self.path))
+                if fault is not None:
+                    if fault.status == 0:
+                        self.close_connection = True
+                        self.connection.close()
+                        return
+                    payload = b'{"error": {"type": "api_error", "message": "injected fault"}}'
+                    self.send_response(fault.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                conn = http.client.HTTPConnection(*proxy._upstream, timeout=30)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                conn.request(self.command, self.path, body=body or None, headers=headers)
+                answer = conn.getresponse()
+                data = answer.read()
+                self.send_response(answer.status)
+                for key, value in answer.getheaders():
+                    if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                conn.close()
+                if self.command == "POST" and self.path.split("?")[0] == "/v1/payment_intents":
+                    proxy._learn(data)
+
+            def _control(self, body: bytes) -> None:
+                if self.command == "DELETE":
+                    proxy.clear()
+                else:
+                    rule = json.loads(body or b"{}")
+                    proxy.fail_next(
+                        rule.get("method", "POST"),
+                        rule["path"],
+                        times=int(rule.get("times", 1)),
+                        status=int(rule.get("status", 503)),
+                        order_id=rule.get("order_id"),
+                    )
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_POST = do_DELETE = _any
+
+        self._server = _Server((host, port), Handler)
+        self.url = f"http://{host}:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def fail_next(
+        self, method: str, path: str, *, times: int = 1, status: int = 503, order_id: str | None = None
+    ) -> None:
+        with self._lock:
+            self._faults.append(Fault(method, re.compile(path), times, status, order_id))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def pending(self) -> int:
+        with self._lock:
+            return sum(f.times for f in self._faults)
+
+    def _learn(self, answer: bytes) -> None:
+        try:
+            intent = json.loads(answer)
+            order = (intent.get("metadata") or {}).get("orderId")
+        except (ValueError, AttributeError):
+            return
+        if order and str(intent.get("id", "")).startswith("pi_"):
+            with self._lock:
+                self._orders[intent["id"]] = order
+
+    def _take(self, method: str, path: str) -> Fault | None:
+        path = path.split("?")[0]
+        intent = _INTENT.match(path)
+        with self._lock:
+            order = self._orders.get(intent.group(1)) if intent else None
+            for fault in self._faults:
+                if fault.order_id is not None and fault.order_id != order:
+                    continue
+                if fault.times > 0 and fault.method == method and fault.path.search(path):
+                    fault.times -= 1
+                    if fault.times == 0:
+                        self._faults.remove(fault)
+                    return fault
+        return None
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+CONFIRM = r"/v1/payment_intents/[^/]+/confirm$"
+
+
+class RemoteFaults:
+    """Adds rules to a ``FaultProxy`` running in another process, through its ``/_faults`` endpoint."""
+
+    def __init__(self, api_base: str) -> None:
+        self.url = api_base.rstrip("/") + "/_faults"
+
+    def fail_next(
+        self, method: str, path: str, *, times: int = 1, status: int = 503, order_id: str | None = None
+    ) -> None:
+        rule = {"method": method, "path": path, "times": times, "status": status, "order_id": order_id}
+        request = urllib.request.Request(self.url, data=json.dumps(rule).encode(), method="POST")
+        with urllib.request.urlopen(request, timeout=5):
+            pass
+
+    def clear(self) -> None:
+        with urllib.request.urlopen(urllib.request.Request(self.url, method="DELETE"), timeout=5):
+            pass

@@ -41,8 +41,16 @@ locals {
     }
   }
 
-  alarms = merge(local.function_alarms, local.dlq_alarms, local.queue_alarms)
-  kinds  = ["function_errors", "function_throttles", "function_duration", "dlq_messages", "queue_oldest_message"]
+  # The service's own metrics (Powertools EMF, no dimensions) that call an operator at the first occurrence.
+  service_alarms = {
+    for metric, description in var.service_metric_alarms : "metric-${lower(metric)}" => {
+      kind      = "service_metric", key = metric, namespace = var.metrics_namespace, metric = metric
+      dimension = null, target = null, statistic = "Sum", threshold = 0, description = description
+    }
+  }
+
+  alarms = merge(local.function_alarms, local.dlq_alarms, local.queue_alarms, local.service_alarms)
+  kinds  = ["function_errors", "function_throttles", "function_duration", "dlq_messages", "queue_oldest_message", "service_metric"]
 }
 
 resource "aws_cloudwatch_metric_alarm" "this" {
@@ -52,7 +60,7 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   alarm_description   = each.value.description
   namespace           = each.value.namespace
   metric_name         = each.value.metric
-  dimensions          = { (each.value.dimension) = each.value.target }
+  dimensions          = each.value.dimension == null ? null : { (each.value.dimension) = each.value.target }
   statistic           = each.value.statistic
   period              = var.period_seconds
   evaluation_periods  = 1

@@ -55,3 +55,18 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the functions' own metrics (POWERTOOLS_METRICS_NAMESPACE)."
+  type        = string
+  default     = "NovaMart/Payments"
+}
+
+variable "service_metric_alarms" {
+  description = "The functions' own metrics that alarm at the first occurrence: metric name => what it means."
+  type        = map(string)
+  default = {
+    GatewayAuthError        = "The payment gateway refused our credentials (wrong, expired or unreadable Stripe key): records fail and are redelivered; nothing is published."
+    GatewayIdempotencyError = "The payment gateway refused an idempotency key (reused with other parameters): the record is left PENDING and not retried."
+  }
+}

@@ -162,6 +162,7 @@ module "alarms" {
   )
   alarm_topic_arn                      = local.alarm_topic_arn
   oldest_message_age_threshold_seconds = var.oldest_message_age_threshold_seconds
+  metrics_namespace                    = var.metrics_namespace
   tags                                 = var.tags
 }
 

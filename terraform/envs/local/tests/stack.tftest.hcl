@@ -252,6 +252,14 @@ run "alarms" {
   }
 
   assert {
+    condition = alltrue([
+      for m in ["GatewayAuthError", "GatewayIdempotencyError"] :
+      length([for n, a in module.service.wiring.alarms : n if a.metric == m && a.target == null]) == 1
+    ])
+    error_message = "Our own gateway faults (wrong key, refused idempotency key) must each page through an alarm."
+  }
+
+  assert {
     condition     = alltrue([for n, a in module.service.wiring.alarms : a.actions == toset([module.service.wiring.alarm_topic_arn])])
     error_message = "Every alarm must notify the alarm topic."
   }

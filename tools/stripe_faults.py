@@ -29,6 +29,7 @@ class Fault:
     times: int
     status: int  # 0: drop the connection without an answer
     order_id: str | None = None
+    error_type: str = "api_error"  # Stripe's error type in the answer (e.g. idempotency_error)
 
 
 _INTENT = re.compile(r"^/v1/payment_intents/(pi_[A-Za-z0-9]+)")
@@ -68,7 +69,7 @@ class FaultProxy:
                         self.close_connection = True
                         self.connection.close()
                         return
-                    payload = b'{"error": {"type": "api_error", "message": "injected fault"}}'
+                    payload = json.dumps({"error": {"type": fault.error_type, "message": "injected fault"}}).encode()
                     self.send_response(fault.status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(payload)))
@@ -102,6 +103,7 @@ class FaultProxy:
                         times=int(rule.get("times", 1)),
                         status=int(rule.get("status", 503)),
                         order_id=rule.get("order_id"),
+                        error_type=rule.get("error_type", "api_error"),
                     )
                 self.send_response(204)
                 self.send_header("Content-Length", "0")
@@ -114,10 +116,17 @@ class FaultProxy:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def fail_next(
-        self, method: str, path: str, *, times: int = 1, status: int = 503, order_id: str | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        times: int = 1,
+        status: int = 503,
+        order_id: str | None = None,
+        error_type: str = "api_error",
     ) -> None:
         with self._lock:
-            self._faults.append(Fault(method, re.compile(path), times, status, order_id))
+            self._faults.append(Fault(method, re.compile(path), times, status, order_id, error_type))
 
     def clear(self) -> None:
         with self._lock:
@@ -167,9 +176,23 @@ class RemoteFaults:
         self.url = api_base.rstrip("/") + "/_faults"
 
     def fail_next(
-        self, method: str, path: str, *, times: int = 1, status: int = 503, order_id: str | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        times: int = 1,
+        status: int = 503,
+        order_id: str | None = None,
+        error_type: str = "api_error",
     ) -> None:
-        rule = {"method": method, "path": path, "times": times, "status": status, "order_id": order_id}
+        rule = {
+            "method": method,
+            "path": path,
+            "times": times,
+            "status": status,
+            "order_id": order_id,
+            "error_type": error_type,
+        }
         request = urllib.request.Request(self.url, data=json.dumps(rule).encode(), method="POST")
         with urllib.request.urlopen(request, timeout=5):
             pass

@@ -542,3 +542,28 @@ def test_gateway_keys_name_the_business_action_not_the_delivery(
     assert invoke(payment_handler, payment_event(order, detail_type="order.ready_for_payment")) == []
     assert invoke(refund_handler, refund_event(order, detail_type="order.cancelled")) == []
     assert keys == [f"pay:{order}", f"pay:{order}", f"refund:{order}"]
+
+
+# Our own faults at the gateway are never the customer's ------------------------------------------------------
+
+
+def test_a_wrong_stripe_key_fails_the_record_and_publishes_nothing(
+    aws: Aws, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    order = new_order()
+    event = payment_event(order)
+    stripe_stack().faults.fail_next("POST", CONFIRM, status=401, order_id=order, error_type="invalid_request_error")
+    assert len(invoke(payment_handler, event)) == 1  # redelivered, then DLQ; the alarm pages
+    assert aws.published(order) == []
+    assert aws.payment_items(order)[0]["status"]["S"] == "PENDING"
+    assert "gateway refused our credentials" in caplog.text
+    assert '"GatewayAuthError":[1.0]' in capsys.readouterr().out  # the EMF metric the alarm watches
+    assert invoke(payment_handler, event) == []  # key fixed: the same intent is confirmed, once
+    assert charges(order) == [4999]
+
+
+def test_a_refused_idempotency_key_is_not_retried_and_not_published(aws: Aws) -> None:
+    order = new_order()
+    stripe_stack().faults.fail_next("POST", r"/v1/payment_intents$", status=400, error_type="idempotency_error")
+    assert invoke(payment_handler, payment_event(order)) == []  # acknowledged: retrying cannot help
+    assert aws.published(order) == [] and aws.payment_items(order) == [] and charges(order) == []

@@ -55,3 +55,44 @@ def test_record_budget_is_the_longest_path_at_worst_case_retries() -> None:
     cfg = Config.from_env({**GOOD, "AWS_CALL_TIMEOUT_SECONDS": "1", "AWS_MAX_ATTEMPTS": "3"})
     # 3 attempts x (1 s connect + 1 s read) + 1 s + 2 s of backoff = 9 s per call, 5 calls
     assert cfg.record_budget_seconds == 45
+
+
+STRIPE = {**GOOD, "GATEWAY_MODE": "stripe", "STRIPE_SECRET_ID": "novamart/payments/stripe-secret-key"}
+
+
+def test_stripe_mode_needs_the_secret_id() -> None:
+    env = {k: v for k, v in STRIPE.items() if k != "STRIPE_SECRET_ID"}
+    with pytest.raises(ConfigError, match="STRIPE_SECRET_ID is not set"):
+        Config.from_env(env)
+    cfg = Config.from_env(STRIPE)
+    assert (cfg.gateway_mode, cfg.stripe_secret_id, cfg.stripe_api_base) == ("stripe", STRIPE["STRIPE_SECRET_ID"], None)
+
+
+def test_a_key_put_where_the_secret_id_belongs_is_refused_without_echo() -> None:
+    key = "sk_live_" + "x" * 24
+    with pytest.raises(ConfigError) as raised:
+        Config.from_env({**STRIPE, "STRIPE_SECRET_ID": key})
+    assert "STRIPE_SECRET_ID" in str(raised.value) and key not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("GATEWAY_MODE", "adyen"),
+        ("STRIPE_API_BASE", "ftp://x"),
+        ("STRIPE_TIMEOUT_SECONDS", "0"),
+        ("STRIPE_MAX_NETWORK_RETRIES", "9"),
+        ("STRIPE_OFF_SESSION", "yes"),
+    ],
+)
+def test_malformed_stripe_settings_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        Config.from_env({**STRIPE, name: value})
+
+
+def test_the_record_budget_counts_the_gateway_calls_in_stripe_mode() -> None:
+    simulated, stripe = Config.from_env(GOOD), Config.from_env({**STRIPE, "STRIPE_TIMEOUT_SECONDS": "8"})
+    assert simulated.gateway_call_budget_seconds == 0
+    assert stripe.gateway_call_budget_seconds == 8  # one attempt: SQS redelivery is the retry
+    assert stripe.record_budget_seconds == simulated.record_budget_seconds + 4 * 8
+    assert stripe.record_budget_seconds < 90  # the Lambda timeout of both functions

@@ -23,7 +23,7 @@ EVENT ?= events/order-placed.json
 TF := ./tools/tf.sh
 
 .PHONY: help venv tools-venv lint typecheck test test-unit test-contract test-integration test-infra \
-        test-reliability bdd bench docs docs-check package package-check tf-fmt tf-validate tf-test checkov tf-check \
+        test-reliability bdd bench mutants mutants-fast docs docs-check package package-check tf-fmt tf-validate tf-test checkov tf-check \
         emulator emulator-stop deploy-local seed check doctor dev demo invoke clean
 
 help: ## List the targets
@@ -97,10 +97,16 @@ bdd: venv package ## Behaviour suite (features/) against the embedded emulator
 test-reliability: venv ## Full reliability matrix (state machine, faults, load, leak scan)
 	RELIABILITY_PROFILE=full $(PY) -m pytest tests/reliability -q
 
+mutants: venv ## Remove each guarded property in a copy; every mutant must turn a suite red (tools/mutants.py)
+	$(PY) tools/mutants.py
+
+mutants-fast: venv ## The mutants against the tests named for each (part of make test)
+	$(PY) tools/mutants.py --fast
+
 bench: venv ## Performance benchmarks, ratios against same-run baselines -> docs/performance.md
 	$(PY) tests/bench/run_all.py --write docs/performance.md
 
-test: venv package package-check tf-check lint typecheck docs-check ## Everything CI runs: lint, types, docs, Terraform checks, all test suites
+test: venv package package-check tf-check lint typecheck docs-check mutants-fast ## Everything CI runs: lint, types, docs, Terraform checks, all test suites
 	$(PY) -m pytest tests
 
 emulator: venv ## Start moto server on $(EMULATOR_HOST):$(EMULATOR_PORT) and the local Stripe on $(STRIPE_PORT) (.run/)

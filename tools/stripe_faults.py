@@ -30,6 +30,7 @@ class Fault:
     status: int  # 0: drop the connection without an answer
     order_id: str | None = None
     error_type: str = "api_error"  # Stripe's error type in the answer (e.g. idempotency_error)
+    error_code: str | None = None  # Stripe's error code (e.g. charge_already_refunded)
 
 
 _INTENT = re.compile(r"^/v1/payment_intents/(pi_[A-Za-z0-9]+)")
@@ -69,7 +70,9 @@ class FaultProxy:
                         self.close_connection = True
                         self.connection.close()
                         return
-                    payload = json.dumps({"error": {"type": fault.error_type, "message": "injected fault"}}).encode()
+                    payload = json.dumps(
+                        {"error": {"type": fault.error_type, "code": fault.error_code, "message": "injected fault"}}
+                    ).encode()
                     self.send_response(fault.status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(payload)))
@@ -104,6 +107,7 @@ class FaultProxy:
                         status=int(rule.get("status", 503)),
                         order_id=rule.get("order_id"),
                         error_type=rule.get("error_type", "api_error"),
+                        error_code=rule.get("error_code"),
                     )
                 self.send_response(204)
                 self.send_header("Content-Length", "0")
@@ -124,9 +128,10 @@ class FaultProxy:
         status: int = 503,
         order_id: str | None = None,
         error_type: str = "api_error",
+        error_code: str | None = None,
     ) -> None:
         with self._lock:
-            self._faults.append(Fault(method, re.compile(path), times, status, order_id, error_type))
+            self._faults.append(Fault(method, re.compile(path), times, status, order_id, error_type, error_code))
 
     def clear(self) -> None:
         with self._lock:
@@ -184,8 +189,10 @@ class RemoteFaults:
         status: int = 503,
         order_id: str | None = None,
         error_type: str = "api_error",
+        error_code: str | None = None,
     ) -> None:
         rule = {
+            "error_code": error_code,
             "method": method,
             "path": path,
             "times": times,

@@ -96,3 +96,9 @@ def test_the_record_budget_counts_the_gateway_calls_in_stripe_mode() -> None:
     assert stripe.gateway_call_budget_seconds == 8  # one attempt: SQS redelivery is the retry
     assert stripe.record_budget_seconds == simulated.record_budget_seconds + 4 * 8
     assert stripe.record_budget_seconds < 90  # the Lambda timeout of both functions
+
+
+@pytest.mark.parametrize("bus", ["bad bus!", "x" * 300, "arn:aws:events:us-east-2:123:event-bus/x"])
+def test_a_malformed_bus_name_is_refused(bus: str) -> None:
+    with pytest.raises(ConfigError, match="EVENT_BUS_NAME"):
+        Config.from_env({**GOOD, "EVENT_BUS_NAME": bus})

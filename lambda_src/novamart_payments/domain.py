@@ -202,6 +202,7 @@ class RefundAction(enum.Enum):
     RESUME_REFUND = "resume_refund"  # PENDING refund: call the gateway again under the same key
     PUBLISH_OUTCOME = "publish_outcome"
     DUPLICATE = "duplicate"
+    REJECT_MISMATCH = "reject_mismatch"  # a reused requestId with another amount: refund nothing, tell operators
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +218,11 @@ def decide_refund(
 ) -> RefundDecision:
     """Choose what a refund trigger may do given the order's payment and this refund's own record."""
     if existing is not None:
+        if trigger.amount is not None and existing.amount is not None and trigger.amount != existing.amount:
+            return RefundDecision(
+                RefundAction.REJECT_MISMATCH,
+                reason="refund request id already used for a different amount",
+            )
         if existing.status is Status.PENDING:
             return RefundDecision(RefundAction.RESUME_REFUND, amount=existing.amount)
         if existing.published:

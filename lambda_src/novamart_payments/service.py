@@ -167,6 +167,12 @@ class PaymentService:
             if action is RefundAction.DUPLICATE:
                 count(Metric.DUPLICATE_DELIVERY)
                 return "duplicate"
+            if action is RefundAction.REJECT_MISMATCH:
+                # Same as a payment trigger with another amount: nothing moves, the producer's bug pages an
+                # operator through the DuplicateRejected alarm (docs/operations.md).
+                count(Metric.DUPLICATE_REJECTED)
+                logger.warning("refund trigger rejected", extra={"reason": decision.reason})
+                return "rejected_mismatch"
             if action is RefundAction.PUBLISH_OUTCOME:
                 assert existing is not None
                 return self._publish_refund(existing, "republished")

@@ -567,3 +567,26 @@ def test_a_refused_idempotency_key_is_not_retried_and_not_published(aws: Aws) ->
     stripe_stack().faults.fail_next("POST", r"/v1/payment_intents$", status=400, error_type="idempotency_error")
     assert invoke(payment_handler, payment_event(order)) == []  # acknowledged: retrying cannot help
     assert aws.published(order) == [] and aws.payment_items(order) == [] and charges(order) == []
+
+
+def test_a_reused_refund_request_id_with_another_amount_refunds_nothing_and_is_counted(
+    aws: Aws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    order = paid_order(aws)
+    assert invoke(refund_handler, refund_event(order, 1000, request_id="rma-1")) == []
+    capsys.readouterr()
+    assert invoke(refund_handler, refund_event(order, 3000, request_id="rma-1")) == []
+    assert refunds(order) == [1000]
+    assert '"DuplicateRejected":[1.0]' in capsys.readouterr().out  # the metric the producer alarm watches
+    assert len([e for e in aws.published(order) if e["detail-type"] == "refund.succeeded"]) == 1
+
+
+def test_a_repeated_payment_trigger_with_another_amount_is_counted(
+    aws: Aws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    order = new_order()
+    assert invoke(payment_handler, payment_event(order, minor_units=1000)) == []
+    capsys.readouterr()
+    assert invoke(payment_handler, payment_event(order, minor_units=9000)) == []
+    assert '"DuplicateRejected":[1.0]' in capsys.readouterr().out
+    assert charges(order) == [1000]

@@ -182,3 +182,14 @@ def test_existing_refund_decides_before_the_payment_is_consulted() -> None:
     assert domain.decide_refund(None, pending, refund_trigger()).action is RefundAction.RESUME_REFUND
     assert domain.decide_refund(None, done, refund_trigger()).action is RefundAction.DUPLICATE
     assert domain.decide_refund(None, unpublished, refund_trigger()).action is RefundAction.PUBLISH_OUTCOME
+
+
+def test_a_reused_refund_request_with_another_amount_is_rejected() -> None:
+    from novamart_payments.domain import RefundAction, RefundRecord, RefundTrigger, Status, TriggerMeta, decide_refund
+
+    meta = TriggerMeta("e2", "c", "rma-1")
+    existing = RefundRecord("r1", "o1", Status.SUCCEEDED, Money(1000, "USD"), published=True)
+    decision = decide_refund(None, existing, RefundTrigger("o1", "again", Money(3000, "USD"), meta))
+    assert decision.action is RefundAction.REJECT_MISMATCH
+    same = decide_refund(None, existing, RefundTrigger("o1", "again", Money(1000, "USD"), meta))
+    assert same.action is RefundAction.DUPLICATE

@@ -68,5 +68,6 @@ variable "service_metric_alarms" {
   default = {
     GatewayAuthError        = "The payment gateway refused our credentials (wrong, expired or unreadable Stripe key): records fail and are redelivered; nothing is published."
     GatewayIdempotencyError = "The payment gateway refused an idempotency key (reused with other parameters): the record is left PENDING and not retried."
+    DuplicateRejected       = "A producer repeated a trigger (same order, or same refund requestId) with another amount or customer: nothing was charged or refunded; follow docs/operations.md."
   }
 }

@@ -207,7 +207,12 @@ def test_function_roles_are_least_privilege(deployed_stack: DeployedStack) -> No
                     or resource.endswith(f":log-group:/aws/lambda/{spec['name']}:log-stream:*")
                 ), s
         assert by_sid["SourceQueue"]["Resource"] == [deployed_stack["functions"][key]["queue_arn"]]
-        assert by_sid["PublishOwnEvents"]["Condition"] == {"StringEquals": {"events:source": "novamart.payments"}}
+        assert by_sid["PublishOwnEvents"]["Condition"] == {
+            "StringEquals": {
+                "events:source": "novamart.payments",
+                "events:detail-type": [f"{key}.succeeded", f"{key}.failed"],
+            }
+        }
         assert by_sid["PublishOwnEvents"]["Resource"][0].endswith(":event-bus/default")
 
 

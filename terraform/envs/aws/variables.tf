@@ -87,3 +87,40 @@ variable "log_level" {
   type        = string
   default     = "INFO"
 }
+
+variable "code_signing_profile_version_arns" {
+  description = "Version ARNs of existing AWS Signer profiles allowed to sign the functions' code; empty creates a profile (see the code_signing_profile_name output)."
+  type        = list(string)
+  default     = []
+}
+
+variable "code_signing_policy" {
+  description = "What Lambda does with an unsigned package: Enforce (reject the deployment) or Warn."
+  type        = string
+  default     = "Enforce"
+}
+
+variable "signed_package" {
+  description = "The signed build/lambda.zip as an S3 object (output of the signing job); required with code_signing_policy = Enforce, null deploys the local zip unsigned."
+  type = object({
+    bucket         = string
+    key            = string
+    object_version = optional(string)
+  })
+  default = null
+}
+
+variable "secret_arns" {
+  description = "Secrets Manager secrets the functions read (e.g. the Stripe API key); each role gets GetSecretValue on them and kms:Decrypt via Secrets Manager."
+  type        = list(string)
+  default     = []
+}
+
+variable "alarm_subscriptions" {
+  description = "Who the created alarm topic notifies: protocol (email, https, sqs, ...) and endpoint."
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+  default = []
+}

@@ -39,3 +39,12 @@ variable "lambda_timeout_seconds" {
   type        = number
   default     = 60
 }
+
+variable "alarm_subscriptions" {
+  description = "Who the created alarm topic notifies: protocol (email, https, sqs, ...) and endpoint."
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+  default = []
+}

@@ -41,8 +41,18 @@ locals {
     }
   }
 
-  alarms = merge(local.function_alarms, local.dlq_alarms, local.queue_alarms)
-  kinds  = ["function_errors", "function_throttles", "function_duration", "dlq_messages", "queue_oldest_message"]
+  # Record-level outcomes the Lambda Errors metric cannot see (a failed record is a normal answer with
+  # batchItemFailures): the service's own EMF metrics, dimension `service`.
+  record_alarms = {
+    for name, spec in var.record_metric_alarms : "record-${name}" => {
+      kind        = "record_metric", key = name, namespace = var.metrics_namespace, metric = spec.metric
+      dimension   = "service", target = var.service_name, statistic = "Sum", threshold = spec.threshold
+      description = spec.description
+    }
+  }
+
+  alarms = merge(local.function_alarms, local.dlq_alarms, local.queue_alarms, local.record_alarms)
+  kinds  = ["function_errors", "function_throttles", "function_duration", "dlq_messages", "queue_oldest_message", "record_metric"]
 }
 
 resource "aws_cloudwatch_metric_alarm" "this" {

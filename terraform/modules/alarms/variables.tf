@@ -16,6 +16,28 @@ variable "dlqs" {
   type        = map(string)
 }
 
+variable "record_metric_alarms" {
+  description = "Alarms on the service's own per-record metrics, keyed by a short name: metric name, threshold (alarm when the sum over one period exceeds it) and description."
+  type = map(object({
+    metric      = string
+    threshold   = number
+    description = string
+  }))
+  default = {}
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the service's own metrics (POWERTOOLS_METRICS_NAMESPACE)."
+  type        = string
+  default     = "NovaMart/Payments"
+}
+
+variable "service_name" {
+  description = "Value of the `service` dimension of the service's own metrics (POWERTOOLS_SERVICE_NAME)."
+  type        = string
+  default     = "novamart-payments"
+}
+
 variable "alarm_topic_arn" {
   description = "SNS topic that receives alarm and OK notifications."
   type        = string

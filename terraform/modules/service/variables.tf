@@ -146,6 +146,21 @@ variable "alarm_topic_arn" {
   default     = null
 }
 
+variable "alarm_subscriptions" {
+  description = "Who the created alarm topic notifies: protocol (email, https, sqs, lambda, ...) and endpoint. Unused with alarm_topic_arn (that topic's owner subscribes)."
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+  default = []
+}
+
+variable "transient_retry_alarm_threshold" {
+  description = "Alarm when more records than this per minute meet a transient gateway error."
+  type        = number
+  default     = 10
+}
+
 variable "oldest_message_age_threshold_seconds" {
   description = "Alarm threshold for the age of the oldest message of a source queue."
   type        = number
@@ -156,6 +171,34 @@ variable "extra_environment" {
   description = "Additional environment variables for both functions (never AWS_REGION: Lambda sets it)."
   type        = map(string)
   default     = {}
+}
+
+variable "secret_arns" {
+  description = "Secrets Manager secrets both functions read (e.g. the gateway's API key); each role gets GetSecretValue on them and kms:Decrypt via Secrets Manager. Empty: none."
+  type        = list(string)
+  default     = []
+}
+
+variable "code_signing_config_arn" {
+  description = "Lambda code signing configuration of both functions; null only where AWS Signer is unavailable (the emulator)."
+  type        = string
+  default     = null
+}
+
+variable "package_s3" {
+  description = "The signed package as an S3 object (bucket, key, optional object_version); null deploys package_path."
+  type = object({
+    bucket         = string
+    key            = string
+    object_version = optional(string)
+  })
+  default = null
+}
+
+variable "restrict_dlq_sources" {
+  description = "Give every DLQ a redrive_allow_policy naming its one source queue (never against moto: it does not store the attribute and the provider would wait for it)."
+  type        = bool
+  default     = true
 }
 
 variable "tags" {

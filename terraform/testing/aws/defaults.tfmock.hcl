@@ -33,3 +33,12 @@ mock_resource "aws_lambda_function" {
 mock_resource "aws_dynamodb_table" {
   defaults = { arn = "arn:aws:dynamodb:us-east-2:123456789012:table/mock" }
 }
+mock_resource "aws_signer_signing_profile" {
+  defaults = {
+    arn         = "arn:aws:signer:us-east-2:123456789012:/signing-profiles/novamart_payments_mock"
+    version_arn = "arn:aws:signer:us-east-2:123456789012:/signing-profiles/novamart_payments_mock/abcdef0123"
+  }
+}
+mock_resource "aws_lambda_code_signing_config" {
+  defaults = { arn = "arn:aws:lambda:us-east-2:123456789012:code-signing-config:csc-0123456789abcdef0" }
+}

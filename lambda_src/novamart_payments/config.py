@@ -20,10 +20,15 @@ _BUS_NAME = re.compile(r"^[A-Za-z0-9/_.-]{1,256}$|^arn:aws[a-z-]*:events:[a-z0-9
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 
 
-# The most AWS calls one record can make (refund of an order cancelled before payment: read, marker, refund
-# record, PutEvents, published mark). tests/reliability/test_budget.py measures every path against it.
-RECORD_MAX_AWS_CALLS = 5
+# The most AWS calls one record may make, enforced by ``clients`` (a record that would make more fails and is
+# redelivered). The longest path makes 5 (refund of an order cancelled before payment: read, marker, refund
+# record, PutEvents, published mark); 2 more cover the single reads that replace a throttled BatchGetItem.
+# tests/reliability/test_budget.py measures every path against it.
+RECORD_MAX_AWS_CALLS = 7
+# Gateway calls per record: one charge or one refund, never both, never two.
+RECORD_MAX_GATEWAY_CALLS = 1
 _MAX_BACKOFF_SECONDS = 20.0  # botocore standard retry mode's cap
+_GATEWAY_MAX_BACKOFF_SECONDS = 2.0  # the Stripe SDK's cap between network retries
 
 
 class ConfigError(RuntimeError):
@@ -40,15 +45,32 @@ class Config:
     # Ceiling on one SDK call, so that the botocore retry budget fits inside the Lambda timeout.
     aws_call_timeout_seconds: float
     aws_max_attempts: int
+    # The gateway adapter's own limits (the Stripe adapter reads the same variables): time of one HTTP attempt
+    # and retries after the first. Counted in every mode, so the budget is the production one everywhere.
+    gateway_timeout_seconds: float = 5.0
+    gateway_max_retries: int = 1
+    # The source queue's maxReceiveCount: the time guard never defers a record on its last receive.
+    max_receive_count: int = 5
+
+    @property
+    def aws_call_seconds(self) -> float:
+        """Worst-case time of one AWS call: every attempt timing out on connect and read, with botocore's
+        largest backoffs in between."""
+        attempts = self.aws_max_attempts
+        backoffs = sum(min(2.0 ** (i - 1), _MAX_BACKOFF_SECONDS) for i in range(1, attempts))
+        return attempts * 2 * self.aws_call_timeout_seconds + backoffs
+
+    @property
+    def gateway_call_seconds(self) -> float:
+        """Worst-case time of one gateway call: every attempt timing out, the largest backoff between them."""
+        retries = self.gateway_max_retries
+        return (retries + 1) * self.gateway_timeout_seconds + retries * _GATEWAY_MAX_BACKOFF_SECONDS
 
     @property
     def record_budget_seconds(self) -> float:
-        """Worst-case time of one record: every call of its longest path timing out on every attempt, with
-        botocore's largest backoffs in between. A record is only started when this much time is left."""
-        attempts = self.aws_max_attempts
-        backoffs = sum(min(2.0 ** (i - 1), _MAX_BACKOFF_SECONDS) for i in range(1, attempts))
-        per_call = attempts * 2 * self.aws_call_timeout_seconds + backoffs
-        return RECORD_MAX_AWS_CALLS * per_call
+        """Worst-case time of one record: the capped AWS calls and the gateway call at their worst. A record is
+        only started when this much time is left; Terraform sizes batch x budget below the Lambda timeout."""
+        return RECORD_MAX_AWS_CALLS * self.aws_call_seconds + RECORD_MAX_GATEWAY_CALLS * self.gateway_call_seconds
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
@@ -60,6 +82,9 @@ class Config:
             gateway_mode=_gateway_mode(env.get("GATEWAY_MODE", "simulated")),
             aws_call_timeout_seconds=_number(env, "AWS_CALL_TIMEOUT_SECONDS", 1.0, 0.1, 30.0),
             aws_max_attempts=int(_number(env, "AWS_MAX_ATTEMPTS", 3, 1, 10)),
+            gateway_timeout_seconds=_number(env, "STRIPE_TIMEOUT_SECONDS", 5.0, 0.5, 60.0),
+            gateway_max_retries=int(_number(env, "STRIPE_MAX_RETRIES", 1, 0, 5)),
+            max_receive_count=int(_number(env, "QUEUE_MAX_RECEIVE_COUNT", 5, 1, 1000)),
         )
 
 

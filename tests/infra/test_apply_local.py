@@ -18,7 +18,7 @@ from tests.support.stack import DeployedStack, plan_local
 
 REGION = os.environ.get("AWS_REGION", "us-east-2")
 BUS = "default"
-LAMBDA_TIMEOUT = 60
+LAMBDA_TIMEOUT = 200
 FUNCTIONS = {
     "payment": {
         "name": "novamart-payment-handler",
@@ -41,6 +41,7 @@ ENVIRONMENT = {
     "POWERTOOLS_SERVICE_NAME": "novamart-payments",
     "POWERTOOLS_METRICS_NAMESPACE": "NovaMart/Payments",
     "LOG_LEVEL": "DEBUG",
+    "QUEUE_MAX_RECEIVE_COUNT": "5",
 }
 AUDIT_QUEUE = "novamart-payments-audit"
 
@@ -166,7 +167,7 @@ def test_event_source_mappings(deployed_stack: DeployedStack) -> None:
         assert len(mappings) == 1
         esm = mappings[0]
         assert esm["EventSourceArn"] == deployed_stack["functions"][key]["queue_arn"]
-        assert esm["BatchSize"] == 10
+        assert esm["BatchSize"] == 2
         assert esm["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert esm["ScalingConfig"] == {"MaximumConcurrency": 5}
         assert esm["State"] == "Enabled"

@@ -51,7 +51,18 @@ def test_malformed_setting_is_named(name: str, value: str) -> None:
         Config.from_env({**GOOD, name: value})
 
 
-def test_record_budget_is_the_longest_path_at_worst_case_retries() -> None:
+def test_record_budget_is_the_capped_calls_and_the_gateway_call_at_worst_case_retries() -> None:
     cfg = Config.from_env({**GOOD, "AWS_CALL_TIMEOUT_SECONDS": "1", "AWS_MAX_ATTEMPTS": "3"})
-    # 3 attempts x (1 s connect + 1 s read) + 1 s + 2 s of backoff = 9 s per call, 5 calls
-    assert cfg.record_budget_seconds == 45
+    # 3 attempts x (1 s connect + 1 s read) + 1 s + 2 s of backoff = 9 s per call, 7 calls at most
+    assert cfg.aws_call_seconds == 9
+    # the gateway: 2 attempts x 5 s + 2 s of backoff
+    assert cfg.gateway_call_seconds == 12
+    assert cfg.record_budget_seconds == 7 * 9 + 12
+    slower = Config.from_env({**GOOD, "STRIPE_TIMEOUT_SECONDS": "10", "STRIPE_MAX_RETRIES": "2"})
+    assert slower.gateway_call_seconds == 3 * 10 + 2 * 2
+
+
+def test_gateway_and_queue_limits_are_checked() -> None:
+    for name, bad in (("STRIPE_TIMEOUT_SECONDS", "0"), ("STRIPE_MAX_RETRIES", "9"), ("QUEUE_MAX_RECEIVE_COUNT", "x")):
+        with pytest.raises(ConfigError, match=name):
+            Config.from_env({**GOOD, name: bad})

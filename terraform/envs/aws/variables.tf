@@ -65,9 +65,9 @@ variable "enable_schema_registry" {
 }
 
 variable "lambda_timeout_seconds" {
-  description = "Timeout of both functions (queue visibility timeout = 6x)."
+  description = "Timeout of both functions (queue visibility timeout = 6x); holds a batch of records at their worst case with margin."
   type        = number
-  default     = 60
+  default     = 200
 }
 
 variable "reserved_concurrency" {

@@ -62,6 +62,8 @@ locals {
     POWERTOOLS_SERVICE_NAME      = var.powertools_service_name
     POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
     LOG_LEVEL                    = var.log_level
+    # The time guard never defers a record on its last receive (it would reach the DLQ untried).
+    QUEUE_MAX_RECEIVE_COUNT = tostring(var.max_receive_count)
   })
 
   alarm_topic_arn = var.alarm_topic_arn != null ? var.alarm_topic_arn : module.notifications[0].topic_arn

@@ -40,9 +40,9 @@ variable "package_path" {
 }
 
 variable "lambda_timeout_seconds" {
-  description = "Timeout of both functions; each source queue's visibility timeout is 6x this."
+  description = "Timeout of both functions; each source queue's visibility timeout is 6x this. Sized so that batch_size records, each at its worst case (7 AWS calls x 9 s + one gateway call of 12 s = 75 s), use at most 80 % of it (tests/reliability/test_budget.py)."
   type        = number
-  default     = 60
+  default     = 200
 }
 
 variable "lambda_memory_size" {
@@ -64,9 +64,9 @@ variable "maximum_concurrency" {
 }
 
 variable "batch_size" {
-  description = "SQS messages per invocation."
+  description = "SQS messages per invocation; batch_size x a record's worst case must fit in the Lambda timeout with margin (tests/reliability/test_budget.py)."
   type        = number
-  default     = 10
+  default     = 2
 }
 
 variable "max_receive_count" {

@@ -158,9 +158,9 @@ run "routing" {
   assert {
     condition = alltrue([
       for k, r in module.service.wiring.routing :
-      r.event_source_mapping.batch_size == 10 && contains(r.event_source_mapping.function_response_types, "ReportBatchItemFailures") && r.event_source_mapping.maximum_concurrency >= 2 && r.event_source_mapping.maximum_concurrency <= 10
+      r.event_source_mapping.batch_size == 2 && contains(r.event_source_mapping.function_response_types, "ReportBatchItemFailures") && r.event_source_mapping.maximum_concurrency >= 2 && r.event_source_mapping.maximum_concurrency <= 10
     ])
-    error_message = "Event-source mappings need batch size 10, ReportBatchItemFailures and a maximum concurrency (2-10)."
+    error_message = "Event-source mappings need batch size 2 (the time budget), ReportBatchItemFailures and a maximum concurrency (2-10)."
   }
 
   assert {
@@ -184,6 +184,7 @@ run "routing" {
       POWERTOOLS_SERVICE_NAME      = "novamart-payments"
       POWERTOOLS_METRICS_NAMESPACE = "NovaMart/Payments"
       LOG_LEVEL                    = "DEBUG"
+      QUEUE_MAX_RECEIVE_COUNT      = "5"
     }
     error_message = "Function environment differs from docs/design.md (and must never set AWS_REGION)."
   }

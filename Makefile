@@ -20,7 +20,7 @@ EVENT ?= events/order-placed.json
 TF := ./tools/tf.sh
 
 .PHONY: help venv tools-venv lint typecheck test test-unit test-contract test-integration test-infra \
-        test-reliability bdd bench docs docs-check package package-check tf-fmt tf-validate tf-test checkov tf-check \
+        test-iam test-reliability bdd bench docs docs-check package package-check tf-fmt tf-validate tf-test checkov tf-check \
         emulator emulator-stop deploy-local seed check doctor dev demo invoke clean
 
 help: ## List the targets
@@ -91,6 +91,9 @@ tf-check: tf-fmt tf-validate tf-test checkov ## All static Terraform checks
 
 test-infra: venv package ## Apply envs/local into a fresh moto server and read it back
 	$(PY) -m pytest tests/infra -q
+
+test-iam: venv package ## Each role as applied vs the AWS calls the code makes (tests/zz_iam, own apply into moto)
+	$(PY) -m pytest tests/zz_iam -q
 
 bdd: venv package ## Behaviour suite (features/) against the embedded emulator
 	$(PY) -m pytest tests/bdd -q

@@ -98,6 +98,11 @@ class Recorder:
         with self._lock:
             return set(self._requests)
 
+    def forget(self, requests: set[IamRequest]) -> None:
+        """Drop requests a test made on purpose (e.g. a call the role must not allow)."""
+        with self._lock:
+            self._requests -= requests
+
     def _before_call(self, model: Any, context: Mapping[str, Any], request_signer: Any = None, **_: Any) -> None:
         function = _calling_function()
         if function is None:

@@ -8,6 +8,7 @@ the self-tests below prove each finding turns the check red, and that the role o
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import uuid
@@ -67,12 +68,12 @@ class _Http:
     status_code = 200
 
 
-@pytest.fixture(scope="module")
-def exercised(deployed_stack: DeployedStack, deployed: dict[str, DeployedFunction]) -> Iterator[None]:
-    """Both functions through every path, with the deployed functions' own environment."""
+@contextlib.contextmanager
+def deployed_environment(stack: DeployedStack, fn: DeployedFunction) -> Iterator[pytest.MonkeyPatch]:
+    """The process environment of the deployed function (its variables, the emulator), handler caches reset."""
     mp = pytest.MonkeyPatch()
-    env = deployed["payment"].environment | {
-        "AWS_ENDPOINT_URL": deployed_stack.endpoint_url,
+    env = fn.environment | {
+        "AWS_ENDPOINT_URL": stack.endpoint_url,
         "AWS_REGION": "us-east-2",
         "AWS_DEFAULT_REGION": "us-east-2",
         "AWS_ACCESS_KEY_ID": "test",
@@ -82,11 +83,17 @@ def exercised(deployed_stack: DeployedStack, deployed: dict[str, DeployedFunctio
         mp.setenv(name, value)
     _reset()
     try:
-        _walk_every_path(mp)
+        yield mp
     finally:
         mp.undo()
         _reset()
-    yield
+
+
+@pytest.fixture(scope="module")
+def exercised(deployed_stack: DeployedStack, deployed: dict[str, DeployedFunction]) -> None:
+    """Both functions through every path, with the deployed functions' own environment."""
+    with deployed_environment(deployed_stack, deployed["payment"]) as mp:
+        _walk_every_path(mp)
 
 
 def _order() -> str:
@@ -236,3 +243,34 @@ def test_a_condition_whose_key_the_request_lacks_does_not_match() -> None:
     assert permitted([policy], Probe("events:PutEvents", "x", (("events:detail-type", "payment.succeeded"),)))
     assert not permitted([policy], Probe("events:PutEvents", "x"))
     assert not permitted([policy], Probe("events:PutEvents", "x", (("events:detail-type", "refund.failed"),)))
+
+
+def test_a_new_call_in_the_code_without_its_permission_turns_the_check_red(
+    exercised: None, deployed_stack: DeployedStack, deployed: dict[str, DeployedFunction]
+) -> None:
+    """End to end: the payment path also reads the refunds table (as a careless change might); the hooks record
+    it during a real invocation and the check names it. What it recorded is forgotten afterwards."""
+    before = RECORDER.requests()
+    with deployed_environment(deployed_stack, deployed["payment"]) as mp:
+        repo = _batch.service()._repo
+        real = repo.claim_payment
+
+        def claim_and_peek(*args: Any, **kwargs: Any) -> Any:
+            repo.get_refund("peek")  # GetItem on the refunds table: never granted to the payment role
+            return real(*args, **kwargs)
+
+        mp.setattr(repo, "claim_payment", claim_and_peek)
+        assert invoke(payment_handler, payment_event(_order())) == []
+    added = RECORDER.requests() - before
+    try:
+        refunds = deployed["payment"].environment["REFUND_TABLE_NAME"]
+        assert [(r.function, r.action, r.resource.name if r.resource else None) for r in added] == [
+            ("payment", "dynamodb:GetItem", refunds)
+        ]
+        missing = check(deployed, before | added).missing
+        assert [m for m in missing if "GetItem" in m] == [
+            f"payment: dynamodb:GetItem on arn:aws:dynamodb:us-east-2:{deployed['payment'].account}:table/{refunds}"
+            " (code: GetItem)"
+        ], missing
+    finally:
+        RECORDER.forget(added)

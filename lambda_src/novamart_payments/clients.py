@@ -8,12 +8,13 @@ how the emulator and LocalStack are reached with the same code.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+import threading
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config as BotoConfig
 
-from novamart_payments.config import get_config
+from novamart_payments.config import RECORD_MAX_AWS_CALLS, get_config
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -34,14 +35,45 @@ def _boto_config() -> BotoConfig:
     )
 
 
+class CallCapReached(RuntimeError):
+    """The record asked for more AWS calls than any path needs (e.g. a contention loop): it fails and SQS
+    redelivers it, rather than spend time the rest of the batch was budgeted."""
+
+
+_calls = threading.local()
+
+
+def start_record() -> None:
+    """Count this thread's AWS calls from zero, up to RECORD_MAX_AWS_CALLS, until ``end_record()``."""
+    _calls.count = 0
+
+
+def end_record() -> None:
+    _calls.count = None
+
+
+def _count_call(**_: Any) -> None:
+    count = getattr(_calls, "count", None)
+    if count is None:  # outside a record (tools, tests): no cap
+        return
+    if count >= RECORD_MAX_AWS_CALLS:
+        raise CallCapReached(f"a record may make at most {RECORD_MAX_AWS_CALLS} AWS calls")
+    _calls.count = count + 1
+
+
+def _capped(client: Any) -> Any:
+    client.meta.events.register("before-call", _count_call)
+    return client
+
+
 @functools.cache
 def dynamodb() -> DynamoDBClient:
-    return _session().client("dynamodb", config=_boto_config())
+    return _capped(_session().client("dynamodb", config=_boto_config()))  # type: ignore[no-any-return]
 
 
 @functools.cache
 def events() -> EventBridgeClient:
-    return _session().client("events", config=_boto_config())
+    return _capped(_session().client("events", config=_boto_config()))  # type: ignore[no-any-return]
 
 
 def reset() -> None:

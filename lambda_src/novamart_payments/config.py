@@ -25,14 +25,16 @@ _SECRET_ID = re.compile(
 _URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d+)?/?$")
 
 
-# The most AWS calls one record can make (refund of an order cancelled before payment: read, marker, refund
-# record, PutEvents, published mark). tests/reliability/test_budget.py measures every path against it.
-RECORD_MAX_AWS_CALLS = 5
-# The most gateway calls one record can make (refund resumed after a crash: list refunds, create; a payment:
-# create, confirm, read back; a duplicate that lost the claim adds a cancel).
+# The most AWS calls one record may make, enforced by ``clients`` (a record that would make more fails and is
+# redelivered). The longest path makes 5 (refund of an order cancelled before payment: read, marker, refund
+# record, PutEvents, published mark); 2 more cover the single reads that replace a throttled BatchGetItem.
+# tests/reliability/test_budget.py measures every path against it.
+RECORD_MAX_AWS_CALLS = 7
+# The most gateway requests one record can make: a payment creates, confirms and may read back its intent (a
+# duplicate that lost the claim cancels its own instead); a resumed refund lists, then creates.
 RECORD_MAX_GATEWAY_CALLS = 4
-_STRIPE_INITIAL_DELAY, _STRIPE_MAX_DELAY = 0.5, 5.0  # the stripe SDK's network-retry backoff
 _MAX_BACKOFF_SECONDS = 20.0  # botocore standard retry mode's cap
+_GATEWAY_MAX_BACKOFF_SECONDS = 5.0  # the Stripe SDK's cap between network retries (HTTPClient.MAX_DELAY)
 
 
 class ConfigError(RuntimeError):
@@ -49,32 +51,37 @@ class Config:
     # Ceiling on one SDK call, so that the botocore retry budget fits inside the Lambda timeout.
     aws_call_timeout_seconds: float
     aws_max_attempts: int
-    # Stripe (GATEWAY_MODE=stripe): where the secret key lives, how long it is cached, and the SDK's limits.
+    # Stripe (GATEWAY_MODE=stripe): where the secret key lives, how long it is cached, and the SDK's limits (time
+    # of one HTTP attempt, retries after the first). The limits count in every mode, so the budget is the
+    # production one everywhere.
     stripe_secret_id: str = ""
     stripe_api_base: str | None = None
-    stripe_timeout_seconds: float = 8.0
-    stripe_max_network_retries: int = 0
+    gateway_timeout_seconds: float = 5.0
+    gateway_max_retries: int = 0
     stripe_secret_max_age_seconds: int = 300
     stripe_off_session: bool = True
+    # The source queue's maxReceiveCount: the time guard never defers a record on its last receive.
+    max_receive_count: int = 5
+
+    @property
+    def aws_call_seconds(self) -> float:
+        """Worst-case time of one AWS call: every attempt timing out on connect and read, with botocore's
+        largest backoffs in between."""
+        attempts = self.aws_max_attempts
+        backoffs = sum(min(2.0 ** (i - 1), _MAX_BACKOFF_SECONDS) for i in range(1, attempts))
+        return attempts * 2 * self.aws_call_timeout_seconds + backoffs
+
+    @property
+    def gateway_call_seconds(self) -> float:
+        """Worst-case time of one gateway request: every attempt timing out, the largest backoff between them."""
+        retries = self.gateway_max_retries
+        return (retries + 1) * self.gateway_timeout_seconds + retries * _GATEWAY_MAX_BACKOFF_SECONDS
 
     @property
     def record_budget_seconds(self) -> float:
-        """Worst-case time of one record: every call of its longest path timing out on every attempt, with
-        botocore's largest backoffs in between. A record is only started when this much time is left."""
-        attempts = self.aws_max_attempts
-        backoffs = sum(min(2.0 ** (i - 1), _MAX_BACKOFF_SECONDS) for i in range(1, attempts))
-        per_call = attempts * 2 * self.aws_call_timeout_seconds + backoffs
-        return RECORD_MAX_AWS_CALLS * per_call + RECORD_MAX_GATEWAY_CALLS * self.gateway_call_budget_seconds
-
-    @property
-    def gateway_call_budget_seconds(self) -> float:
-        """Worst case of one gateway call: every SDK attempt timing out, with its largest backoffs between.
-        The simulator answers in-process."""
-        if self.gateway_mode != "stripe":
-            return 0.0
-        retries = self.stripe_max_network_retries
-        backoffs = sum(min(_STRIPE_INITIAL_DELAY * 2.0 ** (i - 1), _STRIPE_MAX_DELAY) for i in range(1, retries + 1))
-        return float((retries + 1) * self.stripe_timeout_seconds + backoffs)
+        """Worst-case time of one record: the capped AWS calls and gateway requests at their worst. A record is
+        only started when this much time is left; Terraform sizes batch x budget below the Lambda timeout."""
+        return RECORD_MAX_AWS_CALLS * self.aws_call_seconds + RECORD_MAX_GATEWAY_CALLS * self.gateway_call_seconds
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
@@ -89,10 +96,11 @@ class Config:
             aws_max_attempts=int(_number(env, "AWS_MAX_ATTEMPTS", 3, 1, 10)),
             stripe_secret_id=_required(env, "STRIPE_SECRET_ID", _SECRET_ID) if mode == "stripe" else "",
             stripe_api_base=_optional(env, "STRIPE_API_BASE", _URL),
-            stripe_timeout_seconds=_number(env, "STRIPE_TIMEOUT_SECONDS", 8.0, 0.5, 30.0),
-            stripe_max_network_retries=int(_number(env, "STRIPE_MAX_NETWORK_RETRIES", 0, 0, 3)),
+            gateway_timeout_seconds=_number(env, "STRIPE_TIMEOUT_SECONDS", 5.0, 0.5, 30.0),
+            gateway_max_retries=int(_number(env, "STRIPE_MAX_NETWORK_RETRIES", 0, 0, 3)),
             stripe_secret_max_age_seconds=int(_number(env, "STRIPE_SECRET_MAX_AGE_SECONDS", 300, 0, 3600)),
             stripe_off_session=_flag(env, "STRIPE_OFF_SESSION", default=True),
+            max_receive_count=int(_number(env, "QUEUE_MAX_RECEIVE_COUNT", 5, 1, 1000)),
         )
 
 

@@ -1,6 +1,8 @@
-"""Logger and metrics shared by both functions.
+"""Logger, metrics and tracer shared by both functions.
 
-Powertools' Logger writes JSON with the correlation id of the business flow; Metrics writes CloudWatch EMF.
+Powertools' Logger writes JSON with the correlation id of the business flow; Metrics writes CloudWatch EMF;
+Tracer patches botocore, so every DynamoDB and EventBridge call is an X-Ray subsegment, and ``TracedGateway``
+adds one per gateway call (the functions run with Active tracing; outside Lambda the tracer is off by itself).
 Both are constructed once per process (cheap) and used through the helpers below, which take a lock because
 the local Lambda stand-in and the concurrency tests invoke handlers from several threads at once, and
 Powertools' metric set is shared process state.
@@ -11,11 +13,15 @@ from __future__ import annotations
 import os
 import threading
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or "novamart-payments")
+from novamart_payments.gateway import ChargeRequest, GatewayResult, PaymentGateway, RefundRequest
+
+_SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "novamart-payments"
+logger = Logger(service=_SERVICE)
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "NovaMart/Payments")
+tracer = Tracer(service=_SERVICE, patch_modules=["botocore"])
 _lock = threading.Lock()
 
 
@@ -34,6 +40,7 @@ class Metric:
     # Our own faults at the gateway: alarmed, never published as the customer's failure.
     GATEWAY_IDEMPOTENCY_ERROR = "GatewayIdempotencyError"
     GATEWAY_AUTH_ERROR = "GatewayAuthError"
+    TIME_GUARD_DEFERRED = "TimeGuardDeferred"
 
 
 def count(name: str) -> None:
@@ -45,3 +52,35 @@ def flush() -> None:
     with _lock:
         if metrics.metric_set:  # an empty flush only produces a warning
             metrics.flush_metrics(raise_on_empty_metrics=False)
+
+
+class TracedGateway:
+    """A gateway whose calls are X-Ray subsegments (``## gateway.<call>``), annotated with the outcome only: the
+    token, the idempotency key and the amounts stay out of the trace."""
+
+    def __init__(self, inner: PaymentGateway) -> None:
+        self._inner = inner
+
+    def begin_charge(self, request: ChargeRequest) -> str:
+        with tracer.provider.in_subsegment("## gateway.begin_charge"):
+            return self._inner.begin_charge(request)
+
+    def release_charge(self, handle: str) -> None:
+        with tracer.provider.in_subsegment("## gateway.release_charge"):
+            self._inner.release_charge(handle)
+
+    def complete_charge(self, handle: str, request: ChargeRequest) -> GatewayResult:
+        with tracer.provider.in_subsegment("## gateway.complete_charge") as subsegment:
+            result = self._inner.complete_charge(handle, request)
+            subsegment.put_annotation(key="outcome", value=result.outcome.value)
+            return result
+
+    def refund(self, request: RefundRequest) -> GatewayResult:
+        with tracer.provider.in_subsegment("## gateway.refund") as subsegment:
+            result = self._inner.refund(request)
+            subsegment.put_annotation(key="outcome", value=result.outcome.value)
+            return result
+
+    def find_refund(self, request: RefundRequest) -> GatewayResult | None:
+        with tracer.provider.in_subsegment("## gateway.find_refund"):
+            return self._inner.find_refund(request)

@@ -214,7 +214,7 @@ class Ctx:
         self.aws_request_id = str(uuid.uuid4())
 
     def get_remaining_time_in_millis(self) -> int:
-        return 90_000  # the functions' Lambda timeout
+        return 210_000  # the functions' Lambda timeout
 
 
 def payment_event(order_id: str) -> dict[str, Any]:

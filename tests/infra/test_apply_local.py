@@ -18,7 +18,7 @@ from tests.support.stack import DeployedStack, plan_local
 
 REGION = os.environ.get("AWS_REGION", "us-east-2")
 BUS = "default"
-LAMBDA_TIMEOUT = 90
+LAMBDA_TIMEOUT = 210
 FUNCTIONS = {
     "payment": {
         "name": "novamart-payment-handler",
@@ -42,6 +42,7 @@ ENVIRONMENT = {
     "POWERTOOLS_SERVICE_NAME": "novamart-payments",
     "POWERTOOLS_METRICS_NAMESPACE": "NovaMart/Payments",
     "LOG_LEVEL": "DEBUG",
+    "QUEUE_MAX_RECEIVE_COUNT": "5",
 }
 AUDIT_QUEUE = "novamart-payments-audit"
 
@@ -167,7 +168,7 @@ def test_event_source_mappings(deployed_stack: DeployedStack) -> None:
         assert len(mappings) == 1
         esm = mappings[0]
         assert esm["EventSourceArn"] == deployed_stack["functions"][key]["queue_arn"]
-        assert esm["BatchSize"] == 10
+        assert esm["BatchSize"] == 2
         assert esm["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert esm["ScalingConfig"] == {"MaximumConcurrency": 5}
         assert esm["State"] == "Enabled"
@@ -215,9 +216,14 @@ def test_function_roles_are_least_privilege(deployed_stack: DeployedStack) -> No
                     or resource.endswith(f":log-group:/aws/lambda/{spec['name']}:log-stream:*")
                 ), s
         assert by_sid["SourceQueue"]["Resource"] == [deployed_stack["functions"][key]["queue_arn"]]
-        assert by_sid["GatewaySecret"]["Action"] == ["secretsmanager:GetSecretValue"]
-        assert by_sid["GatewaySecret"]["Resource"] == [_secret(deployed_stack)["ARN"]]
-        assert by_sid["PublishOwnEvents"]["Condition"] == {"StringEquals": {"events:source": "novamart.payments"}}
+        assert by_sid["ReadSecrets"]["Action"] == ["secretsmanager:GetSecretValue"]
+        assert by_sid["ReadSecrets"]["Resource"] == [_secret(deployed_stack)["ARN"]]
+        assert by_sid["PublishOwnEvents"]["Condition"] == {
+            "StringEquals": {
+                "events:source": "novamart.payments",
+                "events:detail-type": [f"{key}.succeeded", f"{key}.failed"],
+            }
+        }
         assert by_sid["PublishOwnEvents"]["Resource"][0].endswith(":event-bus/default")
 
 

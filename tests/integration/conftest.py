@@ -188,7 +188,7 @@ class Context:
         self.invoked_function_arn = "arn:aws:lambda:us-east-2:123456789012:function:test"
 
     def get_remaining_time_in_millis(self) -> int:
-        return 90_000  # the functions' Lambda timeout
+        return 210_000  # the functions' Lambda timeout (terraform: lambda_timeout_seconds)
 
 
 def invoke(handler: Callable[[dict[str, Any], Any], dict[str, Any]], *bodies: dict[str, Any] | str) -> list[str]:

@@ -131,10 +131,14 @@ def function_limits(env: str = "local") -> FunctionLimits:
     queues = routing.resources("aws_sqs_queue")
     source_queue = next(q for q in queues.values() if "redrive_policy" in q)
     mapping = next(iter(routing.resources("aws_lambda_event_source_mapping").values()))
-    # Settings the functions' environment could override (AWS_CALL_TIMEOUT_SECONDS, AWS_MAX_ATTEMPTS), looked for
+    # Settings the functions' environment could override (AWS and gateway timeouts and attempts), looked for
     # in the service module's environment and in whatever the environment passes as extra_environment.
     text = repr(service.locals.get("environment")) + repr(root.module_call("service").get("extra_environment", ""))
-    overrides = dict(re.findall(r"(AWS_CALL_TIMEOUT_SECONDS|AWS_MAX_ATTEMPTS)\s*=\s*\"?([0-9.]+)", text))
+    settings = "AWS_CALL_TIMEOUT_SECONDS|AWS_MAX_ATTEMPTS|STRIPE_TIMEOUT_SECONDS|STRIPE_MAX_RETRIES"
+    overrides = dict(re.findall(rf"({settings})\s*=\s*\"?([0-9.]+)", text))
+    if re.search(r"QUEUE_MAX_RECEIVE_COUNT\W+[^,}]*var\.max_receive_count", text):
+        # The functions learn the queues' maxReceiveCount from the same variable the queues use.
+        overrides["QUEUE_MAX_RECEIVE_COUNT"] = str(int(routing.var("max_receive_count")))
     return FunctionLimits(
         env=env,
         lambda_timeout_seconds=float(function.evaluate(lambda_fn["timeout"])),

@@ -19,18 +19,20 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from novamart_payments import clients
-from novamart_payments.config import RECORD_MAX_AWS_CALLS, get_config
+from novamart_payments import clients, observability
+from novamart_payments.config import RECORD_MAX_AWS_CALLS, RECORD_MAX_GATEWAY_CALLS, Config, get_config
+from novamart_payments.handlers import _batch
 from novamart_payments.handlers.payment import handler as payment_handler
 from novamart_payments.handlers.refund import handler as refund_handler
 
-from tests.integration.conftest import invoke, payment_event, refund_event
-from tests.reliability.conftest import REPORT, RelAws
+from tests.integration.conftest import Context, invoke, payment_event, refund_event, sqs_batch
+from tests.reliability.conftest import REPORT, RelAws, charges, refunds
 from tests.reliability.terraform_values import function_limits
 
 pytestmark = pytest.mark.reliability
 
 VISIBILITY_FACTOR = 6  # AWS: visibility timeout >= 6 x function timeout for SQS event sources
+BATCH_MARGIN = 0.2  # a full batch at its worst must leave this fraction of the Lambda timeout unused
 MAX_BACKOFF_SECONDS = 20.0  # botocore.retries.standard.ExponentialBackoff._MAX_BACKOFF
 THROTTLING_BASE_SECONDS = 1.0
 
@@ -134,3 +136,118 @@ def test_retry_budget_of_one_record_fits_in_the_lambda_timeout(
     assert max(max(s.values()) for s in paths.values()) <= RECORD_MAX_AWS_CALLS, paths
     if over:
         raise BudgetExceeded("; ".join(lines))
+
+
+def budget_config(env: str) -> Config:
+    """The functions' configuration as Terraform deploys it to ``env`` (its environment overrides applied)."""
+    limits = function_limits(env)
+    base = {"PAYMENT_TABLE_NAME": "payments", "REFUND_TABLE_NAME": "refunds", "AWS_REGION": "us-east-2"}
+    return Config.from_env(base | limits.environment_overrides)
+
+
+@pytest.mark.parametrize("env", ["local", "aws"])
+def test_a_full_batch_at_its_worst_fits_in_the_lambda_timeout_with_margin(env: str) -> None:
+    """batch size x (capped AWS calls + the gateway call, each at its worst) <= 80 % of the Lambda timeout."""
+    limits = function_limits(env)
+    cfg = budget_config(env)
+    assert cfg.max_receive_count == limits.max_receive_count, "QUEUE_MAX_RECEIVE_COUNT must be the queue's"
+    batch = limits.batch_size * cfg.record_budget_seconds
+    REPORT[f"batch budget ({env})"] = (
+        f"{limits.batch_size} records x ({RECORD_MAX_AWS_CALLS} AWS calls x {cfg.aws_call_seconds:.0f} s + gateway "
+        f"{RECORD_MAX_GATEWAY_CALLS} x {cfg.gateway_call_seconds:.0f} s) = {batch:.0f} s; "
+        f"Lambda timeout {limits.lambda_timeout_seconds:.0f} s"
+    )
+    assert batch <= (1 - BATCH_MARGIN) * limits.lambda_timeout_seconds, REPORT[f"batch budget ({env})"]
+
+
+class RunDownContext(Context):
+    """A Lambda context whose clock runs down: each record handled spends ``per_record`` seconds."""
+
+    def __init__(self, start_seconds: float, per_record: float) -> None:
+        super().__init__()
+        self.remaining = start_seconds
+        self.per_record = per_record
+
+    def get_remaining_time_in_millis(self) -> int:
+        # The guard reads the clock once per record (the first record does not read it): spend as it reads.
+        left = self.remaining
+        self.remaining -= self.per_record
+        return int(left * 1000)
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    names: list[str] = []
+    real = observability.count
+    monkeypatch.setattr(_batch, "count", lambda name: (names.append(name), real(name)))
+    return names
+
+
+def _receive_count(batch: dict[str, Any], index: int, count: int) -> None:
+    batch["Records"][index]["attributes"]["ApproximateReceiveCount"] = str(count)
+
+
+def test_the_time_guard_never_fires_when_each_record_takes_its_whole_budget(
+    rel_aws: RelAws, counted: list[str]
+) -> None:
+    """The sizing above, run: a clock starting at the Lambda timeout, each record spending its worst case."""
+    limits = function_limits("aws")
+    budget = budget_config("aws").record_budget_seconds
+    orders = [_order() for _ in range(limits.batch_size)]
+    batch = sqs_batch(*(payment_event(o) for o in orders))
+    result = payment_handler(batch, RunDownContext(limits.lambda_timeout_seconds, budget))
+    assert result["batchItemFailures"] == []
+    assert "TimeGuardDeferred" not in counted
+    assert all(charges(o) for o in orders)
+
+
+def test_when_time_runs_short_the_guard_defers_counts_and_never_dead_letters_an_untried_record(
+    rel_aws: RelAws, counted: list[str]
+) -> None:
+    """Record 1 always runs; record 2 is deferred (metric); record 3 is on its last receive and runs anyway."""
+    cfg = get_config()
+    orders = [_order() for _ in range(3)]
+    batch = sqs_batch(*(payment_event(o) for o in orders))
+    _receive_count(batch, 2, cfg.max_receive_count)
+    context = RunDownContext(cfg.record_budget_seconds - 1, per_record=1)
+    failed = [f["itemIdentifier"] for f in payment_handler(batch, context)["batchItemFailures"]]
+    assert failed == [batch["Records"][1]["messageId"]]
+    assert counted.count("TimeGuardDeferred") == 1
+    assert [bool(charges(o)) for o in orders] == [True, False, True]
+
+
+def test_a_record_is_capped_at_its_aws_calls(rel_aws: RelAws) -> None:
+    """The cap holds in code, whatever loop asks for more: the call past it raises before reaching AWS."""
+    clients.reset()
+    ddb = clients.dynamodb()
+    clients.start_record()
+    try:
+        for _ in range(RECORD_MAX_AWS_CALLS):
+            ddb.describe_limits()
+        with pytest.raises(clients.CallCapReached):
+            ddb.describe_limits()
+    finally:
+        clients.end_record()
+    ddb.describe_limits()  # outside a record: no cap
+
+
+def test_a_record_that_keeps_losing_races_fails_at_the_cap_and_is_redelivered(
+    rel_aws: RelAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refund whose reservation always loses would loop; the cap ends it as a failed record, nothing moved."""
+    order = _order()
+    assert invoke(payment_handler, payment_event(order)) == []
+    svc = _batch.service()
+    calls: list[int] = []
+    real = svc._repo.get_payment_and_refund
+
+    def read_twice(payment_id: str, refund_id: str) -> Any:
+        calls.append(1)
+        real(payment_id, refund_id)
+        return real(payment_id, refund_id)
+
+    monkeypatch.setattr(svc._repo, "get_payment_and_refund", read_twice)
+    monkeypatch.setattr(svc._repo, "reserve_refund", lambda *a, **k: False)
+    assert len(invoke(refund_handler, refund_event(order))) == 1
+    assert 2 * len(calls) <= RECORD_MAX_AWS_CALLS + 1
+    assert refunds(order) == []

@@ -51,10 +51,25 @@ def test_malformed_setting_is_named(name: str, value: str) -> None:
         Config.from_env({**GOOD, name: value})
 
 
-def test_record_budget_is_the_longest_path_at_worst_case_retries() -> None:
+def test_record_budget_is_the_capped_calls_and_the_gateway_call_at_worst_case_retries() -> None:
     cfg = Config.from_env({**GOOD, "AWS_CALL_TIMEOUT_SECONDS": "1", "AWS_MAX_ATTEMPTS": "3"})
-    # 3 attempts x (1 s connect + 1 s read) + 1 s + 2 s of backoff = 9 s per call, 5 calls
-    assert cfg.record_budget_seconds == 45
+    # 3 attempts x (1 s connect + 1 s read) + 1 s + 2 s of backoff = 9 s per call, 7 calls at most
+    assert cfg.aws_call_seconds == 9
+    # the gateway: 1 attempt x 5 s (SQS redelivery is the retry), at most 4 requests per record
+    assert cfg.gateway_call_seconds == 5
+    assert cfg.record_budget_seconds == 7 * 9 + 4 * 5
+    slower = Config.from_env({**GOOD, "STRIPE_TIMEOUT_SECONDS": "10", "STRIPE_MAX_NETWORK_RETRIES": "2"})
+    assert slower.gateway_call_seconds == 3 * 10 + 2 * 5
+
+
+def test_gateway_and_queue_limits_are_checked() -> None:
+    for name, bad in (
+        ("STRIPE_TIMEOUT_SECONDS", "0"),
+        ("STRIPE_MAX_NETWORK_RETRIES", "9"),
+        ("QUEUE_MAX_RECEIVE_COUNT", "x"),
+    ):
+        with pytest.raises(ConfigError, match=name):
+            Config.from_env({**GOOD, name: bad})
 
 
 STRIPE = {**GOOD, "GATEWAY_MODE": "stripe", "STRIPE_SECRET_ID": "novamart/payments/stripe-secret-key"}
@@ -88,14 +103,6 @@ def test_a_key_put_where_the_secret_id_belongs_is_refused_without_echo() -> None
 def test_malformed_stripe_settings_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         Config.from_env({**STRIPE, name: value})
-
-
-def test_the_record_budget_counts_the_gateway_calls_in_stripe_mode() -> None:
-    simulated, stripe = Config.from_env(GOOD), Config.from_env({**STRIPE, "STRIPE_TIMEOUT_SECONDS": "8"})
-    assert simulated.gateway_call_budget_seconds == 0
-    assert stripe.gateway_call_budget_seconds == 8  # one attempt: SQS redelivery is the retry
-    assert stripe.record_budget_seconds == simulated.record_budget_seconds + 4 * 8
-    assert stripe.record_budget_seconds < 90  # the Lambda timeout of both functions
 
 
 @pytest.mark.parametrize("bus", ["bad bus!", "x" * 300, "arn:aws:events:us-east-2:123:event-bus/x"])

@@ -21,6 +21,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from novamart_payments import clients
 from novamart_payments.config import get_config
 from novamart_payments.contracts import ContractViolation
 from novamart_payments.envelope import checked_event
@@ -30,7 +31,7 @@ from novamart_payments.gateway import (
     PaymentGateway,
     TransientGatewayError,
 )
-from novamart_payments.observability import Metric, count, flush, logger
+from novamart_payments.observability import Metric, TracedGateway, count, flush, logger, tracer
 from novamart_payments.publisher import Publisher
 from novamart_payments.repository import Repository
 from novamart_payments.service import PaymentService, RetryLater
@@ -43,7 +44,9 @@ def service() -> PaymentService:
     """Built on the first invocation and reused while the container is warm."""
     cfg = get_config()
     return PaymentService(
-        Repository(cfg.payment_table_name, cfg.refund_table_name), Publisher(cfg.event_bus_name), payment_gateway()
+        Repository(cfg.payment_table_name, cfg.refund_table_name),
+        Publisher(cfg.event_bus_name),
+        TracedGateway(payment_gateway()),
     )
 
 
@@ -59,8 +62,8 @@ def payment_gateway() -> PaymentGateway:
     return StripeGateway(
         secret_key_reader(cfg.stripe_secret_id, cfg.stripe_secret_max_age_seconds, cfg.aws_call_timeout_seconds),
         api_base=cfg.stripe_api_base,
-        timeout_seconds=cfg.stripe_timeout_seconds,
-        max_network_retries=cfg.stripe_max_network_retries,
+        timeout_seconds=cfg.gateway_timeout_seconds,
+        max_network_retries=cfg.gateway_max_retries,
         off_session=cfg.stripe_off_session,
     )
 
@@ -71,18 +74,31 @@ def _processor() -> BatchProcessor:
     return BatchProcessor(EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-def _ensure_time_left(context: Any, *, first: bool) -> None:
+def _ensure_time_left(context: Any, record: SQSRecord, *, first: bool) -> None:
     """Leave a record to redelivery rather than start it without time to finish it.
 
     A record whose retries outlive the invocation would be cut off mid-way and take the whole batch back to the
-    queue with it. The first record always runs: the Lambda timeout is sized above one record's budget.
+    queue with it. Terraform sizes batch size x ``record_budget_seconds`` below the Lambda timeout, so this never
+    fires in normal operation; when it does, it is counted (metric + alarm). A deferral spends one of the
+    record's receives, so a record on its last receive is run anyway: a record is never dead-lettered untried.
+    The first record always runs: the Lambda timeout is sized above one record's budget.
     """
     if first or context is None:
         return
     remaining = context.get_remaining_time_in_millis() / 1000
-    budget = get_config().record_budget_seconds
-    if remaining < budget:
-        raise RetryLater(f"{remaining:.1f} s left in this invocation, one record may need {budget:.0f} s")
+    cfg = get_config()
+    budget = cfg.record_budget_seconds
+    if remaining >= budget:
+        return
+    receives = int(record.attributes.approximate_receive_count or "1")
+    if receives >= cfg.max_receive_count:
+        logger.warning(
+            "short of time, but this is the record's last receive: running it rather than dead-lettering it untried",
+            extra={"remaining_seconds": round(remaining, 1), "budget_seconds": budget},
+        )
+        return
+    count(Metric.TIME_GUARD_DEFERRED)
+    raise RetryLater(f"{remaining:.1f} s left in this invocation, one record may need {budget:.0f} s")
 
 
 def make_handler(accepted: frozenset[str], handle: Handle) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
@@ -90,8 +106,15 @@ def make_handler(accepted: frozenset[str], handle: Handle) -> Callable[[dict[str
 
     def record_handler(record: SQSRecord, lambda_context: Any = None) -> str:
         logger.thread_safe_append_keys(message_id=record.message_id)
-        _ensure_time_left(lambda_context, first=not getattr(started, "any", False))
+        _ensure_time_left(lambda_context, record, first=not getattr(started, "any", False))
         started.any = True
+        clients.start_record()
+        try:
+            return _process(record)
+        finally:
+            clients.end_record()
+
+    def _process(record: SQSRecord) -> str:
         try:
             event = checked_event(record.body, accepted)
         except ContractViolation as violation:
@@ -147,4 +170,5 @@ def make_handler(accepted: frozenset[str], handle: Handle) -> Callable[[dict[str
             logger.thread_safe_clear_keys()
             flush()
 
-    return handler
+    # The batch's answer holds message ids only; it is not worth a trace's metadata.
+    return tracer.capture_lambda_handler(handler, capture_response=False)

@@ -16,9 +16,18 @@ locals {
   repo_root = "${path.module}/../../.."
 }
 
+# Every function runs only code signed by the allowed profiles (AWS Signer).
+module "code_signing" {
+  source = "../../modules/code_signing"
+
+  signing_profile_version_arns     = var.code_signing_profile_version_arns
+  untrusted_artifact_on_deployment = var.code_signing_policy
+}
+
 module "service" {
   source = "../../modules/service"
 
+  alarm_subscriptions    = var.alarm_subscriptions
   event_bus_name         = var.event_bus_name
   payment_table_name     = var.payment_table_name
   refund_table_name      = var.refund_table_name
@@ -32,9 +41,11 @@ module "service" {
   log_level              = var.log_level
   # Always Stripe: the simulator's ledger lives in one process, so on a Lambda fleet it would publish
   # payment.succeeded for orders nobody charged. The service module refuses nothing; this root does.
-  gateway_mode       = var.gateway_mode
-  stripe_secret_name = var.stripe_secret_name
-  alarm_topic_arn    = var.alarm_topic_arn
+  gateway_mode            = var.gateway_mode
+  stripe_secret_name      = var.stripe_secret_name
+  alarm_topic_arn         = var.alarm_topic_arn
+  package_s3              = var.signed_package
+  code_signing_config_arn = module.code_signing.code_signing_config_arn
 
   deletion_protection         = true
   kms_deletion_window_in_days = 30

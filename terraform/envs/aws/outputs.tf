@@ -32,3 +32,13 @@ output "queue_visibility_timeout_seconds" {
   description = "Visibility timeout of each function's source queue."
   value       = module.service.queue_visibility_timeout_seconds
 }
+
+output "code_signing_profile_name" {
+  description = "Signing profile to sign build/lambda.zip with (null when existing profiles were given)."
+  value       = module.code_signing.signing_profile_name
+}
+
+output "code_signing_config_arn" {
+  description = "Code signing configuration attached to both functions."
+  value       = module.code_signing.code_signing_config_arn
+}

@@ -65,9 +65,9 @@ variable "enable_schema_registry" {
 }
 
 variable "lambda_timeout_seconds" {
-  description = "Timeout of both functions (queue visibility timeout = 6x)."
+  description = "Timeout of both functions (queue visibility timeout = 6x); holds a batch of records at their worst case with margin."
   type        = number
-  default     = 90
+  default     = 210
 }
 
 variable "reserved_concurrency" {
@@ -103,4 +103,35 @@ variable "gateway_mode" {
     condition     = var.gateway_mode == "stripe"
     error_message = "envs/aws deploys only the Stripe gateway: the simulated gateway keeps its ledger in one process, so on a Lambda fleet it would report charges nobody made (docs/gateway.md)."
   }
+}
+
+variable "code_signing_profile_version_arns" {
+  description = "Version ARNs of existing AWS Signer profiles allowed to sign the functions' code; empty creates a profile (see the code_signing_profile_name output)."
+  type        = list(string)
+  default     = []
+}
+
+variable "code_signing_policy" {
+  description = "What Lambda does with an unsigned package: Enforce (reject the deployment) or Warn."
+  type        = string
+  default     = "Enforce"
+}
+
+variable "signed_package" {
+  description = "The signed build/lambda.zip as an S3 object (output of the signing job); required with code_signing_policy = Enforce, null deploys the local zip unsigned."
+  type = object({
+    bucket         = string
+    key            = string
+    object_version = optional(string)
+  })
+  default = null
+}
+
+variable "alarm_subscriptions" {
+  description = "Who the created alarm topic notifies: protocol (email, https, sqs, ...) and endpoint."
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+  default = []
 }

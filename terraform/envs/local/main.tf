@@ -31,6 +31,7 @@ locals {
 module "service" {
   source = "../../modules/service"
 
+  alarm_subscriptions    = var.alarm_subscriptions
   event_bus_name         = var.event_bus_name
   payment_table_name     = "payments"
   refund_table_name      = "refunds"
@@ -46,9 +47,11 @@ module "service" {
   stripe_test_key                = "sk_test_novamart_local"
   secret_recovery_window_in_days = 0
 
-  # Emulator switches: tear-down must work, and moto has no Schemas API.
+  # Emulator switches: tear-down must work, moto has no Schemas API, and moto does not store a queue's
+  # RedriveAllowPolicy (the provider would wait for it forever).
   deletion_protection         = false
   kms_deletion_window_in_days = 7
   enable_schema_registry      = false
+  restrict_dlq_sources        = false
   enable_audit_tap            = var.enable_audit_tap
 }

@@ -35,9 +35,18 @@ variable "log_level" {
 }
 
 variable "lambda_timeout_seconds" {
-  description = "Timeout of both functions (queue visibility timeout = 6x)."
+  description = "Timeout of both functions (queue visibility timeout = 6x); holds a batch of records at their worst case with margin."
   type        = number
-  default     = 90
+  default     = 210
+}
+
+variable "alarm_subscriptions" {
+  description = "Who the created alarm topic notifies: protocol (email, https, sqs, ...) and endpoint."
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+  default = []
 }
 
 variable "gateway_mode" {

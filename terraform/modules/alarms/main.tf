@@ -41,16 +41,18 @@ locals {
     }
   }
 
-  # The service's own metrics (Powertools EMF, no dimensions) that call an operator at the first occurrence.
-  service_alarms = {
-    for metric, description in var.service_metric_alarms : "metric-${lower(metric)}" => {
-      kind      = "service_metric", key = metric, namespace = var.metrics_namespace, metric = metric
-      dimension = null, target = null, statistic = "Sum", threshold = 0, description = description
+  # Record-level outcomes the Lambda Errors metric cannot see (a failed record is a normal answer with
+  # batchItemFailures): the service's own EMF metrics, dimension `service`.
+  record_alarms = {
+    for name, spec in var.record_metric_alarms : "record-${name}" => {
+      kind        = "record_metric", key = name, namespace = var.metrics_namespace, metric = spec.metric
+      dimension   = "service", target = var.service_name, statistic = "Sum", threshold = spec.threshold
+      description = spec.description
     }
   }
 
-  alarms = merge(local.function_alarms, local.dlq_alarms, local.queue_alarms, local.service_alarms)
-  kinds  = ["function_errors", "function_throttles", "function_duration", "dlq_messages", "queue_oldest_message", "service_metric"]
+  alarms = merge(local.function_alarms, local.dlq_alarms, local.queue_alarms, local.record_alarms)
+  kinds  = ["function_errors", "function_throttles", "function_duration", "dlq_messages", "queue_oldest_message", "record_metric"]
 }
 
 resource "aws_cloudwatch_metric_alarm" "this" {
@@ -60,7 +62,7 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   alarm_description   = each.value.description
   namespace           = each.value.namespace
   metric_name         = each.value.metric
-  dimensions          = each.value.dimension == null ? null : { (each.value.dimension) = each.value.target }
+  dimensions          = { (each.value.dimension) = each.value.target }
   statistic           = each.value.statistic
   period              = var.period_seconds
   evaluation_periods  = 1

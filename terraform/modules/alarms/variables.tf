@@ -16,6 +16,28 @@ variable "dlqs" {
   type        = map(string)
 }
 
+variable "record_metric_alarms" {
+  description = "Alarms on the service's own per-record metrics, keyed by a short name: metric name, threshold (alarm when the sum over one period exceeds it) and description."
+  type = map(object({
+    metric      = string
+    threshold   = number
+    description = string
+  }))
+  default = {}
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the service's own metrics (POWERTOOLS_METRICS_NAMESPACE)."
+  type        = string
+  default     = "NovaMart/Payments"
+}
+
+variable "service_name" {
+  description = "Value of the `service` dimension of the service's own metrics (POWERTOOLS_SERVICE_NAME)."
+  type        = string
+  default     = "novamart-payments"
+}
+
 variable "alarm_topic_arn" {
   description = "SNS topic that receives alarm and OK notifications."
   type        = string
@@ -56,18 +78,3 @@ variable "tags" {
   default     = {}
 }
 
-variable "metrics_namespace" {
-  description = "CloudWatch namespace of the functions' own metrics (POWERTOOLS_METRICS_NAMESPACE)."
-  type        = string
-  default     = "NovaMart/Payments"
-}
-
-variable "service_metric_alarms" {
-  description = "The functions' own metrics that alarm at the first occurrence: metric name => what it means."
-  type        = map(string)
-  default = {
-    GatewayAuthError        = "The payment gateway refused our credentials (wrong, expired or unreadable Stripe key): records fail and are redelivered; nothing is published."
-    GatewayIdempotencyError = "The payment gateway refused an idempotency key (reused with other parameters): the record is left PENDING and not retried."
-    DuplicateRejected       = "A producer repeated a trigger (same order, or same refund requestId) with another amount or customer: nothing was charged or refunded; follow docs/operations.md."
-  }
-}

@@ -55,7 +55,9 @@ resource "aws_sqs_queue" "dlq" {
   kms_master_key_id                 = var.kms_key_arn
   kms_data_key_reuse_period_seconds = 300
   policy                            = local.policies[local.dlq_name]
-  tags                              = var.tags
+  # Only the audit queue may dead-letter into this DLQ.
+  redrive_allow_policy = var.restrict_dlq_sources ? jsonencode({ redrivePermission = "byQueue", sourceQueueArns = ["${local.arn_prefix}:${local.queue_name}"] }) : null
+  tags                 = var.tags
 }
 
 resource "aws_sqs_queue" "this" {

@@ -38,6 +38,12 @@ variable "max_receive_count" {
   default     = 1000
 }
 
+variable "restrict_dlq_sources" {
+  description = "Give the DLQ a redrive_allow_policy naming its one source queue; false only where the emulator cannot store it (moto)."
+  type        = bool
+  default     = true
+}
+
 variable "tags" {
   description = "Tags added to every resource of the module."
   type        = map(string)

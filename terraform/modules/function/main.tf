@@ -6,29 +6,50 @@ locals {
   log_group_name = "/aws/lambda/${var.function_name}"
   log_group_arn  = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:${local.log_group_name}"
 
-  # Least privilege: only the actions the handlers use, only on this service's resources.
-  # X-Ray's PutTraceSegments / PutTelemetryRecords have no resource-level permissions: "*" is the
-  # only value AWS accepts there.
+  # Decrypting with the service key happens only through the services that hold data encrypted with it: the
+  # SQS event-source mapping (the queue), Lambda (the environment variables) and, with a secret to read,
+  # Secrets Manager.
+  kms_via_services = concat(
+    ["sqs.${data.aws_region.current.name}.amazonaws.com", "lambda.${data.aws_region.current.name}.amazonaws.com"],
+    length(var.secret_arns) > 0 ? ["secretsmanager.${data.aws_region.current.name}.amazonaws.com"] : [],
+  )
+
+  # Least privilege, checked against the calls the code really makes by tests/zz_iam (the role as applied,
+  # evaluated with an IAM policy evaluator): only the actions the handlers and the Lambda service use, only on
+  # this function's resources. X-Ray's PutTraceSegments / PutTelemetryRecords have no resource-level
+  # permissions: "*" is the only value AWS accepts there.
+  table_statements = [
+    for i, grant in var.table_permissions : {
+      Sid      = "Tables${i}"
+      Effect   = "Allow"
+      Action   = grant.actions
+      Resource = grant.resources
+    }
+  ]
+
+  secret_statements = length(var.secret_arns) == 0 ? [] : [{
+    Sid      = "ReadSecrets"
+    Effect   = "Allow"
+    Action   = ["secretsmanager:GetSecretValue"]
+    Resource = var.secret_arns
+  }]
+
   policy = {
     Version = "2012-10-17"
-    Statement = concat([
+    Statement = concat(local.table_statements, local.secret_statements, [
       {
-        Sid      = "Tables"
-        Effect   = "Allow"
-        Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
-        Resource = concat(var.table_arns, var.index_arns)
-      },
-      {
+        # What the SQS event-source mapping does with the execution role.
         Sid      = "SourceQueue"
         Effect   = "Allow"
-        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
         Resource = [var.queue_arn]
       },
       {
-        Sid      = "ServiceKey"
-        Effect   = "Allow"
-        Action   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"]
-        Resource = [var.kms_key_arn]
+        Sid       = "ServiceKey"
+        Effect    = "Allow"
+        Action    = ["kms:Decrypt"]
+        Resource  = [var.kms_key_arn]
+        Condition = { StringEquals = { "kms:ViaService" = local.kms_via_services } }
       },
       {
         Sid      = "OwnLogGroup"
@@ -43,18 +64,14 @@ locals {
         Resource = ["*"]
       },
       {
-        Sid       = "PublishOwnEvents"
-        Effect    = "Allow"
-        Action    = ["events:PutEvents"]
-        Resource  = [var.event_bus_arn]
-        Condition = { StringEquals = { "events:source" = var.publish_source } }
-      },
-      ], length(var.secret_arns) == 0 ? [] : [
-      {
-        Sid      = "GatewaySecret"
+        Sid      = "PublishOwnEvents"
         Effect   = "Allow"
-        Action   = ["secretsmanager:GetSecretValue"]
-        Resource = var.secret_arns
+        Action   = ["events:PutEvents"]
+        Resource = [var.event_bus_arn]
+        Condition = { StringEquals = {
+          "events:source"      = var.publish_source
+          "events:detail-type" = var.publish_detail_types
+        } }
       },
     ])
   }
@@ -91,19 +108,23 @@ resource "aws_cloudwatch_log_group" "this" {
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_116:Invoked synchronously by an SQS event-source mapping; failed messages go to the queue's redrive DLQ (a Lambda DLQ only applies to async invokes).
   #checkov:skip=CKV_AWS_117:Uses only regional AWS APIs (DynamoDB, EventBridge, SQS); no private resources to reach, so no VPC (and no NAT cost).
-  #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile, which the emulator lacks; the zip is built reproducibly by `make package` in CI.
-  function_name                  = var.function_name
-  description                    = var.description
-  role                           = aws_iam_role.this.arn
-  handler                        = var.handler
-  runtime                        = var.runtime
-  architectures                  = [var.architecture]
-  filename                       = var.package_path
-  source_code_hash               = filebase64sha256(var.package_path)
+  function_name = var.function_name
+  description   = var.description
+  role          = aws_iam_role.this.arn
+  handler       = var.handler
+  runtime       = var.runtime
+  architectures = [var.architecture]
+  # A signed package (code signing) comes from the signing job's S3 object; otherwise the local zip.
+  filename                       = var.package_s3 == null ? var.package_path : null
+  source_code_hash               = var.package_s3 == null ? filebase64sha256(var.package_path) : null
+  s3_bucket                      = try(var.package_s3.bucket, null)
+  s3_key                         = try(var.package_s3.key, null)
+  s3_object_version              = try(var.package_s3.object_version, null)
   timeout                        = var.timeout_seconds
   memory_size                    = var.memory_size
   reserved_concurrent_executions = var.reserved_concurrency
   kms_key_arn                    = var.kms_key_arn
+  code_signing_config_arn        = var.code_signing_config_arn
 
   environment {
     variables = var.environment

@@ -27,3 +27,8 @@ output "timeout_seconds" {
   description = "Lambda timeout in seconds."
   value       = aws_lambda_function.this.timeout
 }
+
+output "code_signing_config_arn" {
+  description = "Code signing configuration attached to the function (null when unsigned)."
+  value       = aws_lambda_function.this.code_signing_config_arn
+}

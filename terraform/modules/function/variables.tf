@@ -31,6 +31,16 @@ variable "package_path" {
   type        = string
 }
 
+variable "package_s3" {
+  description = "The package as an S3 object (the signed output of an AWS Signer job, for code signing); null deploys package_path."
+  type = object({
+    bucket         = string
+    key            = string
+    object_version = optional(string)
+  })
+  default = null
+}
+
 variable "timeout_seconds" {
   description = "Lambda timeout in seconds; keep it well below the source queue's visibility timeout."
   type        = number
@@ -95,18 +105,27 @@ variable "tracing_mode" {
   }
 }
 
-variable "table_arns" {
-  description = "DynamoDB table ARNs the function reads and writes (GetItem, PutItem, UpdateItem, Query)."
-  type        = list(string)
+variable "table_permissions" {
+  description = "DynamoDB actions the function's code calls, each with the table ARNs it calls them on (one statement each). tests/zz_iam checks them against the recorded calls."
+  type = list(object({
+    actions   = list(string)
+    resources = list(string)
+  }))
+
+  validation {
+    condition     = alltrue([for g in var.table_permissions : alltrue([for a in g.actions : startswith(a, "dynamodb:") && !strcontains(a, "*")])])
+    error_message = "table_permissions may only name dynamodb: actions, without wildcards."
+  }
 }
 
-variable "index_arns" {
-  description = "DynamoDB GSI ARNs the function queries."
+variable "secret_arns" {
+  description = "Secrets Manager secrets the function reads (secretsmanager:GetSecretValue; kms:Decrypt of the service key via Secrets Manager follows). Empty: none."
   type        = list(string)
+  default     = []
 }
 
 variable "queue_arn" {
-  description = "ARN of the function's own SQS source queue (receive/delete/visibility)."
+  description = "ARN of the function's own SQS source queue (receive, delete, attributes: the event-source mapping)."
   type        = string
 }
 
@@ -121,14 +140,24 @@ variable "publish_source" {
   default     = "novamart.payments"
 }
 
+variable "publish_detail_types" {
+  description = "The only `detail-type`s the function may use in PutEvents (events:detail-type condition)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.publish_detail_types) > 0
+    error_message = "publish_detail_types must name at least one detail-type."
+  }
+}
+
+variable "code_signing_config_arn" {
+  description = "Lambda code signing configuration enforced on the package; null deploys unsigned code (emulator only: envs/aws always sets it)."
+  type        = string
+  default     = null
+}
+
 variable "tags" {
   description = "Tags added to every resource of the module."
   type        = map(string)
   default     = {}
-}
-
-variable "secret_arns" {
-  description = "Secrets the function may read (the gateway key); each exactly, never a wildcard."
-  type        = list(string)
-  default     = []
 }

@@ -21,26 +21,42 @@ locals {
         Resource  = "*"
       },
       {
+        # Only the service's own log groups, named exactly (encryption context of CloudWatch Logs).
         Sid       = "CloudWatchLogsForServiceLogGroups"
         Effect    = "Allow"
         Principal = { Service = "logs.${local.region}.amazonaws.com" }
         Action    = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"]
         Resource  = "*"
         Condition = {
-          ArnLike = {
-            "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${var.log_group_prefix}*"
+          ArnEquals = {
+            "kms:EncryptionContext:aws:logs:arn" = [
+              for name in var.log_group_names : "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${name}"
+            ]
           }
         }
       },
       {
-        # EventBridge sends to the encrypted queues; CloudWatch alarms publish to the encrypted topic.
-        Sid       = "ServicesWritingToEncryptedQueuesAndTopics"
+        # EventBridge sends to the encrypted queues, from the service's own rules only.
+        Sid       = "EventBridgeRulesWritingToEncryptedQueues"
         Effect    = "Allow"
-        Principal = { Service = ["events.amazonaws.com", "cloudwatch.amazonaws.com"] }
+        Principal = { Service = "events.amazonaws.com" }
         Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
         Resource  = "*"
         Condition = {
           StringEquals = { "aws:SourceAccount" = local.account_id }
+          ArnEquals    = { "aws:SourceArn" = var.event_rule_arns }
+        }
+      },
+      {
+        # CloudWatch publishes to the encrypted alarm topic, from the service's own alarms only.
+        Sid       = "CloudWatchAlarmsWritingToEncryptedTopic"
+        Effect    = "Allow"
+        Principal = { Service = "cloudwatch.amazonaws.com" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = { "aws:SourceAccount" = local.account_id }
+          ArnLike      = { "aws:SourceArn" = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.alarm_name_prefix}*" }
         }
       },
     ]

@@ -20,10 +20,19 @@ variable "deletion_window_in_days" {
   }
 }
 
-variable "log_group_prefix" {
-  description = "CloudWatch Logs log groups whose names start with this prefix may use the key (encryption context condition)."
+variable "log_group_names" {
+  description = "CloudWatch Logs log groups that may use the key, by exact name (encryption context condition)."
+  type        = list(string)
+}
+
+variable "event_rule_arns" {
+  description = "EventBridge rules that may use the key to deliver to the encrypted queues (aws:SourceArn condition)."
+  type        = list(string)
+}
+
+variable "alarm_name_prefix" {
+  description = "CloudWatch alarms whose names start with this may use the key to publish to the encrypted topic (aws:SourceArn condition)."
   type        = string
-  default     = "/aws/lambda/novamart-"
 }
 
 variable "tags" {

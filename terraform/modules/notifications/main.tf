@@ -31,3 +31,11 @@ resource "aws_sns_topic_policy" "this" {
     ]
   })
 }
+
+resource "aws_sns_topic_subscription" "this" {
+  for_each = { for s in var.subscriptions : "${s.protocol}:${s.endpoint}" => s }
+
+  topic_arn = aws_sns_topic.this.arn
+  protocol  = each.value.protocol
+  endpoint  = each.value.endpoint
+}

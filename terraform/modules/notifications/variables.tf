@@ -9,6 +9,15 @@ variable "kms_key_arn" {
   type        = string
 }
 
+variable "subscriptions" {
+  description = "Subscriptions of the alarm topic: protocol (email, https, sqs, lambda, ...) and endpoint."
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+  default = []
+}
+
 variable "tags" {
   description = "Tags added to every resource of the module."
   type        = map(string)

@@ -61,7 +61,9 @@ resource "aws_sqs_queue" "dlq" {
   kms_master_key_id                 = var.kms_key_arn
   kms_data_key_reuse_period_seconds = 300
   policy                            = jsonencode(local.dlq_policy)
-  tags                              = var.tags
+  # Only the function's own queue may dead-letter into this DLQ.
+  redrive_allow_policy = var.restrict_dlq_sources ? jsonencode({ redrivePermission = "byQueue", sourceQueueArns = [local.queue_arn] }) : null
+  tags                 = var.tags
 }
 
 resource "aws_sqs_queue" "this" {

@@ -84,3 +84,8 @@ output "event_source_mapping" {
     maximum_concurrency     = aws_lambda_event_source_mapping.this.scaling_config[0].maximum_concurrency
   }
 }
+
+output "dlq_redrive_allow_policy" {
+  description = "The DLQ's redrive_allow_policy (JSON; null when not restricted)."
+  value       = aws_sqs_queue.dlq.redrive_allow_policy
+}

@@ -22,6 +22,9 @@ locals {
         { source = "novamart.inventory", detail_types = ["inventory.reserved"] },
         { source = "novamart.orders", detail_types = ["order.ready_for_payment"] },
       ]
+      publishes = ["payment.succeeded", "payment.failed"]
+      # The payment path claims, finishes and marks payments; it never reads a refund.
+      tables = [{ actions = ["dynamodb:PutItem", "dynamodb:UpdateItem"], tables = ["payments"] }]
     }
     refund = {
       function_name = var.refund_function_name
@@ -31,8 +34,22 @@ locals {
         { source = "novamart.inventory", detail_types = ["inventory.reservation_failed"] },
         { source = "novamart.orders", detail_types = ["order.cancelled"] },
       ]
+      publishes = ["refund.succeeded", "refund.failed"]
+      # A refund decision reads both records (BatchGetItem, GetItem when throttled), reserves on the payment and
+      # writes the refund (transactions are authorised per item: PutItem / UpdateItem), and blocks a payment.
+      tables = [{
+        actions = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        tables  = ["payments", "refunds"]
+      }]
     }
   }
+
+  # Rule ARNs computed from their names (the key policy names them, and the rules' queues need the key first).
+  rule_arn_prefix = "arn:${data.aws_partition.current.partition}:events:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:rule/${var.event_bus_name == "default" ? "" : "${var.event_bus_name}/"}"
+  rule_arns = concat(
+    [for f in local.functions : "${local.rule_arn_prefix}${f.function_name}-consumed"],
+    var.enable_audit_tap ? ["${local.rule_arn_prefix}${var.name_prefix}-audit"] : [],
+  )
 
   queue_names = { for k, f in local.functions : k => "${f.function_name}-queue" }
   dlq_names   = { for k, f in local.functions : k => "${f.function_name}-dlq" }
@@ -50,6 +67,8 @@ locals {
     POWERTOOLS_SERVICE_NAME      = var.powertools_service_name
     POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
     LOG_LEVEL                    = var.log_level
+    # The time guard never defers a record on its last receive (it would reach the DLQ untried).
+    QUEUE_MAX_RECEIVE_COUNT = tostring(var.max_receive_count)
   })
 
   alarm_topic_arn = var.alarm_topic_arn != null ? var.alarm_topic_arn : module.notifications[0].topic_arn
@@ -60,7 +79,9 @@ module "key" {
 
   alias_name              = var.name_prefix
   deletion_window_in_days = var.kms_deletion_window_in_days
-  log_group_prefix        = "/aws/lambda/"
+  log_group_names         = [for f in local.functions : "/aws/lambda/${f.function_name}"]
+  event_rule_arns         = local.rule_arns
+  alarm_name_prefix       = "${var.name_prefix}-"
   tags                    = var.tags
 }
 
@@ -92,6 +113,7 @@ module "function" {
   description          = each.value.description
   handler              = each.value.handler
   package_path         = var.package_path
+  package_s3           = var.package_s3
   timeout_seconds      = var.lambda_timeout_seconds
   memory_size          = var.lambda_memory_size
   reserved_concurrency = var.reserved_concurrency
@@ -99,13 +121,18 @@ module "function" {
   log_retention_days   = var.log_retention_days
   tracing_mode         = var.tracing_mode
   kms_key_arn          = module.key.key_arn
-  # Both paths read both tables (a refund looks up the payment; a payment checks for refunds).
-  table_arns    = values(module.tables.table_arns)
-  index_arns    = values(module.tables.index_arns)
-  secret_arns   = var.gateway_mode == "stripe" ? [module.gateway_secret.secret_arn] : []
-  queue_arn     = "${local.sqs_arn_prefix}:${local.queue_names[each.key]}"
-  event_bus_arn = data.aws_cloudwatch_event_bus.this.arn
-  tags          = var.tags
+  table_permissions = [
+    for grant in each.value.tables : {
+      actions   = grant.actions
+      resources = [for t in grant.tables : module.tables.table_arns[t]]
+    }
+  ]
+  secret_arns             = var.gateway_mode == "stripe" ? [module.gateway_secret.secret_arn] : []
+  queue_arn               = "${local.sqs_arn_prefix}:${local.queue_names[each.key]}"
+  event_bus_arn           = data.aws_cloudwatch_event_bus.this.arn
+  publish_detail_types    = each.value.publishes
+  code_signing_config_arn = var.code_signing_config_arn
+  tags                    = var.tags
 }
 
 module "routing" {
@@ -123,26 +150,29 @@ module "routing" {
   batch_size             = var.batch_size
   maximum_concurrency    = var.maximum_concurrency
   max_receive_count      = var.max_receive_count
+  restrict_dlq_sources   = var.restrict_dlq_sources
   tags                   = var.tags
 }
 
 module "audit_tap" {
   source = "../audit_tap"
 
-  enabled        = var.enable_audit_tap
-  name           = "${var.name_prefix}-audit"
-  event_bus_name = var.event_bus_name
-  kms_key_arn    = module.key.key_arn
-  tags           = var.tags
+  enabled              = var.enable_audit_tap
+  name                 = "${var.name_prefix}-audit"
+  event_bus_name       = var.event_bus_name
+  kms_key_arn          = module.key.key_arn
+  restrict_dlq_sources = var.restrict_dlq_sources
+  tags                 = var.tags
 }
 
 module "notifications" {
   source = "../notifications"
   count  = var.alarm_topic_arn == null ? 1 : 0
 
-  topic_name  = "${var.name_prefix}-alarms"
-  kms_key_arn = module.key.key_arn
-  tags        = var.tags
+  topic_name    = "${var.name_prefix}-alarms"
+  kms_key_arn   = module.key.key_arn
+  subscriptions = var.alarm_subscriptions
+  tags          = var.tags
 }
 
 module "alarms" {
@@ -163,7 +193,46 @@ module "alarms" {
   alarm_topic_arn                      = local.alarm_topic_arn
   oldest_message_age_threshold_seconds = var.oldest_message_age_threshold_seconds
   metrics_namespace                    = var.metrics_namespace
-  tags                                 = var.tags
+  service_name                         = var.powertools_service_name
+  record_metric_alarms = {
+    validation-rejected = {
+      metric      = "ValidationRejected", threshold = 0
+      description = "An event broke its contract and was refused (it goes to the DLQ after its receives); a producer sends bad events."
+    }
+    transient-retries = {
+      metric      = "TransientRetry", threshold = var.transient_retry_alarm_threshold
+      description = "More than ${var.transient_retry_alarm_threshold} records per minute met a gateway outage and wait for redelivery."
+    }
+    time-guard-deferred = {
+      metric      = "TimeGuardDeferred", threshold = 0
+      description = "A record was left to redelivery for want of invocation time: the batch size x record budget no longer fits the Lambda timeout."
+    }
+    gateway-auth-error = {
+      metric      = "GatewayAuthError", threshold = 0
+      description = "The payment gateway refused our credentials (wrong, expired or unreadable Stripe key): records fail and are redelivered; nothing is published."
+    }
+    gateway-idempotency-error = {
+      metric      = "GatewayIdempotencyError", threshold = 0
+      description = "The payment gateway refused an idempotency key (reused with other parameters): the record is left PENDING and not retried."
+    }
+    mismatch-rejected = {
+      metric      = "DuplicateRejected", threshold = 0
+      description = "A repeated trigger carried other parameters (amount, currency) than the first and was refused; its producer must be told."
+    }
+  }
+  tags = var.tags
+}
+
+module "dashboard" {
+  source = "../dashboard"
+
+  name              = var.name_prefix
+  region            = data.aws_region.current.name
+  function_names    = { for k, f in local.functions : k => f.function_name }
+  queue_names       = local.queue_names
+  dlq_names         = local.dlq_names
+  metrics_namespace = var.metrics_namespace
+  service_name      = var.powertools_service_name
 }
 
 module "schema_registry" {

@@ -46,6 +46,11 @@ output "kms_key_arn" {
   value       = module.key.key_arn
 }
 
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard."
+  value       = module.dashboard.dashboard_name
+}
+
 output "alarm_topic_arn" {
   description = "Topic receiving the alarms."
   value       = local.alarm_topic_arn
@@ -63,18 +68,19 @@ output "wiring" {
     consumes = { for k, f in local.functions : k => f.consumes }
     routing = {
       for k in keys(local.functions) : k => {
-        rule_name              = module.routing[k].rule_name
-        event_pattern          = module.routing[k].event_pattern
-        target_arn             = module.routing[k].target_arn
-        target_dead_letter_arn = module.routing[k].target_dead_letter_arn
-        queue_arn              = module.routing[k].queue_arn
-        queue_redrive_policy   = module.routing[k].queue_redrive_policy
-        dlq_arn                = module.routing[k].dlq_arn
-        queue_policy_json      = module.routing[k].queue_policy_json
-        dlq_policy_json        = module.routing[k].dlq_policy_json
-        event_source_mapping   = module.routing[k].event_source_mapping
-        function_arn           = module.function[k].function_arn
-        visibility_timeout     = module.routing[k].visibility_timeout_seconds
+        rule_name                = module.routing[k].rule_name
+        event_pattern            = module.routing[k].event_pattern
+        target_arn               = module.routing[k].target_arn
+        target_dead_letter_arn   = module.routing[k].target_dead_letter_arn
+        queue_arn                = module.routing[k].queue_arn
+        queue_redrive_policy     = module.routing[k].queue_redrive_policy
+        dlq_arn                  = module.routing[k].dlq_arn
+        queue_policy_json        = module.routing[k].queue_policy_json
+        dlq_policy_json          = module.routing[k].dlq_policy_json
+        dlq_redrive_allow_policy = module.routing[k].dlq_redrive_allow_policy
+        event_source_mapping     = module.routing[k].event_source_mapping
+        function_arn             = module.function[k].function_arn
+        visibility_timeout       = module.routing[k].visibility_timeout_seconds
       }
     }
     audit = {
@@ -85,13 +91,17 @@ output "wiring" {
       queue_redrive_policy = module.audit_tap.queue_redrive_policy
       policies             = module.audit_tap.policies
     }
-    function_policies = { for k in keys(local.functions) : k => module.function[k].role_policy_json }
-    topic_policies    = [for n in module.notifications : n.topic_policy_json]
-    alarms            = module.alarms.alarm_dimensions
-    alarm_topic_arn   = local.alarm_topic_arn
-    environment       = local.environment
-    queue_names       = local.queue_names
-    dlq_names         = local.dlq_names
+    function_policies   = { for k in keys(local.functions) : k => module.function[k].role_policy_json }
+    code_signing        = { for k in keys(local.functions) : k => module.function[k].code_signing_config_arn }
+    key_policy          = module.key.key_policy
+    topic_policies      = [for n in module.notifications : n.topic_policy_json]
+    alarms              = module.alarms.alarm_dimensions
+    dashboard_metrics   = module.dashboard.metrics
+    alarm_subscriptions = flatten([for n in module.notifications : n.subscriptions])
+    alarm_topic_arn     = local.alarm_topic_arn
+    environment         = local.environment
+    queue_names         = local.queue_names
+    dlq_names           = local.dlq_names
     protections = {
       deletion_protection    = module.tables.deletion_protection
       point_in_time_recovery = module.tables.point_in_time_recovery

@@ -40,9 +40,9 @@ variable "package_path" {
 }
 
 variable "lambda_timeout_seconds" {
-  description = "Timeout of both functions; each source queue's visibility timeout is 6x this."
+  description = "Timeout of both functions; each source queue's visibility timeout is 6x this. Sized so that batch_size records, each at its worst case (7 AWS calls x 9 s + 4 gateway requests of 5 s = 83 s), use at most 80 % of it (tests/reliability/test_budget.py)."
   type        = number
-  default     = 90
+  default     = 210
 }
 
 variable "lambda_memory_size" {
@@ -64,9 +64,9 @@ variable "maximum_concurrency" {
 }
 
 variable "batch_size" {
-  description = "SQS messages per invocation."
+  description = "SQS messages per invocation; batch_size x a record's worst case must fit in the Lambda timeout with margin (tests/reliability/test_budget.py)."
   type        = number
-  default     = 10
+  default     = 2
 }
 
 variable "max_receive_count" {
@@ -176,6 +176,21 @@ variable "alarm_topic_arn" {
   default     = null
 }
 
+variable "alarm_subscriptions" {
+  description = "Who the created alarm topic notifies: protocol (email, https, sqs, lambda, ...) and endpoint. Unused with alarm_topic_arn (that topic's owner subscribes)."
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+  default = []
+}
+
+variable "transient_retry_alarm_threshold" {
+  description = "Alarm when more records than this per minute meet a transient gateway error."
+  type        = number
+  default     = 10
+}
+
 variable "oldest_message_age_threshold_seconds" {
   description = "Alarm threshold for the age of the oldest message of a source queue."
   type        = number
@@ -186,6 +201,29 @@ variable "extra_environment" {
   description = "Additional environment variables for both functions (never AWS_REGION: Lambda sets it)."
   type        = map(string)
   default     = {}
+}
+
+
+variable "code_signing_config_arn" {
+  description = "Lambda code signing configuration of both functions; null only where AWS Signer is unavailable (the emulator)."
+  type        = string
+  default     = null
+}
+
+variable "package_s3" {
+  description = "The signed package as an S3 object (bucket, key, optional object_version); null deploys package_path."
+  type = object({
+    bucket         = string
+    key            = string
+    object_version = optional(string)
+  })
+  default = null
+}
+
+variable "restrict_dlq_sources" {
+  description = "Give every DLQ a redrive_allow_policy naming its one source queue (never against moto: it does not store the attribute and the provider would wait for it)."
+  type        = bool
+  default     = true
 }
 
 variable "tags" {

@@ -36,3 +36,12 @@ mock_resource "aws_dynamodb_table" {
 mock_resource "aws_secretsmanager_secret" {
   defaults = { arn = "arn:aws:secretsmanager:us-east-2:123456789012:secret:novamart/payments/stripe-secret-key-AbCdEf" }
 }
+mock_resource "aws_signer_signing_profile" {
+  defaults = {
+    arn         = "arn:aws:signer:us-east-2:123456789012:/signing-profiles/novamart_payments_mock"
+    version_arn = "arn:aws:signer:us-east-2:123456789012:/signing-profiles/novamart_payments_mock/abcdef0123"
+  }
+}
+mock_resource "aws_lambda_code_signing_config" {
+  defaults = { arn = "arn:aws:lambda:us-east-2:123456789012:code-signing-config:csc-0123456789abcdef0" }
+}

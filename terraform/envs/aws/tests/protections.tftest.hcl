@@ -67,6 +67,68 @@ run "protections_on" {
   }
 }
 
+run "code_signing_enforced" {
+  command = apply
+
+  assert {
+    condition     = alltrue([for k, arn in module.service.wiring.code_signing : arn == output.code_signing_config_arn]) && length(module.service.wiring.code_signing) == 2
+    error_message = "Both functions must carry the environment's code signing configuration."
+  }
+
+  assert {
+    condition     = module.code_signing.untrusted_artifact_on_deployment == "Enforce"
+    error_message = "Code signing must reject unsigned packages by default."
+  }
+}
+
+run "dlq_sources_restricted" {
+  command = apply
+
+  assert {
+    condition = alltrue([
+      for k, r in module.service.wiring.routing : jsondecode(r.dlq_redrive_allow_policy) == {
+        redrivePermission = "byQueue", sourceQueueArns = ["arn:aws:sqs:us-east-2:123456789012:${output.functions[k].function_name}-queue"]
+      }
+    ])
+    error_message = "Every function DLQ must accept dead letters from its own queue only."
+  }
+}
+
+run "key_policy_narrowed" {
+  command = apply
+
+  assert {
+    condition = [
+      for s in jsondecode(module.service.wiring.key_policy).Statement : s.Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"]
+      if s.Sid == "CloudWatchLogsForServiceLogGroups"
+      ] == [[
+        "arn:aws:logs:us-east-2:123456789012:log-group:/aws/lambda/novamart-payment-handler",
+        "arn:aws:logs:us-east-2:123456789012:log-group:/aws/lambda/novamart-refund-handler",
+    ]]
+    error_message = "Only the two functions' log groups may use the key."
+  }
+
+  assert {
+    condition = toset(flatten([
+      for s in jsondecode(module.service.wiring.key_policy).Statement : s.Condition.ArnEquals["aws:SourceArn"]
+      if s.Sid == "EventBridgeRulesWritingToEncryptedQueues"
+      ])) == toset([
+      "arn:aws:events:us-east-2:123456789012:rule/novamart-payment-handler-consumed",
+      "arn:aws:events:us-east-2:123456789012:rule/novamart-refund-handler-consumed",
+      "arn:aws:events:us-east-2:123456789012:rule/novamart-payments-audit",
+    ])
+    error_message = "Only the service's own rules may use the key to deliver to its queues."
+  }
+
+  assert {
+    condition = [
+      for s in jsondecode(module.service.wiring.key_policy).Statement : s.Condition.ArnLike["aws:SourceArn"]
+      if s.Sid == "CloudWatchAlarmsWritingToEncryptedTopic"
+    ] == ["arn:aws:cloudwatch:us-east-2:123456789012:alarm:novamart-payments-*"]
+    error_message = "Only the service's own alarms may use the key to publish to its topic."
+  }
+}
+
 run "existing_alarm_topic" {
   command = apply
 

@@ -159,9 +159,9 @@ run "routing" {
   assert {
     condition = alltrue([
       for k, r in module.service.wiring.routing :
-      r.event_source_mapping.batch_size == 10 && contains(r.event_source_mapping.function_response_types, "ReportBatchItemFailures") && r.event_source_mapping.maximum_concurrency >= 2 && r.event_source_mapping.maximum_concurrency <= 10
+      r.event_source_mapping.batch_size == 2 && contains(r.event_source_mapping.function_response_types, "ReportBatchItemFailures") && r.event_source_mapping.maximum_concurrency >= 2 && r.event_source_mapping.maximum_concurrency <= 10
     ])
-    error_message = "Event-source mappings need batch size 10, ReportBatchItemFailures and a maximum concurrency (2-10)."
+    error_message = "Event-source mappings need batch size 2 (the time budget), ReportBatchItemFailures and a maximum concurrency (2-10)."
   }
 
   assert {
@@ -188,6 +188,7 @@ run "routing" {
       POWERTOOLS_SERVICE_NAME      = "novamart-payments"
       POWERTOOLS_METRICS_NAMESPACE = "NovaMart/Payments"
       LOG_LEVEL                    = "DEBUG"
+      QUEUE_MAX_RECEIVE_COUNT      = "5"
     }
     error_message = "Function environment differs from docs/design.md (and must never set AWS_REGION)."
   }
@@ -254,7 +255,7 @@ run "alarms" {
   assert {
     condition = alltrue([
       for m in ["GatewayAuthError", "GatewayIdempotencyError"] :
-      length([for n, a in module.service.wiring.alarms : n if a.metric == m && a.target == null]) == 1
+      length([for n, a in module.service.wiring.alarms : n if a.metric == m && a.target == "novamart-payments"]) == 1
     ])
     error_message = "Our own gateway faults (wrong key, refused idempotency key) must each page through an alarm."
   }
@@ -262,6 +263,36 @@ run "alarms" {
   assert {
     condition     = alltrue([for n, a in module.service.wiring.alarms : a.actions == toset([module.service.wiring.alarm_topic_arn])])
     error_message = "Every alarm must notify the alarm topic."
+  }
+
+  # Record-level outcomes the Errors alarm cannot see.
+  assert {
+    condition = alltrue([
+      for m in ["ValidationRejected", "TransientRetry", "TimeGuardDeferred", "DuplicateRejected"] :
+      length([for n, a in module.service.wiring.alarms : n if a.metric == m && a.target == "novamart-payments"]) == 1
+    ])
+    error_message = "Validation rejections, transient retries, time-guard deferrals and mismatches each need an alarm on the service's metric."
+  }
+
+  assert {
+    condition = alltrue([
+      for m in ["ValidationRejected", "TransientRetry", "TimeGuardDeferred", "DuplicateRejected", "PaymentSucceeded", "RefundSucceeded"] :
+      contains(module.service.wiring.dashboard_metrics, "NovaMart/Payments/${m}")
+    ]) && contains(module.service.wiring.dashboard_metrics, "AWS/SQS/ApproximateNumberOfMessagesVisible")
+    error_message = "The dashboard must graph the record outcomes, the record problems and the DLQs."
+  }
+}
+
+run "alarm_subscriptions" {
+  command = apply
+
+  variables {
+    alarm_subscriptions = [{ protocol = "email", endpoint = "payments-oncall@example.com" }]
+  }
+
+  assert {
+    condition     = module.service.wiring.alarm_subscriptions == ["email:payments-oncall@example.com"]
+    error_message = "alarm_subscriptions must subscribe the alarm topic."
   }
 }
 
@@ -293,33 +324,46 @@ run "least_privilege" {
     error_message = "A function policy has a wildcard resource where AWS allows scoping."
   }
 
+  # Each role as planned; tests/zz_iam checks the applied roles against the calls the code really makes.
   assert {
-    condition = alltrue([
-      for k, p in module.service.wiring.function_policies : toset(flatten([
-        for s in jsondecode(p).Statement : flatten([s.Action])
-      ])) == toset(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt", "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords", "events:PutEvents", "secretsmanager:GetSecretValue"])
-    ])
-    error_message = "A function policy grants actions beyond what the handlers use."
+    condition = [
+      for s in jsondecode(module.service.wiring.function_policies["payment"]).Statement : s if startswith(s.Sid, "Tables")
+      ] == [{
+        Sid      = "Tables0", Effect = "Allow", Action = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+        Resource = ["arn:aws:dynamodb:us-east-2:123456789012:table/payments"]
+    }]
+    error_message = "The payment role may only put and update payments."
   }
 
-  # Each function touches only its own queue, the service tables/indexes and key, the bus.
+  assert {
+    condition = [
+      for s in jsondecode(module.service.wiring.function_policies["refund"]).Statement : s if startswith(s.Sid, "Tables")
+      ] == [{
+        Sid      = "Tables0", Effect = "Allow", Action = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        Resource = ["arn:aws:dynamodb:us-east-2:123456789012:table/payments", "arn:aws:dynamodb:us-east-2:123456789012:table/refunds"]
+    }]
+    error_message = "The refund role must read both records (BatchGetItem, GetItem) and put/update both tables, nothing else."
+  }
+
+  # Each function touches only its own queue, the key (through the services holding its data), the bus
+  # with its own source and detail-types.
   assert {
     condition = alltrue([
       for k, p in module.service.wiring.function_policies : alltrue([
         for s in jsondecode(p).Statement :
-        (startswith(flatten([s.Action])[0], "sqs:") ? toset(flatten([s.Resource])) == toset([module.service.wiring.routing[k].queue_arn]) : true) &&
-        (startswith(flatten([s.Action])[0], "dynamodb:") ? toset(flatten([s.Resource])) == toset([
-          "arn:aws:dynamodb:us-east-2:123456789012:table/payments", "arn:aws:dynamodb:us-east-2:123456789012:table/refunds",
-          "arn:aws:dynamodb:us-east-2:123456789012:table/payments/index/orderId-index", "arn:aws:dynamodb:us-east-2:123456789012:table/refunds/index/orderId-index",
-        ]) : true) &&
-        (startswith(flatten([s.Action])[0], "kms:") ? toset(flatten([s.Resource])) == toset([module.service.wiring.protections.key_arn]) : true) &&
+        (startswith(flatten([s.Action])[0], "sqs:") ? toset(flatten([s.Resource])) == toset([module.service.wiring.routing[k].queue_arn]) && !contains(s.Action, "sqs:ChangeMessageVisibility") : true) &&
+        (startswith(flatten([s.Action])[0], "kms:") ? (
+          toset(flatten([s.Resource])) == toset([module.service.wiring.protections.key_arn]) && s.Action == ["kms:Decrypt"] &&
+          toset(s.Condition.StringEquals["kms:ViaService"]) == toset(["sqs.us-east-2.amazonaws.com", "lambda.us-east-2.amazonaws.com", "secretsmanager.us-east-2.amazonaws.com"])
+        ) : true) &&
         (startswith(flatten([s.Action])[0], "events:") ? (
           toset(flatten([s.Resource])) == toset(["arn:aws:events:us-east-2:123456789012:event-bus/default"]) &&
-          s.Condition.StringEquals["events:source"] == "novamart.payments"
+          s.Condition.StringEquals["events:source"] == "novamart.payments" &&
+          toset(s.Condition.StringEquals["events:detail-type"]) == toset(["${k}.succeeded", "${k}.failed"])
         ) : true)
       ])
     ])
-    error_message = "A function policy statement is not scoped to the function's own queue, the tables, the key or the bus (with events:source)."
+    error_message = "A function policy statement is not scoped to the function's own queue, the key via its services, or the bus with its own source and detail-types."
   }
 
   # Queue and topic policies: allows are scoped to a service principal, never "*" actions;

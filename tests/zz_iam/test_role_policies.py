@@ -1,0 +1,276 @@
+"""Each function's role, as Terraform applied it into the emulator, allows exactly what the function's code calls.
+
+Runs last (``zz``) so that everything the integration, behaviour and reliability suites made the handlers do in
+this session is in the record; it also walks both functions through every path itself (``exercised``), so run
+alone it is just as complete. The evaluator and the three findings are described in ``tests/support/iam_check.py``;
+the self-tests below prove each finding turns the check red, and that the role of before issue 11 was red.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from novamart_payments import clients, config
+from novamart_payments.gateway import GatewayResult
+from novamart_payments.handlers import _batch
+from novamart_payments.handlers.payment import handler as payment_handler
+from novamart_payments.handlers.refund import handler as refund_handler
+
+from tests.integration.conftest import invoke, payment_event, refund_event
+from tests.support.aws_calls import RECORDER, IamRequest, ResourceRef
+from tests.support.iam_check import DeployedFunction, Probe, check, permitted, read_deployed
+from tests.support.stack import DeployedStack
+
+BEFORE_ISSUE_11 = Path(__file__).with_name("policy_before_issue_11.json")
+
+
+def _reset() -> None:
+    config.get_config.cache_clear()
+    clients.reset()
+    _batch.service.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def deployed(deployed_stack: DeployedStack) -> dict[str, DeployedFunction]:
+    return read_deployed(deployed_stack.endpoint_url, "us-east-2", deployed_stack["functions"])
+
+
+def _client(service: str, stack: DeployedStack) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=stack.endpoint_url,
+        region_name="us-east-2",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+@pytest.fixture(scope="module")
+def lookup_secret(deployed_stack: DeployedStack) -> Any:
+    sm = _client("secretsmanager", deployed_stack)
+
+    def lookup(name_or_arn: str) -> tuple[str, str | None]:
+        described = sm.describe_secret(SecretId=name_or_arn)
+        return described["ARN"], described.get("KmsKeyId")
+
+    return lookup
+
+
+class _Http:
+    status_code = 200
+
+
+@contextlib.contextmanager
+def deployed_environment(stack: DeployedStack, fn: DeployedFunction) -> Iterator[pytest.MonkeyPatch]:
+    """The process environment of the deployed function (its variables, the emulator), handler caches reset."""
+    mp = pytest.MonkeyPatch()
+    env = fn.environment | {
+        "AWS_ENDPOINT_URL": stack.endpoint_url,
+        "AWS_REGION": "us-east-2",
+        "AWS_DEFAULT_REGION": "us-east-2",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+    }
+    for name, value in env.items():
+        mp.setenv(name, value)
+    _reset()
+    try:
+        yield mp
+    finally:
+        mp.undo()
+        _reset()
+
+
+@pytest.fixture(scope="module")
+def exercised(deployed_stack: DeployedStack, deployed: dict[str, DeployedFunction]) -> None:
+    """Both functions through every path, with the deployed functions' own environment."""
+    with deployed_environment(deployed_stack, deployed["payment"]) as mp:
+        _walk_every_path(mp)
+
+
+def _order() -> str:
+    return f"ord-iam-{uuid.uuid4().hex[:12]}"
+
+
+def _walk_every_path(mp: pytest.MonkeyPatch) -> None:
+    paid = _order()
+    assert invoke(payment_handler, payment_event(paid)) == []  # new payment
+    assert invoke(payment_handler, payment_event(paid)) == []  # duplicate
+    assert invoke(payment_handler, payment_event(paid, minor_units=1)) == []  # mismatch
+    assert invoke(refund_handler, refund_event(paid, 1000, request_id="rma-1")) == []  # partial refund
+    assert invoke(refund_handler, refund_event(paid)) == []  # the rest
+    assert invoke(refund_handler, refund_event(paid, 500, request_id="rma-2")) == []  # nothing left
+    declined = _order()
+    assert invoke(payment_handler, payment_event(declined, token="pm_card_chargeDeclined")) == []
+    assert invoke(refund_handler, refund_event(declined)) == []
+    transient = payment_event(_order(), token="pm_sim_transient1_visa")
+    assert len(invoke(payment_handler, transient)) == 1
+    assert invoke(payment_handler, transient) == []
+    cancelled = _order()
+    assert invoke(refund_handler, refund_event(cancelled)) == []  # cancel before payment
+    assert invoke(payment_handler, payment_event(cancelled)) == []  # blocked payment
+    # a refund the gateway declines: the reserved amount is given back
+    refused = _order()
+    assert invoke(payment_handler, payment_event(refused)) == []
+    gateway = _batch.service()._gateway
+    mp.setattr(gateway, "refund", lambda **_: GatewayResult(False, None, "refund_declined", "declined"))
+    assert invoke(refund_handler, refund_event(refused)) == []
+    mp.undo()
+    # BatchGetItem throttled: the fallback reads each record on its own
+    throttled = _order()
+    clients.dynamodb().meta.events.register(
+        "before-call.dynamodb.BatchGetItem", lambda **_: (_Http(), {"Responses": {}, "UnprocessedKeys": {"x": {}}})
+    )
+    assert invoke(refund_handler, refund_event(throttled)) == []
+
+
+def test_each_role_allows_exactly_what_its_function_calls(
+    exercised: None, deployed: dict[str, DeployedFunction], lookup_secret: Any
+) -> None:
+    recorded = RECORDER.requests()
+    actions = {r.action for r in recorded}
+    assert {"dynamodb:BatchGetItem", "dynamodb:PutItem", "events:PutEvents"} <= actions, actions
+    findings = check(deployed, recorded, lookup_secret)
+    assert not findings.all(), "\n".join(findings.all())
+
+
+# --- the check can fail ---------------------------------------------------------------------------------------
+
+
+def _request(function: str, action: str, kind: str, name: str, **conditions: str) -> IamRequest:
+    return IamRequest(function, action, ResourceRef(kind, name), "us-east-2", tuple(sorted(conditions.items())), "x")
+
+
+def _with_policies(deployed: dict[str, DeployedFunction], key: str, policies: list[Any]) -> dict[str, Any]:
+    changed = copy.deepcopy(deployed)
+    changed[key].policies = policies
+    return changed
+
+
+def _needs(deployed: dict[str, DeployedFunction]) -> set[IamRequest]:
+    """What the code of the present handlers asks for: recorded in this session, or at least this walk."""
+    return RECORDER.requests()
+
+
+def test_a_call_the_role_does_not_allow_is_missing(exercised: None, deployed: dict[str, DeployedFunction]) -> None:
+    table = deployed["payment"].environment["PAYMENT_TABLE_NAME"]
+    extra = _request("payment", "dynamodb:DeleteItem", "table", table)
+    findings = check(deployed, _needs(deployed) | {extra})
+    assert any("payment: dynamodb:DeleteItem on" in m for m in findings.missing), findings.all()
+
+
+def test_reading_an_encrypted_secret_needs_both_grants(
+    exercised: None, deployed: dict[str, DeployedFunction], deployed_stack: DeployedStack, lookup_secret: Any
+) -> None:
+    """The Stripe key (issue 9): GetSecretValue and kms:Decrypt through Secrets Manager, until the role has them."""
+    sm = _client("secretsmanager", deployed_stack)
+    name = f"iam-check-{uuid.uuid4().hex[:8]}"
+    key = deployed["payment"].environment_key_arn
+    sm.create_secret(Name=name, SecretString="sk_test_x", **({"KmsKeyId": key} if key else {}))
+    extra = _request("shared", "secretsmanager:GetSecretValue", "secret", name)
+    findings = check(deployed, _needs(deployed) | {extra}, lookup_secret)
+    missing = "\n".join(findings.missing)
+    for fn in ("payment", "refund"):
+        assert f"{fn}: secretsmanager:GetSecretValue on arn:aws:secretsmanager:" in missing, missing
+        if key:
+            assert f"{fn}: kms:Decrypt on {key} [kms:ViaService=secretsmanager." in missing, missing
+
+
+def test_an_unknown_operation_cannot_pass(exercised: None, deployed: dict[str, DeployedFunction]) -> None:
+    extra = IamRequest("refund", "dynamodb:unknown:ExecuteStatement", None, "us-east-2")
+    assert any("ExecuteStatement has no IAM rule" in r for r in check(deployed, _needs(deployed) | {extra}).refused)
+
+
+def test_a_grant_no_call_uses_is_reported(exercised: None, deployed: dict[str, DeployedFunction]) -> None:
+    policies = copy.deepcopy(deployed["payment"].policies)
+    policies[0]["Statement"].append(
+        {"Sid": "Extra", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [deployed["payment"].queue_arn]}
+    )
+    findings = check(_with_policies(deployed, "payment", policies), _needs(deployed))
+    assert any("Extra grants sqs:SendMessage" in u for u in findings.unused), findings.all()
+
+
+def test_a_grant_only_the_other_function_needs_is_too_broad(
+    exercised: None, deployed: dict[str, DeployedFunction]
+) -> None:
+    """The payment role given the refund role's statements (tables and detail-types) is reported."""
+    policies = copy.deepcopy(deployed["payment"].policies) + copy.deepcopy(deployed["refund"].policies)
+    findings = check(_with_policies(deployed, "payment", policies), _needs(deployed))
+    broad = "\n".join(findings.too_broad)
+    assert "payment: allows dynamodb:BatchGetItem" in broad, findings.all()
+    assert "[events:detail-type=refund.succeeded]" in broad, findings.all()
+
+
+def test_the_roles_of_before_issue_11_are_red(exercised: None, deployed: dict[str, DeployedFunction]) -> None:
+    """The policy both roles had (one template, rendered for each function): refunds lacked BatchGetItem, both
+    roles had Query on the GSI, kms:Encrypt/GenerateDataKey, ChangeMessageVisibility and no detail-type limit."""
+    template = BEFORE_ISSUE_11.read_text()
+    old = copy.deepcopy(deployed)
+    for fn in old.values():
+        text = template.replace("{function}", fn.name).replace("{account}", fn.account)
+        fn.policies = [
+            json.loads(text.replace("{queue_arn}", fn.queue_arn).replace("{key_arn}", fn.queue_key_arn or ""))
+        ]
+    findings = check(old, _needs(deployed))
+    text = "\n".join(findings.all())
+    assert "missing: refund: dynamodb:BatchGetItem" in text, text
+    for unused in ("dynamodb:Query", "kms:Encrypt", "kms:GenerateDataKey", "sqs:ChangeMessageVisibility"):
+        assert f"grants {unused}" in text, text
+    assert "too broad: payment: allows events:PutEvents" in text, text
+
+
+def test_a_condition_whose_key_the_request_lacks_does_not_match() -> None:
+    """moto would let it pass; AWS does not, and neither does the check."""
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "events:PutEvents",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"events:detail-type": "payment.succeeded"}},
+            }
+        ],
+    }
+    assert permitted([policy], Probe("events:PutEvents", "x", (("events:detail-type", "payment.succeeded"),)))
+    assert not permitted([policy], Probe("events:PutEvents", "x"))
+    assert not permitted([policy], Probe("events:PutEvents", "x", (("events:detail-type", "refund.failed"),)))
+
+
+def test_a_new_call_in_the_code_without_its_permission_turns_the_check_red(
+    exercised: None, deployed_stack: DeployedStack, deployed: dict[str, DeployedFunction]
+) -> None:
+    """End to end: the payment path also reads the refunds table (as a careless change might); the hooks record
+    it during a real invocation and the check names it. What it recorded is forgotten afterwards."""
+    before = RECORDER.requests()
+    with deployed_environment(deployed_stack, deployed["payment"]) as mp:
+        repo = _batch.service()._repo
+        real = repo.claim_payment
+
+        def claim_and_peek(*args: Any, **kwargs: Any) -> Any:
+            repo.get_refund("peek")  # GetItem on the refunds table: never granted to the payment role
+            return real(*args, **kwargs)
+
+        mp.setattr(repo, "claim_payment", claim_and_peek)
+        assert invoke(payment_handler, payment_event(_order())) == []
+    added = RECORDER.requests() - before
+    try:
+        refunds = deployed["payment"].environment["REFUND_TABLE_NAME"]
+        assert [(r.function, r.action, r.resource.name if r.resource else None) for r in added] == [
+            ("payment", "dynamodb:GetItem", refunds)
+        ]
+        missing = check(deployed, before | added).missing
+        assert [m for m in missing if "GetItem" in m] == [
+            f"payment: dynamodb:GetItem on arn:aws:dynamodb:us-east-2:{deployed['payment'].account}:table/{refunds}"
+            " (code: GetItem)"
+        ], missing
+    finally:
+        RECORDER.forget(added)

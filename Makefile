@@ -8,6 +8,8 @@ PY         := $(VENV)/bin/python
 TOOLS_VENV := .venv-tools
 RUN_DIR    := .run
 BUILD_DIR  := build
+# Pinned Node tools (AsyncAPI parser, Modelina): installed from tools/contract-js/package-lock.json by npm ci.
+NODE_TOOLS := tools/contract-js
 # Embedded emulator (moto server) used by dev targets; tests start their own on a free port.
 EMULATOR_HOST ?= 127.0.0.1
 EMULATOR_PORT ?= 4566
@@ -20,7 +22,7 @@ EVENT ?= events/order-placed.json
 TF := ./tools/tf.sh
 
 .PHONY: help venv tools-venv lint typecheck test test-unit test-contract test-integration test-infra \
-        test-reliability bdd bench docs docs-check package package-check tf-fmt tf-validate tf-test checkov tf-check \
+        test-reliability bdd bench docs docs-check asyncapi-check node-tools package package-check tf-fmt tf-validate tf-test checkov tf-check \
         emulator emulator-stop deploy-local seed check doctor dev demo invoke clean
 
 help: ## List the targets
@@ -62,6 +64,16 @@ docs: venv ## Regenerate the event catalogue and the AsyncAPI document in docs/
 docs-check: venv ## Fail when the committed docs differ from what `make docs` would write
 	$(PY) tools/gen_docs.py --check
 
+$(NODE_TOOLS)/node_modules/.stamp: $(NODE_TOOLS)/package.json $(NODE_TOOLS)/package-lock.json
+	@echo ">> installing the pinned Node contract tools into $(NODE_TOOLS)/node_modules (npm ci)"
+	cd $(NODE_TOOLS) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+node-tools: $(NODE_TOOLS)/node_modules/.stamp
+
+asyncapi-check: node-tools ## Official AsyncAPI parser over docs/asyncapi.yaml; TypeScript generation must name every model
+	node $(NODE_TOOLS)/check-asyncapi.mjs docs/asyncapi.yaml
+
 test-unit: venv ## Unit tests (no AWS)
 	$(PY) -m pytest tests/unit -q
 
@@ -97,7 +109,7 @@ test-reliability: venv ## Full reliability matrix (state machine, faults, load, 
 bench: venv ## Performance benchmarks, ratios against same-run baselines -> docs/performance.md
 	$(PY) tests/bench/run_all.py --write docs/performance.md
 
-test: venv package package-check tf-check lint typecheck docs-check ## Everything CI runs: lint, types, docs, Terraform checks, all test suites
+test: venv package package-check tf-check lint typecheck docs-check asyncapi-check ## Everything CI runs: lint, types, docs, Terraform checks, all test suites
 	$(PY) -m pytest tests
 
 emulator: venv ## Start moto server on $(EMULATOR_HOST):$(EMULATOR_PORT) (pid + log in .run/)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from contract_support import EXPECTED_EVENTS, REPO, gen_docs, load
-from jsonschema import Draft4Validator
+from jsonschema import Draft7Validator
 
 
 def test_committed_docs_are_up_to_date(capsys: pytest.CaptureFixture[str]) -> None:
@@ -94,9 +95,20 @@ def test_asyncapi_document_describes_every_channel() -> None:
         actions[doc["channels"][channel]["address"]] = operation["action"]
     expected = {dt: "receive" if d == "consumed" else "send" for dt, (_, d) in EXPECTED_EVENTS.items()}
     assert actions == expected
+    schemas = doc["components"]["schemas"]
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return inline(schemas[node["$ref"].removeprefix("#/components/schemas/")])
+            return {k: inline(v) for k, v in node.items()}
+        return [inline(v) for v in node] if isinstance(node, list) else node
+
     for message in doc["components"]["messages"].values():
-        schema = message["payload"]["schema"]
-        Draft4Validator.check_schema(schema)
+        schema = inline(message["payload"])
+        Draft7Validator.check_schema(schema)
         assert message["examples"]
         for example in message["examples"]:
-            Draft4Validator(schema).validate(example["payload"])
+            Draft7Validator(schema).validate(example["payload"])
+        assert message["correlationId"] == {"$ref": "#/components/correlationIds/correlationId"}
+    assert all(name[0].isupper() for name in schemas), "component schemas carry generator-friendly names"

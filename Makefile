@@ -25,7 +25,7 @@ EVENT ?= events/order-placed.json
 TF := ./tools/tf.sh
 
 .PHONY: help venv tools-venv lint typecheck test test-unit test-contract test-integration test-infra \
-        test-reliability bdd bench docs docs-check asyncapi-check node-tools bindings package package-check tf-fmt tf-validate tf-test checkov tf-check \
+        test-reliability bdd bench docs docs-check asyncapi-check node-tools bindings examples package package-check tf-fmt tf-validate tf-test checkov tf-check \
         emulator emulator-stop deploy-local seed check doctor dev demo invoke clean
 
 help: ## List the targets
@@ -63,6 +63,9 @@ package-check: package ## Run the packaged handlers from build/lambda.zip on Pyt
 
 docs: venv ## Regenerate the event catalogue and the AsyncAPI document in docs/
 	$(PY) tools/gen_docs.py
+
+examples: venv ## Rewrite the local-run examples of the published events (real handlers against in-process moto)
+	$(PY) tools/capture_examples.py
 
 docs-check: venv ## Fail when the committed docs differ from what `make docs` would write
 	$(PY) tools/gen_docs.py --check

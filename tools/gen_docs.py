@@ -468,7 +468,10 @@ def codes_index_page() -> str:
 
 
 def _examples(detail_type: str, major: int, kind: str) -> list[Path]:
-    return sorted((EXAMPLES_DIR / detail_type / f"v{major}" / kind).glob("*.json"))
+    """Examples of one version; those captured from a local run (tools/capture_examples.py) first, since
+    they are what the service really sends."""
+    found = (EXAMPLES_DIR / detail_type / f"v{major}" / kind).glob("*.json")
+    return sorted(found, key=lambda p: (not p.name.startswith("local-run-"), p.name))
 
 
 def _json_block(value: Any) -> str:
@@ -579,7 +582,8 @@ def event_page(detail_type: str, major: int, path: Path) -> str:
                 lines.append(f"- [`{spec.code.value}`](codes/{spec.code.value}.md){reserved}: {spec.meaning}")
     lines += ["", "## Example", ""]
     if valid:
-        lines += [f"From `schemas/examples/{detail_type}/v{major}/valid/{valid[0].name}`:", ""]
+        origin = " (captured from a local run by `make examples`)" if valid[0].name.startswith("local-run-") else ""
+        lines += [f"From `schemas/examples/{detail_type}/v{major}/valid/{valid[0].name}`{origin}:", ""]
         lines += [_json_block(load_json(valid[0])), ""]
     lines += [
         "## Versioning",

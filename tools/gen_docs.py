@@ -410,8 +410,25 @@ def changelog_page(files: list[tuple[str, int, Path]]) -> str:
 # One page per failure code
 
 
+_CODE_STATUS = {
+    "service": "emitted (decided by the service)",
+    "gateway": "emitted (the gateway's answer, from every adapter)",
+    "stripe": "emitted by the Stripe adapter (GATEWAY_MODE=stripe)",
+    "reserved": "reserved: not emitted yet",
+}
+
+
+def _code_example(spec: outcomes.CodeSpec) -> Path | None:
+    """The first valid example of the newest major of the code's event that carries the code."""
+    major = max(m for dt, m, _ in event_schema_files() if dt == spec.event)
+    for path in _examples(spec.event, major, "valid"):
+        if load_json(path)["detail"]["data"].get("code") == spec.code.value:
+            return path
+    return None
+
+
 def _code_page(spec: outcomes.CodeSpec) -> str:
-    state = "reserved: not emitted yet" if spec.origin == "reserved" else f"emitted (decided by: {spec.origin})"
+    state = _CODE_STATUS[spec.origin]
     lines = [
         f"# `{spec.code.value}`",
         "",
@@ -433,6 +450,16 @@ def _code_page(spec: outcomes.CodeSpec) -> str:
     ]
     if spec.note:
         lines += ["## Note", "", spec.note, ""]
+    example = _code_example(spec)
+    if example is not None:
+        lines += [
+            "## Example",
+            "",
+            f"`{example.relative_to(REPO).as_posix()}`:",
+            "",
+            _json_block(load_json(example)),
+            "",
+        ]
     lines += [
         "Read `detail.data.reason` (payment.failed) or `detail.data.failureReason` (refund.failed) only to show",
         "or log it; branch on the code. Every code of the event is listed in [the code index](index.md).",
@@ -455,7 +482,7 @@ def codes_index_page() -> str:
         "|---|---|---|---|",
     ]
     for spec in outcomes.OUTCOME_CODES:
-        status = "reserved" if spec.origin == "reserved" else "emitted"
+        status = _CODE_STATUS[spec.origin].split(" (")[0].split(":")[0]
         lines.append(
             f"| [`{spec.code.value}`]({spec.code.value}.md) | `{spec.event}` | {status} | {spec.action.value} |"
         )
@@ -826,7 +853,10 @@ def asyncapi_doc(files: list[tuple[str, int, Path]]) -> dict[str, Any]:
                 ),
                 "variables": {
                     "region": {"default": "us-east-2", "description": "AWS region of the deployment."},
-                    "account": {"description": "12-digit AWS account id of the deployment."},
+                    "account": {
+                        "description": "12-digit AWS account id of the deployment.",
+                        "examples": ["123456789012"],
+                    },
                     "eventBusName": {"default": "default", "description": "Terraform variable event_bus_name."},
                 },
                 "tags": [{"name": "novamart.payments"}],

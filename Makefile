@@ -8,6 +8,11 @@ PY         := $(VENV)/bin/python
 TOOLS_VENV := .venv-tools
 RUN_DIR    := .run
 BUILD_DIR  := build
+# Pinned Node tools (AsyncAPI parser, Modelina): installed from tools/contract-js/package-lock.json by npm ci.
+NODE_TOOLS := tools/contract-js
+# make bindings: datamodel-code-generator in a venv of its own, json-schema-to-typescript + tsc from npm ci.
+BINDINGS_VENV := .venv-bindings
+BINDINGS_JS   := tools/bindings-js
 # Embedded emulator (moto server) used by dev targets; tests start their own on a free port.
 EMULATOR_HOST ?= 127.0.0.1
 EMULATOR_PORT ?= 4566
@@ -23,7 +28,8 @@ EVENT ?= events/order-placed.json
 TF := ./tools/tf.sh
 
 .PHONY: help venv tools-venv lint typecheck test test-unit test-contract test-integration test-infra \
-        test-iam test-reliability bdd bench mutants mutants-fast docs docs-check package package-check tf-fmt tf-validate tf-test checkov tf-check \
+        test-iam test-reliability bdd bench mutants mutants-fast docs docs-check asyncapi-check node-tools bindings examples \
+        package package-check tf-fmt tf-validate tf-test checkov tf-check \
         emulator emulator-stop deploy-local seed check doctor dev demo invoke clean
 
 help: ## List the targets
@@ -62,8 +68,34 @@ package-check: package ## Run the packaged handlers from build/lambda.zip on Pyt
 docs: venv ## Regenerate the event catalogue and the AsyncAPI document in docs/
 	$(PY) tools/gen_docs.py
 
+examples: venv ## Rewrite the local-run examples of the published events (real handlers against in-process moto)
+	$(PY) tools/capture_examples.py
+
 docs-check: venv ## Fail when the committed docs differ from what `make docs` would write
 	$(PY) tools/gen_docs.py --check
+
+$(NODE_TOOLS)/node_modules/.stamp: $(NODE_TOOLS)/package.json $(NODE_TOOLS)/package-lock.json
+	@echo ">> installing the pinned Node contract tools into $(NODE_TOOLS)/node_modules (npm ci)"
+	cd $(NODE_TOOLS) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+node-tools: $(NODE_TOOLS)/node_modules/.stamp
+
+asyncapi-check: node-tools ## Official AsyncAPI parser over docs/asyncapi.yaml; TypeScript generation must name every model
+	node $(NODE_TOOLS)/check-asyncapi.mjs docs/asyncapi.yaml
+
+$(BINDINGS_VENV)/.stamp:
+	@echo ">> creating $(BINDINGS_VENV) for datamodel-code-generator (kept apart from the service's dependencies)"
+	@test -x $(BINDINGS_VENV)/bin/python || $(PYTHON_BIN) -m venv $(BINDINGS_VENV)
+	@$(BINDINGS_VENV)/bin/python -m pip install -q 'datamodel-code-generator==0.89.0' 'pydantic>=2.6,<3'
+	@touch $@
+
+$(BINDINGS_JS)/node_modules/.stamp: $(BINDINGS_JS)/package.json $(BINDINGS_JS)/package-lock.json
+	cd $(BINDINGS_JS) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+bindings: docs-check $(BINDINGS_VENV)/.stamp $(BINDINGS_JS)/node_modules/.stamp ## Typed Python + TypeScript bindings of every event in build/bindings, round-tripped against every valid example
+	$(BINDINGS_VENV)/bin/python tools/gen_bindings.py --out $(BUILD_DIR)/bindings
 
 test-unit: venv ## Unit tests (no AWS)
 	$(PY) -m pytest tests/unit -q
@@ -113,7 +145,7 @@ mutants-fast: venv ## The mutants against the tests named for each (part of make
 bench: venv ## Performance benchmarks, ratios against same-run baselines -> docs/performance.md
 	$(PY) tests/bench/run_all.py --write docs/performance.md
 
-test: venv package package-check tf-check lint typecheck docs-check mutants-fast ## Everything CI runs: lint, types, docs, Terraform checks, all test suites
+test: venv package package-check tf-check lint typecheck docs-check asyncapi-check bindings mutants-fast ## Everything CI runs: lint, types, docs, Terraform checks, all test suites
 	$(PY) -m pytest tests
 
 emulator: venv ## Start moto server on $(EMULATOR_HOST):$(EMULATOR_PORT) and the local Stripe on $(STRIPE_PORT) (.run/)

@@ -11,10 +11,16 @@ Outputs:
 - ``docs/asyncapi.yaml``: AsyncAPI 3.0 description of the service's channels
 - ``schemas/registry/<detail-type>.v<MAJOR>.json``: fully dereferenced draft-04 form for the
   EventBridge Schema Registry (``aws_schemas_schema`` type ``JSONSchemaDraft4``)
+- ``schemas/consumer/<detail-type>/v<MAJOR>.json``: the consumer form (dereferenced, every object open) that
+  consuming teams validate with, so that a minor version's new optional field does not break them
+- ``schemas/common/outcome-codes.json``: the failure-code enums, from ``novamart_payments.outcomes``
+- ``docs/events/codes/``: one page per failure code; ``docs/events/changelog.md``: per-event changelog from
+  the released snapshots
 
 ``--release`` freezes every schema version that has no snapshot yet into
-``schemas/released/<detail-type>/v<MAJOR>.json``; the contract tests compare the live schemas with
-those snapshots so that a released version cannot change in a way that breaks its consumers.
+``schemas/released/<detail-type>/v<MAJOR>.json`` (version MAJOR.0) or ``v<MAJOR>.<MINOR>.json``; the
+contract tests compare the live schemas with those snapshots so that a released version cannot change in a
+way that breaks its consumers (docs/events/versioning.md).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import argparse
 import copy
 import hashlib
 import json
+import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,6 +37,11 @@ from typing import Any
 from urllib.parse import unquote
 
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO / "lambda_src") not in sys.path:
+    sys.path.insert(0, str(REPO / "lambda_src"))
+
+from novamart_payments import outcomes  # noqa: E402  (the table of failure codes the schemas derive from)
+
 SCHEMAS = REPO / "schemas"
 EVENTS_DIR = SCHEMAS / "events"
 EXAMPLES_DIR = SCHEMAS / "examples"
@@ -37,6 +49,12 @@ RELEASED_DIR = SCHEMAS / "released"
 REGISTRY_DIR = SCHEMAS / "registry"
 DOCS_EVENTS = REPO / "docs" / "events"
 ASYNCAPI = REPO / "docs" / "asyncapi.yaml"
+CONSUMER_DIR = SCHEMAS / "consumer"
+OUTCOME_CODES = SCHEMAS / "common" / "outcome-codes.json"
+CODES_DIR = DOCS_EVENTS / "codes"
+CHANGELOG = DOCS_EVENTS / "changelog.md"
+# Pages written by hand next to the generated ones; --check makes sure they exist and their links resolve.
+HAND_WRITTEN = ("versioning.md", "delivery.md", "subscribing.md")
 
 DRAFT4_URI = "http://json-schema.org/draft-04/schema#"
 REGISTRY_MAX_CHARS = 100_000
@@ -88,6 +106,9 @@ _DROPPED = frozenset({"$schema", "$id", "$defs", "$comment", "examples"})
 
 
 def load_json(path: Path) -> Any:
+    if path.resolve() == OUTCOME_CODES.resolve():
+        # Derived forms always see the enums of the table itself, never a stale generated file.
+        return outcome_codes_schema()
     with path.open(encoding="utf-8") as fh:
         return json.load(fh)
 
@@ -208,7 +229,265 @@ def registry_name(detail_type: str, major: int) -> str:
 
 
 def registry_form(path: Path) -> dict[str, Any]:
+    """The producer's (closed) form: the registry documents exactly what the service may send."""
     return to_draft4(dereference(path))
+
+
+def consumer_form(path: Path) -> dict[str, Any]:
+    """The schema consuming teams validate with: the producer's schema with every object opened.
+
+    The producer validates against the closed form, so it cannot send a field the contract does not name;
+    consumers validate against this open form, so a minor version's new optional field does not make them
+    reject the event (docs/events/versioning.md). Enums stay closed: a new value needs a new major.
+    """
+    detail_type, major = path.parent.name, int(path.stem[1:])
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://schemas.novamart.example/payments/consumer/{detail_type}/v{major}.json",
+        **open_objects(dereference(path)),
+    }
+
+
+def open_objects(node: Any) -> Any:
+    """``node`` with every ``additionalProperties: false`` removed, at any depth."""
+    if isinstance(node, list):
+        return [open_objects(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "additionalProperties" and value is False:
+            continue
+        if key in _MAP_OF_SCHEMAS and isinstance(value, dict):
+            out[key] = {name: open_objects(sub) for name, sub in value.items()}
+        else:
+            out[key] = open_objects(value)
+    return out
+
+
+# The ``code`` enum of each failure event, by the $defs name the event schemas reference.
+CODE_DEFS = {"payment.failed": "paymentFailedCode", "refund.failed": "refundFailedCode"}
+
+
+def outcome_codes_schema() -> dict[str, Any]:
+    """``schemas/common/outcome-codes.json``: each failure event's code enum, from the table in outcomes.py."""
+    defs: dict[str, Any] = {}
+    for event, name in CODE_DEFS.items():
+        reserved = [s.code.value for s in outcomes.OUTCOME_CODES if s.event == event and s.origin == "reserved"]
+        defs[name] = {
+            "description": (
+                f"Why the {event.split('.')[0]} failed. Exhaustive for this major version: a new value needs a new "
+                f"major. Reserved (not emitted yet): {', '.join(reserved) or 'none'}. One page per code with what "
+                "to do: docs/events/codes/."
+            ),
+            "$ref": "identifiers.json#/$defs/code",
+            "enum": list(outcomes.codes_for(event)),
+        }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://schemas.novamart.example/payments/common/outcome-codes.json",
+        "title": "Failure codes of the published events",
+        "description": "Generated by tools/gen_docs.py from lambda_src/novamart_payments/outcomes.py; do not edit.",
+        "$defs": defs,
+    }
+
+
+# ------------------------------------------------------------------------------------------------
+# Released snapshots and the changelog
+
+
+def parse_version(text: str) -> tuple[int, int]:
+    major, _, minor = text.partition(".")
+    return int(major), int(minor or 0)
+
+
+def snapshot_name(version: tuple[int, int]) -> str:
+    """``v1.json`` holds 1.0 (the name the first snapshots were released under), ``v1.2.json`` holds 1.2."""
+    major, minor = version
+    return f"v{major}.json" if minor == 0 else f"v{major}.{minor}.json"
+
+
+def released_versions(detail_type: str) -> list[tuple[tuple[int, int], Path]]:
+    """Every released snapshot of ``detail_type``, oldest first."""
+    found = [(parse_version(p.stem[1:]), p) for p in (RELEASED_DIR / detail_type).glob("v*.json")]
+    return sorted(found)
+
+
+def _field(where: tuple[str, ...]) -> str:
+    return ".".join(where) or "(event)"
+
+
+def describe_changes(old: Any, new: Any, where: tuple[str, ...] = ()) -> list[str]:
+    """Plain-language structural differences between two dereferenced schemas, for the changelog.
+
+    Descriptions and titles are left out: they do not change what an event may contain.
+    """
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return [] if old == new else [f"`{_field(where)}` changed"]
+    out = []
+    for keyword in ("type", "const", "pattern", "format", "minLength", "maxLength", "minimum", "maximum"):
+        if old.get(keyword) != new.get(keyword):
+            before, after = old.get(keyword, "(none)"), new.get(keyword, "(none)")
+            out.append(f"`{_field(where)}`: {keyword} {json.dumps(before)} → {json.dumps(after)}")
+    old_enum, new_enum = old.get("enum"), new.get("enum")
+    if old_enum != new_enum:
+        if old_enum is None:
+            out.append(f"`{_field(where)}`: now one of {', '.join(f'`{v}`' for v in new_enum)}")
+        elif new_enum is None:
+            out.append(f"`{_field(where)}`: no longer limited to a list of values")
+        else:
+            added = [v for v in new_enum if v not in old_enum]
+            removed = [v for v in old_enum if v not in new_enum]
+            if added:
+                out.append(f"`{_field(where)}`: values added: {', '.join(f'`{v}`' for v in added)}")
+            if removed:
+                out.append(f"`{_field(where)}`: values removed: {', '.join(f'`{v}`' for v in removed)}")
+    old_props, new_props = old.get("properties", {}), new.get("properties", {})
+    new_required = set(new.get("required", []))
+    old_required = set(old.get("required", []))
+    for name in new_props:
+        if name not in old_props:
+            kind = "required" if name in new_required else "optional"
+            out.append(f"`{_field((*where, name))}` added ({kind})")
+    for name in old_props:
+        if name not in new_props:
+            out.append(f"`{_field((*where, name))}` removed")
+        else:
+            out.extend(describe_changes(old_props[name], new_props[name], (*where, name)))
+            if name in new_required and name not in old_required:
+                out.append(f"`{_field((*where, name))}` now required")
+            elif name in old_required and name not in new_required:
+                out.append(f"`{_field((*where, name))}` now optional")
+    if old.get("additionalProperties", True) != new.get("additionalProperties", True):
+        state = "closed" if new.get("additionalProperties", True) is False else "open"
+        out.append(f"`{_field(where)}`: object now {state}")
+    if isinstance(old.get("items"), dict) and isinstance(new.get("items"), dict):
+        out.extend(describe_changes(old["items"], new["items"], (*where, "[]")))
+    return out
+
+
+def _strip_detail(changes: list[str]) -> list[str]:
+    return [c.replace("`detail.", "`") for c in changes]
+
+
+def changelog_page(files: list[tuple[str, int, Path]]) -> str:
+    lines = [
+        "# Changelog of the event contracts",
+        "",
+        "<!-- Generated by tools/gen_docs.py from schemas/released/ and schemas/events/; do not edit. -->",
+        "",
+        "One section per event, newest version first, computed from the released snapshots in",
+        "`schemas/released/` (field paths are under `detail`). What each kind of change means for consumers:",
+        "[versioning.md](versioning.md).",
+        "",
+    ]
+    newest = {dt: path for dt, _major, path in files}
+    for detail_type in sorted(newest):
+        path = newest[detail_type]
+        entries: list[tuple[str, list[str]]] = []
+        previous: Any = None
+        for version, snapshot in released_versions(detail_type):
+            schema = load_json(snapshot)
+            label = f"{version[0]}.{version[1]}"
+            if previous is None:
+                entries.append((label, ["first release"]))
+            else:
+                entries.append((label, _strip_detail(describe_changes(previous, schema)) or ["documentation only"]))
+            previous = schema
+        current = dereference(path)
+        pending = _strip_detail(describe_changes(previous, current)) if previous is not None else []
+        if pending:
+            entries.append((f"{_meta(path)['version']} (not released yet)", pending))
+        lines += [f"## [`{detail_type}`]({detail_type}.md)", ""]
+        for label, changes in reversed(entries):
+            lines.append(f"- **{label}**")
+            lines.extend(f"  - {change}" for change in changes)
+        lines.append("")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------------
+# One page per failure code
+
+
+_CODE_STATUS = {
+    "service": "emitted (decided by the service)",
+    "gateway": "emitted (the gateway's answer, from every adapter)",
+    "stripe": "emitted by the Stripe adapter (GATEWAY_MODE=stripe)",
+    "reserved": "reserved: not emitted yet",
+}
+
+
+def _code_example(spec: outcomes.CodeSpec) -> Path | None:
+    """The first valid example of the newest major of the code's event that carries the code."""
+    major = max(m for dt, m, _ in event_schema_files() if dt == spec.event)
+    for path in _examples(spec.event, major, "valid"):
+        if load_json(path)["detail"]["data"].get("code") == spec.code.value:
+            return path
+    return None
+
+
+def _code_page(spec: outcomes.CodeSpec) -> str:
+    state = _CODE_STATUS[spec.origin]
+    lines = [
+        f"# `{spec.code.value}`",
+        "",
+        "<!-- Generated by tools/gen_docs.py from lambda_src/novamart_payments/outcomes.py; do not edit. -->",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| event | [`{spec.event}`](../{spec.event}.md), `detail.data.code` |",
+        f"| status | {state} |",
+        "",
+        "## What it means",
+        "",
+        spec.meaning,
+        "",
+        "## What a consumer should do",
+        "",
+        spec.action.value[0].upper() + spec.action.value[1:] + ".",
+        "",
+    ]
+    if spec.note:
+        lines += ["## Note", "", spec.note, ""]
+    example = _code_example(spec)
+    if example is not None:
+        lines += [
+            "## Example",
+            "",
+            f"`{example.relative_to(REPO).as_posix()}`:",
+            "",
+            _json_block(load_json(example)),
+            "",
+        ]
+    lines += [
+        "Read `detail.data.reason` (payment.failed) or `detail.data.failureReason` (refund.failed) only to show",
+        "or log it; branch on the code. Every code of the event is listed in [the code index](index.md).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def codes_index_page() -> str:
+    lines = [
+        "# Failure codes",
+        "",
+        "<!-- Generated by tools/gen_docs.py from lambda_src/novamart_payments/outcomes.py; do not edit. -->",
+        "",
+        "The complete list of `detail.data.code` values of `payment.failed` and `refund.failed`. The schemas'",
+        "enums are generated from the same table, and a contract test fails if the service can emit a code that",
+        "is not listed here. A code marked reserved is already in the enum but not emitted yet; handle it now.",
+        "",
+        "| code | event | status | what to do |",
+        "|---|---|---|---|",
+    ]
+    for spec in outcomes.OUTCOME_CODES:
+        status = _CODE_STATUS[spec.origin].split(" (")[0].split(":")[0]
+        lines.append(
+            f"| [`{spec.code.value}`]({spec.code.value}.md) | `{spec.event}` | {status} | {spec.action.value} |"
+        )
+    lines.append("")
+    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -216,7 +495,10 @@ def registry_form(path: Path) -> dict[str, Any]:
 
 
 def _examples(detail_type: str, major: int, kind: str) -> list[Path]:
-    return sorted((EXAMPLES_DIR / detail_type / f"v{major}" / kind).glob("*.json"))
+    """Examples of one version; those captured from a local run (tools/capture_examples.py) first, since
+    they are what the service really sends."""
+    found = (EXAMPLES_DIR / detail_type / f"v{major}" / kind).glob("*.json")
+    return sorted(found, key=lambda p: (not p.name.startswith("local-run-"), p.name))
 
 
 def _json_block(value: Any) -> str:
@@ -298,8 +580,11 @@ def event_page(detail_type: str, major: int, path: Path) -> str:
         f"| current version | `{meta['version']}` (`detail.metadata.schemaVersion`; its major selects the schema) |",
         f"| schema | [`schemas/events/{detail_type}/v{major}.json`]"
         f"(../../schemas/events/{detail_type}/v{major}.json) |",
+        f"| consumer schema | [`schemas/consumer/{detail_type}/v{major}.json`]"
+        f"(../../schemas/consumer/{detail_type}/v{major}.json) (validate with this one: objects open) |",
         f"| registry form | [`schemas/registry/{registry_name(detail_type, major)}`]"
-        f"(../../schemas/registry/{registry_name(detail_type, major)}) (JSONSchemaDraft4) |",
+        f"(../../schemas/registry/{registry_name(detail_type, major)}) (JSONSchemaDraft4, closed) |",
+        f"| changes | [changelog](changelog.md#{detail_type.replace('.', '')}) |",
         "",
         "## EventBridge rule pattern",
         "",
@@ -307,28 +592,42 @@ def event_page(detail_type: str, major: int, path: Path) -> str:
         "",
         "## Fields of `detail`",
         "",
-        "Every object is closed: a field not listed here makes the event invalid. The EventBridge envelope",
-        "(`version`, `id`, `account`, `time`, `region`, `resources`, `replay-name`) is optional.",
+        "The producer's schema is closed (it cannot send a field not listed here); validate with the consumer",
+        "schema, which is open, and ignore fields you do not know. The EventBridge envelope (`version`, `id`,",
+        "`account`, `time`, `region`, `resources`, `replay-name`) is optional.",
         "",
         "| field | type | required | constraints | description |",
         "|---|---|---|---|---|",
     ]
     for name, sub in detail["properties"].items():
         lines.extend(_field_rows(sub, name, name in detail.get("required", [])))
+    if detail_type in CODE_DEFS:
+        lines += ["", "## Codes", "", "`data.code` is one of these; each page says what to do:", ""]
+        for spec in outcomes.OUTCOME_CODES:
+            if spec.event == detail_type:
+                reserved = " (reserved)" if spec.origin == "reserved" else ""
+                lines.append(f"- [`{spec.code.value}`](codes/{spec.code.value}.md){reserved}: {spec.meaning}")
     lines += ["", "## Example", ""]
     if valid:
-        lines += [f"From `schemas/examples/{detail_type}/v{major}/valid/{valid[0].name}`:", ""]
+        origin = " (captured from a local run by `make examples`)" if valid[0].name.startswith("local-run-") else ""
+        lines += [f"From `schemas/examples/{detail_type}/v{major}/valid/{valid[0].name}`{origin}:", ""]
         lines += [_json_block(load_json(valid[0])), ""]
     lines += [
         "## Versioning",
         "",
-        f"A `{major}.x` minor bump may only add optional fields; anything else (removing, renaming or",
-        "retyping a field, a new required field, tighter limits) ships as a new major with its own schema",
-        "file, and the contract tests enforce this against the released snapshot",
-        f"`schemas/released/{detail_type}/v{major}.json`. Consumers should ignore fields they do not know.",
+        f"A `{major}.x` minor version may add optional fields{_minor_rule(meta)}; anything else ships as a new",
+        "major with its own schema file, and the contract tests enforce this against the released snapshots",
+        f"`schemas/released/{detail_type}/v{major}*.json`. The rules and how to validate:",
+        "[versioning.md](versioning.md).",
         "",
     ]
     return "\n".join(lines)
+
+
+def _minor_rule(meta: dict[str, Any]) -> str:
+    if meta["direction"] == "published":
+        return " or narrow what the producer may send (fewer values, tighter limits)"
+    return " or accept more (more values, looser limits)"
 
 
 def index_page(files: list[tuple[str, int, Path]]) -> str:
@@ -360,7 +659,9 @@ def index_page(files: list[tuple[str, int, Path]]) -> str:
         lines.append(f'    {ids[meta["producer"]]} -->|"{dt}"| downstream')
     lines += ["```", ""]
     lines += [
-        "All events travel on the service's custom EventBridge bus (Terraform output `event_bus_name`).",
+        "All events travel on the service's EventBridge bus: `default` unless the deployment sets",
+        "`event_bus_name` (Terraform output `event_bus_name`); another account subscribes as",
+        "[subscribing.md](subscribing.md) describes.",
         "Each event is a whole EventBridge event: `source`, `detail-type` and",
         '`detail = {"metadata": {...}, "data": {...}}`; the schema is selected by `detail-type` and the',
         'major of `detail.metadata.schemaVersion`. Money is `{"minorUnits": <integer>, "currency": <ISO 4217>}`',
@@ -376,8 +677,18 @@ def index_page(files: list[tuple[str, int, Path]]) -> str:
         )
     lines += [
         "",
-        "Machine-readable forms: [`docs/asyncapi.yaml`](../asyncapi.yaml) (AsyncAPI 3.0) and",
-        "`schemas/registry/<detail-type>.v<MAJOR>.json` (draft-04, for the EventBridge Schema Registry).",
+        "Machine-readable forms: [`docs/asyncapi.yaml`](../asyncapi.yaml) (AsyncAPI 3.0),",
+        "`schemas/consumer/<detail-type>/v<MAJOR>.json` (what consumers validate with) and",
+        "`schemas/registry/<detail-type>.v<MAJOR>.json` (draft-04, for the EventBridge Schema Registry);",
+        "typed Python and TypeScript bindings come from `make bindings`.",
+        "",
+        "For consuming teams:",
+        "",
+        "- [Delivery semantics](delivery.md): at-least-once, deduplication by `eventId`, no ordering, which",
+        "  triggers produce no outcome.",
+        "- [Failure codes](codes/index.md): every `code` and what to do about it.",
+        "- [Versioning policy](versioning.md) and the [changelog](changelog.md).",
+        "- [Subscribing from another account](subscribing.md).",
         "",
     ]
     return "\n".join(lines)
@@ -392,58 +703,177 @@ def _camel(detail_type: str) -> str:
     return words[0] + "".join(w.capitalize() for w in words[1:])
 
 
+def _pascal(text: str) -> str:
+    return "".join(w[:1].upper() + w[1:] for w in text.replace(".", "_").replace("-", "_").split("_") if w)
+
+
+# Properties whose definition is shared by several events, and the component name it gets.
+_SHARED_NAMES = {
+    "amount": "Money",
+    "currency": "Currency",
+    "paymentMethod": "PaymentMethod",
+    "version": "EnvelopeVersion",
+}
+
+
+class _Components:
+    """Lifts every object and enum of the payload schemas into named ``components.schemas``.
+
+    Code generators name what is inline ``AnonymousSchema_N``; here each gets a name: a shared one where the
+    definition is shared (``Money``, ``Currency``, ``PublishedMetadataV1`` ...), else the event's name plus
+    the property path. Identical definitions share one component.
+    """
+
+    def __init__(self) -> None:
+        self.schemas: dict[str, Any] = {}
+        self._by_content: dict[str, str] = {}
+
+    def lift(self, node: Any, candidates: list[str]) -> Any:
+        if not isinstance(node, dict):
+            return node
+        out = dict(node)
+        if isinstance(node.get("properties"), dict):
+            out["properties"] = {
+                name: self.lift(sub, self._names(name, sub, candidates)) for name, sub in node["properties"].items()
+            }
+        if isinstance(node.get("items"), dict):
+            out["items"] = self.lift(node["items"], [c + "Item" for c in candidates])
+        if node.get("type") != "object" and "enum" not in node:
+            return out
+        content = json.dumps(out, sort_keys=True)
+        if content not in self._by_content:
+            name = next(c for c in [*candidates, f"{candidates[-1]}{len(self.schemas)}"] if c not in self.schemas)
+            self.schemas[name] = out
+            self._by_content[content] = name
+        return {"$ref": f"#/components/schemas/{self._by_content[content]}"}
+
+    def _names(self, prop: str, sub: Any, parents: list[str]) -> list[str]:
+        own = [parents[-1] + _pascal(prop)]
+        if prop == "metadata" and isinstance(sub, dict):
+            required = sub.get("required", [])
+            pattern = sub.get("properties", {}).get("schemaVersion", {}).get("pattern", "^1")
+            own.insert(0, f"{'Published' if 'causationId' in required else 'Consumed'}MetadataV{pattern[1]}")
+        elif prop == "data":
+            own = [parents[-1].removesuffix("Detail") + "Data"]
+        elif prop == "code" and parents[-1].endswith("Data"):
+            own.insert(0, parents[-1].removesuffix("Data").removesuffix("Failed") + "FailureCode")
+        elif prop in _SHARED_NAMES:
+            own.insert(0, _SHARED_NAMES[prop])
+        return own
+
+
+def _rule_pattern_x(source: str, detail_type: str, major: int) -> dict[str, Any]:
+    pattern = _rule_pattern(source, detail_type)
+    pattern["detail"] = {"metadata": {"schemaVersion": [{"prefix": f"{major}."}]}}
+    return pattern
+
+
 def asyncapi_doc(files: list[tuple[str, int, Path]]) -> dict[str, Any]:
+    """AsyncAPI 3.0 for generators and people: named schemas and messages, the bus as server, the rule
+    pattern of each channel (``x-eventbridge``), correlation ids. Payloads are the consumer forms."""
+    components = _Components()
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
-    for (
-        dt,
-        major,
-        path,
-    ) in files:
+    newest = {dt: (major, path) for dt, major, path in files}
+    for dt, (major, path) in sorted(newest.items()):
         meta = _meta(path)
-        key = _camel(dt) + (f"V{major}" if major != 1 else "")
-        schema = registry_form(path)
+        key = _camel(dt)
+        name = _pascal(dt)
+        schema = consumer_form(path)
+        # No title: generators would name the model after it; the component key is the name.
+        payload = {k: v for k, v in schema.items() if k not in ("$schema", "$id", "title")}
+        payload_ref = components.lift(payload, [name])
         examples = [{"name": p.stem, "payload": load_json(p)} for p in _examples(dt, major, "valid")[:2]]
-        messages[key] = {
+        messages[name] = {
             "name": dt,
             "title": schema.get("title", dt),
             "summary": schema.get("description", ""),
             "contentType": "application/json",
-            "payload": {"schemaFormat": "application/schema+json;version=draft-04", "schema": schema},
+            "correlationId": {"$ref": "#/components/correlationIds/correlationId"},
+            "tags": [{"name": meta["direction"]}, {"name": meta["source"]}],
+            "payload": payload_ref,
             "examples": examples,
         }
         channels[key] = {
             "address": dt,
             "title": dt,
             "description": (
-                f"EventBridge events with source `{meta['source']}` and detail-type `{dt}` on the service bus."
+                f"EventBridge events with source `{meta['source']}` and detail-type `{dt}` on the service bus; "
+                f"schema version {meta['version']}."
             ),
-            "messages": {key: {"$ref": f"#/components/messages/{key}"}},
+            "servers": [{"$ref": "#/servers/eventBus"}],
+            "messages": {name: {"$ref": f"#/components/messages/{name}"}},
+            "x-eventbridge": {
+                "source": meta["source"],
+                "detailType": dt,
+                "rulePattern": _rule_pattern_x(meta["source"], dt, major),
+            },
         }
         action = "receive" if meta["direction"] == "consumed" else "send"
-        operations[action + key[0].upper() + key[1:]] = {
+        operations[action + name] = {
             "action": action,
             "title": f"{'Consume' if action == 'receive' else 'Publish'} {dt}",
             "summary": f"{meta['producer']} -> {', '.join(meta['consumers'])}",
             "channel": {"$ref": f"#/channels/{key}"},
-            "messages": [{"$ref": f"#/channels/{key}/messages/{key}"}],
+            "messages": [{"$ref": f"#/channels/{key}/messages/{name}"}],
+            "tags": [{"name": meta["direction"]}],
         }
     return {
         "asyncapi": "3.0.0",
         "info": {
             "title": "NovaMart Payments events",
-            "version": "1.0.0",
+            "version": "1.1.0",
             "description": (
                 "Events the NovaMart payment service consumes from inventory and orders and publishes for "
-                "orders, notifications and finance, all on one custom EventBridge bus. Generated by "
-                "tools/gen_docs.py from schemas/; do not edit."
+                "orders, notifications and finance, all on one EventBridge bus. Payload schemas are the consumer "
+                "forms (objects open: ignore fields you do not know); versioning, delivery semantics and failure "
+                "codes: docs/events/. Generated by tools/gen_docs.py from schemas/; do not edit."
             ),
+            "contact": {"name": "NovaMart Payments team", "email": "payments@novamart.example"},
+            "tags": [
+                {"name": "published", "description": "Events the payment service publishes."},
+                {"name": "consumed", "description": "Events the payment service consumes."},
+                {"name": "novamart.payments"},
+                {"name": "novamart.orders"},
+                {"name": "novamart.inventory"},
+            ],
+            "externalDocs": {"description": "Event catalogue", "url": "https://schemas.novamart.example/payments/"},
         },
         "defaultContentType": "application/json",
+        "servers": {
+            "eventBus": {
+                "host": "events.{region}.amazonaws.com",
+                "pathname": "/{account}/{eventBusName}",
+                "protocol": "https",
+                "title": "The service's EventBridge bus",
+                "description": (
+                    "Amazon EventBridge PutEvents endpoint of the bus the service consumes from and publishes to. "
+                    "Another account subscribes with a rule on this bus (docs/events/subscribing.md)."
+                ),
+                "variables": {
+                    "region": {"default": "us-east-2", "description": "AWS region of the deployment."},
+                    "account": {
+                        "description": "12-digit AWS account id of the deployment.",
+                        "examples": ["123456789012"],
+                    },
+                    "eventBusName": {"default": "default", "description": "Terraform variable event_bus_name."},
+                },
+                "tags": [{"name": "novamart.payments"}],
+            }
+        },
         "channels": channels,
         "operations": operations,
-        "components": {"messages": messages},
+        "components": {
+            "schemas": components.schemas,
+            "messages": messages,
+            "correlationIds": {
+                "correlationId": {
+                    "description": "Shared by every event of one order's flow; copied into published events.",
+                    "location": "$message.payload#/detail/metadata/correlationId",
+                }
+            },
+        },
     }
 
 
@@ -464,8 +894,16 @@ def dump_yaml(doc: Any) -> str:
 def render_all() -> dict[Path, str]:
     """Every generated file and its exact content."""
     files = event_schema_files()
-    out: dict[Path, str] = {DOCS_EVENTS / "index.md": index_page(files)}
+    out: dict[Path, str] = {
+        OUTCOME_CODES: json.dumps(outcome_codes_schema(), indent=2) + "\n",
+        DOCS_EVENTS / "index.md": index_page(files),
+        CHANGELOG: changelog_page(files),
+        CODES_DIR / "index.md": codes_index_page(),
+    }
+    for spec in outcomes.OUTCOME_CODES:
+        out[CODES_DIR / f"{spec.code.value}.md"] = _code_page(spec)
     for dt, major, path in files:
+        out[CONSUMER_DIR / dt / f"v{major}.json"] = json.dumps(consumer_form(path), indent=2) + "\n"
         # Only the newest major gets the catalogue page; older ones stay reachable via the registry.
         out[DOCS_EVENTS / f"{dt}.md"] = event_page(dt, major, path)
         out[REGISTRY_DIR / registry_name(dt, major)] = json.dumps(registry_form(path), indent=2) + "\n"
@@ -475,7 +913,25 @@ def render_all() -> dict[Path, str]:
 
 def _owned_files() -> set[Path]:
     """Existing files in the directories this tool owns (so that removed events are cleaned up)."""
-    return set(DOCS_EVENTS.glob("*.md")) | set(REGISTRY_DIR.glob("*.json"))
+    generated_md = {p for p in DOCS_EVENTS.glob("*.md") if p.name not in HAND_WRITTEN}
+    return (
+        generated_md
+        | set(CODES_DIR.glob("*.md"))
+        | set(REGISTRY_DIR.glob("*.json"))
+        | set(CONSUMER_DIR.glob("*/*.json"))
+    )
+
+
+def broken_links(pages: Iterable[Path]) -> list[str]:
+    """Relative links in ``pages`` whose target file does not exist."""
+    problems = []
+    for page in pages:
+        if not page.exists():
+            continue
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+            if not (page.parent / target).exists():
+                problems.append(f"broken link: {page.relative_to(REPO)} -> {target}")
+    return problems
 
 
 def check(rendered: dict[Path, str]) -> list[str]:
@@ -488,7 +944,9 @@ def check(rendered: dict[Path, str]) -> list[str]:
             problems.append(f"stale:   {rel}")
     for path in sorted(_owned_files() - set(rendered)):
         problems.append(f"orphan:  {path.relative_to(REPO)}")
-    return problems
+    hand_written = [DOCS_EVENTS / name for name in HAND_WRITTEN]
+    problems += [f"missing: {p.relative_to(REPO)} (written by hand)" for p in hand_written if not p.exists()]
+    return problems + broken_links([*hand_written, *(p for p in rendered if p.suffix == ".md")])
 
 
 def write(rendered: dict[Path, str]) -> list[Path]:
@@ -527,8 +985,8 @@ def release() -> list[Path]:
     """
     written = []
     sums = released_sums()
-    for dt, major, path in event_schema_files():
-        target = RELEASED_DIR / dt / f"v{major}.json"
+    for dt, _major, path in event_schema_files():
+        target = RELEASED_DIR / dt / snapshot_name(parse_version(_meta(path)["version"]))
         if not target.exists():
             content = json.dumps(dereference(path), indent=2) + "\n"
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,8 @@ import enum
 import uuid
 from dataclasses import dataclass
 
+from novamart_payments.outcomes import RefundFailureCode
+
 # Fixed namespace so that ids derived from business keys are identical in every process and every run:
 # this is what makes a redelivered trigger find the record (and the outcome event id) of its first delivery.
 _NAMESPACE = uuid.UUID("6f1c2a52-3c0e-4e63-9a8e-2f4f7f0b9d11")
@@ -208,7 +210,7 @@ class RefundAction(enum.Enum):
 @dataclass(frozen=True, slots=True)
 class RefundDecision:
     action: RefundAction
-    amount: Money | None = None
+    amount: Money | None = None  # for a refused partial refund: the amount the trigger asked for
     code: str = ""
     reason: str = ""
 
@@ -233,7 +235,7 @@ def decide_refund(
     if payment.cancelled_before_payment:
         return RefundDecision(
             RefundAction.RECORD_FAILURE,
-            code="no_payment",
+            code=RefundFailureCode.NO_PAYMENT,
             reason="order was cancelled before any payment was taken; later payment triggers are declined",
         )
     if payment.status is Status.PENDING:
@@ -241,7 +243,7 @@ def decide_refund(
     if payment.status is Status.FAILED or payment.amount is None:
         return RefundDecision(
             RefundAction.RECORD_FAILURE,
-            code="payment_not_captured",
+            code=RefundFailureCode.PAYMENT_NOT_CAPTURED,
             reason="the payment for this order failed, so there is nothing to refund",
         )
     captured = payment.amount
@@ -249,19 +251,23 @@ def decide_refund(
     if trigger.amount is None:
         if remaining <= 0:
             return RefundDecision(
-                RefundAction.RECORD_FAILURE, code="nothing_to_refund", reason="the payment is fully refunded"
+                RefundAction.RECORD_FAILURE,
+                code=RefundFailureCode.NOTHING_TO_REFUND,
+                reason="the payment is fully refunded",
             )
         return RefundDecision(RefundAction.RESERVE_AND_REFUND, amount=Money(remaining, captured.currency))
     if trigger.amount.currency != captured.currency:
         return RefundDecision(
             RefundAction.RECORD_FAILURE,
-            code="currency_mismatch",
+            amount=trigger.amount,
+            code=RefundFailureCode.CURRENCY_MISMATCH,
             reason=f"refund currency {trigger.amount.currency} differs from payment currency {captured.currency}",
         )
     if trigger.amount.minor_units > remaining:
         return RefundDecision(
             RefundAction.RECORD_FAILURE,
-            code="exceeds_refundable",
+            amount=trigger.amount,
+            code=RefundFailureCode.EXCEEDS_REFUNDABLE,
             reason=f"requested {trigger.amount.minor_units} exceeds the refundable {max(remaining, 0)}",
         )
     return RefundDecision(RefundAction.RESERVE_AND_REFUND, amount=trigger.amount)

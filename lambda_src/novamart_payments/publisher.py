@@ -14,12 +14,20 @@ from typing import TYPE_CHECKING, Any
 from novamart_payments import clients
 from novamart_payments.contracts import validate_event
 from novamart_payments.domain import PaymentRecord, RefundRecord, Status, outcome_event_id
+from novamart_payments.outcomes import DEFAULT_PAYMENT_FAILURE, DEFAULT_REFUND_FAILURE
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
 
 SOURCE = "novamart.payments"
-SCHEMA_VERSION = "1.0"
+#: The schema version each published event is built to (docs/events/versioning.md). refund.failed is on major 2:
+#: v1 named the failure explanation ``reason`` while the refund record's ``reason`` is why the refund was asked.
+SCHEMA_VERSIONS = {
+    "payment.succeeded": "1.0",
+    "payment.failed": "1.1",
+    "refund.succeeded": "1.0",
+    "refund.failed": "2.0",
+}
 
 
 class PublishError(RuntimeError):
@@ -39,7 +47,7 @@ def payment_outcome(record: PaymentRecord) -> dict[str, Any]:
     if record.transaction_id is not None:
         data["transactionId"] = record.transaction_id
     if not succeeded:
-        data["code"] = record.failure_code or "payment_failed"
+        data["code"] = record.failure_code or DEFAULT_PAYMENT_FAILURE
         data["reason"] = record.failure_reason or "The payment failed."
     return _event(detail_type, record.payment_id, record.correlation_id, record.causation_id, _occurred(record), data)
 
@@ -59,8 +67,9 @@ def refund_outcome(record: RefundRecord) -> dict[str, Any]:
     if record.transaction_id is not None:
         data["transactionId"] = record.transaction_id
     if not succeeded:
-        data["code"] = record.failure_code or "refund_failed"
-        data["reason"] = record.failure_reason or "The refund failed."
+        data["code"] = record.failure_code or DEFAULT_REFUND_FAILURE
+        data["failureReason"] = record.failure_reason or "The refund failed."
+        data["refundReason"] = record.reason
     return _event(detail_type, record.refund_id, record.correlation_id, record.causation_id, _occurred(record), data)
 
 
@@ -82,7 +91,7 @@ def _event(
 ) -> dict[str, Any]:
     metadata: dict[str, Any] = {
         "eventId": outcome_event_id(detail_type, record_id),
-        "schemaVersion": SCHEMA_VERSION,
+        "schemaVersion": SCHEMA_VERSIONS[detail_type],
         "correlationId": correlation_id,
         "occurredAt": occurred_at,
     }

@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from novamart_payments import clients
 from novamart_payments.domain import Money, PaymentRecord, PaymentTrigger, RefundRecord, Status, TriggerMeta
+from novamart_payments.outcomes import PaymentFailureCode
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -77,7 +78,7 @@ class Repository:
             "paymentId": {"S": payment_id},
             "orderId": {"S": order_id},
             "status": {"S": Status.FAILED},
-            "failureCode": {"S": "order_cancelled"},
+            "failureCode": {"S": PaymentFailureCode.ORDER_CANCELLED},
             "failureReason": {"S": "The order was cancelled before payment was taken."},
             "cancelledBeforePayment": {"BOOL": True},
             "refundedAmount": {"N": "0"},

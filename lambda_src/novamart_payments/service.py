@@ -25,6 +25,7 @@ from novamart_payments.domain import (
 )
 from novamart_payments.gateway import ChargeRequest, Outcome, PaymentGateway, RefundRequest
 from novamart_payments.observability import Metric, count, logger
+from novamart_payments.outcomes import DEFAULT_REFUND_FAILURE
 from novamart_payments.publisher import Publisher, payment_outcome, refund_outcome
 from novamart_payments.repository import Repository
 
@@ -212,6 +213,8 @@ class PaymentService:
     ) -> RefundRecord:
         now = self._now()
         failed = decision.action is RefundAction.RECORD_FAILURE
+        if payment is not None and payment.cancelled_before_payment:
+            payment = None  # a cancel marker is not a payment: refund.failed (no_payment) names none
         return RefundRecord(
             refund_id=refund_id,
             order_id=trigger.order_id,
@@ -254,7 +257,7 @@ class PaymentService:
             return "refund_pending"
         now = self._now()
         if not result.approved:
-            code, reason = result.code or "refund_declined", result.reason or "The gateway declined the refund."
+            code, reason = result.code or DEFAULT_REFUND_FAILURE, result.reason or "The gateway declined the refund."
             if not self._repo.fail_reserved_refund(refund, code, reason, now):
                 current = self._repo.get_refund(refund.refund_id)
                 if current is None or current.status is Status.PENDING:  # pragma: no cover

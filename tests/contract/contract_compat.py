@@ -4,21 +4,29 @@ Both sides are fully dereferenced schemas (``gen_docs.dereference``). The rules 
 conservative: when the checker cannot prove a change harmless, it calls it breaking, and the way
 out is a new major version.
 
+The rule behind every check (docs/events/versioning.md): within one major version, a consumed event's
+schema may only accept more (producers keep sending what they sent), a published event's schema may only
+accept less (every event the producer now sends still validates against every released consumer schema).
+
 Always breaking (both directions):
-- a property removed or renamed (a rename is a removal plus an addition),
-- a property newly required,
-- a narrowed constraint: fewer types or enum values, a changed const, a higher lower bound or lower
-  upper bound, a new or changed pattern/format, an object closed that was open,
+- a property removed or renamed (a rename is a removal plus an addition): consumers read it,
+- a value set both narrowed and widened (a changed const, a type swapped for another), a changed
+  pattern or format,
 - a changed combinator (allOf/anyOf/oneOf/not) or an unknown constraint keyword that changed.
+
+Breaking for consumed events only (producers still send what the released version allowed):
+- a narrowed constraint: fewer types or enum values, a higher lower bound or lower upper bound, a new
+  pattern/format, an object closed that was open,
+- a property newly required.
 
 Breaking for published events only (consumers validate against the released version and rely on
 what it guarantees):
-- a widened constraint: more types or enum values, a bound relaxed or dropped, a pattern or format
-  removed, an object opened,
+- a widened constraint: more types or enum values (a new failure code), a bound relaxed or dropped, a
+  pattern or format removed, an object opened,
 - a required property made optional.
 
-Allowed: documentation changes and new optional properties (a minor version; consumers are told to
-ignore fields they do not know).
+Allowed in a minor version: documentation changes, new optional properties (consumers validate with the
+open consumer form and ignore fields they do not know) and the direction-safe changes above.
 """
 
 from __future__ import annotations
@@ -92,26 +100,27 @@ def _compare(old: Any, new: Any, where: str, direction: Direction, out: list[Bre
 
     for keyword, getter in (("type", _types), ("enum/const", _values)):
         narrowed, widened = _subset_break(getter(old), getter(new))
-        if narrowed:
+        if narrowed and not published:
             out.append(Break(where, f"{keyword} narrowed"))
         if widened and published:
             out.append(Break(where, f"{keyword} widened"))
 
     for keyword in _LOWER_BOUNDS:
         o, n = old.get(keyword), new.get(keyword)
-        if n is not None and (o is None or n > o):
+        if not published and n is not None and (o is None or n > o):
             out.append(Break(where, f"{keyword} raised (narrowed)"))
         if published and o is not None and (n is None or n < o):
             out.append(Break(where, f"{keyword} lowered (widened)"))
     for keyword in _UPPER_BOUNDS:
         o, n = old.get(keyword), new.get(keyword)
-        if n is not None and (o is None or n < o):
+        if not published and n is not None and (o is None or n < o):
             out.append(Break(where, f"{keyword} lowered (narrowed)"))
         if published and o is not None and (n is None or n > o):
             out.append(Break(where, f"{keyword} raised (widened)"))
     for keyword in _EXACT:
         o, n = old.get(keyword), new.get(keyword)
-        if o != n and (n is not None or published):
+        # Added: narrows (breaks consumed); removed: widens (breaks published); replaced: breaks both.
+        if o != n and (o is not None if published else n is not None):
             out.append(Break(where, f"{keyword} changed"))
     for keyword in _COMBINATORS:
         if old.get(keyword) != new.get(keyword):
@@ -129,13 +138,14 @@ def _compare(old: Any, new: Any, where: str, direction: Direction, out: list[Bre
             _compare(old_props[name], new_props[name], f"{where}/properties/{name}", direction, out)
     old_required, new_required = set(old.get("required", [])), set(new.get("required", []))
     for name in sorted(new_required - old_required):
-        out.append(Break(f"{where}/required/{name}", "property newly required"))
+        if not published:
+            out.append(Break(f"{where}/required/{name}", "property newly required"))
     if published:
         for name in sorted(old_required - new_required):
             out.append(Break(f"{where}/required/{name}", "required property made optional"))
 
     old_additional, new_additional = old.get("additionalProperties", True), new.get("additionalProperties", True)
-    if old_additional is not False and new_additional is False:
+    if old_additional is not False and new_additional is False and not published:
         out.append(Break(where, "object closed (additionalProperties: false added)"))
     elif old_additional is False and new_additional is not False and published:
         out.append(Break(where, "object opened (additionalProperties no longer false)"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,16 +23,36 @@ def _direction(path: Path) -> Direction:
     return direction  # type: ignore[no-any-return]
 
 
+def _snapshots_of_major(path: Path) -> list[Path]:
+    major = int(path.stem[1:])
+    return [p for version, p in gen_docs.released_versions(path.parent.name) if version[0] == major]
+
+
 @pytest.mark.parametrize("path", EVENT_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_current_schema_is_compatible_with_its_released_snapshot(path: Path) -> None:
-    snapshot = RELEASED / path.parent.name / path.name
-    assert snapshot.exists(), f"{path} has no released snapshot: run tools/gen_docs.py --release"
-    breaks = breaking_changes(load(snapshot), gen_docs.dereference(path), _direction(path))
-    assert not breaks, (
-        f"{path.relative_to(SCHEMAS.parent)} breaks released v{path.stem[1:]}: "
-        + "; ".join(map(str, breaks))
-        + ". Ship the change as a new major version (schemas/events/<detail-type>/v<N+1>.json)."
-    )
+def test_current_schema_is_compatible_with_every_released_version_of_its_major(path: Path) -> None:
+    snapshots = _snapshots_of_major(path)
+    assert snapshots, f"{path} has no released snapshot: run tools/gen_docs.py --release"
+    for snapshot in snapshots:
+        breaks = breaking_changes(load(snapshot), gen_docs.dereference(path), _direction(path))
+        assert not breaks, (
+            f"{path.relative_to(SCHEMAS.parent)} breaks released {snapshot.name}: "
+            + "; ".join(map(str, breaks))
+            + ". Ship the change as a new major version (schemas/events/<detail-type>/v<N+1>.json)."
+        )
+
+
+@pytest.mark.parametrize("path", EVENT_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_a_changed_schema_carries_a_version_not_released_yet(path: Path) -> None:
+    # A structural change under an already released version number would give two contracts one name.
+    version = gen_docs.parse_version(gen_docs.load_json(path)["x-novamart"]["version"])
+    assert version[0] == int(path.stem[1:]), f"{path}: x-novamart.version's major must match the file"
+    released = dict(gen_docs.released_versions(path.parent.name))
+    newest = max(v for v in released if v[0] == version[0])
+    changes = gen_docs.describe_changes(load(released[newest]), gen_docs.dereference(path))
+    if changes:
+        assert version not in released, f"{path} changed ({changes}) but still says released {version}"
+    else:
+        assert version == newest, f"{path} says {version}; the newest release of its major is {newest}"
 
 
 def test_released_snapshots_are_untouched() -> None:
@@ -44,7 +65,8 @@ def test_released_snapshots_are_untouched() -> None:
 
 def test_every_released_version_still_has_a_schema() -> None:
     for snapshot in RELEASED.glob("*/v*.json"):
-        assert (SCHEMAS / "events" / snapshot.parent.name / snapshot.name).exists(), snapshot
+        major = gen_docs.parse_version(snapshot.stem[1:])[0]
+        assert (SCHEMAS / "events" / snapshot.parent.name / f"v{major}.json").exists(), snapshot
 
 
 # --- the checker itself, against deliberately broken variants of real schemas ------------------
@@ -110,11 +132,6 @@ BREAKING: list[Callable[[dict[str, Any]], None]] = [
     remove_field,
     rename_field,
     narrow_type,
-    new_required_field,
-    require_existing_optional,
-    tighten_enum,
-    tighten_max_length,
-    lower_ceiling,
     change_pattern,
     change_const,
     change_source,
@@ -128,6 +145,20 @@ def test_checker_flags_breaking_change(mutate: Callable[[dict[str, Any]], None],
     changed = copy.deepcopy(released)
     mutate(changed)
     assert breaking_changes(released, changed, direction), f"{mutate.__name__} was not detected"
+
+
+def add_pattern(s: dict[str, Any]) -> None:
+    _data(s)["properties"]["transactionId"]["pattern"] = "^ch_[A-Za-z0-9_]+$"
+
+
+NARROWING: list[Callable[[dict[str, Any]], None]] = [
+    new_required_field,
+    require_existing_optional,
+    tighten_enum,
+    tighten_max_length,
+    lower_ceiling,
+    add_pattern,
+]
 
 
 def widen_max_length(s: dict[str, Any]) -> None:
@@ -149,13 +180,25 @@ def open_object(s: dict[str, Any]) -> None:
 WIDENING: list[Callable[[dict[str, Any]], None]] = [widen_max_length, widen_enum, make_required_optional, open_object]
 
 
-@pytest.mark.parametrize("mutate", WIDENING, ids=lambda f: f.__name__)
-def test_widening_breaks_published_events_only(mutate: Callable[[dict[str, Any]], None]) -> None:
-    released = _current("order.cancelled")
+ONE_SIDED: list[tuple[Callable[[dict[str, Any]], None], str, Direction, Direction]] = [
+    *[(m, "payment.succeeded", "consumed", "published") for m in NARROWING],
+    *[(m, "order.cancelled", "published", "consumed") for m in WIDENING],
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "detail_type", "breaks", "safe"), ONE_SIDED, ids=lambda v: getattr(v, "__name__", "")
+)
+def test_narrowing_breaks_consumed_events_and_widening_published_ones(
+    mutate: Callable[[dict[str, Any]], None], detail_type: str, breaks: Direction, safe: Direction
+) -> None:
+    # A published event that promises less (a closed code enum where a free string was) still validates
+    # against every released consumer schema; a consumed event that accepts less rejects what producers send.
+    released = _current(detail_type)
     changed = copy.deepcopy(released)
     mutate(changed)
-    assert breaking_changes(released, changed, "published"), f"{mutate.__name__} not flagged for consumers"
-    assert not breaking_changes(released, changed, "consumed"), f"{mutate.__name__} wrongly flagged"
+    assert breaking_changes(released, changed, breaks), f"{mutate.__name__} not flagged for {breaks} events"
+    assert not breaking_changes(released, changed, safe), f"{mutate.__name__} wrongly flagged for {safe} events"
 
 
 def add_optional_field(s: dict[str, Any]) -> None:
@@ -180,10 +223,38 @@ def test_additive_and_documentation_changes_are_allowed(
 
 
 def test_shared_definition_change_reaches_every_event() -> None:
-    # Snapshots are dereferenced, so tightening common/identifiers.json shows up as a break in each
+    # Snapshots are dereferenced, so loosening common/metadata.json shows up as a break in each
     # event that uses it, not only in the shared file.
     released = _current("refund.failed")
     changed = copy.deepcopy(released)
-    changed["properties"]["detail"]["properties"]["metadata"]["properties"]["correlationId"]["maxLength"] = 64
+    changed["properties"]["detail"]["properties"]["metadata"]["properties"]["correlationId"]["maxLength"] = 256
     breaks = breaking_changes(released, changed, "published")
     assert [b.where for b in breaks] == ["/properties/detail/properties/metadata/properties/correlationId"]
+
+
+# --- forward compatibility of the consumer form ----------------------------------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _validator(schema: dict[str, Any]) -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def test_a_minor_version_with_new_optional_fields_validates_against_the_released_consumer_schema() -> None:
+    # A 1.1 event with optional fields 1.0 did not have, at three depths (metadata, data, data.amount).
+    event = load(FIXTURES / "payment.succeeded.v1.1-additive.json")
+    released = load(RELEASED / "payment.succeeded" / "v1.json")
+    assert not list(_validator(gen_docs.open_objects(released)).iter_errors(event))
+    # The producer's closed form rejects it, which is why consumers must not validate with that one.
+    rejected = {e.validator for e in _validator(released).iter_errors(event)}
+    assert rejected == {"additionalProperties"}
+
+
+def test_the_committed_consumer_schema_is_the_open_form_of_the_producer_schema() -> None:
+    for path in EVENT_FILES:
+        consumer = load(SCHEMAS / "consumer" / path.parent.name / path.name)
+        assert "additionalProperties" not in json.dumps(consumer)
+        assert gen_docs.open_objects(gen_docs.dereference(path)).items() <= consumer.items()

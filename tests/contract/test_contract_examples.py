@@ -121,7 +121,7 @@ def test_non_object_event_is_rejected() -> None:
 
 def test_all_violations_are_reported_together() -> None:
     event = _first_valid("payment.failed")
-    event["detail"]["data"]["code"] = "NOT_SNAKE"
+    event["detail"]["data"]["code"] = "payment_not_found"  # well-formed, but not in the table of codes
     del event["detail"]["data"]["reason"]
     event["detail"]["metadata"]["occurredAt"] = "2026-02-30T10:00:00Z"
     exc = _violation(event)

@@ -63,7 +63,7 @@ def test_event_schema_pins_source_detail_type_and_direction(path: Path) -> None:
     assert schema["x-novamart"]["source"] == source
     assert schema["x-novamart"]["version"].startswith(path.stem[1:] + ".")
     metadata = schema["properties"]["detail"]["properties"]["metadata"]["$ref"]
-    assert metadata.endswith("publishedV1" if direction == "published" else "consumedV1")
+    assert metadata.endswith(("publishedV" if direction == "published" else "consumedV") + path.stem[1:])
 
 
 def _walk(node: Any, pointer: str = "") -> list[tuple[str, dict[str, Any]]]:

@@ -204,6 +204,10 @@ def test_partial_refund_over_the_ceiling_is_refused(aws: Aws) -> None:
     assert sum(refunds(order)) == 6000
     [refused] = [e for e in aws.published(order) if e["detail-type"] == "refund.failed"]
     assert refused["detail"]["data"]["code"] == "exceeds_refundable"
+    # refund.failed 2.0: the refused request's amount, the customer and the refund's own reason travel along
+    assert refused["detail"]["data"]["amount"] == {"minorUnits": 6000, "currency": "USD"}
+    assert refused["detail"]["data"]["customerId"] == "cus-1001"
+    assert refused["detail"]["data"]["refundReason"] == "customer cancelled"
 
 
 def test_concurrent_partial_refunds_never_exceed_the_capture(aws: Aws) -> None:
@@ -253,6 +257,7 @@ def test_cancel_before_pay_blocks_the_later_charge(aws: Aws) -> None:
     assert charges(order) == []
     kinds = {e["detail-type"]: e["detail"]["data"] for e in aws.published(order)}
     assert kinds["refund.failed"]["code"] == "no_payment"
+    assert "paymentId" not in kinds["refund.failed"]  # the cancel marker is not a payment
     assert kinds["payment.failed"]["code"] == "order_cancelled"
     assert kinds["payment.failed"]["amount"] == {"minorUnits": 4999, "currency": "USD"}
 

@@ -29,6 +29,7 @@ module "service" {
 
   alarm_subscriptions    = var.alarm_subscriptions
   event_bus_name         = var.event_bus_name
+  subscriber_account_ids = var.subscriber_account_ids
   payment_table_name     = var.payment_table_name
   refund_table_name      = var.refund_table_name
   payment_function_name  = var.payment_function_name

@@ -135,3 +135,14 @@ variable "alarm_subscriptions" {
   }))
   default = []
 }
+
+variable "subscriber_account_ids" {
+  description = "AWS accounts that may create their own rules on the bus for the service's events (docs/events/subscribing.md)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.subscriber_account_ids : can(regex("^[0-9]{12}$", a))])
+    error_message = "subscriber_account_ids holds 12-digit AWS account ids."
+  }
+}

@@ -151,3 +151,55 @@ run "simulated_gateway_is_refused" {
 
   expect_failures = [var.gateway_mode]
 }
+
+run "no_subscribers_no_bus_policy" {
+  command = plan
+
+  assert {
+    condition     = module.service.subscriber_bus_policy_json == null
+    error_message = "Without subscriber_account_ids the bus gets no policy."
+  }
+}
+
+run "cross_account_subscribers" {
+  command = plan
+
+  variables {
+    subscriber_account_ids = ["444455556666", "111122223333"]
+  }
+
+  assert {
+    condition = jsondecode(module.service.subscriber_bus_policy_json).Statement[0].Principal.AWS == [
+      "arn:aws:iam::111122223333:root", "arn:aws:iam::444455556666:root",
+    ]
+    error_message = "Exactly the named accounts are granted."
+  }
+
+  assert {
+    condition     = jsondecode(module.service.subscriber_bus_policy_json).Statement[0].Resource == "arn:aws:events:us-east-2:123456789012:rule/*"
+    error_message = "The grant covers rules of the service's (default) bus only."
+  }
+
+  assert {
+    condition = jsondecode(module.service.subscriber_bus_policy_json).Statement[0].Condition.StringEqualsIfExists == {
+      "events:creatorAccount" = "$${aws:PrincipalAccount}"
+      "events:source"         = "novamart.payments"
+    }
+    error_message = "Subscribers may only manage rules they created, matching source novamart.payments."
+  }
+
+  assert {
+    condition     = !contains(jsondecode(module.service.subscriber_bus_policy_json).Statement[0].Action, "events:PutEvents")
+    error_message = "Subscribers read the bus; they may not publish on it."
+  }
+}
+
+run "bad_subscriber_account_id" {
+  command = plan
+
+  variables {
+    subscriber_account_ids = ["not-an-account"]
+  }
+
+  expect_failures = [var.subscriber_account_ids]
+}

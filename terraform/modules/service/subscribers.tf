@@ -14,13 +14,7 @@ variable "subscriber_account_ids" {
 }
 
 locals {
-  # Rules of the default bus are rule/<name>; rules of a custom bus are rule/<bus>/<name>.
-  rule_arn_prefix = join(":", [
-    "arn", data.aws_partition.current.partition, "events", data.aws_region.current.name,
-    data.aws_caller_identity.current.account_id,
-    var.event_bus_name == "default" ? "rule/" : "rule/${var.event_bus_name}/",
-  ])
-
+  # local.rule_arn_prefix (main.tf): rules of the default bus are rule/<name>, of a custom bus rule/<bus>/<name>.
   subscriber_policy = length(var.subscriber_account_ids) == 0 ? null : {
     Version = "2012-10-17"
     Statement = [{

@@ -51,12 +51,11 @@ class Repository:
         return payment_from_item(item) if item else None
 
     def claim_payment(
-        self, payment_id: str, trigger: PaymentTrigger, intent_id: str, now: str
+        self, payment_id: str, trigger: PaymentTrigger, intent_id: str | None, now: str
     ) -> WriteResult[PaymentRecord]:
         """Create the order's payment as PENDING, holding the gateway handle to charge, unless the order already
         has a payment: this condition is the one place that decides which handle an order is charged on."""
         item: Item = {
-            "intentId": {"S": intent_id},
             "paymentId": {"S": payment_id},
             "orderId": {"S": trigger.order_id},
             "customerId": {"S": trigger.customer_id},
@@ -70,6 +69,8 @@ class Repository:
             "updatedAt": {"S": now},
             **_meta_attrs(trigger.meta),
         }
+        if intent_id is not None:
+            item["intentId"] = {"S": intent_id}
         return self._put_new(self._payments, "paymentId", item, payment_from_item)
 
     def block_payment(self, payment_id: str, order_id: str, meta: TriggerMeta, now: str) -> WriteResult[PaymentRecord]:

@@ -23,7 +23,14 @@ from novamart_payments.domain import (
     RefundTrigger,
     Status,
 )
-from novamart_payments.gateway import ChargeRequest, Outcome, PaymentGateway, RefundRequest
+from novamart_payments.gateway import (
+    ChargeRequest,
+    GatewayResult,
+    Outcome,
+    PaymentGateway,
+    PaymentMethodRefused,
+    RefundRequest,
+)
 from novamart_payments.observability import Metric, count, logger
 from novamart_payments.outcomes import DEFAULT_REFUND_FAILURE
 from novamart_payments.publisher import Publisher, payment_outcome, refund_outcome
@@ -86,13 +93,13 @@ class PaymentService:
             if action is PaymentAction.CLAIM_AND_CHARGE:
                 # Optimistic: most triggers are new orders, so open the gateway attempt (no money moves) and claim
                 # the order with it before reading anything. Only the claim's winner will ever complete a handle.
-                handle = self._gateway.begin_charge(request)
+                handle = self._open_attempt(request)
                 claim = self._repo.claim_payment(payment_id, trigger, handle, self._now())
                 if claim.won and claim.current is not None:
                     return self._charge(claim.current, request)
                 current = claim.current
-                if current is None or current.intent_id != handle:  # a gateway that replays keys hands ours back
-                    self._gateway.release_charge(handle)
+                if handle is not None and (current is None or current.intent_id != handle):
+                    self._gateway.release_charge(handle)  # a gateway that replays keys hands ours back: keep it
             elif action is PaymentAction.RESUME_CHARGE:
                 assert current is not None
                 return self._charge(current, request)
@@ -114,6 +121,13 @@ class PaymentService:
                 return "rejected_mismatch"
         raise RetryLater(f"payment {payment_id} kept changing under concurrent deliveries")
 
+    def _open_attempt(self, request: ChargeRequest) -> str | None:
+        """The gateway's handle for a new attempt, or None when the gateway refused the payment method outright."""
+        try:
+            return self._gateway.begin_charge(request)
+        except PaymentMethodRefused:
+            return None
+
     def _charge(self, pending: PaymentRecord, request: ChargeRequest) -> str:
         """Complete the order's stored gateway handle, publish the outcome, then finish the record, in that order.
 
@@ -122,9 +136,18 @@ class PaymentService:
         the redelivery reads the handle's decision back and publishes the identical event (same id, same
         content) again. A final record therefore always means its outcome event went out.
         """
-        if pending.intent_id is None:  # pragma: no cover - every claim writes its handle
-            raise RetryLater(f"payment {pending.payment_id} has no gateway handle")
-        result = self._gateway.complete_charge(pending.intent_id, request)
+        if pending.intent_id is None:
+            # The gateway refused the payment method before any attempt existed: a decline, the same on every
+            # delivery (decided at the claim, so the republished event is identical).
+            result = GatewayResult(
+                Outcome.DECLINED,
+                None,
+                "invalid_payment_method",
+                "The gateway does not know the payment method.",
+                pending.created_at,
+            )
+        else:
+            result = self._gateway.complete_charge(pending.intent_id, request)
         if result.outcome is Outcome.PENDING:  # pragma: no cover - adapters report an undecided charge as transient
             raise RetryLater(f"payment {pending.payment_id} is not decided yet")
         final = replace(

@@ -595,3 +595,12 @@ def test_a_repeated_payment_trigger_with_another_amount_is_counted(
     assert invoke(payment_handler, payment_event(order, minor_units=9000)) == []
     assert '"DuplicateRejected":[1.0]' in capsys.readouterr().out
     assert charges(order) == [1000]
+
+
+def test_an_unknown_payment_method_is_declined_once_and_identically(aws: Aws) -> None:
+    order = new_order()
+    event = payment_event(order, token="pm_unknown_to_the_gateway")
+    assert invoke(payment_handler, event) == []
+    [failed] = [e for e in aws.published(order) if e["detail-type"] == "payment.failed"]
+    assert failed["detail"]["data"]["code"] == "invalid_payment_method"
+    assert stripe_stack().stripe.intents(order) == [] and charges(order) == []

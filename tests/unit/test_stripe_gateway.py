@@ -19,6 +19,7 @@ from novamart_payments.gateway import (
     GatewayMisconfigured,
     IdempotencyKeyReused,
     Outcome,
+    PaymentMethodRefused,
     RefundRequest,
     TransientGatewayError,
 )
@@ -239,3 +240,10 @@ def test_a_rotated_key_builds_a_new_client() -> None:
     gw = StripeGateway(lambda: next(keys), http_client=FakeStripe())
     first = gw._stripe()
     assert gw._stripe() is first and gw._stripe() is not first
+
+
+def test_an_unknown_payment_method_on_create_is_a_refusal_not_an_error() -> None:
+    fake = FakeStripe().on("POST /v1/payment_intents", 404, error("invalid_request_error", "resource_missing"))
+    with pytest.raises(PaymentMethodRefused) as refused:
+        gateway(fake).begin_charge(REQ)
+    assert refused.value.result.code == "invalid_payment_method"

@@ -19,15 +19,17 @@ from typing import Any
 import boto3
 import pytest
 from novamart_payments import clients, config
-from novamart_payments.gateway import GatewayResult
+from novamart_payments.gateway import GatewayResult, Outcome
 from novamart_payments.handlers import _batch
 from novamart_payments.handlers.payment import handler as payment_handler
 from novamart_payments.handlers.refund import handler as refund_handler
 
 from tests.integration.conftest import invoke, payment_event, refund_event
 from tests.support.aws_calls import RECORDER, IamRequest, ResourceRef
+from tests.support.gateway import StripeStack
 from tests.support.iam_check import DeployedFunction, Probe, check, permitted, read_deployed
 from tests.support.stack import DeployedStack
+from tools.stripe_faults import CONFIRM
 
 BEFORE_ISSUE_11 = Path(__file__).with_name("policy_before_issue_11.json")
 
@@ -90,17 +92,17 @@ def deployed_environment(stack: DeployedStack, fn: DeployedFunction) -> Iterator
 
 
 @pytest.fixture(scope="module")
-def exercised(deployed_stack: DeployedStack, deployed: dict[str, DeployedFunction]) -> None:
-    """Both functions through every path, with the deployed functions' own environment."""
+def exercised(deployed_stack: DeployedStack, deployed: dict[str, DeployedFunction], local_stripe: StripeStack) -> None:
+    """Both functions through every path, with the deployed functions' own environment (the Stripe gateway)."""
     with deployed_environment(deployed_stack, deployed["payment"]) as mp:
-        _walk_every_path(mp)
+        _walk_every_path(mp, local_stripe)
 
 
 def _order() -> str:
     return f"ord-iam-{uuid.uuid4().hex[:12]}"
 
 
-def _walk_every_path(mp: pytest.MonkeyPatch) -> None:
+def _walk_every_path(mp: pytest.MonkeyPatch, stripe: StripeStack) -> None:
     paid = _order()
     assert invoke(payment_handler, payment_event(paid)) == []  # new payment
     assert invoke(payment_handler, payment_event(paid)) == []  # duplicate
@@ -109,9 +111,11 @@ def _walk_every_path(mp: pytest.MonkeyPatch) -> None:
     assert invoke(refund_handler, refund_event(paid)) == []  # the rest
     assert invoke(refund_handler, refund_event(paid, 500, request_id="rma-2")) == []  # nothing left
     declined = _order()
-    assert invoke(payment_handler, payment_event(declined, token="pm_card_chargeDeclined")) == []
+    assert invoke(payment_handler, payment_event(declined, token=stripe.stripe.payment_method("declined"))) == []
     assert invoke(refund_handler, refund_event(declined)) == []
-    transient = payment_event(_order(), token="pm_sim_transient1_visa")
+    transient_order = _order()
+    transient = payment_event(transient_order)
+    stripe.faults.fail_next("POST", CONFIRM, order_id=transient_order)
     assert len(invoke(payment_handler, transient)) == 1
     assert invoke(payment_handler, transient) == []
     cancelled = _order()
@@ -121,7 +125,7 @@ def _walk_every_path(mp: pytest.MonkeyPatch) -> None:
     refused = _order()
     assert invoke(payment_handler, payment_event(refused)) == []
     gateway = _batch.service()._gateway
-    mp.setattr(gateway, "refund", lambda **_: GatewayResult(False, None, "refund_declined", "declined"))
+    mp.setattr(gateway, "refund", lambda _request: GatewayResult(Outcome.DECLINED, None, "refund_declined", "declined"))
     assert invoke(refund_handler, refund_event(refused)) == []
     mp.undo()
     # BatchGetItem throttled: the fallback reads each record on its own

@@ -94,6 +94,16 @@ class GatewayMisconfigured(GatewayError):
     never published as ``payment.failed``: the record fails, is redelivered, and an alarm fires."""
 
 
+class PaymentMethodRefused(GatewayError):
+    """``begin_charge`` could not even open the attempt: the gateway does not know the payment method. A final
+    answer about the customer's token, published as a decline; the order's record then holds no handle, which
+    is how a redelivery knows the same answer without asking again."""
+
+    def __init__(self, result: GatewayResult) -> None:
+        super().__init__(result.reason or "payment method refused")
+        self.result = result
+
+
 class PaymentGateway(Protocol):
     def begin_charge(self, request: ChargeRequest) -> str: ...
 

@@ -37,6 +37,7 @@ from novamart_payments.gateway import (
     GatewayResult,
     IdempotencyKeyReused,
     Outcome,
+    PaymentMethodRefused,
     RefundRequest,
     TransientGatewayError,
 )
@@ -114,10 +115,11 @@ class StripeGateway:
         if request.customer_id.startswith("cus_"):  # a Stripe customer id (ours are NovaMart's own otherwise)
             params["customer"] = request.customer_id
         intent = self._call(
-            lambda c: c.v1.payment_intents.create(params=params, options={"idempotency_key": request.idempotency_key})
+            lambda c: c.v1.payment_intents.create(params=params, options={"idempotency_key": request.idempotency_key}),
+            creating=True,
         )
         if isinstance(intent, _Declined):
-            raise TransientGatewayError("the payment intent could not be created")  # pragma: no cover
+            raise PaymentMethodRefused(GatewayResult(Outcome.DECLINED, None, intent.code, intent.reason, _now()))
         return str(intent.id)
 
     def release_charge(self, handle: str) -> None:
@@ -202,8 +204,9 @@ class StripeGateway:
                 return None
             if kinds.get("refund") and err.code in _REFUND_ERROR_CODES:
                 return _Declined(err.code or "refund_declined", _message(err, "Refund refused."), None)
-            if err.code == "resource_missing" and getattr(err, "param", None) == "payment_method":
-                return _Declined("invalid_payment_method", "The payment method is not known to the gateway.", None)
+            if kinds.get("creating") and (err.code == "resource_missing" or err.http_status == 404):
+                # The only objects a create names are the payment method (and a Stripe customer): unknown.
+                return _Declined("invalid_payment_method", "The gateway does not know the payment method.", None)
             raise
         except stripe.StripeError as err:
             if (err.http_status or 500) >= 500 or err.http_status == 409:  # 409: a lock or a key still in flight

@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from novamart_payments import clients
 from novamart_payments.config import get_config
 from novamart_payments.contracts import ContractViolation
-from novamart_payments.envelope import checked_event
+from novamart_payments.envelope import checked_event, identifiers
 from novamart_payments.gateway import (
     GatewayMisconfigured,
     IdempotencyKeyReused,
@@ -35,6 +35,10 @@ from novamart_payments.observability import Metric, TracedGateway, count, flush,
 from novamart_payments.publisher import Publisher
 from novamart_payments.repository import Repository
 from novamart_payments.service import PaymentService, RetryLater
+
+# A body with 50,000 unknown keys must not become one 50,000-violation log line: the first ones and the count.
+MAX_LOGGED_VIOLATIONS = 20
+_RECORD_KEYS = ("correlation_id", "event_id", "detail_type", "order_id")
 
 Handle = Callable[[PaymentService, dict[str, Any]], str]
 
@@ -105,6 +109,8 @@ def make_handler(accepted: frozenset[str], handle: Handle) -> Callable[[dict[str
     started = threading.local()
 
     def record_handler(record: SQSRecord, lambda_context: Any = None) -> str:
+        # Keys of the previous record must not leak into this one's lines (a rejected record has no order id).
+        logger.thread_safe_remove_keys(list(_RECORD_KEYS))
         logger.thread_safe_append_keys(message_id=record.message_id)
         _ensure_time_left(lambda_context, record, first=not getattr(started, "any", False))
         started.any = True
@@ -119,9 +125,14 @@ def make_handler(accepted: frozenset[str], handle: Handle) -> Callable[[dict[str
             event = checked_event(record.body, accepted)
         except ContractViolation as violation:
             count(Metric.VALIDATION_REJECTED)
+            shown = violation.violations[:MAX_LOGGED_VIOLATIONS]
             logger.error(
                 "event rejected: schema violation",
-                extra={"violations": [{"pointer": v.pointer, "message": v.message} for v in violation.violations]},
+                extra={
+                    "violations": [{"pointer": v.pointer, "message": v.message} for v in shown],
+                    "violation_count": len(violation.violations),
+                    **identifiers(record.body),
+                },
             )
             raise
         metadata = event["detail"]["metadata"]

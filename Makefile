@@ -94,7 +94,7 @@ bdd: venv package ## Behaviour suite (features/) against the embedded emulator
 test-reliability: venv ## Full reliability matrix (state machine, faults, load, leak scan)
 	RELIABILITY_PROFILE=full $(PY) -m pytest tests/reliability -q
 
-bench: venv ## Performance benchmarks, ratios against same-run baselines -> docs/performance.md
+bench: venv package ## Performance benchmarks (Lambda rows on Python 3.12 from the zip), same-run baselines -> docs/performance.md
 	$(PY) tests/bench/run_all.py --write docs/performance.md
 
 test: venv package package-check tf-check lint typecheck docs-check ## Everything CI runs: lint, types, docs, Terraform checks, all test suites

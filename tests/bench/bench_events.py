@@ -1,10 +1,15 @@
-"""The payment event, SQS batch and Lambda context every benchmark feeds the handler (standard library only, so the
-Python 3.12 processes that run the zip can import it too)."""
+"""What every benchmark shares: the payment event, SQS batch and Lambda context it feeds the handler, and the way it
+starts an emulator. Standard library only, so the Python 3.12 processes that run the zip can import it too."""
 
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 REGION = "us-east-2"
@@ -63,3 +68,28 @@ def sqs_batch(event: dict[str, Any]) -> dict[str, Any]:
             }
         ]
     }
+
+
+@contextmanager
+def moto_server(command: list[str]) -> Iterator[str]:
+    """Run ``command`` (``{port}`` replaced by a free port) until it accepts connections; yield its endpoint."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    proc = subprocess.Popen(
+        [arg.replace("{port}", str(port)) for arg in command], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError(f"{command[1:3]} did not start") from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

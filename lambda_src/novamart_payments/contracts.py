@@ -5,7 +5,13 @@ teams, so the Lambdas validate against exactly those files instead of a hand-wri
 could drift. Validators are compiled once per process (on first use, so a cold start only pays for
 what it validates) and reused across invocations.
 
-Error text is built here from the schema side only (keyword, schema value, location): jsonschema's
+The engine is jsonschema-rs (compiled, draft 2020-12): about 5 µs per event where jsonschema took
+100-140 µs. jsonschema stays the reference: the contract tests prove the same verdict and pointers on
+every example and on generated events, and the three places where the engines differ are made to
+agree here (``$`` anchors, ``date-time``, lone surrogates; see _python_dollar, _is_date_time and
+_engine_errors).
+
+Error text is built here from the schema side only (keyword, schema value, location): the engines'
 own messages quote the offending instance value, which would leak a payment token or a smuggled
 card number into logs and dead-letter payloads.
 """

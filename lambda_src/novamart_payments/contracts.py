@@ -166,7 +166,10 @@ def known_event_types() -> frozenset[str]:
 USED_FORMATS = frozenset({"date-time", "uuid"})
 
 
+@cache
 def _load(path: Path) -> Any:
+    # Cached: inlining reads the shared definition files once per $ref otherwise (a third of the first event's
+    # schema work). Callers never mutate the result: _inline builds new containers all the way down.
     with path.open(encoding="utf-8") as fh:
         return json.load(fh)
 

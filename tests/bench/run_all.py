@@ -408,6 +408,13 @@ def verdict(value: float, goal: float, higher_is_better: bool = False) -> str:
     return "met" if ok else "**missed**"
 
 
+def _settles(cpu: dict[str, Any]) -> str:
+    first, second = cpu["rss_growth_kib"], cpu["rss_growth_next_kib"]
+    if second <= max(64, first // 4):
+        return ": the first window's growth settles (allocator arenas and caches filling up), it does not accumulate."
+    return ": memory still grows window after window (see row 5)."
+
+
 def _ms(stats: dict[str, float]) -> str:
     return f"{stats['p50_ms']:.0f} ms ({stats['min_ms']:.0f}-{stats['max_ms']:.0f})"
 
@@ -517,7 +524,8 @@ Details:
 - Warm: {warm["n"]} payment events, each a new order, alternating with the baseline's three calls on the same
   clients. The simulated gateway's own share: {warm["gateway_ms_per_event"]:.3f} ms per event.
 - Memory: VmRSS after {cpu["memory_events"]:,} more events than a 2,000-event warm-up, with a stateless stub in place
-  of the simulated gateway, as a real gateway adapter holds no per-order state. The simulated gateway keeps every
+  of the simulated gateway, as a real gateway adapter holds no per-order state. The next {cpu["memory_events"]:,}
+  events added {cpu["rss_growth_next_kib"]:+,} KiB{_settles(cpu)} The simulated gateway keeps every
   charge in its in-process ledger by design (tests count them); over the same number of events it adds
   {cpu["simulated_gateway_rss_growth_kib"]:,} KiB, which is why it is for local use only.
 - Duplicate: {dup["n"]} redeliveries of one finished event against {dup["n"]} failing conditional PutItems.

@@ -33,8 +33,9 @@ the default of one invocation at a time for determinism, plus the explicit ``con
 concurrent-duplicate scenario, which hands each message of a batch to its own simultaneous invocation.
 
 Not emulated: the batching window (the stand-in invokes as soon as messages are there, which Lambda may also do)
-and isolation between functions (both run in this process, like one warm container each; invocations of the two
-functions alternate, since the process environment holds one function's variables at a time).
+and isolation between functions (both run in this process, like one warm container each; since the process
+environment holds one function's variables at a time, an invocation of the other function waits until the running
+ones are done).
 
 ``AuditTapBound`` keeps the audit queue shallow where nothing reads it (``make dev``): moto's SendMessage, and so
 every PutEvents the tap matches, slows down with the queue's depth (7.8 ms at 0, 85 ms at 4,000 messages).
@@ -329,25 +330,14 @@ class _EnvGate:
         self._cv = threading.Condition()
         self._active: tuple[tuple[str, str], ...] | None = None
         self._count = 0
-        self._next: tuple[tuple[str, str], ...] | None = None  # the environment that goes next
         self._saved: dict[str, str | None] = {}
 
     @contextlib.contextmanager
     def applied(self, env: Mapping[str, str]) -> Iterator[None]:
         key = tuple(sorted(env.items()))
         with self._cv:
-            # Fair: once an invocation waits for another environment, new invocations of the active one queue
-            # behind it, so a busy payment queue cannot starve the refund function (nor the other way round).
-            while True:
-                if self._count == 0 and self._next in (None, key):
-                    break
-                if self._count and self._active == key and self._next is None:
-                    break
-                if self._next is None and self._active != key:
-                    self._next = key
+            while self._count and self._active != key:
                 self._cv.wait()
-            if self._next == key:
-                self._next = None
             if self._active != key:
                 for name, value in env.items():
                     self._saved.setdefault(name, os.environ.get(name))

@@ -142,7 +142,7 @@ mutants: venv ## Remove each guarded property in a copy; every mutant must turn 
 mutants-fast: venv ## The mutants against the tests named for each (part of make test)
 	$(PY) tools/mutants.py --fast
 
-bench: venv ## Performance benchmarks, ratios against same-run baselines -> docs/performance.md
+bench: venv package ## Performance benchmarks (Lambda rows on Python 3.12 from the zip), same-run baselines -> docs/performance.md
 	$(PY) tests/bench/run_all.py --write docs/performance.md
 
 test: venv package package-check tf-check lint typecheck docs-check asyncapi-check bindings mutants-fast ## Everything CI runs: lint, types, docs, Terraform checks, all test suites

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """The local Lambda service as a background process: runs the deployed functions for the embedded emulator.
 
-    tools/localsvc.py start  [--run-dir .run] [--retry-delay 1] [--timeout 60]   detached; pid + log in run-dir
+    tools/localsvc.py start  [--run-dir .run] [--retry-delay 1] [--timeout 60] [--audit-max-depth 100]
+                                                                     detached; pid + log in run-dir
     tools/localsvc.py stop   [--run-dir .run]
     tools/localsvc.py status [--run-dir .run]
-    tools/localsvc.py run    [--retry-delay 1]                                   in the foreground (Ctrl-C stops)
+    tools/localsvc.py run    [--retry-delay 1] [--audit-max-depth 100]  in the foreground (Ctrl-C stops)
 
 moto stores the Lambda functions and SQS event-source mappings that Terraform creates but cannot run them. This
 service reads them back from the emulator and does what AWS Lambda would: poll each mapped queue, invoke the
@@ -12,6 +13,12 @@ configured handler in-process with the function's environment, delete what succe
 queue's redrive policy (see ``tools/localsvc_lib.py`` for the exact semantics and the emulated retry backoff).
 So anything that puts an event on the bus - ``make seed``, ``tools/demo.py``, your own ``aws events put-events``
 - is processed as it would be on AWS. It rereads the mappings every 10 s, so a re-apply is picked up.
+
+As Lambda does, each mapping runs up to its ``MaximumConcurrency`` invocations at once, so concurrent deliveries
+really happen locally. The audit queue, which nothing reads under ``make dev``, is kept at most
+``--audit-max-depth`` messages deep (0: unbounded): the overflow, oldest first, goes to
+``<run-dir>/published-events.jsonl``. A full audit queue would slow every PutEvents down (moto's SendMessage cost
+grows with the queue's depth), so local throughput would decay as events accumulate.
 
 The endpoint and region come from ``AWS_ENDPOINT_URL`` / ``AWS_REGION`` (the Makefile exports both). With
 ``EMULATOR=localstack`` there is nothing to do: Lambda runs inside LocalStack.
@@ -32,6 +39,7 @@ sys.path.insert(0, str(HERE))
 
 from emulator import is_healthy, pid_alive, read_pid, spawn_detached, stop_pid, wait_until  # noqa: E402
 from localsvc_lib import (  # noqa: E402
+    AuditTapBound,
     LocalLambdaService,
     endpoint_from_env,
     region_from_env,
@@ -41,14 +49,19 @@ from localsvc_lib import (  # noqa: E402
 PID_FILE = "localsvc.pid"
 LOG_FILE = "localsvc.log"
 READY_FILE = "localsvc.ready"
+AUDIT_SINK = "published-events.jsonl"
 
 
-def run(endpoint: str, region: str, retry_delay: int, ready_file: Path | None) -> int:
+def run(
+    endpoint: str, region: str, retry_delay: int, ready_file: Path | None, audit_max_depth: int, audit_sink: Path | None
+) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stdout, force=True
     )
     log = logging.getLogger("localsvc")
-    service = LocalLambdaService(endpoint, region, retry_delay_seconds=retry_delay, idle_sleep_seconds=0.1)
+    service = LocalLambdaService(
+        endpoint, region, retry_delay_seconds=retry_delay, idle_sleep_seconds=0.1, concurrent=True
+    )
     stopping = {"now": False}
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -71,9 +84,30 @@ def run(endpoint: str, region: str, retry_delay: int, ready_file: Path | None) -
     service.start()
     if ready_file is not None:
         ready_file.write_text(f"{len(service.mappings)} mappings\n")
-    log.info("serving %d mappings", len(service.mappings))
+    log.info(
+        "serving %d mappings (%s invocations at once)",
+        len(service.mappings),
+        ", ".join(f"{m.function.name} {service.concurrency_limit(m)}" for m in service.mappings),
+    )
+    bound: AuditTapBound | None = None
+    next_check = 0.0
     while not stopping["now"]:
         time.sleep(0.2)
+        if audit_max_depth <= 0 or time.monotonic() < next_check:
+            continue
+        next_check = time.monotonic() + 1.0
+        try:
+            if bound is None or bound.queue_url != service.audit_queue_url:
+                bound = None
+                if service.audit_queue_url:
+                    bound = AuditTapBound(
+                        endpoint, region, service.audit_queue_url, max_depth=audit_max_depth, sink=audit_sink
+                    )
+                    log.info("audit queue kept at most %d deep; overflow to %s", audit_max_depth, audit_sink)
+            if bound is not None and (moved := bound.enforce()):
+                log.info("audit queue above %d: moved %d published events to %s", audit_max_depth, moved, audit_sink)
+        except Exception as exc:  # emulator restarting, stack being re-applied: try again next second
+            log.warning("audit bound: %s", type(exc).__name__)
     log.info("stopping")
     service.stop()
     if ready_file is not None:
@@ -81,7 +115,7 @@ def run(endpoint: str, region: str, retry_delay: int, ready_file: Path | None) -
     return 0
 
 
-def start(run_dir: Path, endpoint: str, region: str, retry_delay: int, timeout: float) -> int:
+def start(run_dir: Path, endpoint: str, region: str, retry_delay: int, timeout: float, audit_max_depth: int) -> int:
     if not stand_in_enabled():
         print("EMULATOR=localstack: Lambda runs inside LocalStack; the local Lambda service is not needed")
         return 0
@@ -108,6 +142,10 @@ def start(run_dir: Path, endpoint: str, region: str, retry_delay: int, timeout: 
             str(retry_delay),
             "--ready-file",
             str(ready.resolve()),
+            "--audit-max-depth",
+            str(audit_max_depth),
+            "--audit-sink",
+            str((run_dir / AUDIT_SINK).resolve()),
         ],
         run_dir,
         PID_FILE,
@@ -166,15 +204,23 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds a failed message stays invisible before redelivery (emulated backoff; default 1)",
     )
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds start waits for the mappings")
+    parser.add_argument(
+        "--audit-max-depth",
+        type=int,
+        default=100,
+        help="keep the audit queue at most this deep, overflow to <run-dir>/" + AUDIT_SINK + " (0: unbounded)",
+    )
     parser.add_argument("--ready-file", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--audit-sink", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.command == "start":
-        return start(args.run_dir, args.endpoint, args.region, args.retry_delay, args.timeout)
+        return start(args.run_dir, args.endpoint, args.region, args.retry_delay, args.timeout, args.audit_max_depth)
     if args.command == "stop":
         return stop(args.run_dir)
     if args.command == "status":
         return status(args.run_dir)
-    return run(args.endpoint, args.region, args.retry_delay, args.ready_file)
+    sink = args.audit_sink or args.run_dir / AUDIT_SINK
+    return run(args.endpoint, args.region, args.retry_delay, args.ready_file, args.audit_max_depth, sink)
 
 
 if __name__ == "__main__":

@@ -26,10 +26,19 @@ What the stand-in does, as the real service would:
   moto moves a message to the DLQ on the first receive after its receive count reached ``maxReceiveCount``,
   exactly as SQS does, and the stand-in only records that the message is exhausted.
 
-Not emulated: the batching window (the stand-in invokes as soon as messages are there, which Lambda may also do),
-scaling beyond one poller per mapping (except the explicit ``concurrent_deliveries()`` knob used by the
-concurrent-duplicate scenario, which hands each message of a batch to its own simultaneous invocation), and
-isolation between functions (both run in this process, like one warm container each).
+Concurrency: the developer service (``concurrent=True``, as ``tools/localsvc.py`` runs it for ``make dev`` and
+``make demo``) runs each mapping with up to its ``MaximumConcurrency`` invocations at once (five without one, as
+Lambda starts), each on its own received batch, so concurrent deliveries really happen locally. The suites keep
+the default of one invocation at a time for determinism, plus the explicit ``concurrent_deliveries()`` knob of the
+concurrent-duplicate scenario, which hands each message of a batch to its own simultaneous invocation.
+
+Not emulated: the batching window (the stand-in invokes as soon as messages are there, which Lambda may also do)
+and isolation between functions (both run in this process, like one warm container each; since the process
+environment holds one function's variables at a time, an invocation of the other function waits until the running
+ones are done).
+
+``AuditTapBound`` keeps the audit queue shallow where nothing reads it (``make dev``): moto's SendMessage, and so
+every PutEvents the tap matches, slows down with the queue's depth (7.8 ms at 0, 85 ms at 4,000 messages).
 
 LocalStack mode (``EMULATOR=localstack``): Lambda really runs there, so the stand-in must not run;
 ``stand_in_enabled()`` says so and every caller checks it.
@@ -54,6 +63,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -67,6 +77,10 @@ DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 PAYMENT_FUNCTION = "novamart-payment-handler"
 REFUND_FUNCTION = "novamart-refund-handler"
 PUBLISHER_SOURCE = "novamart.payments"
+# Concurrent mode: invocations of a mapping without MaximumConcurrency at once (Lambda starts with five batches),
+# and the most invocations of all mappings together.
+DEFAULT_SQS_CONCURRENCY = 5
+MAX_CONCURRENT_INVOCATIONS = 32
 SCHEMA_VERSION = "1.0"
 
 _TOKEN = re.compile(r"\b(pm|tok)_[A-Za-z0-9_]+")
@@ -477,8 +491,10 @@ class LocalLambdaService:
         idle_sleep_seconds: float = 0.05,
         rediscover_seconds: float | None = None,
         extra_env: Mapping[str, str] | None = None,
+        concurrent: bool = False,
     ) -> None:
         self.endpoint_url = endpoint_url
+        self.concurrent = concurrent
         self.region = region
         self.handler_overrides = dict(handler_overrides or {})
         self.retry_delay_seconds = retry_delay_seconds
@@ -486,6 +502,7 @@ class LocalLambdaService:
         self.rediscover_seconds = rediscover_seconds
         self.extra_env = dict(extra_env or {})
         self.mappings: list[EventSourceMapping] = []
+        self.audit_queue_url: str | None = None
         self.tracks: dict[str, MessageTrack] = {}
         self.invocations: list[Invocation] = []
         self.errors: list[str] = []
@@ -500,6 +517,8 @@ class LocalLambdaService:
         self._last_discovery = 0.0
         self._log_streams: dict[str, str] = {}
         self._handlers: dict[str, Handler] = {}
+        self._in_flight: dict[str, int] = {}  # mapping uuid -> invocations running (concurrent mode)
+        self._pool: ThreadPoolExecutor | None = None
 
     # ---- discovery ------------------------------------------------------------------------------------------
 
@@ -509,6 +528,7 @@ class LocalLambdaService:
         with self._lock:
             changed = stack.mappings != self.mappings
             self.mappings = stack.mappings
+            self.audit_queue_url = stack.audit_queue_url
             self._last_discovery = time.monotonic()
         for m in stack.mappings if changed else []:
             LOG.info(
@@ -541,7 +561,7 @@ class LocalLambdaService:
                 if not mapping.enabled:
                     continue
                 try:
-                    handled += self._poll_mapping(mapping)
+                    handled += self._dispatch_mapping(mapping) if self.concurrent else self._poll_mapping(mapping)
                 except ClientError as exc:
                     code = exc.response.get("Error", {}).get("Code", "")
                     LOG.warning("polling %s failed (%s); rediscovering", mapping.function.name, code)
@@ -578,6 +598,48 @@ class LocalLambdaService:
         else:
             self._invoke_batch(mapping, messages, None)
         return len(messages)
+
+    def concurrency_limit(self, mapping: EventSourceMapping) -> int:
+        """Invocations a mapping may have running at once: its ``MaximumConcurrency``, else Lambda's first five."""
+        return mapping.maximum_concurrency or DEFAULT_SQS_CONCURRENCY
+
+    def _dispatch_mapping(self, mapping: EventSourceMapping) -> int:
+        """Concurrent mode: start invocations until the mapping has its limit running or its queue is empty.
+
+        As Lambda's SQS pollers do, each received batch goes to its own invocation, up to the mapping's maximum
+        concurrency at once; the pass does not wait for them, so every mapping keeps its own invocations going.
+        """
+        started = 0
+        limit = self.concurrency_limit(mapping)
+        while True:
+            with self._lock:
+                if self._in_flight.get(mapping.uuid, 0) >= limit:
+                    return started
+            messages = self._receive(mapping)
+            if not messages:
+                return started
+            self._track_received(mapping, messages)
+            with self._lock:
+                self._in_flight[mapping.uuid] = self._in_flight.get(mapping.uuid, 0) + 1
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(max_workers=MAX_CONCURRENT_INVOCATIONS, thread_name_prefix="invoke")
+                pool = self._pool
+            pool.submit(self._invoke_and_release, mapping, messages)
+            started += len(messages)
+
+    def _invoke_and_release(self, mapping: EventSourceMapping, messages: list[dict[str, Any]]) -> None:
+        try:
+            self._invoke_batch(mapping, messages, None)
+        except Exception as exc:  # settle errors (emulator restarting): the messages come back after visibility
+            LOG.warning("invocation for %s failed to settle: %s", mapping.function.name, redact(str(exc)))
+        finally:
+            with self._lock:
+                self._in_flight[mapping.uuid] -= 1
+
+    def in_flight(self) -> int:
+        """Invocations running now (concurrent mode)."""
+        with self._lock:
+            return sum(self._in_flight.values())
 
     def _track_received(self, mapping: EventSourceMapping, messages: list[dict[str, Any]]) -> None:
         with self._lock:
@@ -745,7 +807,7 @@ class LocalLambdaService:
         while True:
             n = self.poll_once()
             handled += n
-            if n == 0 and self.queues_empty():
+            if n == 0 and not self.in_flight() and self.queues_empty():
                 return handled
             if time.monotonic() > deadline:
                 raise TimeoutError(f"queues not idle after {timeout:.0f}s ({handled} messages handled)")
@@ -780,6 +842,10 @@ class LocalLambdaService:
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)  # running invocations finish and settle their messages
         _ENV_GATE.restore()
 
     @contextlib.contextmanager
@@ -866,6 +932,70 @@ def _validator() -> Callable[[dict[str, Any]], tuple[str, ...]]:
         return ()
 
     return check
+
+
+class AuditTapBound:
+    """Keeps the audit queue at most ``max_depth`` messages deep, moving the overflow to a JSON-lines file.
+
+    Under ``make dev`` nobody reads the audit queue, so it would grow with every published event and slow every
+    PutEvents down (moto's SendMessage cost grows with depth). A reader that keeps up (``tools/demo.py``, the
+    test session's ``AuditLog``) never lets it reach the bound, so nothing it waits for is taken. The overflow
+    goes, oldest first, to ``sink`` (rotated to ``<sink>.1`` past ``max_sink_bytes``): published events carry no
+    payment-method token (their schemas forbid it), so they may be written out.
+    """
+
+    def __init__(
+        self,
+        endpoint_url: str,
+        region: str,
+        queue_url: str,
+        *,
+        max_depth: int = 100,
+        sink: Path | None = None,
+        max_sink_bytes: int = 5_000_000,
+    ) -> None:
+        self.queue_url = queue_url
+        self.max_depth = max_depth
+        self.sink = sink
+        self.max_sink_bytes = max_sink_bytes
+        self.moved = 0
+        self._sqs = client("sqs", endpoint_url, region)
+
+    def depth(self) -> int:
+        attrs = self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["ApproximateNumberOfMessages"])
+        return int(attrs["Attributes"]["ApproximateNumberOfMessages"])
+
+    def enforce(self) -> int:
+        """Move what is above the bound to the sink; return how many messages were moved."""
+        excess = self.depth() - self.max_depth
+        moved = 0
+        while excess > moved:
+            got = (
+                self._sqs.receive_message(
+                    QueueUrl=self.queue_url, MaxNumberOfMessages=min(10, excess - moved), WaitTimeSeconds=0
+                ).get("Messages")
+                or []
+            )
+            if not got:
+                break
+            self._write([m["Body"] for m in got])
+            self._sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)],
+            )
+            moved += len(got)
+        self.moved += moved
+        return moved
+
+    def _write(self, bodies: list[str]) -> None:
+        if self.sink is None:
+            return
+        self.sink.parent.mkdir(parents=True, exist_ok=True)
+        if self.sink.exists() and self.sink.stat().st_size > self.max_sink_bytes:
+            self.sink.replace(self.sink.with_name(self.sink.name + ".1"))
+        with self.sink.open("a", encoding="utf-8") as fh:
+            for body in bodies:
+                fh.write(body.replace("\n", " ") + "\n")
 
 
 class AuditLog:

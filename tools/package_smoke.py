@@ -2,11 +2,19 @@
 """`make package-check`: prove build/lambda.zip itself runs on the Lambda runtime's Python (3.12).
 
 The test suites import the handlers from the source tree on this machine's Python 3.11; what AWS runs is the
-zip, with wheels built for python3.12 on manylinux. This unpacks the zip into a fresh Python 3.12 virtualenv
-that has only what the managed runtime provides (boto3) plus moto for an emulator, and sends one payment, one
-refund and one invalid event through the packaged handlers.
+zip, with wheels built for python3.12 on manylinux, trimmed of what the runtime provides. This unpacks the zip
+and runs it with a Python 3.12 virtualenv that holds only what the managed runtime provides (boto3 and its
+dependencies), so a module the zip lacks fails here as it would on Lambda. The emulator (moto server) runs in
+a process of its own from the development environment, so its dependencies cannot hide a missing one.
 
-Outer mode (default) prepares the interpreter and runs this same file with ``--inner`` inside it.
+Checks, each printed PASS/FAIL:
+- every valid and invalid schema example gets the same verdict (and the same violation pointers) from the
+  zip's validator as from the sources';
+- one payment, one refund and one invalid event through the packaged handlers, with the records they leave;
+- everything the handlers imported came from the zip or the runtime's boto3 stack, each module of the zip
+  with its Python 3.12 ``.pyc``; the stripe SDK the zip ships imports too.
+
+Outer mode (default) prepares the interpreter and the emulator and runs this same file with ``--inner``.
 """
 
 from __future__ import annotations
@@ -15,69 +23,116 @@ import argparse
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
 import uuid
 import zipfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNTIME = "3.12"
+EXAMPLES = ROOT / "schemas" / "examples"
+# What the Lambda python3.12 runtime has besides the standard library.
+RUNTIME_PACKAGES = ("boto3",)
 
 
-def find_python() -> list[str]:
-    """The python3.12 command: $LAMBDA_PYTHON, python3.12 on PATH, or pyenv's 3.12.x."""
-    candidates = [os.environ["LAMBDA_PYTHON"]] if os.environ.get("LAMBDA_PYTHON") else ["python3.12"]
-    for cmd in candidates:
-        if subprocess.run([cmd, "-c", "pass"], capture_output=True).returncode == 0:
-            return [cmd]
-    if shutil.which("pyenv"):
-        versions = subprocess.run(["pyenv", "versions", "--bare"], capture_output=True, text=True).stdout.split()
-        for version in versions:
-            if version.startswith(RUNTIME + "."):
-                prefix = subprocess.run(["pyenv", "prefix", version], capture_output=True, text=True).stdout.strip()
-                return [str(Path(prefix) / "bin" / "python3")]
-    raise SystemExit(
-        f"package-check: no Python {RUNTIME} found (the Lambda runtime's version); install it or set LAMBDA_PYTHON"
+def runtime_venv(work: Path) -> Path:
+    """A Python 3.12 virtualenv with boto3 only, as the managed runtime has; made once and reused."""
+    from build_lambda import find_python
+
+    venv = work / "runtime-venv"
+    stamp = venv / ".stamp"
+    if not stamp.exists():
+        print(">> creating a Python 3.12 virtualenv with only what the Lambda runtime provides (boto3)")
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([*find_python(), "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", *RUNTIME_PACKAGES], check=True)
+        stamp.touch()
+    return venv / "bin" / "python"
+
+
+def unpack(zip_path: Path, dest: Path) -> Path:
+    if not zip_path.is_file():
+        raise SystemExit(f"package-check: {zip_path} is missing; run `make package`")
+    shutil.rmtree(dest, ignore_errors=True)
+    with zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(dest)
+    return dest
+
+
+def example_events() -> list[tuple[str, Any]]:
+    """Every example as (name, event): the valid ones as they are, the invalid ones' ``event`` member."""
+    cases = []
+    for path in sorted(EXAMPLES.glob("*/v*/*/*.json")):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        cases.append((path.relative_to(EXAMPLES).as_posix(), doc["event"] if path.parent.name == "invalid" else doc))
+    return cases
+
+
+def verdicts(cases: list[tuple[str, Any]]) -> dict[str, list[str] | None]:
+    """name -> None when valid, else the sorted violation pointers, from whichever novamart_payments is imported."""
+    from novamart_payments.contracts import ContractViolation, validate_event
+
+    out: dict[str, list[str] | None] = {}
+    for name, event in cases:
+        try:
+            validate_event(event)
+            out[name] = None
+        except ContractViolation as exc:
+            out[name] = sorted(exc.pointers)
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_emulator() -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, f"http://127.0.0.1:{port}"
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise SystemExit("package-check: moto server did not start") from None
+            time.sleep(0.1)
 
 
 def outer(zip_path: Path, work: Path) -> int:
-    if not zip_path.is_file():
-        raise SystemExit(f"package-check: {zip_path} is missing; run `make package`")
-    venv = work / "venv"
-    stamp = venv / ".stamp"
-    if not stamp.exists():
-        print(f">> creating a Python {RUNTIME} virtualenv with boto3 (as the runtime has) and moto")
-        shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run([*find_python(), "-m", "venv", str(venv)], check=True)
-        subprocess.run(
-            [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "boto3", "moto[server]==5.2.5"], check=True
-        )
-        stamp.touch()
-    pkg = work / "pkg"
-    shutil.rmtree(pkg, ignore_errors=True)
-    with zipfile.ZipFile(zip_path) as zf:
-        zf.extractall(pkg)
-    print(f">> running the packaged handlers from {zip_path} on Python {RUNTIME}")
-    done = subprocess.run([str(venv / "bin" / "python"), __file__, "--inner", str(pkg)], cwd=work)
-    return done.returncode
+    python = runtime_venv(work)
+    pkg = unpack(zip_path, work / "pkg")
+    sys.path.insert(0, str(ROOT / "lambda_src"))
+    cases = example_events()
+    expected = work / "expected-verdicts.json"
+    expected.write_text(json.dumps(verdicts(cases)), encoding="utf-8")
+    proc, endpoint = start_emulator()
+    try:
+        print(f">> running the packaged handlers from {zip_path} on Python 3.12")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+        env["AWS_ENDPOINT_URL"] = endpoint
+        done = subprocess.run([str(python), "-I", __file__, "--inner", str(pkg), str(expected)], cwd=work, env=env)
+        return done.returncode
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
-def inner(pkg: Path) -> int:
+def inner(pkg: Path, expected_file: Path) -> int:
     sys.path.insert(0, str(pkg))  # the zip's root, as Lambda puts it on sys.path
-    import logging
-
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
+    endpoint = os.environ["AWS_ENDPOINT_URL"]
     os.environ.update(
-        AWS_ENDPOINT_URL=endpoint,
         AWS_REGION="us-east-2",
         AWS_ACCESS_KEY_ID="test",
         AWS_SECRET_ACCESS_KEY="test",
@@ -85,46 +140,97 @@ def inner(pkg: Path) -> int:
         REFUND_TABLE_NAME="refunds",
         EVENT_BUS_NAME="default",
     )
-    try:
-        ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-2")
-        for table, key in (("payments", "paymentId"), ("refunds", "refundId")):
-            ddb.create_table(
-                TableName=table,
-                BillingMode="PAY_PER_REQUEST",
-                KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
-            )
-        import novamart_payments
-        from novamart_payments.handlers.payment import handler as payment
-        from novamart_payments.handlers.refund import handler as refund
+    results: list[tuple[str, bool, str]] = []
 
-        if not Path(novamart_payments.__file__).is_relative_to(pkg):
-            print(f"FAIL handlers imported from {novamart_payments.__file__}, not from the zip")
-            return 1
-        paid = json.loads((ROOT / "events" / "order-placed.json").read_text())
-        cancelled = json.loads((ROOT / "events" / "order-cancelled.json").read_text())
-        invalid = json.loads(json.dumps(paid))
-        invalid["detail"]["data"]["orderId"] = "ord-invalid"
-        invalid["detail"]["data"]["amount"]["minorUnits"] = 0
-        checks = [
-            ("payment", payment(_batch(paid), _Context()), 0),
-            ("refund", refund(_batch(cancelled), _Context()), 0),
-            ("invalid event rejected", payment(_batch(invalid), _Context()), 1),
-        ]
-        item = ddb.scan(TableName="payments")["Items"]
-        statuses = sorted(i["status"]["S"] for i in item)
-        failed = 0
-        for name, result, expected_failures in checks:
-            ok = len(result["batchItemFailures"]) == expected_failures
-            failed += not ok
-            print(f"{'PASS' if ok else 'FAIL'} {name}: {result}")
-        ok = statuses == ["SUCCEEDED"]
+    import boto3
+
+    ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-2")
+    for table, key in (("payments", "paymentId"), ("refunds", "refundId")):
+        ddb.create_table(
+            TableName=table,
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+        )
+    import novamart_payments
+    from novamart_payments.handlers.payment import handler as payment
+    from novamart_payments.handlers.refund import handler as refund
+
+    results.append(("handlers imported from the zip", Path(novamart_payments.__file__).is_relative_to(pkg), ""))
+
+    expected = json.loads(expected_file.read_text(encoding="utf-8"))
+    got = verdicts(example_events())
+    differ = sorted(name for name in expected if got.get(name, "missing") != expected[name])
+    valid = sum(v is None for v in expected.values())
+    results.append(
+        (
+            f"all {len(expected)} schema examples ({valid} valid, {len(expected) - valid} invalid) get the sources' "
+            "verdict and pointers",
+            not differ and len(got) == len(expected),
+            ", ".join(differ),
+        )
+    )
+
+    paid = json.loads((ROOT / "events" / "order-placed.json").read_text())
+    cancelled = json.loads((ROOT / "events" / "order-cancelled.json").read_text())
+    invalid = json.loads(json.dumps(paid))
+    invalid["detail"]["data"]["orderId"] = "ord-invalid"
+    invalid["detail"]["data"]["amount"]["minorUnits"] = 0
+    for name, result, failures in (
+        ("payment", payment(_batch(paid), _Context()), 0),
+        ("refund", refund(_batch(cancelled), _Context()), 0),
+        ("invalid event rejected", payment(_batch(invalid), _Context()), 1),
+    ):
+        results.append((name, len(result["batchItemFailures"]) == failures, str(result)))
+    statuses = sorted(i["status"]["S"] for i in ddb.scan(TableName="payments")["Items"])
+    results.append(("payments table holds one SUCCEEDED payment", statuses == ["SUCCEEDED"], str(statuses)))
+
+    import stripe
+
+    results.append(("the stripe SDK imports from the zip", Path(stripe.__file__).is_relative_to(pkg), ""))
+    results.extend(_import_origins(pkg))
+
+    failed = 0
+    for name, ok, detail in results:
         failed += not ok
-        print(f"{'PASS' if ok else 'FAIL'} payments table holds {statuses}")
-        print(f">> Python {sys.version.split()[0]}: {'all checks passed' if not failed else f'{failed} failed'}")
-        return 1 if failed else 0
-    finally:
-        server.stop()
+        print(f"{'PASS' if ok else 'FAIL'} {name}" + (f": {detail}" if detail and not ok else ""))
+    print(f">> Python {sys.version.split()[0]}: {'all checks passed' if not failed else f'{failed} failed'}")
+    return 1 if failed else 0
+
+
+def _import_origins(pkg: Path) -> list[tuple[str, bool, str]]:
+    """Where every loaded module came from: the zip (with its .pyc), the runtime's boto3 stack, or the stdlib."""
+    import importlib.util
+    import sysconfig
+
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    site = Path(sysconfig.get_paths()["purelib"])
+    foreign, uncompiled = [], []
+    for name, module in sorted(sys.modules.items()):
+        origin = getattr(module, "__file__", None)
+        if not origin:
+            continue
+        path = Path(origin)
+        if path.is_relative_to(pkg):
+            cached = importlib.util.cache_from_source(origin) if origin.endswith(".py") else None
+            if cached and not Path(cached).is_file():
+                uncompiled.append(name)
+        elif not (path.is_relative_to(stdlib) or path.is_relative_to(site) or path.samefile(__file__)):
+            foreign.append(name)
+    shadowed = sorted(
+        n for n in ("botocore", "boto3", "urllib3", "jmespath", "dateutil", "six") if _is_from(n, pkg) is True
+    )
+    return [
+        ("every loaded module comes from the zip, the runtime's boto3 stack or the stdlib", not foreign, str(foreign)),
+        ("every module loaded from the zip has its Python 3.12 .pyc in the zip", not uncompiled, str(uncompiled)),
+        ("the zip does not shadow the runtime's boto3 stack", not shadowed, str(shadowed)),
+    ]
+
+
+def _is_from(name: str, pkg: Path) -> bool | None:
+    module = sys.modules.get(name)
+    origin = getattr(module, "__file__", None) if module else None
+    return Path(origin).is_relative_to(pkg) if origin else None
 
 
 def _batch(event: dict[str, object]) -> dict[str, object]:
@@ -155,10 +261,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--zip", type=Path, default=ROOT / "build" / "lambda.zip")
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "py312")
-    parser.add_argument("--inner", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--inner", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inner:
-        return inner(args.inner)
+        return inner(*args.inner)
     return outer(args.zip.resolve(), args.work.resolve())
 
 

@@ -9,15 +9,18 @@ from __future__ import annotations
 import io
 import json
 import os
+import threading
+import time
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from tests.support.lambda_service import LocalLambdaService, patch_moto_sqs_esm_invocation
+from tests.support.lambda_service import AuditTapBound, LocalLambdaService, patch_moto_sqs_esm_invocation
 
 REGION = "us-east-2"
 
@@ -41,7 +44,10 @@ def _client(service: str, endpoint: str) -> Any:
 @pytest.fixture
 def wiring(endpoint: str, request: pytest.FixtureRequest) -> dict[str, str]:
     """A function + queue (maxReceiveCount 3) + DLQ + mapping (batch size 4), unique per test."""
-    name = f"fn-{request.node.name[:40].replace('[', '-').replace(']', '')}"
+    return _wire(endpoint, f"fn-{request.node.name[:40].replace('[', '-').replace(']', '')}")
+
+
+def _wire(endpoint: str, name: str, **mapping: Any) -> dict[str, str]:
     iam, lam, sqs = (_client(s, endpoint) for s in ("iam", "lambda", "sqs"))
     role = iam.create_role(RoleName=f"r-{name}"[:64], AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     buf = io.BytesIO()
@@ -68,13 +74,17 @@ def wiring(endpoint: str, request: pytest.FixtureRequest) -> dict[str, str]:
     )["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     lam.create_event_source_mapping(
-        EventSourceArn=queue_arn, FunctionName=name, BatchSize=4, FunctionResponseTypes=["ReportBatchItemFailures"]
+        EventSourceArn=queue_arn,
+        FunctionName=name,
+        BatchSize=4,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+        **mapping,
     )
     return {"name": name, "queue": queue, "dlq": dlq}
 
 
-def _service(endpoint: str, name: str, handler: Any) -> LocalLambdaService:
-    service = LocalLambdaService(endpoint, REGION, handler_overrides={name: handler})
+def _service(endpoint: str, name: str, handler: Any, *, concurrent: bool = False) -> LocalLambdaService:
+    service = LocalLambdaService(endpoint, REGION, handler_overrides={name: handler}, concurrent=concurrent)
     service.discover()
     service.mappings = [m for m in service.mappings if m.function.name == name]
     assert len(service.mappings) == 1
@@ -198,3 +208,66 @@ def test_concurrent_deliveries_run_simultaneously(endpoint: str, wiring: dict[st
     service.stop()
     assert inside["max"] == 2
     assert len(service.invocations) == 2
+
+
+def _wait(condition: Any, what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(what)
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize(("maximum_concurrency", "expected"), [(3, 3), (None, 5)])
+def test_concurrent_mode_runs_up_to_the_mappings_maximum_concurrency(
+    endpoint: str, request: pytest.FixtureRequest, maximum_concurrency: int | None, expected: int
+) -> None:
+    # What `make dev` runs: each received batch in its own invocation, at most MaximumConcurrency at once
+    # (five, Lambda's starting pollers, when the mapping has none).
+    scaling = {"ScalingConfig": {"MaximumConcurrency": maximum_concurrency}} if maximum_concurrency else {}
+    wiring = _wire(endpoint, f"fn-conc-{request.node.callspec.id}", **scaling)
+    lock, release = threading.Lock(), threading.Event()
+    running = {"now": 0, "peak": 0, "records": 0}
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        with lock:
+            running["now"] += 1
+            running["peak"] = max(running["peak"], running["now"])
+        release.wait(timeout=20)
+        with lock:
+            running["now"] -= 1
+            running["records"] += len(event["Records"])
+        return {"batchItemFailures": []}
+
+    _send(endpoint, wiring["queue"], 4 * (expected + 2))  # more batches than may run at once
+    service = _service(endpoint, wiring["name"], handler, concurrent=True)
+    service.idle_sleep_seconds = 0.01
+    service.start()
+    try:
+        _wait(lambda: running["peak"] >= expected, f"{expected} invocations at once")
+        time.sleep(0.3)  # a wrong limit would start more invocations within this
+        assert running["peak"] == expected and service.in_flight() == expected
+    finally:
+        release.set()
+        _wait(lambda: running["records"] == 4 * (expected + 2), "every message handled")
+        service.stop()
+    assert _count(endpoint, wiring["queue"]) == 0
+
+
+def test_audit_tap_bound_moves_only_the_overflow(endpoint: str, tmp_path: Path) -> None:
+    sqs = _client("sqs", endpoint)
+    queue = sqs.create_queue(QueueName="audit-bound")["QueueUrl"]
+    for i in range(25):
+        sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"n": i}))
+    sink = tmp_path / "published-events.jsonl"
+    bound = AuditTapBound(endpoint, REGION, queue, max_depth=10, sink=sink)
+    assert bound.enforce() == 15
+    assert bound.depth() == 10 and bound.enforce() == 0  # a reader that keeps up never loses anything
+    moved = [json.loads(line)["n"] for line in sink.read_text().splitlines()]
+    remaining = []
+    while got := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages"):
+        remaining += [json.loads(m["Body"])["n"] for m in got]
+        sqs.delete_message_batch(
+            QueueUrl=queue, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)]
+        )
+    assert len(moved) == 15 and sorted(moved + remaining) == list(range(25))

@@ -14,6 +14,7 @@ if _TOOLS not in sys.path:
     sys.path.insert(0, _TOOLS)
 
 from localsvc_lib import (  # noqa: E402
+    AuditTapBound,
     EventSourceMapping,
     FunctionConfig,
     Invocation,
@@ -28,6 +29,7 @@ from localsvc_lib import (  # noqa: E402
 )
 
 __all__ = [
+    "AuditTapBound",
     "EventSourceMapping",
     "FunctionConfig",
     "Invocation",

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""The handler's own CPU per event and its memory over many events, with the AWS calls stubbed.
+
+Run by ``run_all.py`` on the Lambda runtime's Python (3.12) with the unpacked zip first on ``sys.path``, as Lambda
+runs it; it can also run from a checkout (``--pkg lambda_src``). The DynamoDB and EventBridge clients are
+replaced by stubs that answer at once what the real calls answer on the new-payment path (so no botocore work
+and no I/O is counted: that is the calls' cost, measured apart in the warm rows), and every payment event is a
+new order. Prints one JSON object.
+
+- CPU: ``time.process_time`` over N events, with the simulated gateway (the in-process stand-in for a real
+  gateway's HTTP call), schema validation and Powertools' log and metric writes inside.
+- Memory: VmRSS after a warm-up, then after 20,000 more events and after 20,000 more again, with the gateway
+  replaced by a stateless stub:
+  the simulated gateway keeps a ledger entry per order by design (its tests count charges), which a real
+  gateway adapter does not; its own growth over the same events is reported next to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from bench_events import Ctx, payment_event, sqs_batch
+
+
+def _rss_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+class _StubDynamoDB:
+    """Answers PutItem and UpdateItem as DynamoDB does when the condition holds."""
+
+    def put_item(self, **_: Any) -> dict[str, Any]:
+        return {}
+
+    def update_item(self, **_: Any) -> dict[str, Any]:
+        return {}
+
+
+class _StubEvents:
+    def put_events(self, **kwargs: Any) -> dict[str, Any]:
+        return {"FailedEntryCount": 0, "Entries": [{"EventId": str(uuid.uuid4())} for _ in kwargs["Entries"]]}
+
+
+def measure(cpu_events: int, memory_events: int) -> dict[str, Any]:
+    os.environ.update(
+        AWS_REGION="us-east-2",
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_ACCESS_KEY="test",
+        PAYMENT_TABLE_NAME="bench-payments",
+        REFUND_TABLE_NAME="bench-refunds",
+        EVENT_BUS_NAME="default",
+        GATEWAY_MODE="simulated",
+        LOG_LEVEL="INFO",
+    )
+    from novamart_payments import clients, envelope, publisher
+    from novamart_payments.gateway import GatewayResult
+    from novamart_payments.handlers import _batch as batch_module
+    from novamart_payments.handlers.payment import handler
+
+    clients.dynamodb = lambda: _StubDynamoDB()  # type: ignore[assignment]
+    clients.events = lambda: _StubEvents()  # type: ignore[assignment]
+    svc = batch_module.service()
+    validation = [0.0]
+    gateway = [0.0]
+
+    def timed(fn: Any, into: list[float]) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                into[0] += time.process_time() - start
+
+        return wrapper
+
+    def run(n: int, prefix: str) -> list[float]:
+        per_event = []
+        for i in range(n):
+            event = sqs_batch(payment_event(f"{prefix}-{i}"))
+            start = time.perf_counter()
+            result = handler(event, Ctx())
+            per_event.append(time.perf_counter() - start)
+            assert result["batchItemFailures"] == [], result
+        return per_event
+
+    run(500, "warm")  # validators compiled, every code path loaded
+    envelope.validate_event = timed(envelope.validate_event, validation)
+    publisher.validate_event = timed(publisher.validate_event, validation)
+    svc._gateway.charge = timed(svc._gateway.charge, gateway)  # type: ignore[method-assign]
+    gc.collect()
+    cpu_start = time.process_time()
+    wall = run(cpu_events, "cpu")
+    cpu_total = time.process_time() - cpu_start
+    validation_total, gateway_total = validation[0], gateway[0]
+    ordered = sorted(wall)
+
+    # Memory: a stateless gateway (like a real adapter), then the simulated one for comparison.
+    class StubGateway:
+        def charge(self, **_: Any) -> GatewayResult:
+            return GatewayResult(True, "ch_stub_0123456789", processed_at="2026-11-26T10:00:01.000Z")
+
+    def rss_growth(n: int, prefix: str) -> tuple[int, int]:
+        """(VmRSS KiB after a 2,000-event warm-up, its growth over ``n`` more events)."""
+        run(2_000, f"{prefix}-warm")
+        gc.collect()
+        before = _rss_kib()
+        run(n, prefix)
+        gc.collect()
+        return before, _rss_kib() - before
+
+    simulated = svc._gateway
+    svc._gateway = StubGateway()  # type: ignore[assignment]
+    rss_before, rss_growth_kib = rss_growth(memory_events, "mem")
+    # The same number of events again: growth that settles (allocator arenas, caches) is not a leak.
+    gc.collect()
+    second_start = _rss_kib()
+    run(memory_events, "mem2")
+    gc.collect()
+    second_growth_kib = _rss_kib() - second_start
+    svc._gateway = simulated
+    _, simulated_growth_kib = rss_growth(memory_events, "sim")
+    return {
+        "python": sys.version.split()[0],
+        "cpu_events": cpu_events,
+        "cpu_us_per_event": cpu_total / cpu_events * 1e6,
+        "validation_us_per_event": validation_total / cpu_events * 1e6,
+        "gateway_us_per_event": gateway_total / cpu_events * 1e6,
+        "wall_p50_us": statistics.median(wall) * 1e6,
+        "wall_p95_us": ordered[int(len(ordered) * 0.95)] * 1e6,
+        "memory_events": memory_events,
+        "rss_before_kib": rss_before,
+        "rss_growth_kib": rss_growth_kib,
+        "rss_growth_next_kib": second_growth_kib,
+        "simulated_gateway_rss_growth_kib": simulated_growth_kib,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pkg", type=Path, required=True, help="unpacked lambda.zip (or lambda_src)")
+    parser.add_argument("--cpu-events", type=int, default=3000)
+    parser.add_argument("--memory-events", type=int, default=20_000)
+    args = parser.parse_args()
+    sys.path.insert(0, str(args.pkg.resolve()))
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)  # the handler's log lines and metrics are written (and paid for), not kept
+    try:
+        result = measure(args.cpu_events, args.memory_events)
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -30,7 +30,7 @@ def _cases(order: str) -> dict[str, tuple[Any, str, str]]:
         "duplicate keys": (ok.replace('"orderId": ', '"orderId": "ord-dup-x", "orderId": ', 1), "payment", "ord-dup-x"),
         "NaN": (ok.replace('"minorUnits": 4999', '"minorUnits": NaN'), "payment", "NaN,"),
         "lone surrogate": (ok.replace('"cus-1001"', '"cus-\\ud800"'), "payment", "cus-\\ud800"),
-        "trailing newline in the order id": (json.dumps(_payment(order, orderId=order + "\n")), "payment", "\\n\""),
+        "trailing newline in the order id": (json.dumps(_payment(order, orderId=order + "\n")), "payment", '\\n"'),
         "card number as order id": (json.dumps(_payment(order, orderId=PAN)), "payment", PAN),
         "card number as correlation id": (
             json.dumps(

@@ -198,8 +198,10 @@ def serve(host: str, port: int) -> None:
     """Run moto's server in this process, with the event-source-mapping patch applied."""
     from localsvc_lib import patch_moto_sqs_esm_invocation
     from moto import server
+    from moto_patches import patch_moto_dynamodb_isolation
 
     patch_moto_sqs_esm_invocation()
+    patch_moto_dynamodb_isolation()
     server.main(["--host", host, "--port", str(port)])
 
 

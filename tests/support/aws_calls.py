@@ -15,7 +15,8 @@ batch plumbing outside either (e.g. building a client or reading a secret at col
 functions make it. Test helpers, the local Lambda service and Terraform never run inside a handler, so they are
 not recorded.
 
-A resource is kept by name plus the environment variable that named it (``PAYMENT_TABLE_NAME`` ...), so calls
+A resource is kept by name plus the environment variable that named it (``PAYMENT_TABLE_NAME``,
+``STRIPE_SECRET_ID`` ...), so calls
 made against the integration suite's own tables can be checked against the deployed stack's tables: the checker
 puts the deployed function's value of that variable in its place.
 
@@ -137,8 +138,9 @@ def _calling_function() -> str | None:
 
 
 def _named(kind: str, value: str, index: str | None = None) -> ResourceRef:
-    # Only configuration variables that name resources (``*_NAME`` / ``*_ARN``), never the AWS_* set.
-    named_by = sorted(k for k, v in os.environ.items() if v == value and k.endswith(("_NAME", "_ARN")))
+    # Only configuration variables that name resources (``*_NAME`` / ``*_ARN`` / ``*_ID``, as STRIPE_SECRET_ID),
+    # never the AWS_* set.
+    named_by = sorted(k for k, v in os.environ.items() if v == value and k.endswith(("_NAME", "_ARN", "_ID")))
     env_var = next((k for k in named_by if not k.startswith("AWS_")), None)
     return ResourceRef(kind, value, env_var, index)
 

@@ -15,6 +15,7 @@ import urllib.request
 from moto.server import ThreadedMotoServer
 
 from tools.localsvc_lib import patch_moto_sqs_esm_invocation
+from tools.moto_patches import patch_moto_dynamodb_isolation
 
 __all__ = ["ThreadedMotoServer", "free_port", "is_healthy", "reset_moto", "start_moto"]
 
@@ -45,6 +46,7 @@ def start_moto(
     # moto would otherwise try (and fail, without Docker) to run Lambda behind SQS mappings on every send, and
     # each such phantom receive counts towards maxReceiveCount: switch that off for every suite, not only bdd.
     patch_moto_sqs_esm_invocation()
+    patch_moto_dynamodb_isolation()  # transactions as isolated as DynamoDB's (tools/moto_patches.py)
     server = ThreadedMotoServer(ip_address=host, port=port if port is not None else free_port(host), verbose=False)
     server.start()
     bound_host, bound_port = server.get_host_and_port()

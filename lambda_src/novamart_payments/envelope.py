@@ -8,7 +8,7 @@ nesting too deep for the parser (RecursionError), an integer longer than
 ``MAX_INT_DIGITS`` (it would raise ValueError past 4,300 digits, and no amount needs more than 19), ``NaN`` and
 ``Infinity`` (not JSON), an object with the same key twice (which one counts would be the parser's choice, so
 both are refused), and lone surrogates (text that cannot be encoded as UTF-8 when logged or stored). A digit
-run shaped like a card number (13-19 digits, spaces or dashes allowed, passing Luhn) is refused in every
+run shaped like a card number (13-19 digits in a run or in a card's groups, passing Luhn) is refused in every
 string of the event, ids and free text alike, so a card number pasted into a reason is never stored or logged.
 """
 
@@ -28,7 +28,13 @@ REFUND_TRIGGERS = frozenset({"inventory.reservation_failed", "order.cancelled"})
 
 MAX_DEPTH = 32
 MAX_INT_DIGITS = 19
-_CARD_LIKE = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
+# A card number is 13-19 digits in one run, or printed in its groups (4-4-4-4[-3], Amex 4-6-5) with one kind of
+# separator. Looser rules would match ids: a UUID with digit-only groups reads as 16+ digits across its dashes.
+_CARD_LIKE = re.compile(
+    r"(?<!\d)\d{13,19}(?!\d)"
+    r"|(?<![\w-])\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{3})?(?![\w-])"
+    r"|(?<![\w-])\d{4}([ -])\d{6}\2\d{5}(?![\w-])"
+)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -86,7 +92,7 @@ def _luhn(digits: str) -> bool:
 
 
 def card_like(text: str) -> bool:
-    """True when ``text`` holds a 13-19 digit run (spaces or dashes allowed) that passes the Luhn check."""
+    """True when ``text`` holds a 13-19 digit run, or a card number printed in its groups, that passes Luhn."""
     return any(_luhn(re.sub(r"[ -]", "", m.group())) for m in _CARD_LIKE.finditer(text))
 
 

@@ -21,6 +21,9 @@
 #                       folder also holds the env's .terraform data dir, so several states
 #                       (e.g. a test's temp dir) never share one.
 #   TF_PARALLELISM      terraform -parallelism for apply/plan/destroy (default 10)
+#   EMULATOR            ministack or localstack: the emulator runs the functions itself, so plan/apply
+#                       add terraform/envs/local/fast-redelivery.tfvars (short timeouts and redelivery);
+#                       moto (default): the local Lambda service shortens redelivery, defaults apply
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -135,6 +138,11 @@ init_local() {
   log "envs/local: endpoint $AWS_ENDPOINT_URL, state $state"
   tf -chdir="$LOCAL_ENV" init -input=false -no-color -reconfigure -backend-config="path=$state" >/dev/null
   LOCAL_VARS=(-var "emulator_url=$AWS_ENDPOINT_URL" -var "region=$AWS_REGION")
+  case "${EMULATOR:-moto}" in
+    ministack | localstack) LOCAL_VARS+=(-var-file="$LOCAL_ENV/fast-redelivery.tfvars") ;;
+    moto | "") ;;
+    *) die "EMULATOR=$EMULATOR: expected moto, ministack or localstack" ;;
+  esac
 }
 
 require_zip() {

@@ -8,7 +8,15 @@ PY         := $(VENV)/bin/python
 TOOLS_VENV := .venv-tools
 RUN_DIR    := .run
 BUILD_DIR  := build
-# Embedded emulator (moto server) used by dev targets; tests start their own on a free port.
+# The emulator of the dev targets: moto (default; the local Lambda service runs the functions), ministack (runs
+# them itself, no Docker) or localstack (runs them in Docker; you start it). Tests start their own on a free port.
+export EMULATOR ?= moto
+ifeq ($(filter $(EMULATOR),moto ministack localstack),)
+$(error EMULATOR=$(EMULATOR): expected moto, ministack or localstack)
+endif
+MINISTACK_VENV := .venv-ministack
+EMULATOR_TOOL := $(if $(filter ministack,$(EMULATOR)),tools/ministack.py,tools/emulator.py)
+EMULATOR_DEPS := $(if $(filter ministack,$(EMULATOR)),$(MINISTACK_VENV)/.stamp)
 EMULATOR_HOST ?= 127.0.0.1
 EMULATOR_PORT ?= 4566
 export AWS_ENDPOINT_URL ?= http://$(EMULATOR_HOST):$(EMULATOR_PORT)
@@ -22,7 +30,7 @@ export TF_VAR_stripe_api_base ?= http://127.0.0.1:$(STRIPE_PORT)
 EVENT ?= events/order-placed.json
 TF := ./tools/tf.sh
 
-.PHONY: help venv tools-venv lint typecheck test test-unit test-contract test-integration test-infra \
+.PHONY: help venv tools-venv ministack-venv lint typecheck test test-unit test-contract test-integration test-infra \
         test-reliability bdd bench docs docs-check package package-check tf-fmt tf-validate tf-test checkov tf-check \
         emulator emulator-stop deploy-local seed check doctor dev demo invoke clean
 
@@ -37,6 +45,11 @@ $(VENV)/.stamp: pyproject.toml
 	@touch $@
 
 venv: $(VENV)/.stamp ## Create .venv with runtime + dev dependencies
+
+$(MINISTACK_VENV)/.stamp: tools/ministack.py | $(VENV)/.stamp
+	@$(PY) tools/ministack.py venv --venv $(MINISTACK_VENV)
+
+ministack-venv: $(MINISTACK_VENV)/.stamp ## Create .venv-ministack (Python 3.12 + MiniStack) for EMULATOR=ministack
 
 $(TOOLS_VENV)/.stamp:
 	@echo ">> creating $(TOOLS_VENV) for checkov (its pins clash with boto3, so it lives apart)"
@@ -91,8 +104,8 @@ tf-check: tf-fmt tf-validate tf-test checkov ## All static Terraform checks
 test-infra: venv package ## Apply envs/local into a fresh moto server and read it back
 	$(PY) -m pytest tests/infra -q
 
-bdd: venv package ## Behaviour suite (features/) against the embedded emulator
-	$(PY) -m pytest tests/bdd -q
+bdd: venv package $(EMULATOR_DEPS) ## Behaviour suite (features/) against EMULATOR (its own instance, free port)
+	$(PY) -m pytest tests/bdd -q -rs
 
 test-reliability: venv ## Full reliability matrix (state machine, faults, load, leak scan)
 	RELIABILITY_PROFILE=full $(PY) -m pytest tests/reliability -q
@@ -100,17 +113,18 @@ test-reliability: venv ## Full reliability matrix (state machine, faults, load, 
 bench: venv ## Performance benchmarks, ratios against same-run baselines -> docs/performance.md
 	$(PY) tests/bench/run_all.py --write docs/performance.md
 
-test: venv package package-check tf-check lint typecheck docs-check ## Everything CI runs: lint, types, docs, Terraform checks, all test suites
-	$(PY) -m pytest tests
+test: venv package package-check tf-check lint typecheck docs-check $(MINISTACK_VENV)/.stamp ## Everything CI runs: lint, types, docs, Terraform checks, all test suites, bdd on moto and on MiniStack
+	EMULATOR=moto $(PY) -m pytest tests
+	EMULATOR=ministack $(PY) -m pytest tests/bdd -q -rs
 
-emulator: venv ## Start moto server on $(EMULATOR_HOST):$(EMULATOR_PORT) and the local Stripe on $(STRIPE_PORT) (.run/)
-	$(PY) tools/emulator.py start --host $(EMULATOR_HOST) --port $(EMULATOR_PORT) --run-dir $(RUN_DIR)
+emulator: venv $(EMULATOR_DEPS) ## Start EMULATOR on $(EMULATOR_HOST):$(EMULATOR_PORT) and the local Stripe on $(STRIPE_PORT) (.run/)
+	$(PY) $(EMULATOR_TOOL) start --host $(EMULATOR_HOST) --port $(EMULATOR_PORT) --run-dir $(RUN_DIR)
 	$(PY) tools/stripe_local.py start --port $(STRIPE_PORT) --run-dir $(RUN_DIR)
 
 emulator-stop: venv ## Stop the emulator, the local Stripe and the local Lambda service
 	-$(PY) tools/localsvc.py stop --run-dir $(RUN_DIR)
 	-$(PY) tools/stripe_local.py stop --run-dir $(RUN_DIR)
-	$(PY) tools/emulator.py stop --run-dir $(RUN_DIR)
+	$(PY) $(EMULATOR_TOOL) stop --run-dir $(RUN_DIR)
 
 deploy-local: venv package ## terraform apply envs/local into the running emulator
 	$(TF) apply-local
@@ -129,7 +143,7 @@ dev: emulator deploy-local ## Start emulator + apply + local Lambda service + se
 	$(PY) tools/seed.py
 	$(PY) tools/doctor.py --run-dir $(RUN_DIR)
 
-demo: venv package ## Main job: emulator, terraform apply, orders through every path, summary table
+demo: venv package $(EMULATOR_DEPS) ## Main job: emulator, terraform apply, orders through every path, summary table
 	$(PY) tools/demo.py --run-dir $(RUN_DIR) --stripe-port $(STRIPE_PORT)
 
 invoke: venv ## Run a handler locally on EVENT=events/<file>.json through python-lambda-local

@@ -33,6 +33,7 @@ sys.path.insert(0, str(HERE))
 from emulator import is_healthy, pid_alive, read_pid, spawn_detached, stop_pid, wait_until  # noqa: E402
 from localsvc_lib import (  # noqa: E402
     LocalLambdaService,
+    emulator_kind,
     endpoint_from_env,
     region_from_env,
     stand_in_enabled,
@@ -83,7 +84,7 @@ def run(endpoint: str, region: str, retry_delay: int, ready_file: Path | None) -
 
 def start(run_dir: Path, endpoint: str, region: str, retry_delay: int, timeout: float) -> int:
     if not stand_in_enabled():
-        print("EMULATOR=localstack: Lambda runs inside LocalStack; the local Lambda service is not needed")
+        print(f"EMULATOR={emulator_kind()}: the emulator runs the functions; the local Lambda service is not needed")
         return 0
     run_dir.mkdir(parents=True, exist_ok=True)
     pid = read_pid(run_dir, PID_FILE)

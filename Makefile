@@ -19,7 +19,15 @@ EMULATOR_TOOL := $(if $(filter ministack,$(EMULATOR)),tools/ministack.py,tools/e
 EMULATOR_DEPS := $(if $(filter ministack,$(EMULATOR)),$(MINISTACK_VENV)/.stamp)
 EMULATOR_HOST ?= 127.0.0.1
 EMULATOR_PORT ?= 4566
-export AWS_ENDPOINT_URL ?= http://$(EMULATOR_HOST):$(EMULATOR_PORT)
+# One source of truth for the endpoint: EMULATOR_HOST/EMULATOR_PORT. An AWS_ENDPOINT_URL exported in the shell
+# used to win here while the emulator started on EMULATOR_PORT; now the port setting wins, and says so.
+ENDPOINT := http://$(EMULATOR_HOST):$(EMULATOR_PORT)
+ifeq ($(origin AWS_ENDPOINT_URL),environment)
+ifneq ($(AWS_ENDPOINT_URL),$(ENDPOINT))
+$(warning AWS_ENDPOINT_URL=$(AWS_ENDPOINT_URL) from your shell is ignored: make uses $(ENDPOINT) from EMULATOR_HOST/EMULATOR_PORT (pass EMULATOR_PORT=... to change it))
+endif
+endif
+export AWS_ENDPOINT_URL := $(ENDPOINT)
 export AWS_REGION ?= us-east-2
 export AWS_DEFAULT_REGION ?= $(AWS_REGION)
 export AWS_ACCESS_KEY_ID ?= test
@@ -32,7 +40,7 @@ TF := ./tools/tf.sh
 
 .PHONY: help venv tools-venv ministack-venv lint typecheck test test-unit test-contract test-integration test-infra \
         test-reliability bdd bench docs docs-check package package-check tf-fmt tf-validate tf-test checkov tf-check \
-        emulator emulator-stop deploy-local seed check doctor dev demo invoke clean
+        emulator emulator-stop deploy-local deploy seed check doctor dev demo invoke clean
 
 help: ## List the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -128,6 +136,9 @@ emulator-stop: venv ## Stop the emulator, the local Stripe and the local Lambda 
 
 deploy-local: venv package ## terraform apply envs/local into the running emulator
 	$(TF) apply-local
+
+deploy: package ## Deploy terraform/envs/aws to AWS: package, init with backend.hcl, plan, confirm, apply
+	$(TF) deploy-aws
 
 seed: venv ## Put the sample events from events/ on the bus
 	$(PY) tools/seed.py

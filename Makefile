@@ -35,6 +35,8 @@ export AWS_SECRET_ACCESS_KEY ?= test
 # The local Stripe (localstripe behind its fault proxy) the functions of envs/local charge through.
 STRIPE_PORT ?= 8420
 export TF_VAR_stripe_api_base ?= http://127.0.0.1:$(STRIPE_PORT)
+# The local state lives with the rest of the run state, so that RUN_DIR=... keeps two local stacks apart.
+export TF_LOCAL_STATE ?= $(RUN_DIR)/terraform-local.tfstate
 EVENT ?= events/order-placed.json
 TF := ./tools/tf.sh
 

@@ -13,10 +13,26 @@ NODE_TOOLS := tools/contract-js
 # make bindings: datamodel-code-generator in a venv of its own, json-schema-to-typescript + tsc from npm ci.
 BINDINGS_VENV := .venv-bindings
 BINDINGS_JS   := tools/bindings-js
-# Embedded emulator (moto server) used by dev targets; tests start their own on a free port.
+# The emulator of the dev targets: moto (default; the local Lambda service runs the functions), ministack (runs
+# them itself, no Docker) or localstack (runs them in Docker; you start it). Tests start their own on a free port.
+export EMULATOR ?= moto
+ifeq ($(filter $(EMULATOR),moto ministack localstack),)
+$(error EMULATOR=$(EMULATOR): expected moto, ministack or localstack)
+endif
+MINISTACK_VENV := .venv-ministack
+EMULATOR_TOOL := $(if $(filter ministack,$(EMULATOR)),tools/ministack.py,tools/emulator.py)
+EMULATOR_DEPS := $(if $(filter ministack,$(EMULATOR)),$(MINISTACK_VENV)/.stamp)
 EMULATOR_HOST ?= 127.0.0.1
 EMULATOR_PORT ?= 4566
-export AWS_ENDPOINT_URL ?= http://$(EMULATOR_HOST):$(EMULATOR_PORT)
+# One source of truth for the endpoint: EMULATOR_HOST/EMULATOR_PORT. An AWS_ENDPOINT_URL exported in the shell
+# used to win here while the emulator started on EMULATOR_PORT; now the port setting wins, and says so.
+ENDPOINT := http://$(EMULATOR_HOST):$(EMULATOR_PORT)
+ifeq ($(origin AWS_ENDPOINT_URL),environment)
+ifneq ($(AWS_ENDPOINT_URL),$(ENDPOINT))
+$(warning AWS_ENDPOINT_URL=$(AWS_ENDPOINT_URL) from your shell is ignored: make uses $(ENDPOINT) from EMULATOR_HOST/EMULATOR_PORT (pass EMULATOR_PORT=... to change it))
+endif
+endif
+export AWS_ENDPOINT_URL := $(ENDPOINT)
 export AWS_REGION ?= us-east-2
 export AWS_DEFAULT_REGION ?= $(AWS_REGION)
 export AWS_ACCESS_KEY_ID ?= test
@@ -24,13 +40,15 @@ export AWS_SECRET_ACCESS_KEY ?= test
 # The local Stripe (localstripe behind its fault proxy) the functions of envs/local charge through.
 STRIPE_PORT ?= 8420
 export TF_VAR_stripe_api_base ?= http://127.0.0.1:$(STRIPE_PORT)
+# The local state lives with the rest of the run state, so that RUN_DIR=... keeps two local stacks apart.
+export TF_LOCAL_STATE ?= $(RUN_DIR)/terraform-local.tfstate
 EVENT ?= events/order-placed.json
 TF := ./tools/tf.sh
 
-.PHONY: help venv tools-venv lint typecheck test test-unit test-contract test-integration test-infra \
+.PHONY: help venv tools-venv ministack-venv lint typecheck test test-unit test-contract test-integration test-infra \
         test-iam test-reliability bdd bench mutants mutants-fast docs docs-check asyncapi-check node-tools bindings examples \
         package package-check tf-fmt tf-validate tf-test checkov tf-check \
-        emulator emulator-stop deploy-local seed check doctor dev demo invoke clean
+        emulator emulator-stop deploy-local deploy seed check doctor dev demo invoke clean
 
 help: ## List the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,6 +61,11 @@ $(VENV)/.stamp: pyproject.toml
 	@touch $@
 
 venv: $(VENV)/.stamp ## Create .venv with runtime + dev dependencies
+
+$(MINISTACK_VENV)/.stamp: tools/ministack.py | $(VENV)/.stamp
+	@$(PY) tools/ministack.py venv --venv $(MINISTACK_VENV)
+
+ministack-venv: $(MINISTACK_VENV)/.stamp ## Create .venv-ministack (Python 3.12 + MiniStack) for EMULATOR=ministack
 
 $(TOOLS_VENV)/.stamp:
 	@echo ">> creating $(TOOLS_VENV) for checkov (its pins clash with boto3, so it lives apart)"
@@ -130,8 +153,8 @@ test-infra: venv package ## Apply envs/local into a fresh moto server and read i
 test-iam: venv package ## Each role as applied vs the AWS calls the code makes (tests/zz_iam, own apply into moto)
 	$(PY) -m pytest tests/zz_iam -q
 
-bdd: venv package ## Behaviour suite (features/) against the embedded emulator
-	$(PY) -m pytest tests/bdd -q
+bdd: venv package $(EMULATOR_DEPS) ## Behaviour suite (features/) against EMULATOR (its own instance, free port)
+	$(PY) -m pytest tests/bdd -q -rs
 
 test-reliability: venv ## Full reliability matrix (state machine, faults, load, leak scan)
 	RELIABILITY_PROFILE=full $(PY) -m pytest tests/reliability -q
@@ -145,20 +168,24 @@ mutants-fast: venv ## The mutants against the tests named for each (part of make
 bench: venv package ## Performance benchmarks (Lambda rows on Python 3.12 from the zip), same-run baselines -> docs/performance.md
 	$(PY) tests/bench/run_all.py --write docs/performance.md
 
-test: venv package package-check tf-check lint typecheck docs-check asyncapi-check bindings mutants-fast ## Everything CI runs: lint, types, docs, Terraform checks, all test suites
-	$(PY) -m pytest tests
+test: venv package package-check tf-check lint typecheck docs-check asyncapi-check bindings mutants-fast $(MINISTACK_VENV)/.stamp ## Everything CI runs: lint, types, docs, Terraform checks, all test suites, bdd on moto and on MiniStack
+	EMULATOR=moto $(PY) -m pytest tests
+	EMULATOR=ministack $(PY) -m pytest tests/bdd -q -rs
 
-emulator: venv ## Start moto server on $(EMULATOR_HOST):$(EMULATOR_PORT) and the local Stripe on $(STRIPE_PORT) (.run/)
-	$(PY) tools/emulator.py start --host $(EMULATOR_HOST) --port $(EMULATOR_PORT) --run-dir $(RUN_DIR)
+emulator: venv $(EMULATOR_DEPS) ## Start EMULATOR on $(EMULATOR_HOST):$(EMULATOR_PORT) and the local Stripe on $(STRIPE_PORT) (.run/)
+	$(PY) $(EMULATOR_TOOL) start --host $(EMULATOR_HOST) --port $(EMULATOR_PORT) --run-dir $(RUN_DIR)
 	$(PY) tools/stripe_local.py start --port $(STRIPE_PORT) --run-dir $(RUN_DIR)
 
 emulator-stop: venv ## Stop the emulator, the local Stripe and the local Lambda service
 	-$(PY) tools/localsvc.py stop --run-dir $(RUN_DIR)
 	-$(PY) tools/stripe_local.py stop --run-dir $(RUN_DIR)
-	$(PY) tools/emulator.py stop --run-dir $(RUN_DIR)
+	$(PY) $(EMULATOR_TOOL) stop --run-dir $(RUN_DIR)
 
 deploy-local: venv package ## terraform apply envs/local into the running emulator
 	$(TF) apply-local
+
+deploy: package ## Deploy terraform/envs/aws to AWS: package, init with backend.hcl, plan, confirm, apply
+	$(TF) deploy-aws
 
 seed: venv ## Put the sample events from events/ on the bus
 	$(PY) tools/seed.py
@@ -174,7 +201,7 @@ dev: emulator deploy-local ## Start emulator + apply + local Lambda service + se
 	$(PY) tools/seed.py
 	$(PY) tools/doctor.py --run-dir $(RUN_DIR)
 
-demo: venv package ## Main job: emulator, terraform apply, orders through every path, summary table
+demo: venv package $(EMULATOR_DEPS) ## Main job: emulator, terraform apply, orders through every path, summary table
 	$(PY) tools/demo.py --run-dir $(RUN_DIR) --stripe-port $(STRIPE_PORT)
 
 invoke: venv ## Run a handler locally on EVENT=events/<file>.json through python-lambda-local

@@ -18,9 +18,11 @@
 Exit status 0 when every expected outcome was observed, 1 otherwise. The emulator and the local Lambda service
 keep running afterwards (``make check``, ``make doctor``, ``make seed``); ``make emulator-stop`` stops both.
 
-With ``EMULATOR=localstack`` steps 1 and 3 are skipped (start LocalStack yourself, see docs/localstack.md): the
-stack is applied to LocalStack and its Lambda runtime runs the functions. Redelivery there waits for the queue's
-real visibility timeout (6 x the function timeout), so the transient-failure and invalid-event cases take minutes.
+With ``EMULATOR=ministack`` step 1 starts MiniStack instead (``tools/ministack.py``, reused if it answers) and
+step 3 is skipped: MiniStack runs the functions itself. With ``EMULATOR=localstack`` steps 1 and 3 are skipped
+(start LocalStack yourself, see docs/localstack.md). In both, redelivery waits for the queue's real visibility
+timeout; the apply adds ``terraform/envs/local/fast-redelivery.tfvars`` (18 s), so the transient-failure and
+invalid-event cases take about a minute.
 """
 
 from __future__ import annotations
@@ -243,6 +245,9 @@ class Demo:
     # ---- setup --------------------------------------------------------------------------------------------
 
     def emulator(self) -> None:
+        if emulator_kind() == "ministack":
+            self._ministack()
+            return
         if not stand_in_enabled():
             step(f"LocalStack mode: using the LocalStack at {self.endpoint}")
             wait_until(lambda: self._localstack_up(), 10, f"LocalStack at {self.endpoint} (docs/localstack.md)")
@@ -267,6 +272,29 @@ class Demo:
                 url.hostname or "127.0.0.1",
                 "--port",
                 str(url.port or 4566),
+                "--run-dir",
+                str(self.run_dir),
+            ]
+        )
+
+    def _ministack(self) -> None:
+        import ministack
+
+        step(f"MiniStack at {self.endpoint} (runs the functions itself)")
+        if ministack.is_healthy(self.endpoint):
+            print(f"    reusing the MiniStack already answering at {self.endpoint}")
+            return
+        url = urlparse(self.endpoint)
+        host, port = url.hostname or "127.0.0.1", str(url.port or 4566)
+        self._run(
+            [
+                sys.executable,
+                str(HERE / "ministack.py"),
+                "start",
+                "--host",
+                host,
+                "--port",
+                port,
                 "--run-dir",
                 str(self.run_dir),
             ]
@@ -324,7 +352,7 @@ class Demo:
 
     def lambda_service(self) -> None:
         if not stand_in_enabled():
-            step("Lambda runs inside LocalStack: no local Lambda service")
+            step(f"Lambda runs inside {emulator_kind()}: no local Lambda service")
             return
         step("Local Lambda service (plays AWS Lambda for the emulator)")
         self._run([sys.executable, str(HERE / "localsvc.py"), "start", "--run-dir", str(self.run_dir)])

@@ -6,8 +6,13 @@
 Checks, in order: the emulator answers; both functions exist with a handler; both tables are ACTIVE with their
 orderId-index; the bus exists and every rule on it targets a queue that exists; each function queue has a DLQ
 redrive; each SQS event-source mapping is enabled with ReportBatchItemFailures; the audit queue exists; every
-DLQ is empty; and (embedded emulator only) the local Lambda service is running. Everything is read from the
-emulator at ``AWS_ENDPOINT_URL``; with ``EMULATOR=localstack`` the LocalStack health endpoint is used instead.
+DLQ holds only expected dead letters; and (moto only) the local Lambda service is running. Everything is read
+from the emulator at ``AWS_ENDPOINT_URL``; with ``EMULATOR=ministack`` or ``localstack`` the emulator's
+LocalStack-compatible health route is used instead of moto's.
+
+Dead letters: an event that breaks its schema ends in the DLQ by design (the handler rejects it, SQS gives up
+after maxReceiveCount). Such contract rejections are counted and aged, and pass; anything else in a DLQ (a valid
+trigger that kept failing, or anything in the audit tap's DLQ) fails the check, with counts and the oldest age.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -61,6 +67,47 @@ def localstack_healthy(endpoint: str) -> bool:
         return False
 
 
+def _age(seconds: float) -> str:
+    return (
+        f"{seconds:.0f} s"
+        if seconds < 120
+        else f"{seconds / 60:.0f} min"
+        if seconds < 7200
+        else f"{seconds / 3600:.0f} h"
+    )
+
+
+def is_contract_rejection(body: str) -> bool:
+    """True when the dead letter is an event that breaks its schema: the designed end of an invalid trigger."""
+    from novamart_payments.contracts import ContractViolation, validate_event
+    from novamart_payments.envelope import parse_body
+
+    try:
+        validate_event(parse_body(body))  # what the handlers do before anything else
+    except ContractViolation:
+        return True
+    return False
+
+
+def dead_letters(sqs: Any, url: str, limit: int = 500) -> list[tuple[str, float]]:
+    """(body, age in seconds) of the messages in a DLQ, left in place (hidden while read, then visible again)."""
+    seen: list[dict[str, Any]] = []
+    while len(seen) < limit:
+        got = (
+            sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30, AttributeNames=["SentTimestamp"]
+            ).get("Messages")
+            or []
+        )
+        if not got:
+            break
+        seen += got
+    now = time.time()
+    for message in seen:
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+    return [(m["Body"], now - int(m["Attributes"]["SentTimestamp"]) / 1000) for m in seen]
+
+
 def require(condition: Any, message: str) -> None:
     if not condition:
         raise AssertionError(message)
@@ -74,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     doc = Doctor()
 
     def emulator_up() -> str:
-        healthy = localstack_healthy(endpoint) if emulator_kind() == "localstack" else is_healthy(endpoint)
+        healthy = is_healthy(endpoint) if emulator_kind() == "moto" else localstack_healthy(endpoint)
         require(healthy, f"nothing answers at {endpoint} (make emulator)")
         return f"{emulator_kind()} at {endpoint}"
 
@@ -154,26 +201,35 @@ def main(argv: list[str] | None = None) -> int:
 
     doc.check("event-source mappings", mappings)
 
-    def dlqs_empty() -> str:
-        urls = {m.queue.dlq_url for m in stack.mappings if m.queue.dlq_url}
-        require(urls, "no function DLQs found (make deploy-local)")
+    def dlqs() -> str:
+        function_dlqs = {m.queue.dlq_url for m in stack.mappings if m.queue.dlq_url}
+        require(function_dlqs, "no function DLQs found (make deploy-local)")
+        audit_dlqs: set[str] = set()
         if stack.audit_queue_url:
             attrs = sqs.get_queue_attributes(QueueUrl=stack.audit_queue_url, AttributeNames=["RedrivePolicy"])
             policy = json.loads(attrs["Attributes"].get("RedrivePolicy") or "{}")
             if policy.get("deadLetterTargetArn"):
-                urls.add(sqs.get_queue_url(QueueName=policy["deadLetterTargetArn"].rsplit(":", 1)[1])["QueueUrl"])
-        full = []
-        for url in sorted(u for u in urls if u):
-            attrs = sqs.get_queue_attributes(
-                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-            )["Attributes"]
-            count = sum(int(v) for v in attrs.values())
-            if count:
-                full.append(f"{url.rsplit('/', 1)[1]}: {count}")
-        require(not full, "messages waiting: " + ", ".join(full) + " (inspect with aws sqs receive-message)")
-        return f"{len(urls)} DLQs empty"
+                name = policy["deadLetterTargetArn"].rsplit(":", 1)[1]
+                audit_dlqs.add(sqs.get_queue_url(QueueName=name)["QueueUrl"])
+        expected, unexpected = [], []
+        for url in sorted(function_dlqs | audit_dlqs):
+            letters = dead_letters(sqs, url)
+            rejected = [age for body, age in letters if url in function_dlqs and is_contract_rejection(body)]
+            other = [age for body, age in letters if not (url in function_dlqs and is_contract_rejection(body))]
+            name = url.rsplit("/", 1)[1]
+            if rejected:
+                expected.append(f"{name}: {len(rejected)} contract rejection(s), oldest {_age(max(rejected))}")
+            if other:
+                unexpected.append(f"{name}: {len(other)} unexpected, oldest {_age(max(other))}")
+        require(
+            not unexpected,
+            "; ".join(unexpected + expected) + " (see the function's log; redrive once the cause is fixed)",
+        )
+        if expected:
+            return "only expected dead letters: " + "; ".join(expected)
+        return f"{len(function_dlqs | audit_dlqs)} DLQs empty"
 
-    doc.check("DLQs empty", dlqs_empty)
+    doc.check("dead-letter queues", dlqs)
 
     if stand_in_enabled():
 

@@ -129,17 +129,42 @@ def wait_until(process: subprocess.Popen[bytes], ready: Callable[[], bool], time
     return "timeout"
 
 
+def already_running(run_dir: Path, pid_file: str, label: str, endpoint: str, healthy: Callable[[str], bool]) -> bool:
+    """True when the process recorded in ``pid_file`` serves ``endpoint``; a recorded process that is alive but
+    does not answer is stopped, and the pid file cleared, so that the caller can start a fresh one."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    pid = read_pid(run_dir, pid_file)
+    if pid is not None and pid_alive(pid):
+        if healthy(endpoint):
+            print(f"{label} already running (pid {pid}) at {endpoint}")
+            return True
+        print(f"{label} pid {pid} is alive but {endpoint} does not answer; stopping it first")
+        stop_pid(pid)
+    (run_dir / pid_file).unlink(missing_ok=True)
+    return False
+
+
+def stop_recorded(run_dir: Path, pid_file: str, label: str) -> int:
+    """Stop the process recorded in ``pid_file`` (if any) and clear the file; 1 when it would not stop."""
+    pid = read_pid(run_dir, pid_file)
+    if pid is None:
+        print(f"{label} not running (no pid file)")
+        return 0
+    if not pid_alive(pid):
+        print(f"{label} pid {pid} is not running; removing stale pid file")
+    elif stop_pid(pid):
+        print(f"{label} (pid {pid}) stopped")
+    else:
+        print(f"error: {label} pid {pid} did not stop", file=sys.stderr)
+        return 1
+    (run_dir / pid_file).unlink(missing_ok=True)
+    return 0
+
+
 def start(host: str, port: int, run_dir: Path, timeout: float) -> int:
     endpoint = f"http://{host}:{port}"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    pid = read_pid(run_dir)
-    if pid is not None and pid_alive(pid):
-        if is_healthy(endpoint):
-            print(f"emulator already running (pid {pid}) at {endpoint}")
-            return 0
-        print(f"emulator pid {pid} is alive but {endpoint} does not answer; stopping it first")
-        stop_pid(pid)
-    (run_dir / PID_FILE).unlink(missing_ok=True)
+    if already_running(run_dir, PID_FILE, "emulator", endpoint, is_healthy):
+        return 0
     if port_in_use(host, port):
         what = "a moto server not started by this script" if is_healthy(endpoint) else "another program"
         print(
@@ -165,19 +190,7 @@ def start(host: str, port: int, run_dir: Path, timeout: float) -> int:
 
 
 def stop(run_dir: Path) -> int:
-    pid = read_pid(run_dir)
-    if pid is None:
-        print("emulator not running (no pid file)")
-        return 0
-    if not pid_alive(pid):
-        print(f"emulator pid {pid} is not running; removing stale pid file")
-    elif stop_pid(pid):
-        print(f"emulator (pid {pid}) stopped")
-    else:
-        print(f"error: emulator pid {pid} did not stop", file=sys.stderr)
-        return 1
-    (run_dir / PID_FILE).unlink(missing_ok=True)
-    return 0
+    return stop_recorded(run_dir, PID_FILE, "emulator")
 
 
 def status(host: str, port: int, run_dir: Path) -> int:

@@ -41,6 +41,7 @@ from emulator import is_healthy, pid_alive, read_pid, spawn_detached, stop_pid, 
 from localsvc_lib import (  # noqa: E402
     AuditTapBound,
     LocalLambdaService,
+    emulator_kind,
     endpoint_from_env,
     region_from_env,
     stand_in_enabled,
@@ -117,7 +118,7 @@ def run(
 
 def start(run_dir: Path, endpoint: str, region: str, retry_delay: int, timeout: float, audit_max_depth: int) -> int:
     if not stand_in_enabled():
-        print("EMULATOR=localstack: Lambda runs inside LocalStack; the local Lambda service is not needed")
+        print(f"EMULATOR={emulator_kind()}: the emulator runs the functions; the local Lambda service is not needed")
         return 0
     run_dir.mkdir(parents=True, exist_ok=True)
     pid = read_pid(run_dir, PID_FILE)

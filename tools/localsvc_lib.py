@@ -89,14 +89,20 @@ _TOKEN = re.compile(r"\b(pm|tok)_[A-Za-z0-9_]+")
 # environment, clients
 
 
+EMULATORS = ("moto", "ministack", "localstack")
+
+
 def emulator_kind() -> str:
-    """``moto`` (embedded, default) or ``localstack``, from ``EMULATOR``."""
-    return os.environ.get("EMULATOR", "moto").strip().lower() or "moto"
+    """``moto`` (embedded, default), ``ministack`` or ``localstack``, from ``EMULATOR``."""
+    kind = os.environ.get("EMULATOR", "moto").strip().lower() or "moto"
+    if kind not in EMULATORS:
+        raise SystemExit(f"EMULATOR={kind}: expected one of {', '.join(EMULATORS)}")
+    return kind
 
 
 def stand_in_enabled() -> bool:
-    """The stand-in runs only against moto; LocalStack runs the Lambdas itself."""
-    return emulator_kind() != "localstack"
+    """The stand-in runs only against moto; MiniStack and LocalStack run the Lambdas themselves."""
+    return emulator_kind() == "moto"
 
 
 def endpoint_from_env() -> str:

@@ -96,7 +96,7 @@ class Config:
             aws_max_attempts=int(_number(env, "AWS_MAX_ATTEMPTS", 3, 1, 10)),
             stripe_secret_id=_required(env, "STRIPE_SECRET_ID", _SECRET_ID) if mode == "stripe" else "",
             stripe_api_base=_optional(env, "STRIPE_API_BASE", _URL),
-            gateway_timeout_seconds=_number(env, "STRIPE_TIMEOUT_SECONDS", 5.0, 0.5, 30.0),
+            gateway_timeout_seconds=_number(env, "STRIPE_TIMEOUT_SECONDS", 5.0, 0.1, 30.0),
             gateway_max_retries=int(_number(env, "STRIPE_MAX_NETWORK_RETRIES", 0, 0, 3)),
             stripe_secret_max_age_seconds=int(_number(env, "STRIPE_SECRET_MAX_AGE_SECONDS", 300, 0, 3600)),
             stripe_off_session=_flag(env, "STRIPE_OFF_SESSION", default=True),

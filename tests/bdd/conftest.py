@@ -2,8 +2,11 @@
 
 Session: the Terraform engineer's ``deployed_stack`` fixture applies ``terraform/envs/local`` into the session's
 moto server once; the local Lambda service (``tools/localsvc_lib.py``) then runs in a background thread and plays
-AWS Lambda, and one ``AuditLog`` reads everything the service publishes. With ``EMULATOR=localstack`` the same
-steps run against LocalStack (``AWS_ENDPOINT_URL``), where Lambda runs for real and no stand-in is started.
+AWS Lambda, and one ``AuditLog`` reads everything the service publishes. With ``EMULATOR=ministack`` (a fresh
+MiniStack on a free port, ``tests/support/ministack.py``) or ``EMULATOR=localstack`` (``AWS_ENDPOINT_URL``) the
+same steps run where Lambda really runs the functions and no stand-in is started; the stack is then applied with
+``terraform/envs/local/fast-redelivery.tfvars`` (tools/tf.sh adds it), so redelivery takes seconds, and the
+delivery facts come from the emulator (the functions' logs, the DLQs) instead of the stand-in's journal.
 
 Every scenario gets a fresh order (uuid ids). Trigger steps put the event on the bus and wait (with a deadline,
 never a fixed sleep) until the deliveries it caused were handled, so later steps see a settled state.
@@ -17,6 +20,7 @@ import logging
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +37,7 @@ from localsvc_lib import (  # noqa: E402
     AuditLog,
     LocalLambdaService,
     discover_stack,
+    emulator_kind,
     patch_moto_sqs_esm_invocation,
     region_from_env,
     stand_in_enabled,
@@ -41,6 +46,8 @@ from localsvc_lib import (  # noqa: E402
 from stripe_faults import CONFIRM  # noqa: E402
 
 from tests.bdd.world import SETTLE_TIMEOUT, Order, World, charged_once_problems  # noqa: E402
+from tests.support import stack as terraform_stack  # noqa: E402 (pytest_progress would look like a hook)
+from tests.support.ministack import ministack_endpoint  # noqa: E402, F401
 
 MARKERS = {
     "payments": "features about taking payment",
@@ -52,8 +59,7 @@ MARKERS = {
     "validation": "invalid events are rejected",
     "currencies": "currencies with 0, 2 and 3 minor-unit digits",
     "resilience": "transient failures and redelivery",
-    "fast_retry": "needs the local Lambda service's short retry backoff (skipped on LocalStack)",
-    "harness": "tests of the behaviour-suite harness itself",
+    "harness": "tests of the behaviour-suite harness itself (the stand-in only)",
 }
 
 
@@ -70,9 +76,12 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if stand_in_enabled():
         return
-    skip = pytest.mark.skip(reason="EMULATOR=localstack: redelivery waits for the real visibility timeout")
+    # The features run in every mode; only the harness's own tests need the stand-in, whose handlers they swap.
+    skip = pytest.mark.skip(
+        reason=f"EMULATOR={emulator_kind()}: the emulator runs the functions; this tests the moto stand-in's harness"
+    )
     for item in items:
-        if item.get_closest_marker("fast_retry") or item.get_closest_marker("harness"):
+        if item.get_closest_marker("harness"):
             item.add_marker(skip)
 
 
@@ -107,14 +116,25 @@ def eventually(step: Callable[..., None]) -> Callable[..., None]:
 @pytest.fixture(scope="package")
 def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     region = region_from_env()
-    if stand_in_enabled():
+    kind = emulator_kind()
+    gateway = request.getfixturevalue("local_stripe")
+    if kind == "moto":
         endpoint = request.getfixturevalue("moto_endpoint")
         request.getfixturevalue("deployed_stack")
     else:
-        endpoint = os.environ.get("AWS_ENDPOINT_URL") or "http://localhost.localstack.cloud:4566"
-        from tests.support.stack import deploy_local
-
-        deploy_local(endpoint, tmp_path_factory.mktemp("tf-localstack"))
+        if kind == "ministack":
+            endpoint = request.getfixturevalue("ministack_endpoint")
+        else:
+            endpoint = os.environ.get("AWS_ENDPOINT_URL") or "http://localhost.localstack.cloud:4566"
+        # tools/tf.sh adds fast-redelivery.tfvars for this EMULATOR; LocalStack's containers reach the local
+        # Stripe through STRIPE_API_BASE_FOR_LAMBDA (docs/localstack.md).
+        api_base = os.environ.get("STRIPE_API_BASE_FOR_LAMBDA") or gateway.api_base
+        terraform_stack.deploy_local(
+            endpoint,
+            tmp_path_factory.mktemp(f"tf-{kind}"),
+            progress=terraform_stack.pytest_progress(request.config),
+            variables={"gateway_mode": "stripe", "stripe_api_base": api_base},
+        )
     stack = wait_until(
         lambda: (s := discover_stack(endpoint, region)) and len(s.mappings) >= 2 and s.audit_queue_url and s,
         60,
@@ -124,7 +144,7 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     assert stack.audit_queue_url, "the audit tap is off (enable_audit_tap=false); the suite reads events from it"
     service = LocalLambdaService(endpoint, region).start() if stand_in_enabled() else None
     audit = AuditLog(endpoint, region, stack.audit_queue_url)
-    yield World(endpoint, region, stack, service, audit, request.getfixturevalue("local_stripe"))
+    yield World(endpoint, region, stack, service, audit, gateway)
     if service is not None:
         service.stop()
 
@@ -132,6 +152,12 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 @pytest.fixture
 def order() -> Order:
     return Order()
+
+
+@pytest.fixture
+def orders() -> list[Order]:
+    """The orders of a scenario that sends one trigger per table row."""
+    return []
 
 
 # ---- givens ---------------------------------------------------------------------------------------------------
@@ -254,14 +280,38 @@ def _break(event: dict[str, Any], defect: str) -> dict[str, Any]:
     return broken
 
 
-@when(parsers.parse('an "{detail_type}" event with {defect} is published for the order'))
-def invalid_event(world: World, order: Order, detail_type: str, defect: str) -> None:
+def _broken_trigger(world: World, order: Order, detail_type: str, defect: str) -> dict[str, Any]:
     if detail_type in ("order.ready_for_payment", "inventory.reserved"):
         event = world.payment_trigger(order, detail_type)
     else:
         event = world.refund_trigger(order, detail_type, (order.minor_units, order.currency), "rma-invalid")
-    world.put(order, _break(event, defect))
+    return _break(event, defect)
+
+
+@when(parsers.parse('an "{detail_type}" event with {defect} is published for the order'))
+def invalid_event(world: World, order: Order, detail_type: str, defect: str) -> None:
+    world.put(order, _broken_trigger(world, order, detail_type, defect))
     world.settle(order)
+
+
+_EACH_DEFECT = (
+    'an "{detail_type}" event for {minor:d} minor units of "{currency}" is published with each of these defects, '
+    "one order per defect"
+)
+
+
+@when(parsers.parse(_EACH_DEFECT))
+def invalid_events(
+    world: World, orders: list[Order], detail_type: str, minor: int, currency: str, datatable: list[list[str]]
+) -> None:
+    header, *rows = datatable
+    assert header == ["defect"], header
+    for (defect,) in rows:
+        order = Order(minor_units=minor, currency=currency)
+        orders.append(order)
+        world.put(order, _broken_trigger(world, order, detail_type, defect))
+    for order in orders:  # all were sent before the first wait: their redeliveries overlap
+        world.settle(order)
 
 
 @given(parsers.parse('"{detail_type}" is published for the order'))
@@ -320,6 +370,12 @@ def none_of_type(world: World, order: Order, detail_type: str) -> None:
 @then("no event is published for the order")
 def nothing_published(world: World, order: Order) -> None:
     assert [e.detail_type for e in world.published(order)] == []
+
+
+@then("no event is published for any of the orders")
+def nothing_published_for_any(world: World, orders: list[Order]) -> None:
+    assert orders
+    assert [e.detail_type for o in orders for e in world.published(o)] == []
 
 
 @then("the published payment names the order, the customer, the amount and a transaction id")
@@ -427,6 +483,12 @@ def no_payment(world: World, order: Order) -> None:
     assert world.payments(order) == []
 
 
+@then("no payment is recorded for any of the orders")
+def no_payments(world: World, orders: list[Order]) -> None:
+    assert orders
+    assert {o.order_id: world.payments(o) for o in orders} == {o.order_id: [] for o in orders}
+
+
 @then("no refund is recorded for the order")
 def no_refund(world: World, order: Order) -> None:
     assert world.refunds(order) == []
@@ -456,6 +518,12 @@ def gateway_no_charge(world: World, order: Order) -> None:
         assert ledger[0] == []
 
 
+@then("the gateway did not charge any of the orders")
+def gateway_charged_none(world: World, orders: list[Order]) -> None:
+    assert orders and world.gateway is not None
+    assert {o.order_id: world.ledger(o) for o in orders} == {o.order_id: ([], []) for o in orders}
+
+
 @then(parsers.parse("the gateway refunded {minor:d} minor units for the order"))
 def gateway_refunded(world: World, order: Order, minor: int) -> None:
     ledger = world.ledger(order)
@@ -474,18 +542,35 @@ def gateway_refunded_nothing(world: World, order: Order) -> None:
 def delivered_once(world: World, order: Order) -> None:
     if world.service is not None:
         assert [t.deliveries for t in world.service.tracks_for(order.order_id)] == [1] * order.expected_messages
+    else:
+        assert world.order_deliveries(order) == Counter({1: order.expected_messages})
 
 
 @then(parsers.parse("the trigger was delivered {times:d} times"))
 def delivered_times(world: World, order: Order, times: int) -> None:
-    assert world.service is not None
+    if world.service is None:  # the emulator's logs; success is the outcome steps' and the DLQ step's to show
+        assert world.order_deliveries(order) == Counter({times: 1})
+        return
     tracks = world.service.tracks_for(order.order_id)
     assert [(t.deliveries, t.state) for t in tracks] == [(times, "succeeded")]
 
 
 @then("the trigger ends in the dead-letter queue after the queue's maxReceiveCount deliveries")
 def dead_lettered(world: World, order: Order) -> None:
-    assert world.service is not None
+    _dead_lettered(world, order)
+
+
+@then("each trigger ends in the dead-letter queue after the queue's maxReceiveCount deliveries")
+def each_dead_lettered(world: World, orders: list[Order]) -> None:
+    assert orders
+    for order in orders:
+        _dead_lettered(world, order)
+
+
+def _dead_lettered(world: World, order: Order) -> None:
+    if world.service is None:
+        _dead_lettered_in_emulator(world, order)
+        return
     (track,) = [t for t in world.service.tracks_for(order.order_id) if t.state != "succeeded"]
     mapping = next(m for m in world.stack.mappings if m.queue.arn == track.queue_arn)
     assert track.state == "dead-lettered"
@@ -493,6 +578,19 @@ def dead_lettered(world: World, order: Order) -> None:
     # moto moves the message on the next receive; the background service polls continuously.
     found = wait_until(lambda: world.dead_letters(order, remove=True), 30, "the trigger in the DLQ", 0.2)
     assert len(found) == 1
+
+
+def _dead_lettered_in_emulator(world: World, order: Order) -> None:
+    """The message is in a DLQ, and the function's logs show it was delivered maxReceiveCount times first."""
+    (message,) = wait_until(lambda: world.dead_letter_messages(order), 30, "the trigger in the DLQ", 0.5)
+    (mapping,) = [
+        m for m in world.stack.mappings if message["Attributes"].get("DeadLetterQueueSourceArn") == m.queue.arn
+    ]
+    message_id = message["MessageId"]
+    assert world.deliveries(lambda line: line["message_id"] == message_id) == {
+        message_id: mapping.queue.max_receive_count
+    }
+    assert len(world.dead_letters(order, remove=True)) == 1
 
 
 @then("nothing for the order is in a dead-letter queue")

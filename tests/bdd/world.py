@@ -2,15 +2,18 @@
 
 Steps act only through public interfaces: events go onto the bus with ``events.put_events``, outcomes are read
 from the tables (the ``orderId-index`` GSI) and from the audit queue (every published event, validated against
-its schema). Two extra observers exist only where the handlers run in this process (the embedded emulator):
-the local Lambda service's delivery journal (how often each message was delivered, whether it was deleted or
-dead-lettered) and the simulated gateway's ledger (the money that really moved). Against LocalStack those two
-are unavailable and the steps that need them say so.
+its schema). The money that really moved is counted at the local Stripe in every mode. How often a message was
+delivered comes from the local Lambda service's journal where the handlers run in this process (moto), and from
+the emulator where it runs the functions (MiniStack, LocalStack): the functions' own log lines in CloudWatch Logs
+(each delivery of a record logs one line naming its ``message_id`` under one ``function_request_id``) and the
+dead-letter queues' contents.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,8 +111,20 @@ class World:
         order.sent.extend([event] * copies)
         order.expected_messages += copies
 
-    def settle(self, order: Order, timeout: float = SETTLE_TIMEOUT) -> None:
+    @property
+    def settle_timeout(self) -> float:
+        """How long handling one trigger may take: with the stand-in, a minute; where the emulator runs the
+        functions, a failed message returns only after its queue's visibility timeout, up to maxReceiveCount times,
+        and moves to the DLQ one visibility timeout after its last delivery."""
+        if self.in_process:
+            return SETTLE_TIMEOUT
+        return SETTLE_TIMEOUT + max(
+            ((m.queue.max_receive_count or 1) + 1) * m.queue.visibility_timeout for m in self.stack.mappings
+        )
+
+    def settle(self, order: Order, timeout: float | None = None) -> None:
         """Wait until every message the order's puts produced was handled (deleted or dead-lettered)."""
+        timeout = self.settle_timeout if timeout is None else timeout
         if self.service is not None:
             self.service.wait_settled(order.order_id, order.expected_messages, timeout)
         else:  # LocalStack: Lambda runs there; wait until the function queues are drained
@@ -161,6 +176,42 @@ class World:
         if token.isdigit() and self.gateway is not None:
             return str(self.gateway.stripe.payment_method(token))
         return token
+
+    def deliveries(self, match: Any) -> dict[str, int]:
+        """Deliveries per SQS message id, read from the functions' logs in the emulator: the invocations
+        (``function_request_id``) that logged a line for the message, for each message whose lines satisfy
+        ``match`` (a predicate over one parsed log line)."""
+        logs = client("logs", self.endpoint_url, self.region)
+        requests: dict[str, set[str]] = {}
+        wanted: set[str] = set()
+        for fn in {m.function.name for m in self.stack.mappings}:
+            pages = logs.get_paginator("filter_log_events").paginate(logGroupName=f"/aws/lambda/{fn}")
+            for event in (e for page in pages for e in page["events"]):
+                try:
+                    line = json.loads(event["message"])
+                except ValueError:
+                    continue  # START / END / REPORT and other plain lines
+                if not isinstance(line, dict) or not line.get("message_id"):
+                    continue
+                requests.setdefault(line["message_id"], set()).add(str(line.get("function_request_id")))
+                if match(line):
+                    wanted.add(line["message_id"])
+        return {message_id: len(requests[message_id]) for message_id in wanted}
+
+    def order_deliveries(self, order: Order) -> Counter[int]:
+        """How many of the order's messages were delivered how often (from the emulator's logs)."""
+        return Counter(self.deliveries(lambda line: line.get("order_id") == order.order_id).values())
+
+    def dead_letter_messages(self, order: Order) -> list[dict[str, Any]]:
+        """The order's messages in the functions' DLQs, as SQS returns them (``MessageId``, attributes), left
+        in place."""
+        found = []
+        for dlq in sorted({m.queue.dlq_url for m in self.stack.mappings if m.queue.dlq_url}):
+            got = self.sqs.receive_message(
+                QueueUrl=dlq, MaxNumberOfMessages=10, VisibilityTimeout=0, AttributeNames=["All"]
+            ).get("Messages", [])
+            found += [m for m in got if order.order_id in m["Body"]]
+        return found
 
     def dead_letters(self, order: Order, *, remove: bool = False) -> list[dict[str, Any]]:
         """Messages about the order in the functions' DLQs (others are left where they are)."""

@@ -251,3 +251,39 @@ def test_a_record_that_keeps_losing_races_fails_at_the_cap_and_is_redelivered(
     assert len(invoke(refund_handler, refund_event(order))) == 1
     assert 2 * len(calls) <= RECORD_MAX_AWS_CALLS + 1
     assert refunds(order) == []
+
+
+def test_fast_redelivery_profile_keeps_the_record_budget_inside_the_lambda_timeout() -> None:
+    """terraform/envs/local/fast-redelivery.tfvars (MiniStack, LocalStack): short enough for the behaviour suite,
+    and still the production rules: one record's worst case fits in the Lambda timeout, visibility >= 6x it."""
+    import hcl2
+    from novamart_payments.config import Config
+
+    from tests.reliability.terraform_values import TERRAFORM
+
+    with (TERRAFORM / "envs" / "local" / "fast-redelivery.tfvars").open(encoding="utf-8") as fh:
+        profile = hcl2.load(fh)
+    cfg = Config.from_env(
+        {
+            "PAYMENT_TABLE_NAME": "payments",
+            "REFUND_TABLE_NAME": "refunds",
+            "AWS_REGION": "us-east-2",
+            "GATEWAY_MODE": "stripe",
+            "STRIPE_SECRET_ID": "novamart/payments/stripe-secret-key",
+            "AWS_CALL_TIMEOUT_SECONDS": str(profile["aws_call_timeout_seconds"]),
+            "AWS_MAX_ATTEMPTS": str(profile["aws_max_attempts"]),
+            "STRIPE_TIMEOUT_SECONDS": str(profile["stripe_timeout_seconds"]),
+        }
+    )
+    timeout = profile["lambda_timeout_seconds"]
+    assert cfg.record_budget_seconds <= timeout, (cfg.record_budget_seconds, timeout)
+    # Every delivery is the first record of its invocation: the handler's second-record guard never defers one.
+    assert profile["batch_size"] == 1 or cfg.record_budget_seconds * profile["batch_size"] <= timeout
+    # features/transient_failures.feature needs three deliveries before the DLQ takes the message.
+    assert profile["max_receive_count"] >= 3
+    visibility = function_limits("local").visibility_timeout_seconds / function_limits("local").lambda_timeout_seconds
+    assert visibility >= VISIBILITY_FACTOR
+    REPORT["retry budget (fast-redelivery.tfvars)"] = (
+        f"{cfg.record_budget_seconds:.1f} s per record, Lambda timeout {timeout} s, "
+        f"visibility {timeout * visibility:.0f} s, maxReceiveCount {profile['max_receive_count']}"
+    )

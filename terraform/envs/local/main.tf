@@ -40,6 +40,8 @@ module "service" {
   package_path           = coalesce(var.package_path, "${local.repo_root}/build/lambda.zip")
   schema_dir             = "${local.repo_root}/schemas/registry"
   lambda_timeout_seconds = var.lambda_timeout_seconds
+  max_receive_count      = var.max_receive_count
+  batch_size             = var.batch_size
   log_level              = var.log_level
   gateway_mode           = var.gateway_mode
   stripe_api_base        = var.stripe_api_base
@@ -54,4 +56,11 @@ module "service" {
   enable_schema_registry      = false
   restrict_dlq_sources        = false
   enable_audit_tap            = var.enable_audit_tap
+
+  # The per-call limits only when set (fast-redelivery.tfvars): unset, the functions use config.py's defaults.
+  extra_environment = { for name, value in {
+    AWS_CALL_TIMEOUT_SECONDS = var.aws_call_timeout_seconds
+    AWS_MAX_ATTEMPTS         = var.aws_max_attempts
+    STRIPE_TIMEOUT_SECONDS   = var.stripe_timeout_seconds
+  } : name => tostring(value) if value != null }
 }

@@ -60,3 +60,33 @@ variable "stripe_api_base" {
   type        = string
   default     = "http://127.0.0.1:8420"
 }
+
+variable "max_receive_count" {
+  description = "Receives of a message before SQS moves it to its DLQ (5; fast-redelivery.tfvars: 3)."
+  type        = number
+  default     = 5
+}
+
+variable "batch_size" {
+  description = "SQS messages per invocation (2, as in AWS: a batch at its worst fits the Lambda timeout; fast-redelivery.tfvars: 1, so that every record starts with the whole Lambda timeout ahead of it)."
+  type        = number
+  default     = 2
+}
+
+variable "aws_call_timeout_seconds" {
+  description = "AWS_CALL_TIMEOUT_SECONDS of the functions; null leaves the code's default (1.0)."
+  type        = number
+  default     = null
+}
+
+variable "aws_max_attempts" {
+  description = "AWS_MAX_ATTEMPTS of the functions; null leaves the code's default (3)."
+  type        = number
+  default     = null
+}
+
+variable "stripe_timeout_seconds" {
+  description = "STRIPE_TIMEOUT_SECONDS of the functions; null leaves the code's default (8.0)."
+  type        = number
+  default     = null
+}

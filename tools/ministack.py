@@ -33,8 +33,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from emulator import already_running, pid_alive, port_in_use, read_pid, stop_recorded, wait_until  # noqa: E402
 from build_lambda import find_python  # noqa: E402
+from emulator import already_running, pid_alive, port_in_use, read_pid, stop_recorded, wait_until  # noqa: E402
 
 # boto3 must match the botocore that ministack 1.5.33 pins, or pip resolves a conflict.
 REQUIREMENTS = ("ministack==1.5.33", "boto3==1.43.106")

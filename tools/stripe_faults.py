@@ -19,6 +19,7 @@ import threading
 import urllib.request
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -36,12 +37,33 @@ class Fault:
 _INTENT = re.compile(r"^/v1/payment_intents/(pi_[A-Za-z0-9]+)")
 
 
+class _Rules:
+    """``fail_next`` once, for the proxy itself and for its remote control: both only differ in ``_add``."""
+
+    def fail_next(
+        self,
+        method: str,
+        path: str,
+        *,
+        times: int = 1,
+        status: int = 503,
+        order_id: str | None = None,
+        error_type: str = "api_error",
+        error_code: str | None = None,
+    ) -> None:
+        rule = {"method": method, "path": path, "times": times, "status": status}
+        self._add({**rule, "order_id": order_id, "error_type": error_type, "error_code": error_code})
+
+    def _add(self, rule: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
 class _Server(ThreadingHTTPServer):
     request_queue_size = 128  # concurrency tests open 16+ connections at once; the default backlog is 5
     daemon_threads = True
 
 
-class FaultProxy:
+class FaultProxy(_Rules):
     def __init__(self, upstream: str, host: str = "127.0.0.1", port: int = 0) -> None:
         parts = urlsplit(upstream)
         self._upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
@@ -99,16 +121,7 @@ class FaultProxy:
                 if self.command == "DELETE":
                     proxy.clear()
                 else:
-                    rule = json.loads(body or b"{}")
-                    proxy.fail_next(
-                        rule.get("method", "POST"),
-                        rule["path"],
-                        times=int(rule.get("times", 1)),
-                        status=int(rule.get("status", 503)),
-                        order_id=rule.get("order_id"),
-                        error_type=rule.get("error_type", "api_error"),
-                        error_code=rule.get("error_code"),
-                    )
+                    proxy._add(json.loads(body or b"{}"))
                 self.send_response(204)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -119,19 +132,18 @@ class FaultProxy:
         self.url = f"http://{host}:{self._server.server_address[1]}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
-    def fail_next(
-        self,
-        method: str,
-        path: str,
-        *,
-        times: int = 1,
-        status: int = 503,
-        order_id: str | None = None,
-        error_type: str = "api_error",
-        error_code: str | None = None,
-    ) -> None:
+    def _add(self, rule: dict[str, Any]) -> None:
+        fault = Fault(
+            rule.get("method", "POST"),
+            re.compile(rule["path"]),
+            int(rule.get("times", 1)),
+            int(rule.get("status", 503)),
+            rule.get("order_id"),
+            rule.get("error_type") or "api_error",
+            rule.get("error_code"),
+        )
         with self._lock:
-            self._faults.append(Fault(method, re.compile(path), times, status, order_id, error_type, error_code))
+            self._faults.append(fault)
 
     def clear(self) -> None:
         with self._lock:
@@ -174,32 +186,13 @@ class FaultProxy:
 CONFIRM = r"/v1/payment_intents/[^/]+/confirm$"
 
 
-class RemoteFaults:
+class RemoteFaults(_Rules):
     """Adds rules to a ``FaultProxy`` running in another process, through its ``/_faults`` endpoint."""
 
     def __init__(self, api_base: str) -> None:
         self.url = api_base.rstrip("/") + "/_faults"
 
-    def fail_next(
-        self,
-        method: str,
-        path: str,
-        *,
-        times: int = 1,
-        status: int = 503,
-        order_id: str | None = None,
-        error_type: str = "api_error",
-        error_code: str | None = None,
-    ) -> None:
-        rule = {
-            "error_code": error_code,
-            "method": method,
-            "path": path,
-            "times": times,
-            "status": status,
-            "order_id": order_id,
-            "error_type": error_type,
-        }
+    def _add(self, rule: dict[str, Any]) -> None:
         request = urllib.request.Request(self.url, data=json.dumps(rule).encode(), method="POST")
         with urllib.request.urlopen(request, timeout=5):
             pass

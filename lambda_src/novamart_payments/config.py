@@ -59,9 +59,18 @@ class Config:
     gateway_timeout_seconds: float = 5.0
     gateway_max_retries: int = 0
     stripe_secret_max_age_seconds: int = 300
-    stripe_off_session: bool = True
+    stripe_off_session: bool = False
     # The source queue's maxReceiveCount: the time guard never defers a record on its last receive.
     max_receive_count: int = 5
+    # Outcomes that arrive later. The webhook function: where Stripe's signing secret lives and which table
+    # remembers the Stripe events already handled. Reconciliation: how old an unfinished payment must be before
+    # it asks the gateway (a PENDING one: past the queue's retry horizon; one waiting for the customer: a webhook
+    # may have been lost), and how long a customer may take to authenticate.
+    stripe_webhook_secret_id: str = ""
+    webhook_event_table_name: str = ""
+    action_deadline_seconds: int = 82_800
+    reconcile_pending_after_seconds: int = 7_200
+    reconcile_action_after_seconds: int = 900
 
     @property
     def aws_call_seconds(self) -> float:
@@ -99,9 +108,21 @@ class Config:
             gateway_timeout_seconds=_number(env, "STRIPE_TIMEOUT_SECONDS", 5.0, 0.1, 30.0),
             gateway_max_retries=int(_number(env, "STRIPE_MAX_NETWORK_RETRIES", 0, 0, 3)),
             stripe_secret_max_age_seconds=int(_number(env, "STRIPE_SECRET_MAX_AGE_SECONDS", 300, 0, 3600)),
-            stripe_off_session=_flag(env, "STRIPE_OFF_SESSION", default=True),
+            stripe_off_session=_flag(env, "STRIPE_OFF_SESSION", default=False),
             max_receive_count=int(_number(env, "QUEUE_MAX_RECEIVE_COUNT", 5, 1, 1000)),
+            stripe_webhook_secret_id=_optional(env, "STRIPE_WEBHOOK_SECRET_ID", _SECRET_ID) or "",
+            webhook_event_table_name=_optional(env, "WEBHOOK_EVENT_TABLE_NAME", _TABLE_NAME) or "",
+            action_deadline_seconds=int(_number(env, "ACTION_DEADLINE_SECONDS", 82_800, 1, 604_800)),
+            reconcile_pending_after_seconds=int(_number(env, "RECONCILE_PENDING_AFTER_SECONDS", 7_200, 1, 604_800)),
+            reconcile_action_after_seconds=int(_number(env, "RECONCILE_ACTION_AFTER_SECONDS", 900, 1, 604_800)),
         )
+
+    def require(self, name: str) -> str:
+        """A setting only some functions need (the webhook function's secret and table), checked where used."""
+        value = str(getattr(self, name))
+        if not value:
+            raise ConfigError(f"{name.upper()} is not set; the webhook function requires it (see README)")
+        return value
 
 
 @functools.cache
@@ -132,7 +153,8 @@ def _gateway_mode(value: str) -> GatewayMode:
 def _optional(env: Mapping[str, str], name: str, pattern: re.Pattern[str]) -> str | None:
     value = env.get(name) or None
     if value is not None and not pattern.match(value):
-        raise ConfigError(f"{name}={value!r} is malformed (expected to match {pattern.pattern})")
+        shown = "<withheld>" if "SECRET" in name else repr(value)
+        raise ConfigError(f"{name}={shown} is malformed (expected to match {pattern.pattern})")
     return value
 
 

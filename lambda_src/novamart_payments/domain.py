@@ -19,9 +19,18 @@ _NAMESPACE = uuid.UUID("6f1c2a52-3c0e-4e63-9a8e-2f4f7f0b9d11")
 
 
 class Status(enum.StrEnum):
+    """A record's status only moves forward: PENDING -> (REQUIRES_ACTION ->) SUCCEEDED | FAILED. Every write
+    that changes it is conditional on a status before it, so a late or replayed notification can never move a
+    record back."""
+
     PENDING = "PENDING"
+    REQUIRES_ACTION = "REQUIRES_ACTION"  # payments only: waiting for the customer (3-D Secure)
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
+
+    @property
+    def unfinished(self) -> bool:
+        return self in (Status.PENDING, Status.REQUIRES_ACTION)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +99,11 @@ class PaymentRecord:
     created_at: str = ""
     updated_at: str = ""
     processed_at: str | None = None  # when the outcome was decided; the outcome event's occurredAt
+    # REQUIRES_ACTION: what the customer must do, and until when before the attempt is cancelled.
+    action_type: str | None = None
+    action_expires_at: str | None = None
+    # Disputes whose payment.disputed went out.
+    dispute_ids: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +189,10 @@ def decide_payment(existing: PaymentRecord | None, trigger: PaymentTrigger) -> P
         return PaymentDecision(PaymentAction.REJECT_MISMATCH, _mismatch_reason(existing, trigger))
     if existing.status is Status.PENDING:
         return PaymentDecision(PaymentAction.RESUME_CHARGE)
+    if existing.status is Status.REQUIRES_ACTION:
+        # Its payment.action_required went out before the record moved (publish first, then write): the outcome
+        # now comes from the customer, through the gateway's webhook or reconciliation, never from a redelivery.
+        return PaymentDecision(PaymentAction.DUPLICATE)
     if existing.published:
         return PaymentDecision(PaymentAction.DUPLICATE)
     return PaymentDecision(PaymentAction.PUBLISH_OUTCOME)
@@ -199,6 +217,7 @@ def _mismatch_reason(existing: PaymentRecord, trigger: PaymentTrigger) -> str:
 class RefundAction(enum.Enum):
     BLOCK_PAYMENT = "block_payment"  # no payment yet: leave a cancelled marker so a later trigger cannot charge
     WAIT_FOR_PAYMENT = "wait_for_payment"  # payment still PENDING: retry the trigger later
+    CANCEL_PAYMENT = "cancel_payment"  # payment waits for the customer (3-D Secure): cancel it, then decide again
     RECORD_FAILURE = "record_failure"  # nothing can be refunded: record and publish refund.failed
     RESERVE_AND_REFUND = "reserve_and_refund"  # reserve the amount against the payment, then refund
     RESUME_REFUND = "resume_refund"  # PENDING refund: call the gateway again under the same key
@@ -240,6 +259,8 @@ def decide_refund(
         )
     if payment.status is Status.PENDING:
         return RefundDecision(RefundAction.WAIT_FOR_PAYMENT)
+    if payment.status is Status.REQUIRES_ACTION:
+        return RefundDecision(RefundAction.CANCEL_PAYMENT)
     if payment.status is Status.FAILED or payment.amount is None:
         return RefundDecision(
             RefundAction.RECORD_FAILURE,

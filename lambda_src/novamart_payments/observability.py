@@ -41,6 +41,19 @@ class Metric:
     GATEWAY_IDEMPOTENCY_ERROR = "GatewayIdempotencyError"
     GATEWAY_AUTH_ERROR = "GatewayAuthError"
     TIME_GUARD_DEFERRED = "TimeGuardDeferred"
+    PAYMENT_ACTION_REQUIRED = "PaymentActionRequired"
+    PAYMENT_DISPUTED = "PaymentDisputed"
+    # Webhooks: refused before anything was read or written (bad signature, stale, not JSON, too large).
+    WEBHOOK_REJECTED = "WebhookRejected"
+    WEBHOOK_DUPLICATE = "WebhookDuplicate"
+    # Reconciliation: records it finished, and the age of the oldest unfinished payment (alarmed).
+    RECONCILED = "Reconciled"
+    OLDEST_UNFINISHED_AGE = "OldestUnfinishedAgeSeconds"
+
+
+def gauge_seconds(name: str, value: float) -> None:
+    with _lock:
+        metrics.add_metric(name=name, unit=MetricUnit.Seconds, value=value)
 
 
 def count(name: str) -> None:
@@ -84,3 +97,21 @@ class TracedGateway:
     def find_refund(self, request: RefundRequest) -> GatewayResult | None:
         with tracer.provider.in_subsegment("## gateway.find_refund"):
             return self._inner.find_refund(request)
+
+    def charge_status(self, handle: str) -> GatewayResult:
+        with tracer.provider.in_subsegment("## gateway.charge_status") as subsegment:
+            result = self._inner.charge_status(handle)
+            subsegment.put_annotation(key="outcome", value=result.outcome.value)
+            return result
+
+    def cancel_charge(self, handle: str) -> GatewayResult:
+        with tracer.provider.in_subsegment("## gateway.cancel_charge") as subsegment:
+            result = self._inner.cancel_charge(handle)
+            subsegment.put_annotation(key="outcome", value=result.outcome.value)
+            return result
+
+    def refund_status(self, transaction_id: str) -> GatewayResult:
+        with tracer.provider.in_subsegment("## gateway.refund_status") as subsegment:
+            result = self._inner.refund_status(transaction_id)
+            subsegment.put_annotation(key="outcome", value=result.outcome.value)
+            return result

@@ -9,11 +9,12 @@ the consuming teams.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from novamart_payments import clients
 from novamart_payments.contracts import validate_event
-from novamart_payments.domain import PaymentRecord, RefundRecord, Status, outcome_event_id
+from novamart_payments.domain import Money, PaymentRecord, RefundRecord, Status, outcome_event_id
 from novamart_payments.outcomes import DEFAULT_PAYMENT_FAILURE, DEFAULT_REFUND_FAILURE
 
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ SCHEMA_VERSIONS = {
     "payment.failed": "1.1",
     "refund.succeeded": "1.0",
     "refund.failed": "2.0",
+    "payment.action_required": "1.0",
+    "payment.disputed": "1.0",
 }
 
 
@@ -50,6 +53,56 @@ def payment_outcome(record: PaymentRecord) -> dict[str, Any]:
         data["code"] = record.failure_code or DEFAULT_PAYMENT_FAILURE
         data["reason"] = record.failure_reason or "The payment failed."
     return _event(detail_type, record.payment_id, record.correlation_id, record.causation_id, _occurred(record), data)
+
+
+def action_required(record: PaymentRecord) -> dict[str, Any]:
+    """What the storefront needs to bring the customer back on-session: the intent id and the kind of action,
+    never the intent's client secret (the storefront reads that from the gateway with its own key)."""
+    assert record.intent_id is not None and record.action_expires_at is not None
+    data: dict[str, Any] = {
+        "paymentId": record.payment_id,
+        "orderId": record.order_id,
+        "customerId": record.customer_id,
+        "amount": _money(record.amount),
+        "status": Status.REQUIRES_ACTION.value,
+        "intentId": record.intent_id,
+        "action": record.action_type or "other",
+        "expiresAt": record.action_expires_at,
+    }
+    return _event(
+        "payment.action_required",
+        record.payment_id,
+        record.correlation_id,
+        record.causation_id,
+        record.processed_at or record.created_at,
+        data,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Dispute:
+    """A chargeback the gateway told us about: on which charge, for how much, and the bank's stated reason."""
+
+    dispute_id: str
+    transaction_id: str
+    amount: Money
+    reason: str
+    opened_at: str
+
+
+def payment_disputed(record: PaymentRecord, dispute: Dispute) -> dict[str, Any]:
+    """Caused by the payment's own ``payment.succeeded``: the chargeback is about that captured payment."""
+    data = {
+        "paymentId": record.payment_id,
+        "orderId": record.order_id,
+        "customerId": record.customer_id,
+        "amount": _money(dispute.amount),
+        "disputeId": dispute.dispute_id,
+        "transactionId": dispute.transaction_id,
+        "disputeReason": dispute.reason,
+    }
+    cause = outcome_event_id("payment.succeeded", record.payment_id)
+    return _event("payment.disputed", dispute.dispute_id, record.correlation_id, cause, dispute.opened_at, data)
 
 
 def refund_outcome(record: RefundRecord) -> dict[str, Any]:

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 Item = dict[str, Any]
 R = TypeVar("R", PaymentRecord, RefundRecord)
 
+#: The payments table's sparse index of unfinished payments (``openStatus`` + ``openSince``): only PENDING and
+#: REQUIRES_ACTION items carry the two attributes, so reconciliation queries the few open ones, never the table.
+UNFINISHED_INDEX = "unfinished"
+
 
 @dataclass(frozen=True, slots=True)
 class WriteResult(Generic[R]):
@@ -62,6 +66,8 @@ class Repository:
             "amount": {"N": str(trigger.amount.minor_units)},
             "currency": {"S": trigger.amount.currency},
             "status": {"S": Status.PENDING},
+            "openStatus": {"S": Status.PENDING},
+            "openSince": {"S": now},
             "refundedAmount": {"N": "0"},
             "version": {"N": "1"},
             "published": {"BOOL": False},
@@ -113,11 +119,77 @@ class Repository:
             payment_from_item,
         )
 
+    def require_action(self, waiting: PaymentRecord, now: str) -> WriteResult[PaymentRecord]:
+        """Move a PENDING payment to REQUIRES_ACTION (its payment.action_required went out first). It stays in the
+        unfinished index, from now, so reconciliation can cancel it once its deadline has passed."""
+        assert waiting.action_type is not None and waiting.action_expires_at is not None
+        return self._update(
+            self._payments,
+            {"paymentId": {"S": waiting.payment_id}},
+            "SET #s = :action, openStatus = :action, openSince = :now, actionType = :kind, "
+            "actionExpiresAt = :expires, updatedAt = :now, version = version + :one",
+            "#s = :pending",
+            {
+                ":action": {"S": Status.REQUIRES_ACTION},
+                ":pending": {"S": Status.PENDING},
+                ":kind": {"S": waiting.action_type},
+                ":expires": {"S": waiting.action_expires_at},
+                ":now": {"S": now},
+                ":one": {"N": "1"},
+            },
+            payment_from_item,
+            names={"#s": "status"},
+            written=replace(waiting, status=Status.REQUIRES_ACTION, updated_at=now),
+        )
+
+    def unfinished_payments(self, status: Status, opened_before: str, limit: int) -> list[PaymentRecord]:
+        """The oldest payments in ``status`` opened before the given time, oldest first, from the sparse index."""
+        out = self.client.query(
+            TableName=self._payments,
+            IndexName=UNFINISHED_INDEX,
+            KeyConditionExpression="openStatus = :s AND openSince < :before",
+            ExpressionAttributeValues={":s": {"S": status}, ":before": {"S": opened_before}},
+            ScanIndexForward=True,
+            Limit=limit,
+        )
+        return [payment_from_item(item) for item in out.get("Items", [])]
+
+    def oldest_unfinished_since(self, status: Status) -> str | None:
+        """When the oldest payment still in ``status`` was opened (None when there is none)."""
+        out = self.client.query(
+            TableName=self._payments,
+            IndexName=UNFINISHED_INDEX,
+            KeyConditionExpression="openStatus = :s",
+            ExpressionAttributeValues={":s": {"S": status}},
+            ScanIndexForward=True,
+            Limit=1,
+        )
+        items = out.get("Items", [])
+        return _s(items[0], "openSince") if items else None
+
+    def note_dispute(self, payment_id: str, dispute_id: str) -> bool:
+        """Remember that the dispute's event went out (the caller publishes first); False if it was known."""
+        try:
+            self.client.update_item(
+                TableName=self._payments,
+                Key={"paymentId": {"S": payment_id}},
+                UpdateExpression="ADD disputeIds :d",
+                ConditionExpression="attribute_exists(paymentId) AND NOT contains(disputeIds, :id)",
+                ExpressionAttributeValues={":d": {"SS": [dispute_id]}, ":id": {"S": dispute_id}},
+            )
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def finish_payment(self, final: PaymentRecord, now: str) -> WriteResult[PaymentRecord]:
-        """Move a PENDING payment to its final status, noting that its outcome event went out (the caller
-        publishes first). Only one delivery can do so; the others get the winner's item back."""
+        """Move an unfinished payment to its final status, noting that its outcome event went out (the caller
+        publishes first), and take it out of the unfinished index. Only one delivery or notification can do so;
+        the others get the winner's item back."""
         values: Item = {
             ":pending": {"S": Status.PENDING},
+            ":action": {"S": Status.REQUIRES_ACTION},
             ":status": {"S": final.status},
             ":now": {"S": now},
             ":one": {"N": "1"},
@@ -136,8 +208,8 @@ class Repository:
         return self._update(
             self._payments,
             {"paymentId": {"S": final.payment_id}},
-            "SET " + ", ".join(sets),
-            "#s = :pending",
+            "SET " + ", ".join(sets) + " REMOVE openStatus, openSince",
+            "#s IN (:pending, :action)",
             values,
             payment_from_item,
             names={"#s": "status"},
@@ -253,22 +325,28 @@ class Repository:
             raise
         return True
 
-    def note_refund_pending(self, refund_id: str, transaction_id: str | None, now: str) -> None:
+    def note_refund_pending(self, refund_id: str, transaction_id: str | None, now: str) -> bool:
         """The gateway accepted the refund but settles it later: keep it PENDING with the gateway's id, so the
-        later outcome (webhook, reconciliation) can find it."""
+        later outcome (webhook) can find it. False when it was settled meanwhile."""
         values: Item = {":now": {"S": now}, ":pending": {"S": Status.PENDING}}
         update = "SET updatedAt = :now"
         if transaction_id is not None:
             update += ", transactionId = :txn"
             values[":txn"] = {"S": transaction_id}
-        self.client.update_item(
-            TableName=self._refunds,
-            Key={"refundId": {"S": refund_id}},
-            UpdateExpression=update,
-            ConditionExpression="#s = :pending",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues=values,
-        )
+        try:
+            self.client.update_item(
+                TableName=self._refunds,
+                Key={"refundId": {"S": refund_id}},
+                UpdateExpression=update,
+                ConditionExpression="#s = :pending",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def finish_refund(self, final: RefundRecord, now: str) -> WriteResult[RefundRecord]:
         """Mark a PENDING refund SUCCEEDED and its outcome as published (the caller publishes first)."""
@@ -439,6 +517,9 @@ def payment_from_item(item: Item) -> PaymentRecord:
         created_at=_s(item, "createdAt") or "",
         updated_at=_s(item, "updatedAt") or "",
         processed_at=_s(item, "processedAt"),
+        action_type=_s(item, "actionType"),
+        action_expires_at=_s(item, "actionExpiresAt"),
+        dispute_ids=frozenset(item.get("disputeIds", {}).get("SS", [])),
     )
 
 

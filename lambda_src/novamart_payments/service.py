@@ -32,14 +32,17 @@ from novamart_payments.gateway import (
     RefundRequest,
 )
 from novamart_payments.observability import Metric, count, logger
-from novamart_payments.outcomes import DEFAULT_REFUND_FAILURE
-from novamart_payments.publisher import Publisher, payment_outcome, refund_outcome
+from novamart_payments.outcomes import DEFAULT_REFUND_FAILURE, PaymentFailureCode
+from novamart_payments.publisher import Publisher, action_required, payment_outcome, refund_outcome
 from novamart_payments.repository import Repository
 
 _MAX_ROUNDS = 5
 # How long one delivery may hold a PENDING refund's gateway lease: longer than any invocation can live (Lambda
 # timeout), shorter than the queue's visibility timeout, so the next redelivery finds it expired.
 REFUND_LEASE = timedelta(seconds=300)
+#: How long a payment may wait for the customer's 3-D Secure before reconciliation cancels it (Stripe keeps an
+#: unconfirmed authentication open for about a day).
+ACTION_DEADLINE = timedelta(hours=23)
 
 
 class RetryLater(Exception):
@@ -50,7 +53,7 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _plus(timestamp: str, delta: timedelta) -> str:
+def plus(timestamp: str, delta: timedelta) -> str:
     moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00")) + delta
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -74,11 +77,28 @@ class PaymentService:
         publisher: Publisher,
         gateway: PaymentGateway,
         clock: Callable[[], str] = utc_now,
+        action_deadline: timedelta = ACTION_DEADLINE,
     ) -> None:
         self._repo = repository
         self._publisher = publisher
         self._gateway = gateway
         self._now = clock
+        self._action_deadline = action_deadline
+
+    @property
+    def repository(self) -> Repository:
+        return self._repo
+
+    @property
+    def gateway(self) -> PaymentGateway:
+        return self._gateway
+
+    @property
+    def publisher(self) -> Publisher:
+        return self._publisher
+
+    def now(self) -> str:
+        return self._now()
 
     # --- payments ----------------------------------------------------------------------------------------
 
@@ -150,13 +170,32 @@ class PaymentService:
             result = self._gateway.complete_charge(pending.intent_id, request)
         if result.outcome is Outcome.PENDING:  # pragma: no cover - adapters report an undecided charge as transient
             raise RetryLater(f"payment {pending.payment_id} is not decided yet")
+        return self.settle_payment(pending, result)
+
+    def settle_payment(
+        self, record: PaymentRecord, result: GatewayResult, *, code: str | None = None, reason: str | None = None
+    ) -> str:
+        """Carry the gateway's answer about an unfinished payment into the record and onto the bus.
+
+        The one place a payment is finished, whoever learned the answer: the trigger's delivery, a webhook, a
+        cancellation, reconciliation. The event goes out first, then the conditional write moves the record
+        forward; whoever loses that write published the same event (same id, content from the same record and
+        the gateway's own timestamps), so consumers see one outcome. ``code``/``reason`` replace the gateway's
+        for a decline the service itself caused (an expired authentication, an outage it gave up on).
+        """
+        if result.outcome in (Outcome.PENDING, Outcome.NOT_STARTED):
+            return "undecided"
+        if result.outcome is Outcome.REQUIRES_ACTION:
+            if record.status is Status.REQUIRES_ACTION:
+                return "awaiting_customer"
+            return self._await_customer(record, result)
         final = replace(
-            pending,
+            record,
             status=Status.SUCCEEDED if result.approved else Status.FAILED,
             transaction_id=result.transaction_id,
-            failure_code=result.code,
-            failure_reason=result.reason,
-            processed_at=result.processed_at or pending.created_at,
+            failure_code=None if result.approved else (code or result.code),
+            failure_reason=None if result.approved else (reason or result.reason),
+            processed_at=result.processed_at or record.created_at,
             published=True,
         )
         self._publisher.publish(payment_outcome(final))
@@ -166,6 +205,26 @@ class PaymentService:
             return "duplicate"
         count(Metric.PAYMENT_SUCCEEDED if result.approved else Metric.PAYMENT_FAILED)
         return f"charged:{final.status.value.lower()}"
+
+    def _await_customer(self, pending: PaymentRecord, result: GatewayResult) -> str:
+        """The bank wants the customer to authenticate: tell the storefront (payment.action_required), then move
+        the record to REQUIRES_ACTION. Its deadline counts from the claim, so every publish of the event is the
+        same."""
+        waiting = replace(
+            pending,
+            status=Status.REQUIRES_ACTION,
+            action_type=result.action or "other",
+            action_expires_at=plus(pending.created_at, self._action_deadline),
+            processed_at=result.processed_at or pending.created_at,
+        )
+        self._publisher.publish(action_required(waiting))
+        moved = self._repo.require_action(waiting, self._now())
+        if not moved.won:
+            count(Metric.DUPLICATE_DELIVERY)
+            return "duplicate"
+        count(Metric.PAYMENT_ACTION_REQUIRED)
+        logger.info("payment waits for the customer's authentication", extra={"action": waiting.action_type})
+        return "requires_action"
 
     def _publish_payment(self, record: PaymentRecord, what: str) -> str:
         self._publisher.publish(payment_outcome(record))
@@ -205,6 +264,18 @@ class PaymentService:
                 return self._refund(existing, payment, lease_owner=me, resumed=True)
             if action is RefundAction.WAIT_FOR_PAYMENT:
                 raise RetryLater(f"payment for order {trigger.order_id} is still in flight")
+            if action is RefundAction.CANCEL_PAYMENT:
+                # The order ends while its payment waits for the customer: cancel the attempt so the customer can
+                # no longer complete it. If they completed it just before, the gateway says so and it is refunded.
+                assert payment is not None and payment.intent_id is not None
+                result = self._gateway.cancel_charge(payment.intent_id)
+                self.settle_payment(
+                    payment,
+                    result,
+                    code=PaymentFailureCode.ORDER_CANCELLED,
+                    reason="The order ended while the payment waited for the customer's authentication.",
+                )
+                continue
             if action is RefundAction.BLOCK_PAYMENT:
                 blocked = self._repo.block_payment(payment_id, trigger.order_id, trigger.meta, self._now())
                 if not blocked.won:
@@ -220,7 +291,7 @@ class PaymentService:
                 continue
             # RESERVE_AND_REFUND
             assert payment is not None
-            lease_until = _plus(refund.created_at, REFUND_LEASE)
+            lease_until = plus(refund.created_at, REFUND_LEASE)
             if self._repo.reserve_refund(payment, refund, refund.created_at, lease_until, me):
                 return self._refund(refund, payment, lease_owner=me, resumed=False)
             # Lost a race: another refund took the amount, or this refund exists already. Decide again.
@@ -268,13 +339,21 @@ class PaymentService:
         request = RefundRequest(refund.idempotency_key, refund.order_id, refund.refund_id, handle, refund.amount)
         if resumed:
             now = self._now()
-            if not self._repo.take_refund_lease(refund.refund_id, now, _plus(now, REFUND_LEASE), lease_owner):
+            if not self._repo.take_refund_lease(refund.refund_id, now, plus(now, REFUND_LEASE), lease_owner):
                 raise RetryLater(f"refund {refund.refund_id} is being carried out by another delivery")
             result = self._gateway.find_refund(request) or self._gateway.refund(request)
         else:
             result = self._gateway.refund(request)
+        return self.settle_refund(refund, result)
+
+    def settle_refund(self, refund: RefundRecord, result: GatewayResult) -> str:
+        """Carry the gateway's answer about a PENDING refund into the record and onto the bus (from the trigger's
+        delivery, or later from a webhook once the gateway settled it). A failed refund gives its reserved amount
+        back to the payment's refundable balance in the same transaction that fails it."""
         if result.outcome is Outcome.PENDING:
-            self._repo.note_refund_pending(refund.refund_id, result.transaction_id, self._now())
+            if not self._repo.note_refund_pending(refund.refund_id, result.transaction_id, self._now()):
+                count(Metric.DUPLICATE_DELIVERY)  # settled meanwhile (a webhook was faster)
+                return "duplicate"
             count(Metric.REFUND_PENDING)
             logger.info("refund accepted by the gateway, settles later; no outcome event yet")
             return "refund_pending"

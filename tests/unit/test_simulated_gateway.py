@@ -35,7 +35,6 @@ def test_the_same_key_is_not_deduplicated() -> None:
     [
         ("pm_card_chargeDeclined", "card_declined"),
         ("pm_card_chargeDeclinedInsufficientFunds", "insufficient_funds"),
-        ("pm_card_threeDSecure2Required", "authentication_required"),
         ("pm_unknown", "invalid_payment_method"),
     ],
 )
@@ -44,6 +43,31 @@ def test_declines_carry_their_code_and_move_no_money(token: str, code: str) -> N
     result = gw.complete_charge(gw.begin_charge(request(token=token)), request(token=token))
     assert result.outcome is Outcome.DECLINED and result.code == code
     assert gw.movements("o1") == []
+
+
+@pytest.mark.parametrize(("success", "outcome", "moves"), [(True, Outcome.APPROVED, 1), (False, Outcome.DECLINED, 0)])
+def test_three_d_secure_waits_for_the_customer_then_is_decided_once(
+    success: bool, outcome: Outcome, moves: int
+) -> None:
+    gw = SimulatedGateway()
+    req = request(token="pm_card_threeDSecure2Required")
+    handle = gw.begin_charge(req)
+    assert gw.charge_status(handle).outcome is Outcome.NOT_STARTED
+    waiting = gw.complete_charge(handle, req)
+    assert waiting.outcome is Outcome.REQUIRES_ACTION and waiting.action == "three_d_secure"
+    assert gw.charge_status(handle).outcome is Outcome.REQUIRES_ACTION and gw.movements("o1") == []
+    gw.authenticate(handle, success=success)
+    assert gw.charge_status(handle).outcome is outcome and gw.complete_charge(handle, req).outcome is outcome
+    assert gw.cancel_charge(handle).outcome is outcome  # a decided handle cannot be cancelled
+    assert len(gw.movements("o1")) == moves
+
+
+def test_a_cancelled_handle_is_never_charged() -> None:
+    gw = SimulatedGateway()
+    handle = gw.begin_charge(request())
+    cancelled = gw.cancel_charge(handle)
+    assert cancelled.outcome is Outcome.DECLINED and cancelled.code == "payment_canceled"
+    assert gw.complete_charge(handle, request()) == cancelled and gw.movements("o1") == []
 
 
 def test_transient_chain_fails_n_times_per_handle_then_succeeds() -> None:

@@ -120,7 +120,7 @@ def test_card_errors_become_declines_with_stripes_code(code: str, decline_code: 
     ("intent", "outcome", "code"),
     [
         ({"status": "succeeded", "latest_charge": {"id": "ch_2"}}, Outcome.APPROVED, None),
-        ({"status": "requires_action"}, Outcome.DECLINED, "authentication_required"),
+        ({"status": "requires_action", "next_action": {"type": "use_stripe_sdk"}}, Outcome.REQUIRES_ACTION, None),
         ({"status": "canceled"}, Outcome.DECLINED, "payment_canceled"),
         (
             {"status": "requires_payment_method", "last_payment_error": {"code": "expired_card", "message": "m"}},
@@ -247,3 +247,55 @@ def test_an_unknown_payment_method_on_create_is_a_refusal_not_an_error() -> None
     with pytest.raises(PaymentMethodRefused) as refused:
         gateway(fake).begin_charge(REQ)
     assert refused.value.result.code == "invalid_payment_method"
+
+
+@pytest.mark.parametrize(
+    ("intent", "outcome", "action"),
+    [
+        ({"status": "requires_confirmation"}, Outcome.NOT_STARTED, None),
+        ({"status": "processing"}, Outcome.PENDING, None),
+        (
+            {"status": "requires_action", "next_action": {"type": "use_stripe_sdk"}},
+            Outcome.REQUIRES_ACTION,
+            "three_d_secure",
+        ),
+        (
+            {"status": "requires_action", "next_action": {"type": "redirect_to_url"}},
+            Outcome.REQUIRES_ACTION,
+            "redirect",
+        ),
+        ({"status": "requires_action", "next_action": {"type": "wechat"}}, Outcome.REQUIRES_ACTION, "other"),
+        ({"status": "succeeded", "latest_charge": "ch_3"}, Outcome.APPROVED, None),
+    ],
+)
+def test_charge_status_reports_the_intent_as_it_is_with_its_order(
+    intent: dict[str, Any], outcome: Outcome, action: str | None
+) -> None:
+    body = {**INTENT, **intent, "metadata": {"orderId": "o1"}, "client_secret": "pi_1_secret_x"}
+    result = gateway(FakeStripe().on("GET /v1/payment_intents/pi_1", 200, body)).charge_status("pi_1")
+    assert result.outcome is outcome and result.action == action and result.order_id == "o1"
+    assert "secret" not in repr(result)  # the client secret never leaves the adapter
+
+
+def test_cancel_of_an_intent_that_succeeded_meanwhile_reports_the_success() -> None:
+    fake = (
+        FakeStripe()
+        .on("POST /v1/payment_intents/pi_1/cancel", 400, error("invalid_request_error", UNEXPECTED_STATE))
+        .on("GET /v1/payment_intents/pi_1", 200, {**INTENT, "status": "succeeded", "latest_charge": "ch_4"})
+    )
+    result = gateway(fake).cancel_charge("pi_1")
+    assert result.approved and result.transaction_id == "ch_4"
+
+
+def test_cancel_reports_the_cancellation() -> None:
+    fake = FakeStripe().on("POST /v1/payment_intents/pi_1/cancel", 200, {**INTENT, "status": "canceled"})
+    result = gateway(fake).cancel_charge("pi_1")
+    assert result.outcome is Outcome.DECLINED and result.code == "payment_canceled"
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"), [("pending", Outcome.PENDING), ("succeeded", Outcome.APPROVED), ("failed", Outcome.DECLINED)]
+)
+def test_refund_status_reads_the_refund(status: str, outcome: Outcome) -> None:
+    refund = {"id": "re_1", "object": "refund", "status": status, "created": 1795700000}
+    assert gateway(FakeStripe().on("GET /v1/refunds/re_1", 200, refund)).refund_status("re_1").outcome is outcome

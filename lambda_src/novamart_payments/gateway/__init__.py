@@ -15,6 +15,11 @@ after 24 hours, and the local Stripe-compatible server ignores them altogether):
 A handle that lost the race to be stored is given back with ``release_charge`` (nothing was charged on it).
 Refunds move money in one step; the service guards them with a lease on the refund record and asks the gateway
 with ``find_refund`` whether an earlier attempt got through before it tries again.
+
+Some outcomes arrive later (3-D Secure, refunds that settle in days, disputes, an outage that outlived the queue's
+retries). The gateway's notifications (webhooks) and the reconciliation pass never trust what a notification says:
+they ask the gateway for the truth with ``charge_status`` / ``refund_status`` and settle the record from that, so
+duplicate and out-of-order notifications converge on one answer.
 """
 
 from __future__ import annotations
@@ -32,6 +37,11 @@ class Outcome(enum.StrEnum):
     # The gateway accepted the request but has not decided yet (a refund Stripe settles later): the record stays
     # PENDING and no outcome event is published until the gateway tells us (webhooks, reconciliation).
     PENDING = "pending"
+    # The bank wants the customer to authenticate (3-D Secure): the payment waits for the customer, and its
+    # outcome arrives later through a webhook or reconciliation.
+    REQUIRES_ACTION = "requires_action"
+    # The attempt exists but was never confirmed: nothing was charged and nothing will be unless it is confirmed.
+    NOT_STARTED = "not_started"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +55,11 @@ class GatewayResult:
     # When the gateway decided. Read back from the gateway on a replay, so an outcome event built from a
     # replayed result is identical to the first one.
     processed_at: str = ""
+    # For REQUIRES_ACTION: the kind of action the customer must take (``three_d_secure``, ``redirect``, ``other``).
+    action: str | None = None
+    # On a status read of a charge: the order the attempt was opened for (from the gateway's metadata), so a
+    # notification that names only the gateway's objects (a dispute) finds its payment.
+    order_id: str | None = None
 
     @property
     def approved(self) -> bool:
@@ -114,3 +129,16 @@ class PaymentGateway(Protocol):
     def refund(self, request: RefundRequest) -> GatewayResult: ...
 
     def find_refund(self, request: RefundRequest) -> GatewayResult | None: ...
+
+    def charge_status(self, handle: str) -> GatewayResult:
+        """What the gateway knows of the charge attempt now (never moves money)."""
+        ...
+
+    def cancel_charge(self, handle: str) -> GatewayResult:
+        """Cancel an attempt that has not taken money; answers the attempt's state afterwards (an attempt that
+        succeeded meanwhile cannot be cancelled and is reported as approved)."""
+        ...
+
+    def refund_status(self, transaction_id: str) -> GatewayResult:
+        """What the gateway knows of a refund it accepted (one that settles later) now."""
+        ...

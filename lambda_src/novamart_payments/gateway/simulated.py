@@ -6,7 +6,8 @@ refund at the captured amount. What it does keep is the one property every real 
 most once. So the tests that count money movements per order here prove the service's own guarantees.
 
 Tokens choose the outcome the way Stripe's test payment methods do: ``pm_card_visa`` succeeds,
-``pm_card_chargeDeclined…`` declines, ``pm_card_threeDSecure2Required`` needs authentication, and
+``pm_card_chargeDeclined…`` declines, ``pm_card_threeDSecure2Required`` waits for the customer to authenticate
+(3-D Secure; ``authenticate`` plays the customer), and
 ``pm_sim_transient<N>_<base>`` fails transiently N times per handle, then behaves like ``pm_card_<base>``.
 
 Why never on AWS: the ledger lives in the process, and the payment and refund functions run in different
@@ -36,11 +37,8 @@ _DECLINES: dict[str, tuple[str, str]] = {
     "chargeDeclinedInsufficientFunds": ("insufficient_funds", "The card has insufficient funds."),
     "chargeDeclinedExpiredCard": ("expired_card", "The card has expired."),
     "chargeDeclinedProcessingError": ("processing_error", "An error occurred while processing the card."),
-    "threeDSecure2Required": (
-        "authentication_required",
-        "The bank asked for customer authentication, which an off-session payment cannot complete.",
-    ),
 }
+_THREE_D_SECURE = "threeDSecure2Required"
 MAX_ORDERS = 10_000
 
 
@@ -61,6 +59,7 @@ class _Intent:
     request: ChargeRequest
     result: GatewayResult | None = None
     transient_seen: int = 0
+    confirmed: bool = False
 
 
 @dataclass
@@ -93,6 +92,10 @@ class SimulatedGateway:
             if intent.result is not None:  # a handle is decided once; later calls read the decision back
                 return intent.result
             base = _base_outcome(intent, request.token)
+            intent.confirmed = True
+            if base == _THREE_D_SECURE:
+                # Not decided: the customer must authenticate first (``authenticate``), so no result is kept yet.
+                return GatewayResult(Outcome.REQUIRES_ACTION, handle, processed_at=_now(), action="three_d_secure")
             if base in _DECLINES:
                 code, reason = _DECLINES[base]
                 result = GatewayResult(Outcome.DECLINED, f"ch_sim_{handle[7:]}", code, reason, _now())
@@ -125,6 +128,51 @@ class SimulatedGateway:
                     return GatewayResult(Outcome.APPROVED, entry.transaction_id, processed_at=_now())
             return None
 
+    def charge_status(self, handle: str) -> GatewayResult:
+        with self._lock:
+            intent = self._intents.get(handle)
+            if intent is None:
+                return GatewayResult(Outcome.DECLINED, None, "invalid_payment_method", "Unknown payment handle.")
+            if intent.result is not None:
+                return intent.result
+            if _base_outcome(intent, intent.request.token, count=False) == _THREE_D_SECURE and intent.confirmed:
+                return GatewayResult(Outcome.REQUIRES_ACTION, handle, processed_at=_now(), action="three_d_secure")
+            return GatewayResult(Outcome.NOT_STARTED, handle, processed_at=_now())
+
+    def cancel_charge(self, handle: str) -> GatewayResult:
+        with self._lock:
+            intent = self._intents.get(handle)
+            if intent is not None and intent.result is None:
+                intent.result = GatewayResult(
+                    Outcome.DECLINED, handle, "payment_canceled", "The payment was canceled.", _now()
+                )
+        return self.charge_status(handle)
+
+    def refund_status(self, transaction_id: str) -> GatewayResult:
+        with self._lock:
+            for entry in self.ledger_unlocked():
+                if entry.kind == "refund" and entry.transaction_id == transaction_id:
+                    return GatewayResult(Outcome.APPROVED, transaction_id, processed_at=_now())
+        return GatewayResult(Outcome.DECLINED, transaction_id, "charge_not_found", "No such refund at the gateway.")
+
+    def authenticate(self, handle: str, *, success: bool) -> None:
+        """Play the customer completing (or failing) 3-D Secure for a handle waiting on it."""
+        with self._lock:
+            intent = self._intents[handle]
+            if intent.result is not None:
+                raise ValueError(f"{handle} is not waiting for authentication")
+            if success:
+                txn = f"ch_sim_{handle[7:]}"
+                self._append(LedgerEntry("charge", intent.request.order_id, txn, intent.request.amount, handle))
+                intent.result = GatewayResult(Outcome.APPROVED, txn, processed_at=_now())
+            else:
+                intent.result = GatewayResult(
+                    Outcome.DECLINED, handle, "authentication_required", "The customer failed authentication.", _now()
+                )
+
+    def ledger_unlocked(self) -> list[LedgerEntry]:
+        return [e for entries in self._ledger.values() for e in entries]
+
     def movements(self, order_id: str) -> list[LedgerEntry]:
         """Every charge and refund the gateway made for one order, whatever key or handle they came with."""
         with self._lock:
@@ -146,12 +194,12 @@ class SimulatedGateway:
             self._ledger.popitem(last=False)
 
 
-def _base_outcome(intent: _Intent, token: str) -> str:
+def _base_outcome(intent: _Intent, token: str, *, count: bool = True) -> str:
     """The token's base outcome, raising a transient error while its chain has failures left on this handle."""
     if token.startswith("pm_sim_transient"):
         head, _, base = token.removeprefix("pm_sim_transient").partition("_")
         failures = int(head) if head.isdigit() else 1
-        if intent.transient_seen < failures:
+        if count and intent.transient_seen < failures:
             intent.transient_seen += 1
             raise TransientGatewayError("gateway temporarily unavailable (simulated)")
         return base

@@ -83,7 +83,7 @@ class StripeGateway:
         api_base: str | None = None,
         timeout_seconds: float = 8.0,
         max_network_retries: int = 0,
-        off_session: bool = True,
+        off_session: bool = False,
         http_client: stripe.HTTPClient | None = None,
     ) -> None:
         self._api_key = api_key
@@ -127,6 +127,20 @@ class StripeGateway:
         intent holds no money, so a failure here costs nothing but a stray object at Stripe."""
         with contextlib.suppress(TransientGatewayError, stripe.StripeError):
             self._call(lambda c: c.v1.payment_intents.cancel(handle))
+
+    def charge_status(self, handle: str) -> GatewayResult:
+        return _intent_result(self._call(lambda c: c.v1.payment_intents.retrieve(handle)), settled_only=False)
+
+    def cancel_charge(self, handle: str) -> GatewayResult:
+        """Cancel an unfinished intent. Stripe refuses to cancel one that succeeded or was canceled already; then
+        the intent is read back, so the caller settles from what really happened."""
+        answer = self._call(lambda c: c.v1.payment_intents.cancel(handle), unexpected_state_ok=True)
+        if answer is None or isinstance(answer, _Declined):
+            answer = self._call(lambda c: c.v1.payment_intents.retrieve(handle))
+        return _intent_result(answer, settled_only=False)
+
+    def refund_status(self, transaction_id: str) -> GatewayResult:
+        return _refund_result(self._call(lambda c: c.v1.refunds.retrieve(transaction_id)))
 
     def complete_charge(self, handle: str, request: ChargeRequest) -> GatewayResult:
         confirm: PaymentIntentConfirmParams = {"off_session": True} if self._off_session else {}
@@ -245,26 +259,44 @@ def _plain(obj: Any) -> dict[str, Any]:
     return dict(obj.to_dict()) if hasattr(obj, "to_dict") else dict(obj)
 
 
-def _intent_result(answer: Any) -> GatewayResult:
+def _action_kind(intent: Mapping[str, Any]) -> str:
+    """The kind of action the customer must take, in the published event's words."""
+    action = intent.get("next_action") or {}
+    kind = action.get("type")
+    if kind == "use_stripe_sdk":  # cards: 3-D Secure through Stripe.js
+        return "three_d_secure"
+    if kind == "redirect_to_url":
+        return "redirect"
+    return "other"
+
+
+def _intent_result(answer: Any, *, settled_only: bool = True) -> GatewayResult:
+    """The intent's state as the port's answer. Right after a confirm (``settled_only``), an intent that is not
+    decided yet is a transient condition the redelivery resolves; a status read reports it as it is."""
     intent = _plain(answer)
     status = intent["status"]
     when = _when(intent)
+    order_id = (intent.get("metadata") or {}).get("orderId")
     if status == "succeeded":
-        return GatewayResult(Outcome.APPROVED, _id(intent.get("latest_charge")) or intent["id"], processed_at=when)
-    if status in ("processing", "requires_capture", "requires_confirmation"):
-        raise TransientGatewayError(f"payment intent is {status}")
-    if status == "requires_action":
-        # Off-session, nobody can authenticate; the intent's client secret is never handed out, so it can never
-        # be completed later either. Outcomes that arrive later (3-D Secure) are handled by the webhook work.
         return GatewayResult(
-            Outcome.DECLINED,
-            intent["id"],
-            "authentication_required",
-            "The bank asked for customer authentication, which an off-session payment cannot complete.",
-            when,
+            Outcome.APPROVED, _id(intent.get("latest_charge")) or intent["id"], processed_at=when, order_id=order_id
+        )
+    if status in ("processing", "requires_capture") or (status == "requires_confirmation" and settled_only):
+        if settled_only:
+            raise TransientGatewayError(f"payment intent is {status}")
+        return GatewayResult(Outcome.PENDING, intent["id"], processed_at=when, order_id=order_id)
+    if status == "requires_confirmation":
+        return GatewayResult(Outcome.NOT_STARTED, intent["id"], processed_at=when, order_id=order_id)
+    if status == "requires_action":
+        # 3-D Secure: the customer must come back on-session (the storefront reads the intent with its own key;
+        # the client secret never leaves Stripe through us). The outcome arrives later, by webhook.
+        return GatewayResult(
+            Outcome.REQUIRES_ACTION, intent["id"], processed_at=when, action=_action_kind(intent), order_id=order_id
         )
     if status == "canceled":
-        return GatewayResult(Outcome.DECLINED, intent["id"], "payment_canceled", "The payment was canceled.", when)
+        return GatewayResult(
+            Outcome.DECLINED, intent["id"], "payment_canceled", "The payment was canceled.", when, order_id=order_id
+        )
     error = intent.get("last_payment_error") or {}
     return GatewayResult(
         Outcome.DECLINED,
@@ -272,6 +304,7 @@ def _intent_result(answer: Any) -> GatewayResult:
         decline_code(error.get("code"), error.get("decline_code")),
         str(error.get("message") or "The card was declined.")[:500],
         when,
+        order_id=order_id,
     )
 
 
@@ -299,9 +332,17 @@ def _secrets_provider(timeout: float) -> Any:
     return SecretsProvider(boto_config=BotoConfig(connect_timeout=timeout, read_timeout=timeout))
 
 
-def secret_key_reader(secret_id: str, max_age_seconds: int, timeout: float) -> Callable[[], str]:
+def secret_key_reader(
+    secret_id: str,
+    max_age_seconds: int,
+    timeout: float,
+    *,
+    field: str = "api_key",
+    prefixes: tuple[str, ...] = ("sk_", "rk_"),
+) -> Callable[[], str]:
     """Read the key through Powertools Parameters (cached for ``max_age_seconds``). The secret may be the bare key
-    or a JSON object with ``api_key``; anything else is our misconfiguration, reported without the value."""
+    or a JSON object with ``field``; anything else is our misconfiguration, reported without the value. The
+    webhook function reads its signing secret (``whsec_``) the same way."""
 
     def read() -> str:
         import json
@@ -314,9 +355,9 @@ def secret_key_reader(secret_id: str, max_age_seconds: int, timeout: float) -> C
             raise TransientGatewayError("Secrets Manager unavailable") from None
         value = raw.strip()
         if value.startswith("{"):
-            value = str(json.loads(value).get("api_key", ""))
-        if not value.startswith(("sk_", "rk_")):
-            raise GatewayMisconfigured("the Stripe key secret does not hold a secret or restricted key")
+            value = str(json.loads(value).get(field, ""))
+        if not value.startswith(prefixes):
+            raise GatewayMisconfigured(f"the secret does not hold a Stripe {'/'.join(prefixes)} value")
         return value
 
     return read

@@ -13,7 +13,6 @@ its neighbours. A record fails (and is redelivered by SQS) when it raises; what 
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -25,51 +24,18 @@ from novamart_payments import clients
 from novamart_payments.config import get_config
 from novamart_payments.contracts import ContractViolation
 from novamart_payments.envelope import checked_event, identifiers
-from novamart_payments.gateway import (
-    GatewayMisconfigured,
-    IdempotencyKeyReused,
-    PaymentGateway,
-    TransientGatewayError,
-)
-from novamart_payments.observability import Metric, TracedGateway, count, flush, logger, tracer
-from novamart_payments.publisher import Publisher
-from novamart_payments.repository import Repository
+from novamart_payments.gateway import GatewayMisconfigured, IdempotencyKeyReused, TransientGatewayError
+from novamart_payments.observability import Metric, count, flush, logger, tracer
 from novamart_payments.service import PaymentService, RetryLater
+from novamart_payments.wiring import payment_gateway, service
+
+__all__ = ["make_handler", "payment_gateway", "service"]
 
 # A body with 50,000 unknown keys must not become one 50,000-violation log line: the first ones and the count.
 MAX_LOGGED_VIOLATIONS = 20
 _RECORD_KEYS = ("correlation_id", "event_id", "detail_type", "order_id")
 
 Handle = Callable[[PaymentService, dict[str, Any]], str]
-
-
-@functools.cache
-def service() -> PaymentService:
-    """Built on the first invocation and reused while the container is warm."""
-    cfg = get_config()
-    return PaymentService(
-        Repository(cfg.payment_table_name, cfg.refund_table_name),
-        Publisher(cfg.event_bus_name),
-        TracedGateway(payment_gateway()),
-    )
-
-
-def payment_gateway() -> PaymentGateway:
-    """The adapter ``GATEWAY_MODE`` names; the stripe SDK is imported only when it is the one in use."""
-    cfg = get_config()
-    if cfg.gateway_mode == "simulated":
-        from novamart_payments.gateway.simulated import gateway
-
-        return gateway()
-    from novamart_payments.gateway.stripe_gateway import StripeGateway, secret_key_reader
-
-    return StripeGateway(
-        secret_key_reader(cfg.stripe_secret_id, cfg.stripe_secret_max_age_seconds, cfg.aws_call_timeout_seconds),
-        api_base=cfg.stripe_api_base,
-        timeout_seconds=cfg.gateway_timeout_seconds,
-        max_network_retries=cfg.gateway_max_retries,
-        off_session=cfg.stripe_off_session,
-    )
 
 
 def _processor() -> BatchProcessor:

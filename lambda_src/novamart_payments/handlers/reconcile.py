@@ -1,0 +1,27 @@
+"""Reconciliation function (``novamart-payment-reconciler``), run by an EventBridge schedule every 5 minutes
+and by ``make reconcile`` on demand. The pass itself is ``novamart_payments.reconciliation``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from novamart_payments.config import get_config
+from novamart_payments.observability import flush, logger, tracer
+from novamart_payments.reconciliation import Ages, reconcile
+from novamart_payments.wiring import service
+
+
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    cfg = get_config()
+    logger.thread_safe_append_keys(function_request_id=getattr(context, "aws_request_id", None))
+    try:
+        ages = Ages(
+            pending_after=timedelta(seconds=cfg.reconcile_pending_after_seconds),
+            action_after=timedelta(seconds=cfg.reconcile_action_after_seconds),
+        )
+        return reconcile(service(), ages)
+    finally:
+        logger.thread_safe_clear_keys()
+        flush()

@@ -1,0 +1,134 @@
+"""Webhook function (``novamart-payment-webhooks``): Stripe's events, through a Lambda function URL.
+
+Nothing is read or written before the request proves to be a fresh event signed by Stripe: an oversized body, a
+missing or wrong signature, a timestamp outside the tolerance or a body that is not JSON gets a 4xx, a metric and
+a log line naming the check (never the body). A genuine event is claimed by its id (``NoticeLog``), settled from
+the gateway's truth (``notices.settle``) and marked done, so a replay is answered at once and changes nothing.
+A failure answers 5xx, and Stripe retries the delivery (for up to three days).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import functools
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from novamart_payments import clients
+from novamart_payments.config import get_config
+from novamart_payments.gateway import GatewayMisconfigured
+from novamart_payments.notices import NoticeLog, settle
+from novamart_payments.observability import Metric, count, flush, logger, tracer
+from novamart_payments.wiring import service
+
+#: Stripe's events are a few KiB; anything far larger is not one of them and is refused before it is parsed.
+MAX_BODY_BYTES = 64 * 1024
+
+
+@functools.cache
+def _signing_secret() -> Callable[[], str]:
+    from novamart_payments.gateway.stripe_gateway import secret_key_reader
+
+    cfg = get_config()
+    return secret_key_reader(
+        cfg.require("stripe_webhook_secret_id"),
+        cfg.stripe_secret_max_age_seconds,
+        cfg.aws_call_timeout_seconds,
+        field="signing_secret",
+        prefixes=("whsec_",),
+    )
+
+
+@functools.cache
+def _log() -> NoticeLog:
+    return NoticeLog(get_config().require("webhook_event_table_name"))
+
+
+def _answer(status: int, outcome: str) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps({"outcome": outcome}),
+    }
+
+
+def _reject(status: int, why: str) -> dict[str, Any]:
+    count(Metric.WEBHOOK_REJECTED)
+    logger.warning("webhook refused", extra={"why": why})
+    return _answer(status, why)
+
+
+def _body(event: dict[str, Any]) -> bytes | None:
+    body = event.get("body") or ""
+    if not isinstance(body, str):
+        return None
+    if event.get("isBase64Encoded"):
+        if len(body) > MAX_BODY_BYTES * 4 // 3 + 4:
+            return b"\0" * (MAX_BODY_BYTES + 1)
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+    return body.encode("utf-8", errors="surrogatepass")
+
+
+def _handle(event: dict[str, Any]) -> dict[str, Any]:
+    from novamart_payments.gateway.stripe_webhooks import BadWebhook, notices_of, verified_event
+
+    payload = _body(event)
+    if payload is None:
+        return _reject(400, "unreadable_body")
+    if len(payload) > MAX_BODY_BYTES:
+        return _reject(413, "body_too_large")
+    headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
+    try:
+        stripe_event = verified_event(payload, headers.get("stripe-signature"), _signing_secret()())
+    except BadWebhook as bad:
+        return _reject(400, bad.why)
+    logger.thread_safe_append_keys(stripe_event_id=stripe_event["id"], stripe_event_type=stripe_event["type"])
+    notices = notices_of(stripe_event)
+    if not notices:
+        return _answer(200, "ignored")
+    log = _log()
+    claim = log.claim(stripe_event["id"], int(time.time()))
+    if claim == "done":
+        count(Metric.WEBHOOK_DUPLICATE)
+        return _answer(200, "duplicate")
+    if claim == "busy":
+        return _answer(409, "in_progress")  # another delivery of the same event holds it: Stripe retries later
+    try:
+        outcomes = [settle(service(), notice) for notice in notices]
+    except GatewayMisconfigured as err:
+        count(Metric.GATEWAY_AUTH_ERROR)
+        logger.error("gateway refused our credentials; Stripe will retry", extra={"why": str(err)})
+        _release(log, stripe_event["id"])
+        return _answer(500, "gateway_misconfigured")
+    except Exception:
+        logger.exception("webhook not settled; Stripe will retry")
+        _release(log, stripe_event["id"])
+        return _answer(503, "retry_later")
+    log.finish(stripe_event["id"])
+    logger.info("webhook settled", extra={"outcome": outcomes})
+    return _answer(200, ",".join(outcomes))
+
+
+def _release(log: NoticeLog, event_id: str) -> None:
+    with contextlib.suppress(Exception):  # the lease expires by itself if this fails too
+        log.release(event_id)
+
+
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    get_config()
+    logger.thread_safe_append_keys(function_request_id=getattr(context, "aws_request_id", None))
+    clients.start_record()
+    try:
+        return _handle(event)
+    finally:
+        clients.end_record()
+        logger.thread_safe_clear_keys()
+        flush()

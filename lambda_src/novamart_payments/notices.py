@@ -1,0 +1,170 @@
+"""Notifications from the gateway (webhooks): what they may tell us, how each is settled, and which were handled.
+
+A notification is a hint, never the truth: it names a gateway object (a payment intent, a refund, a dispute), and
+the service asks the gateway for that object's current state before it changes anything. So a replayed, late or
+out-of-order notification settles a record exactly like the first, timely one, and since every write moves a
+record's status only forward, the first settlement wins and the rest find nothing left to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from novamart_payments import clients, domain
+from novamart_payments.domain import Status
+from novamart_payments.observability import Metric, count, logger
+from novamart_payments.publisher import Dispute, payment_disputed
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+    from novamart_payments.service import PaymentService
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeNotice:
+    """Something happened to a charge attempt (succeeded, failed, canceled, needs the customer)."""
+
+    handle: str
+    order_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundNotice:
+    """A refund the gateway accepted changed state (a pending refund settled, or failed later)."""
+
+    transaction_id: str
+    refund_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeNotice:
+    """The customer's bank opened a dispute on a charge."""
+
+    handle: str
+    dispute: Dispute
+
+
+Notice = ChargeNotice | RefundNotice | DisputeNotice
+
+
+def settle(service: PaymentService, notice: Notice) -> str:
+    """Settle what the notice is about from the gateway's truth; returns what happened, for the log."""
+    if isinstance(notice, ChargeNotice):
+        return _settle_charge(service, notice)
+    if isinstance(notice, RefundNotice):
+        return _settle_refund(service, notice)
+    return _record_dispute(service, notice)
+
+
+def _settle_charge(service: PaymentService, notice: ChargeNotice) -> str:
+    result = service.gateway.charge_status(notice.handle)
+    order_id = result.order_id or notice.order_id
+    if order_id is None:
+        return "not_ours"
+    record = service.repository.get_payment(domain.payment_id_for(order_id))
+    if record is None or record.intent_id != notice.handle:
+        # An attempt that lost the race to be stored (cancelled by its opener), or another system's intent.
+        return "not_ours"
+    if not record.status.unfinished:
+        count(Metric.DUPLICATE_DELIVERY)
+        return "duplicate"
+    return service.settle_payment(record, result)
+
+
+def _settle_refund(service: PaymentService, notice: RefundNotice) -> str:
+    if notice.refund_id is None:
+        return "not_ours"
+    refund = service.repository.get_refund(notice.refund_id)
+    if refund is None:
+        return "not_ours"
+    if refund.status is not Status.PENDING:
+        count(Metric.DUPLICATE_DELIVERY)
+        return "duplicate"
+    return service.settle_refund(refund, service.gateway.refund_status(notice.transaction_id))
+
+
+def _record_dispute(service: PaymentService, notice: DisputeNotice) -> str:
+    result = service.gateway.charge_status(notice.handle)
+    if result.order_id is None:
+        return "not_ours"
+    record = service.repository.get_payment(domain.payment_id_for(result.order_id))
+    if record is None or record.intent_id != notice.handle or record.status is not Status.SUCCEEDED:
+        return "not_ours"
+    if notice.dispute.dispute_id in record.dispute_ids:
+        count(Metric.DUPLICATE_DELIVERY)
+        return "duplicate"
+    # Publish first, then remember: a crash in between republishes the same event (same id) on Stripe's retry.
+    service.publisher.publish(payment_disputed(record, notice.dispute))
+    if not service.repository.note_dispute(record.payment_id, notice.dispute.dispute_id):
+        count(Metric.DUPLICATE_DELIVERY)
+        return "duplicate"
+    count(Metric.PAYMENT_DISPUTED)
+    logger.warning("payment disputed", extra={"dispute_reason": notice.dispute.reason})
+    return "disputed"
+
+
+class NoticeLog:
+    """The gateway events already handled, keyed by the gateway's event id (a TTL forgets them after a week,
+    longer than Stripe retries a delivery).
+
+    A delivery first claims the id for a short lease, settles, then marks it done. A concurrent duplicate finds the
+    lease and is answered "try later" (the gateway retries); a replay of a finished one is answered at once; a
+    delivery that crashed leaves a lease that expires, so the gateway's retry handles it.
+    """
+
+    LEASE_SECONDS = 120
+    KEEP_SECONDS = 7 * 24 * 3600
+
+    def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
+        self._table = table
+        self._client = client
+
+    @property
+    def client(self) -> DynamoDBClient:
+        return self._client if self._client is not None else clients.dynamodb()
+
+    def claim(self, event_id: str, now: int) -> str:
+        """``claimed``, ``done`` (handled before) or ``busy`` (another delivery holds it now)."""
+        try:
+            self.client.put_item(
+                TableName=self._table,
+                Item={
+                    "eventId": {"S": event_id},
+                    "state": {"S": "processing"},
+                    "leaseUntil": {"N": str(now + self.LEASE_SECONDS)},
+                    "expiresAt": {"N": str(now + self.KEEP_SECONDS)},
+                },
+                ConditionExpression="attribute_not_exists(eventId) OR (#st = :processing AND leaseUntil < :now)",
+                ExpressionAttributeNames={"#st": "state"},
+                ExpressionAttributeValues={":processing": {"S": "processing"}, ":now": {"N": str(now)}},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as err:
+            if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            old: dict[str, Any] = dict(err.response.get("Item") or {})  # type: ignore[call-overload]
+            return "done" if old.get("state", {}).get("S") == "done" else "busy"
+        return "claimed"
+
+    def finish(self, event_id: str) -> None:
+        self.client.update_item(
+            TableName=self._table,
+            Key={"eventId": {"S": event_id}},
+            UpdateExpression="SET #st = :done REMOVE leaseUntil",
+            ExpressionAttributeNames={"#st": "state"},
+            ExpressionAttributeValues={":done": {"S": "done"}},
+        )
+
+    def release(self, event_id: str) -> None:
+        """Give the claim back after a failure, so the gateway's retry is not turned away until the lease ends."""
+        self.client.delete_item(
+            TableName=self._table,
+            Key={"eventId": {"S": event_id}},
+            ConditionExpression="#st = :processing",
+            ExpressionAttributeNames={"#st": "state"},
+            ExpressionAttributeValues={":processing": {"S": "processing"}},
+        )

@@ -42,3 +42,18 @@ output "code_signing_config_arn" {
   description = "Code signing configuration attached to both functions."
   value       = module.code_signing.code_signing_config_arn
 }
+
+output "webhook_url" {
+  description = "The webhook function's URL (register it in Stripe; locally the local Lambda service serves it on loopback)."
+  value       = module.service.webhook_url
+}
+
+output "later_functions" {
+  description = "The webhook and reconciliation functions: names, the webhook URL and its id, the reconciliation schedule."
+  value       = module.service.later_functions
+}
+
+output "webhook_event_table_name" {
+  description = "Name of the table of handled Stripe events (WEBHOOK_EVENT_TABLE_NAME)."
+  value       = module.service.webhook_event_table_name
+}

@@ -47,6 +47,7 @@ module "service" {
   stripe_api_base        = var.stripe_api_base
   # localstripe accepts any sk_test_ key: this one is a placeholder, not a secret.
   stripe_test_key                = "sk_test_novamart_local"
+  stripe_webhook_test_secret     = "whsec_novamart_local"
   secret_recovery_window_in_days = 0
 
   # Emulator switches: tear-down must work, moto has no Schemas API, and moto does not store a queue's
@@ -56,6 +57,13 @@ module "service" {
   enable_schema_registry      = false
   restrict_dlq_sources        = false
   enable_audit_tap            = var.enable_audit_tap
+
+  # Outcomes that arrive later, on a laptop's time scale: reconciliation looks at a PENDING payment after
+  # 60 s (above the fast profile's redelivery horizon: 3 receives x 18 s), and a customer has
+  # 30 s to authenticate, so the behaviour suite sees every path in seconds.
+  reconcile_pending_after_seconds = var.reconcile_pending_after_seconds
+  reconcile_action_after_seconds  = var.reconcile_action_after_seconds
+  action_deadline_seconds         = var.action_deadline_seconds
 
   # The per-call limits only when set (fast-redelivery.tfvars): unset, the functions use config.py's defaults.
   extra_environment = { for name, value in {

@@ -32,3 +32,18 @@ output "queue_visibility_timeout_seconds" {
   description = "Visibility timeout of each function's source queue."
   value       = module.service.queue_visibility_timeout_seconds
 }
+
+output "webhook_url" {
+  description = "The webhook function's URL (register it in Stripe; locally the local Lambda service serves it on loopback)."
+  value       = module.service.webhook_url
+}
+
+output "later_functions" {
+  description = "The webhook and reconciliation functions: names, the webhook URL and its id, the reconciliation schedule."
+  value       = module.service.later_functions
+}
+
+output "webhook_event_table_name" {
+  description = "Name of the table of handled Stripe events (WEBHOOK_EVENT_TABLE_NAME)."
+  value       = module.service.webhook_event_table_name
+}

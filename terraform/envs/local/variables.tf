@@ -90,3 +90,21 @@ variable "stripe_timeout_seconds" {
   type        = number
   default     = null
 }
+
+variable "reconcile_pending_after_seconds" {
+  description = "Age after which reconciliation asks the gateway about a PENDING payment (local: seconds, not hours)."
+  type        = number
+  default     = 60
+}
+
+variable "reconcile_action_after_seconds" {
+  description = "Age after which reconciliation asks the gateway about a payment waiting for the customer."
+  type        = number
+  default     = 5
+}
+
+variable "action_deadline_seconds" {
+  description = "How long a customer may take to authenticate locally before reconciliation cancels the payment."
+  type        = number
+  default     = 30
+}

@@ -46,7 +46,7 @@ locals {
   record_alarms = {
     for name, spec in var.record_metric_alarms : "record-${name}" => {
       kind        = "record_metric", key = name, namespace = var.metrics_namespace, metric = spec.metric
-      dimension   = "service", target = var.service_name, statistic = "Sum", threshold = spec.threshold
+      dimension   = "service", target = var.service_name, statistic = spec.statistic, threshold = spec.threshold
       description = spec.description
     }
   }

@@ -17,11 +17,12 @@ variable "dlqs" {
 }
 
 variable "record_metric_alarms" {
-  description = "Alarms on the service's own per-record metrics, keyed by a short name: metric name, threshold (alarm when the sum over one period exceeds it) and description."
+  description = "Alarms on the service's own metrics, keyed by a short name: metric name, threshold (alarm when the statistic over one period exceeds it; Sum unless statistic says Maximum) and description."
   type = map(object({
     metric      = string
     threshold   = number
     description = string
+    statistic   = optional(string, "Sum")
   }))
   default = {}
 }

@@ -10,7 +10,8 @@ locals {
   # SQS event-source mapping (the queue), Lambda (the environment variables) and, with a secret to read,
   # Secrets Manager.
   kms_via_services = concat(
-    ["sqs.${data.aws_region.current.name}.amazonaws.com", "lambda.${data.aws_region.current.name}.amazonaws.com"],
+    var.queue_arn == null ? [] : ["sqs.${data.aws_region.current.name}.amazonaws.com"],
+    ["lambda.${data.aws_region.current.name}.amazonaws.com"],
     length(var.secret_arns) > 0 ? ["secretsmanager.${data.aws_region.current.name}.amazonaws.com"] : [],
   )
 
@@ -34,16 +35,17 @@ locals {
     Resource = var.secret_arns
   }]
 
+  # What the SQS event-source mapping does with the execution role (functions fed by a queue only).
+  queue_statements = var.queue_arn == null ? [] : [{
+    Sid      = "SourceQueue"
+    Effect   = "Allow"
+    Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+    Resource = [var.queue_arn]
+  }]
+
   policy = {
     Version = "2012-10-17"
-    Statement = concat(local.table_statements, local.secret_statements, [
-      {
-        # What the SQS event-source mapping does with the execution role.
-        Sid      = "SourceQueue"
-        Effect   = "Allow"
-        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
-        Resource = [var.queue_arn]
-      },
+    Statement = concat(local.table_statements, local.secret_statements, local.queue_statements, [
       {
         Sid       = "ServiceKey"
         Effect    = "Allow"
@@ -106,7 +108,7 @@ resource "aws_cloudwatch_log_group" "this" {
 }
 
 resource "aws_lambda_function" "this" {
-  #checkov:skip=CKV_AWS_116:Invoked synchronously by an SQS event-source mapping; failed messages go to the queue's redrive DLQ (a Lambda DLQ only applies to async invokes).
+  #checkov:skip=CKV_AWS_116:Invoked synchronously (an SQS event-source mapping, a function URL) or by a schedule whose next run retries; failed messages go to the queue's redrive DLQ (a Lambda DLQ only applies to async invokes).
   #checkov:skip=CKV_AWS_117:Uses only regional AWS APIs (DynamoDB, EventBridge, SQS); no private resources to reach, so no VPC (and no NAT cost).
   function_name = var.function_name
   description   = var.description

@@ -125,8 +125,9 @@ variable "secret_arns" {
 }
 
 variable "queue_arn" {
-  description = "ARN of the function's own SQS source queue (receive, delete, attributes: the event-source mapping)."
+  description = "ARN of the function's own SQS source queue (receive, delete, attributes: the event-source mapping); null for a function no queue feeds (webhooks, reconciliation)."
   type        = string
+  default     = null
 }
 
 variable "event_bus_arn" {

@@ -3,6 +3,23 @@ variable "name" {
   type        = string
 }
 
+variable "description" {
+  description = "What the secret holds, for the console."
+  type        = string
+  default     = "Stripe secret (or restricted) key of the NovaMart payment functions"
+}
+
+variable "test_value_prefix" {
+  description = "The prefix a value stored through Terraform must have: a Stripe test key (sk_test_) or a webhook signing secret (whsec_), never a live key."
+  type        = string
+  default     = "sk_test_"
+
+  validation {
+    condition     = contains(["sk_test_", "whsec_"], var.test_value_prefix)
+    error_message = "test_value_prefix must be sk_test_ or whsec_."
+  }
+}
+
 variable "kms_key_arn" {
   description = "The service key that encrypts the secret."
   type        = string
@@ -21,8 +38,8 @@ variable "test_key" {
   sensitive   = true
 
   validation {
-    condition     = var.test_key == null || startswith(coalesce(var.test_key, "sk_test_"), "sk_test_")
-    error_message = "Only a Stripe test key (sk_test_...) may be stored through Terraform; a live key must never enter the state."
+    condition     = var.test_key == null || startswith(coalesce(var.test_key, var.test_value_prefix), var.test_value_prefix)
+    error_message = "Only a Stripe test key (sk_test_...) or a local signing secret (whsec_...) may be stored through Terraform; a live key must never enter the state."
   }
 }
 

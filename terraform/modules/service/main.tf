@@ -22,7 +22,7 @@ locals {
         { source = "novamart.inventory", detail_types = ["inventory.reserved"] },
         { source = "novamart.orders", detail_types = ["order.ready_for_payment"] },
       ]
-      publishes = ["payment.succeeded", "payment.failed"]
+      publishes = ["payment.succeeded", "payment.failed", "payment.action_required"]
       # The payment path claims, finishes and marks payments; it never reads a refund.
       tables = [{ actions = ["dynamodb:PutItem", "dynamodb:UpdateItem"], tables = ["payments"] }]
     }
@@ -34,7 +34,8 @@ locals {
         { source = "novamart.inventory", detail_types = ["inventory.reservation_failed"] },
         { source = "novamart.orders", detail_types = ["order.cancelled"] },
       ]
-      publishes = ["refund.succeeded", "refund.failed"]
+      # An order that ends while its payment waits for the customer cancels that payment: payment.failed.
+      publishes = ["refund.succeeded", "refund.failed", "payment.succeeded", "payment.failed"]
       # A refund decision reads both records (BatchGetItem, GetItem when throttled), reserves on the payment and
       # writes the refund (transactions are authorised per item: PutItem / UpdateItem), and blocks a payment.
       tables = [{
@@ -42,6 +43,43 @@ locals {
         tables  = ["payments", "refunds"]
       }]
     }
+  }
+
+  # Outcomes that arrive later (docs/gateway.md): functions that no queue feeds.
+  later_functions = {
+    webhooks = {
+      function_name = var.webhook_function_name
+      handler       = "novamart_payments.handlers.webhooks.handler"
+      description   = "NovaMart: Stripe webhooks (3-D Secure, refunds that settle later, disputes)"
+      publishes     = ["payment.succeeded", "payment.failed", "payment.action_required", "payment.disputed", "refund.succeeded", "refund.failed"]
+      # Reads the record a notice names and moves it forward; a failed refund gives its amount back to the payment
+      # (a transaction: UpdateItem on both). Claims, finishes and releases the Stripe event's id.
+      tables = [
+        { actions = ["dynamodb:GetItem", "dynamodb:UpdateItem"], tables = ["payments", "refunds"] },
+        { actions = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], tables = ["webhook_events"] },
+      ]
+      secrets = ["api_key", "webhook_signing"]
+    }
+    reconciler = {
+      function_name = var.reconciler_function_name
+      handler       = "novamart_payments.handlers.reconcile.handler"
+      description   = "NovaMart: finishes payments stuck PENDING or waiting for the customer"
+      publishes     = ["payment.succeeded", "payment.failed", "payment.action_required"]
+      tables = [
+        { actions = ["dynamodb:GetItem", "dynamodb:UpdateItem"], tables = ["payments"] },
+        { actions = ["dynamodb:Query"], tables = ["unfinished_index"] },
+      ]
+      secrets = ["api_key"]
+    }
+  }
+  all_functions = merge(
+    { for k, f in local.functions : k => merge(f, { secrets = ["api_key"] }) },
+    local.later_functions,
+  )
+  table_arns = merge(module.tables.table_arns, { unfinished_index = module.tables.unfinished_index_arn })
+  secret_arns = {
+    api_key         = module.gateway_secret.secret_arn
+    webhook_signing = module.webhook_secret.secret_arn
   }
 
   # Rule ARNs computed from their names (the key policy names them, and the rules' queues need the key first).
@@ -60,6 +98,12 @@ locals {
   )
 
   environment = merge(var.extra_environment, local.stripe_environment, {
+    WEBHOOK_EVENT_TABLE_NAME        = var.webhook_event_table_name
+    STRIPE_WEBHOOK_SECRET_ID        = module.webhook_secret.secret_arn
+    ACTION_DEADLINE_SECONDS         = tostring(var.action_deadline_seconds)
+    RECONCILE_PENDING_AFTER_SECONDS = tostring(var.reconcile_pending_after_seconds)
+    RECONCILE_ACTION_AFTER_SECONDS  = tostring(var.reconcile_action_after_seconds)
+    }, {
     PAYMENT_TABLE_NAME           = var.payment_table_name
     REFUND_TABLE_NAME            = var.refund_table_name
     EVENT_BUS_NAME               = var.event_bus_name
@@ -79,7 +123,7 @@ module "key" {
 
   alias_name              = var.name_prefix
   deletion_window_in_days = var.kms_deletion_window_in_days
-  log_group_names         = [for f in local.functions : "/aws/lambda/${f.function_name}"]
+  log_group_names         = [for f in local.all_functions : "/aws/lambda/${f.function_name}"]
   event_rule_arns         = local.rule_arns
   alarm_name_prefix       = "${var.name_prefix}-"
   tags                    = var.tags
@@ -88,11 +132,12 @@ module "key" {
 module "tables" {
   source = "../tables"
 
-  payment_table_name  = var.payment_table_name
-  refund_table_name   = var.refund_table_name
-  kms_key_arn         = module.key.key_arn
-  deletion_protection = var.deletion_protection
-  tags                = var.tags
+  payment_table_name       = var.payment_table_name
+  refund_table_name        = var.refund_table_name
+  webhook_event_table_name = var.webhook_event_table_name
+  kms_key_arn              = module.key.key_arn
+  deletion_protection      = var.deletion_protection
+  tags                     = var.tags
 }
 
 module "gateway_secret" {
@@ -105,9 +150,21 @@ module "gateway_secret" {
   tags                    = var.tags
 }
 
+module "webhook_secret" {
+  source = "../gateway_secret"
+
+  name                    = var.stripe_webhook_secret_name
+  description             = "Stripe webhook signing secret (whsec_) of the NovaMart webhook endpoint"
+  test_value_prefix       = "whsec_"
+  kms_key_arn             = module.key.key_arn
+  recovery_window_in_days = var.secret_recovery_window_in_days
+  test_key                = var.stripe_webhook_test_secret
+  tags                    = var.tags
+}
+
 module "function" {
   source   = "../function"
-  for_each = local.functions
+  for_each = local.all_functions
 
   function_name        = each.value.function_name
   description          = each.value.description
@@ -124,15 +181,33 @@ module "function" {
   table_permissions = [
     for grant in each.value.tables : {
       actions   = grant.actions
-      resources = [for t in grant.tables : module.tables.table_arns[t]]
+      resources = [for t in grant.tables : local.table_arns[t]]
     }
   ]
-  secret_arns             = var.gateway_mode == "stripe" ? [module.gateway_secret.secret_arn] : []
-  queue_arn               = "${local.sqs_arn_prefix}:${local.queue_names[each.key]}"
+  secret_arns = [
+    for s in each.value.secrets : local.secret_arns[s] if var.gateway_mode == "stripe" || s != "api_key"
+  ]
+  queue_arn               = contains(keys(local.queue_names), each.key) ? "${local.sqs_arn_prefix}:${local.queue_names[each.key]}" : null
   event_bus_arn           = data.aws_cloudwatch_event_bus.this.arn
   publish_detail_types    = each.value.publishes
   code_signing_config_arn = var.code_signing_config_arn
   tags                    = var.tags
+}
+
+module "webhook_endpoint" {
+  source = "../webhook_endpoint"
+
+  function_name = module.function["webhooks"].function_name
+}
+
+module "reconcile_schedule" {
+  source = "../schedule"
+
+  name                = "${var.reconciler_function_name}-schedule"
+  description         = "Runs ${var.reconciler_function_name}: one reconciliation pass"
+  schedule_expression = var.reconcile_schedule
+  function_arn        = module.function["reconciler"].function_arn
+  tags                = var.tags
 }
 
 module "routing" {
@@ -180,7 +255,7 @@ module "alarms" {
 
   name_prefix = var.name_prefix
   functions = {
-    for k, f in local.functions : k => { function_name = f.function_name, timeout_seconds = var.lambda_timeout_seconds }
+    for k, f in local.all_functions : k => { function_name = f.function_name, timeout_seconds = var.lambda_timeout_seconds }
   }
   queues = merge(
     local.queue_names,
@@ -214,6 +289,14 @@ module "alarms" {
     gateway-idempotency-error = {
       metric      = "GatewayIdempotencyError", threshold = 0
       description = "The payment gateway refused an idempotency key (reused with other parameters): the record is left PENDING and not retried."
+    }
+    webhook-rejected = {
+      metric      = "WebhookRejected", threshold = var.webhook_rejected_alarm_threshold
+      description = "More than ${var.webhook_rejected_alarm_threshold} webhook requests per minute failed Stripe's signature or freshness check: a wrong signing secret, or someone probing the endpoint."
+    }
+    oldest-unfinished-payment = {
+      metric      = "OldestUnfinishedAgeSeconds", threshold = var.oldest_unfinished_alarm_seconds, statistic = "Maximum"
+      description = "A payment has stayed PENDING or waiting for the customer for more than ${var.oldest_unfinished_alarm_seconds} s: reconciliation cannot finish it (gateway down, or a bug)."
     }
     mismatch-rejected = {
       metric      = "DuplicateRejected", threshold = 0

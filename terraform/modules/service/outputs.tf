@@ -31,6 +31,32 @@ output "functions" {
   }
 }
 
+output "webhook_url" {
+  description = "The webhook function's URL: register it in Stripe with the events of docs/gateway.md."
+  value       = module.webhook_endpoint.url
+}
+
+output "later_functions" {
+  description = "The functions no queue feeds: webhooks { function_name, url, url_id } and reconciler { function_name, schedule }."
+  value = {
+    webhooks = {
+      function_name = module.function["webhooks"].function_name
+      url           = module.webhook_endpoint.url
+      url_id        = module.webhook_endpoint.url_id
+    }
+    reconciler = {
+      function_name = module.function["reconciler"].function_name
+      schedule      = module.reconcile_schedule.schedule_expression
+      rule_name     = module.reconcile_schedule.rule_name
+    }
+  }
+}
+
+output "webhook_event_table_name" {
+  description = "Name of the table of handled Stripe events."
+  value       = module.tables.webhook_event_table_name
+}
+
 output "lambda_timeout_seconds" {
   description = "Lambda timeout per function (payment / refund)."
   value       = { for k in keys(local.functions) : k => module.function[k].timeout_seconds }
@@ -91,8 +117,8 @@ output "wiring" {
       queue_redrive_policy = module.audit_tap.queue_redrive_policy
       policies             = module.audit_tap.policies
     }
-    function_policies   = { for k in keys(local.functions) : k => module.function[k].role_policy_json }
-    code_signing        = { for k in keys(local.functions) : k => module.function[k].code_signing_config_arn }
+    function_policies   = { for k in keys(local.all_functions) : k => module.function[k].role_policy_json }
+    code_signing        = { for k in keys(local.all_functions) : k => module.function[k].code_signing_config_arn }
     key_policy          = module.key.key_policy
     topic_policies      = [for n in module.notifications : n.topic_policy_json]
     alarms              = module.alarms.alarm_dimensions

@@ -34,6 +34,88 @@ variable "refund_function_name" {
   default     = "novamart-refund-handler"
 }
 
+variable "webhook_function_name" {
+  description = "Name of the webhook function (Stripe's events, through its function URL)."
+  type        = string
+  default     = "novamart-payment-webhooks"
+}
+
+variable "reconciler_function_name" {
+  description = "Name of the reconciliation function (runs on a schedule)."
+  type        = string
+  default     = "novamart-payment-reconciler"
+}
+
+variable "webhook_event_table_name" {
+  description = "Name of the table of Stripe events the webhook function has handled (WEBHOOK_EVENT_TABLE_NAME)."
+  type        = string
+  default     = "payment-webhook-events"
+}
+
+variable "stripe_webhook_secret_name" {
+  description = "Name of the secret holding the Stripe webhook signing secret (the functions get its ARN in STRIPE_WEBHOOK_SECRET_ID)."
+  type        = string
+  default     = "novamart/payments/stripe-webhook-signing-secret"
+}
+
+variable "stripe_webhook_test_secret" {
+  description = "A local webhook signing secret (whsec_...) to store; null in AWS, where the value is set outside Terraform."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "reconcile_schedule" {
+  description = "How often reconciliation runs (EventBridge schedule expression)."
+  type        = string
+  default     = "rate(5 minutes)"
+}
+
+variable "reconcile_pending_after_seconds" {
+  description = "Age after which reconciliation asks the gateway about a PENDING payment; keep it above the queue's redelivery horizon (max_receive_count x visibility timeout) so a trigger still being retried is left alone."
+  type        = number
+  default     = 7200
+
+  validation {
+    condition     = var.reconcile_pending_after_seconds >= 1 && var.reconcile_pending_after_seconds <= 604800
+    error_message = "reconcile_pending_after_seconds must be between 1 and 604800."
+  }
+}
+
+variable "reconcile_action_after_seconds" {
+  description = "Age after which reconciliation asks the gateway about a payment waiting for the customer (a lost webhook)."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.reconcile_action_after_seconds >= 1 && var.reconcile_action_after_seconds <= 604800
+    error_message = "reconcile_action_after_seconds must be between 1 and 604800."
+  }
+}
+
+variable "action_deadline_seconds" {
+  description = "How long a customer may take to authenticate (3-D Secure) before reconciliation cancels the payment: payment.failed, authentication_expired."
+  type        = number
+  default     = 82800
+
+  validation {
+    condition     = var.action_deadline_seconds >= 1 && var.action_deadline_seconds <= 604800
+    error_message = "action_deadline_seconds must be between 1 and 604800."
+  }
+}
+
+variable "oldest_unfinished_alarm_seconds" {
+  description = "Alarm when the oldest unfinished payment (PENDING or waiting for the customer) is older than this."
+  type        = number
+  default     = 90000
+}
+
+variable "webhook_rejected_alarm_threshold" {
+  description = "Alarm when more webhook requests than this per minute fail the signature or freshness check."
+  type        = number
+  default     = 10
+}
+
 variable "package_path" {
   description = "Path of build/lambda.zip (one package for both functions)."
   type        = string

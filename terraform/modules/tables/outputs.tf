@@ -9,8 +9,18 @@ output "refund_table_name" {
 }
 
 output "table_arns" {
-  description = "ARNs of both tables, keyed payments / refunds."
-  value       = { for k, t in aws_dynamodb_table.this : k => t.arn }
+  description = "ARNs of the tables, keyed payments / refunds / webhook_events."
+  value       = merge({ for k, t in aws_dynamodb_table.this : k => t.arn }, { webhook_events = aws_dynamodb_table.webhook_events.arn })
+}
+
+output "webhook_event_table_name" {
+  description = "Name of the table of handled Stripe events."
+  value       = aws_dynamodb_table.webhook_events.name
+}
+
+output "unfinished_index_arn" {
+  description = "ARN of the payments table's sparse index of unfinished payments (reconciliation queries it)."
+  value       = "${aws_dynamodb_table.this["payments"].arn}/index/${local.unfinished_name}"
 }
 
 output "index_arns" {

@@ -8,6 +8,11 @@ variable "refund_table_name" {
   type        = string
 }
 
+variable "webhook_event_table_name" {
+  description = "Name of the table of Stripe events already handled by the webhook function (hash key eventId, TTL expiresAt)."
+  type        = string
+}
+
 variable "kms_key_arn" {
   description = "ARN of the customer-managed KMS key used for server-side encryption."
   type        = string

@@ -55,10 +55,12 @@ run "protections_on" {
 
   assert {
     condition = alltrue([for k, p in module.service.wiring.function_policies : alltrue([
-      for st in jsondecode(p).Statement : flatten([st.Action]) == ["secretsmanager:GetSecretValue"] && flatten([st.Resource]) == ["arn:aws:secretsmanager:us-east-2:123456789012:secret:novamart/payments/stripe-secret-key-AbCdEf"]
+      for st in jsondecode(p).Statement : flatten([st.Action]) == ["secretsmanager:GetSecretValue"] && flatten([st.Resource]) == [
+        for s in(k == "webhooks" ? ["api_key", "signing"] : ["api_key"]) : "arn:aws:secretsmanager:us-east-2:123456789012:secret:novamart/payments/stripe-secret-key-AbCdEf"
+      ]
       if anytrue([for a in flatten([st.Action]) : startswith(a, "secretsmanager:")])
     ])])
-    error_message = "The functions may only GetSecretValue, on the one Stripe key secret the functions are configured with."
+    error_message = "The functions may only GetSecretValue, on the Stripe key secret (and the webhook function on the signing secret too)."
   }
 
   assert {
@@ -71,8 +73,8 @@ run "code_signing_enforced" {
   command = apply
 
   assert {
-    condition     = alltrue([for k, arn in module.service.wiring.code_signing : arn == output.code_signing_config_arn]) && length(module.service.wiring.code_signing) == 2
-    error_message = "Both functions must carry the environment's code signing configuration."
+    condition     = alltrue([for k, arn in module.service.wiring.code_signing : arn == output.code_signing_config_arn]) && length(module.service.wiring.code_signing) == 4
+    error_message = "All four functions must carry the environment's code signing configuration."
   }
 
   assert {
@@ -103,9 +105,11 @@ run "key_policy_narrowed" {
       if s.Sid == "CloudWatchLogsForServiceLogGroups"
       ] == [[
         "arn:aws:logs:us-east-2:123456789012:log-group:/aws/lambda/novamart-payment-handler",
+        "arn:aws:logs:us-east-2:123456789012:log-group:/aws/lambda/novamart-payment-reconciler",
         "arn:aws:logs:us-east-2:123456789012:log-group:/aws/lambda/novamart-refund-handler",
+        "arn:aws:logs:us-east-2:123456789012:log-group:/aws/lambda/novamart-payment-webhooks",
     ]]
-    error_message = "Only the two functions' log groups may use the key."
+    error_message = "Only the service's four functions' log groups may use the key."
   }
 
   assert {

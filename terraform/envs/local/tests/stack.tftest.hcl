@@ -178,17 +178,22 @@ run "routing" {
 
   assert {
     condition = module.service.wiring.environment == {
-      PAYMENT_TABLE_NAME           = "payments"
-      REFUND_TABLE_NAME            = "refunds"
-      EVENT_BUS_NAME               = "default"
-      GATEWAY_MODE                 = "stripe"
-      STRIPE_SECRET_ID             = "arn:aws:secretsmanager:us-east-2:123456789012:secret:novamart/payments/stripe-secret-key-AbCdEf"
-      STRIPE_API_BASE              = "http://127.0.0.1:8420"
-      STRIPE_OFF_SESSION           = "false"
-      POWERTOOLS_SERVICE_NAME      = "novamart-payments"
-      POWERTOOLS_METRICS_NAMESPACE = "NovaMart/Payments"
-      LOG_LEVEL                    = "DEBUG"
-      QUEUE_MAX_RECEIVE_COUNT      = "5"
+      PAYMENT_TABLE_NAME              = "payments"
+      REFUND_TABLE_NAME               = "refunds"
+      EVENT_BUS_NAME                  = "default"
+      GATEWAY_MODE                    = "stripe"
+      STRIPE_SECRET_ID                = "arn:aws:secretsmanager:us-east-2:123456789012:secret:novamart/payments/stripe-secret-key-AbCdEf"
+      STRIPE_API_BASE                 = "http://127.0.0.1:8420"
+      STRIPE_OFF_SESSION              = "false"
+      STRIPE_WEBHOOK_SECRET_ID        = "arn:aws:secretsmanager:us-east-2:123456789012:secret:novamart/payments/stripe-secret-key-AbCdEf"
+      WEBHOOK_EVENT_TABLE_NAME        = "payment-webhook-events"
+      ACTION_DEADLINE_SECONDS         = "30"
+      RECONCILE_PENDING_AFTER_SECONDS = "60"
+      RECONCILE_ACTION_AFTER_SECONDS  = "5"
+      POWERTOOLS_SERVICE_NAME         = "novamart-payments"
+      POWERTOOLS_METRICS_NAMESPACE    = "NovaMart/Payments"
+      LOG_LEVEL                       = "DEBUG"
+      QUEUE_MAX_RECEIVE_COUNT         = "5"
     }
     error_message = "Function environment differs from docs/design.md (and must never set AWS_REGION)."
   }
@@ -317,7 +322,7 @@ run "least_privilege" {
           for r in flatten([s.Resource]) :
           !strcontains(r, "*") ||
           (r == "*" && alltrue([for a in flatten([s.Action]) : startswith(a, "xray:")])) ||
-          (r == "arn:aws:logs:us-east-2:123456789012:log-group:/aws/lambda/${output.functions[k].function_name}:log-stream:*")
+          (r == "arn:aws:logs:us-east-2:123456789012:log-group:/aws/lambda/${merge(output.functions, output.later_functions)[k].function_name}:log-stream:*")
         ]
       ]
     ]))
@@ -345,6 +350,22 @@ run "least_privilege" {
     error_message = "The refund role must read both records (BatchGetItem, GetItem) and put/update both tables, nothing else."
   }
 
+  assert {
+    condition = [
+      for s in jsondecode(module.service.wiring.function_policies["reconciler"]).Statement : s if startswith(s.Sid, "Tables")
+      ] == [
+      {
+        Sid      = "Tables0", Effect = "Allow", Action = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+        Resource = ["arn:aws:dynamodb:us-east-2:123456789012:table/payments"]
+      },
+      {
+        Sid      = "Tables1", Effect = "Allow", Action = ["dynamodb:Query"]
+        Resource = ["arn:aws:dynamodb:us-east-2:123456789012:table/payments/index/unfinished"]
+      },
+    ]
+    error_message = "The reconciler may read and move payments, and query only the unfinished index (never Scan)."
+  }
+
   # Each function touches only its own queue, the key (through the services holding its data), the bus
   # with its own source and detail-types.
   assert {
@@ -354,12 +375,20 @@ run "least_privilege" {
         (startswith(flatten([s.Action])[0], "sqs:") ? toset(flatten([s.Resource])) == toset([module.service.wiring.routing[k].queue_arn]) && !contains(s.Action, "sqs:ChangeMessageVisibility") : true) &&
         (startswith(flatten([s.Action])[0], "kms:") ? (
           toset(flatten([s.Resource])) == toset([module.service.wiring.protections.key_arn]) && s.Action == ["kms:Decrypt"] &&
-          toset(s.Condition.StringEquals["kms:ViaService"]) == toset(["sqs.us-east-2.amazonaws.com", "lambda.us-east-2.amazonaws.com", "secretsmanager.us-east-2.amazonaws.com"])
+          toset(s.Condition.StringEquals["kms:ViaService"]) == toset(concat(
+            contains(keys(module.service.wiring.routing), k) ? ["sqs.us-east-2.amazonaws.com"] : [],
+            ["lambda.us-east-2.amazonaws.com", "secretsmanager.us-east-2.amazonaws.com"],
+          ))
         ) : true) &&
         (startswith(flatten([s.Action])[0], "events:") ? (
           toset(flatten([s.Resource])) == toset(["arn:aws:events:us-east-2:123456789012:event-bus/default"]) &&
           s.Condition.StringEquals["events:source"] == "novamart.payments" &&
-          toset(s.Condition.StringEquals["events:detail-type"]) == toset(["${k}.succeeded", "${k}.failed"])
+          toset(s.Condition.StringEquals["events:detail-type"]) == toset({
+            payment    = ["payment.succeeded", "payment.failed", "payment.action_required"]
+            refund     = ["refund.succeeded", "refund.failed", "payment.succeeded", "payment.failed"]
+            webhooks   = ["payment.succeeded", "payment.failed", "payment.action_required", "payment.disputed", "refund.succeeded", "refund.failed"]
+            reconciler = ["payment.succeeded", "payment.failed", "payment.action_required"]
+          }[k])
         ) : true)
       ])
     ])

@@ -37,6 +37,9 @@ CARDS = {
     "mastercard": "5555555555554444",
     "declined": "4000000000000341",  # declined when charged: card_declined
     "three_d_secure": "4000002760003184",  # requires_action
+    # Added by tools/stripe_extensions.py, as Stripe's test mode does them:
+    "pending_refund": "4000000000007726",  # refunds start pending and settle later
+    "disputed": "4000000000000259",  # the charge succeeds, then a dispute is opened
 }
 # The sample events (events/) speak the simulator's token language; on the local Stripe each becomes a test card
 # (localstripe has no pm_card_chargeDeclined-style ids and cannot produce the precise decline codes).
@@ -72,9 +75,11 @@ def serve(host: str, port: int) -> None:
     import socket
 
     from aiohttp import web
-    from localstripe import resources, server
+    from localstripe import resources
+    from stripe_extensions import install
     from stripe_faults import FaultProxy
 
+    server = install()  # before localstripe.server binds its routes: see stripe_extensions
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         upstream_port = int(probe.getsockname()[1])

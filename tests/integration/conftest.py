@@ -22,9 +22,11 @@ from novamart_payments.handlers import _batch
 
 from tests.support.gateway import StripeStack, store_test_key
 from tests.support.service_aws import create_audit_queue, create_tables, handler_environment
+from tests.support.webhooks import WEBHOOK_SECRET_NAME, store_webhook_secret
 
 REGION = "us-east-2"
 PAYMENTS, REFUNDS, BUS = "it-payments", "it-refunds", "default"
+WEBHOOK_EVENTS = "it-webhook-events"
 
 
 @dataclass
@@ -74,14 +76,20 @@ def aws(moto_endpoint: str, local_stripe: StripeStack) -> Iterator[Aws]:
     """The session's moto server (shared with the other suites: names here carry an ``it-`` prefix)."""
     endpoint = moto_endpoint
     mp = pytest.MonkeyPatch()
-    env = {**handler_environment(endpoint, PAYMENTS, REFUNDS, BUS), **local_stripe.stripe_environment()}
+    env = {
+        **handler_environment(endpoint, PAYMENTS, REFUNDS, BUS),
+        **local_stripe.stripe_environment(),
+        "WEBHOOK_EVENT_TABLE_NAME": WEBHOOK_EVENTS,
+        "STRIPE_WEBHOOK_SECRET_ID": WEBHOOK_SECRET_NAME,
+    }
     for key, value in env.items():
         mp.setenv(key, value)
     kw = {"endpoint_url": endpoint, "region_name": REGION}
     ddb, sqs, events = boto3.client("dynamodb", **kw), boto3.client("sqs", **kw), boto3.client("events", **kw)
     store_test_key(boto3.client("secretsmanager", **kw))
+    store_webhook_secret(boto3.client("secretsmanager", **kw))
     _GATEWAY[:] = [local_stripe]
-    create_tables(ddb, PAYMENTS, REFUNDS)
+    create_tables(ddb, PAYMENTS, REFUNDS, WEBHOOK_EVENTS)
     queue_url = create_audit_queue(sqs, events, "it-audit")
     _reset_process_state()
     yield Aws(endpoint, ddb, sqs, queue_url)
@@ -90,9 +98,13 @@ def aws(moto_endpoint: str, local_stripe: StripeStack) -> Iterator[Aws]:
 
 
 def _reset_process_state() -> None:
+    from novamart_payments.handlers import webhooks
+
     config.get_config.cache_clear()
     clients.reset()
     _batch.service.cache_clear()
+    webhooks._signing_secret.cache_clear()
+    webhooks._log.cache_clear()
 
 
 @pytest.fixture

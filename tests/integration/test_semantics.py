@@ -119,11 +119,12 @@ def test_decline_publishes_failure_and_is_not_retried(aws: Aws) -> None:
     assert item["status"]["S"] == "FAILED"
 
 
-def test_three_d_secure_is_a_failure_with_its_own_code(aws: Aws) -> None:
+def test_three_d_secure_waits_for_the_customer_and_publishes_no_outcome_yet(aws: Aws) -> None:
     order = new_order()
     assert invoke(payment_handler, payment_event(order, token=card("three_d_secure"))) == []
-    [failed] = [e for e in aws.published(order) if e["detail-type"] == "payment.failed"]
-    assert failed["detail"]["data"]["code"] == "authentication_required"
+    assert [e["detail-type"] for e in aws.published(order)] == ["payment.action_required"]
+    [item] = aws.payment_items(order)
+    assert item["status"]["S"] == "REQUIRES_ACTION" and charges(order) == []
 
 
 # 3. Transient gateway error -------------------------------------------------------------------------------

@@ -27,6 +27,8 @@ SCHEMA_VERSIONS = {
     "payment.failed": "1.1",
     "refund.succeeded": "1.0",
     "refund.failed": "2.0",
+    "payment.action_required": "1.0",
+    "payment.disputed": "1.0",
 }
 
 

@@ -22,7 +22,8 @@ locals {
         { source = "novamart.inventory", detail_types = ["inventory.reserved"] },
         { source = "novamart.orders", detail_types = ["order.ready_for_payment"] },
       ]
-      publishes = ["payment.succeeded", "payment.failed"]
+      # payment.action_required: the bank asked for 3-D Secure (issue 10); the outcome follows later.
+      publishes = ["payment.succeeded", "payment.failed", "payment.action_required"]
       # The payment path claims, finishes and marks payments; it never reads a refund.
       tables = [{ actions = ["dynamodb:PutItem", "dynamodb:UpdateItem"], tables = ["payments"] }]
     }

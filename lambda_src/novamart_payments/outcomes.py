@@ -117,17 +117,19 @@ OUTCOME_CODES: tuple[CodeSpec, ...] = (
     ),
     CodeSpec(
         P.AUTHENTICATION_EXPIRED,
-        Origin.RESERVED,
+        Origin.SERVICE,
         "The customer did not complete 3-D Secure in time.",
         Action.AUTHENTICATE,
-        "Reserved for the 3-D Secure flow (issue 10).",
+        "Emitted by reconciliation: a payment still REQUIRES_ACTION (payment.action_required) past its expiresAt "
+        "has its payment intent cancelled at the gateway, so nothing is charged, and then fails with this code.",
     ),
     CodeSpec(
         P.GATEWAY_UNAVAILABLE,
-        Origin.RESERVED,
+        Origin.SERVICE,
         "The gateway stayed unreachable beyond the retry budget.",
         Action.RETRY_LATER,
-        "Reserved for reconciliation (issue 10).",
+        "Emitted by reconciliation for a payment whose trigger exhausted its redeliveries while the gateway was "
+        "unreachable, and only once the gateway confirms that nothing was charged.",
     ),
     CodeSpec(
         P.PAYMENT_CANCELED,

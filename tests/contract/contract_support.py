@@ -26,6 +26,8 @@ EXPECTED_EVENTS: dict[str, tuple[str, str]] = {
     "order.cancelled": ("novamart.orders", "consumed"),
     "payment.succeeded": ("novamart.payments", "published"),
     "payment.failed": ("novamart.payments", "published"),
+    "payment.action_required": ("novamart.payments", "published"),
+    "payment.disputed": ("novamart.payments", "published"),
     "refund.succeeded": ("novamart.payments", "published"),
     "refund.failed": ("novamart.payments", "published"),
 }

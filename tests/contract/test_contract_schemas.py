@@ -46,7 +46,7 @@ def test_refs_are_local_files(path: Path) -> None:
             assert (path.parent / file_part).resolve().is_file(), ref
 
 
-def test_exactly_the_eight_events_of_the_design_exist() -> None:
+def test_exactly_the_events_of_the_design_exist() -> None:
     found = {p.parent.name for p in EVENT_FILES}
     assert found == set(EXPECTED_EVENTS)
     assert contracts.known_event_types() == frozenset(EXPECTED_EVENTS)

@@ -367,7 +367,7 @@ run "least_privilege" {
   }
 
   # Each function touches only its own queue, the key (through the services holding its data), the bus
-  # with its own source and detail-types.
+  # with its own source and the detail-types it publishes (listed per function: a new function adds its row).
   assert {
     condition = alltrue([
       for k, p in module.service.wiring.function_policies : alltrue([

@@ -32,7 +32,7 @@ from tests.support.service_aws import create_audit_queue, create_tables, handler
 EXAMPLES = REPO / "schemas" / "examples"
 PREFIX = "local-run-"
 _NS = uuid.UUID("0c2d9a51-7d8e-4f0b-a1c3-5e6f7a8b9c0d")
-VOLATILE = (("id",), ("time",), ("detail", "metadata", "occurredAt"))
+VOLATILE = (("id",), ("time",), ("detail", "metadata", "occurredAt"), ("detail", "data", "expiresAt"))
 
 Step = tuple[str, str, dict[str, Any]]  # (handler, detail-type, data)
 
@@ -84,7 +84,7 @@ FLOWS: dict[str, list[Step]] = {
     "insufficient-funds": [
         _pay("ord-20261126-5504", "cus-40214", 18250, "EUR", "pm_card_chargeDeclinedInsufficientFunds")
     ],
-    "authentication-required": [_pay("ord-20261126-5505", "cus-40215", 7400, "GBP", "pm_card_threeDSecure2Required")],
+    "three-d-secure-required": [_pay("ord-20261126-5505", "cus-40215", 7400, "GBP", "pm_card_threeDSecure2Required")],
     "cancelled-before-payment": [
         _refund("ord-20261126-5506", "customer cancelled before payment"),
         _pay("ord-20261126-5506", "cus-40216", 2345, "KWD", "pm_card_visa"),

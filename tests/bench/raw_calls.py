@@ -40,7 +40,7 @@ def claim(ddb: Any, table: str, order_id: str) -> None:
             "updatedAt": {"S": CREATED_AT},
             "correlationId": {"S": "corr-0123456789ab"},
             "causationId": {"S": str(uuid.uuid4())},
-            "intentId": {"S": "pi_sim_000000000001"},  # the gateway handle the claim stores
+            "intentId": {"S": "pi_sim000000000001"},  # the gateway handle the claim stores
         },
         ConditionExpression="attribute_not_exists(paymentId)",
         ReturnValuesOnConditionCheckFailure="ALL_OLD",

@@ -72,7 +72,7 @@ class SimulatedGateway:
 
     def begin_charge(self, request: ChargeRequest) -> str:
         with self._lock:
-            handle = f"pi_sim_{next(self._ids):012d}"
+            handle = f"pi_sim{next(self._ids):012d}"  # Stripe-shaped: pi_ + alphanumerics
             self._intents[handle] = _Intent(request)
             while len(self._intents) > self.max_orders * 2:
                 self._intents.popitem(last=False)
@@ -98,9 +98,9 @@ class SimulatedGateway:
                 return GatewayResult(Outcome.REQUIRES_ACTION, handle, processed_at=_now(), action="three_d_secure")
             if base in _DECLINES:
                 code, reason = _DECLINES[base]
-                result = GatewayResult(Outcome.DECLINED, f"ch_sim_{handle[7:]}", code, reason, _now())
+                result = GatewayResult(Outcome.DECLINED, f"ch_sim_{handle[6:]}", code, reason, _now())
             elif base.startswith(("visa", "mastercard", "amex")):
-                txn = f"ch_sim_{handle[7:]}"
+                txn = f"ch_sim_{handle[6:]}"
                 self._append(LedgerEntry("charge", request.order_id, txn, request.amount, handle))
                 result = GatewayResult(Outcome.APPROVED, txn, processed_at=_now())
             else:
@@ -162,7 +162,7 @@ class SimulatedGateway:
             if intent.result is not None:
                 raise ValueError(f"{handle} is not waiting for authentication")
             if success:
-                txn = f"ch_sim_{handle[7:]}"
+                txn = f"ch_sim_{handle[6:]}"
                 self._append(LedgerEntry("charge", intent.request.order_id, txn, intent.request.amount, handle))
                 intent.result = GatewayResult(Outcome.APPROVED, txn, processed_at=_now())
             else:

@@ -18,11 +18,10 @@ Feature: Declined payment
 
     # Stripe test cards, as the local Stripe treats them (docs/gateway.md); the other decline codes
     # (insufficient_funds, expired_card, ...) cannot be produced there and are proven at the adapter's HTTP boundary.
+    # Cards that ask for 3-D Secure are not declines: three_d_secure.feature.
     Examples:
-      | card             | code                    |
-      | 4000000000000341 | card_declined           |
-      | 4000002760003184 | authentication_required |
-      | 4000000000003220 | authentication_required |
+      | card             | code          |
+      | 4000000000000341 | card_declined |
 
   Scenario: A declined order has nothing to refund
     Given an order for 3000 minor units of "USD" paid with "4000000000000341"

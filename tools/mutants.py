@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PKG = "lambda_src/novamart_payments"
 SEMANTICS = "tests/integration/test_semantics.py"
 GUARDS = "tests/integration/test_guards.py"
+LATER = "tests/integration/test_later_outcomes.py"
 
 
 @dataclass(frozen=True)
@@ -95,9 +96,44 @@ MUTANTS = (
     Mutant(
         "final-write-without-pending",
         f"{PKG}/repository.py",
-        '            "SET " + ", ".join(sets),\n            "#s = :pending",',
-        '            "SET " + ", ".join(sets),\n            "attribute_exists(paymentId)",',
+        '" REMOVE openStatus, openSince",\n            "#s IN (:pending, :action)",',
+        '" REMOVE openStatus, openSince",\n            "attribute_exists(paymentId)",',
         (f"{GUARDS}::test_the_final_write_only_finishes_a_pending_payment",),
+    ),
+    Mutant(
+        "webhook-signature-not-verified",
+        f"{PKG}/gateway/stripe_webhooks.py",
+        "        event = stripe.Webhook.construct_event(payload, signature, secret, tolerance=TOLERANCE_SECONDS)",
+        '        event = stripe.Event.construct_from(__import__("json").loads(payload), "")',
+        (f"{LATER}::test_a_webhook_that_is_not_a_fresh_stripe_event_changes_nothing",),
+    ),
+    Mutant(
+        "webhook-timestamp-not-checked",
+        f"{PKG}/gateway/stripe_webhooks.py",
+        "TOLERANCE_SECONDS = 300",
+        "TOLERANCE_SECONDS = 10**9",
+        (f"{LATER}::test_a_webhook_that_is_not_a_fresh_stripe_event_changes_nothing",),
+    ),
+    Mutant(
+        "webhook-replays-not-remembered",
+        f"{PKG}/notices.py",
+        'ConditionExpression="attribute_not_exists(eventId) OR (#st = :processing AND leaseUntil < :now)",',
+        'ConditionExpression="attribute_not_exists(eventId) OR #st <> :processing OR leaseUntil < :now",',
+        (f"{LATER}::test_the_webhook_finishes_a_3ds_payment_exactly_once",),
+    ),
+    Mutant(
+        "reconciliation-does-not-cancel-first",
+        f"{PKG}/reconciliation.py",
+        "    result = service.gateway.cancel_charge(record.intent_id)",
+        '    result = GatewayResult(Outcome.DECLINED, record.intent_id, "payment_canceled", "not cancelled", "")',
+        (f"{LATER}::test_an_outage_past_the_retry_horizon_fails_the_payment_once_nothing_was_charged",),
+    ),
+    Mutant(
+        "waiting-payment-not-cancelled-with-its-order",
+        f"{PKG}/domain.py",
+        "        return RefundDecision(RefundAction.CANCEL_PAYMENT)",
+        "        return RefundDecision(RefundAction.WAIT_FOR_PAYMENT)",
+        (f"{LATER}::test_an_order_cancelled_while_waiting_for_the_customer_cancels_the_intent",),
     ),
 )
 FULL = ("tests/unit", "tests/integration", "tests/reliability")

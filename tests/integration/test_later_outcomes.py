@@ -122,7 +122,7 @@ def test_the_webhook_finishes_a_3ds_payment_exactly_once(
     authenticate(intent, success=success)
     event = event_about(intent, "payment_intent.succeeded" if success else "payment_intent.payment_failed")
     assert deliver(event) == (200, f"charged:{status.lower()}")
-    assert deliver(event) == (200, "duplicate")  # Stripe's retry of the same event
+    assert deliver(event) == (200, "replayed")  # Stripe's retry of the same event: known by its id
     assert kinds(aws, order) == ["payment.action_required", kind]
     assert record(aws, order)["status"]["S"] == status and "openStatus" not in record(aws, order)
     assert charges(order) == charged
@@ -249,7 +249,7 @@ def test_a_dispute_is_published_once(aws: Aws) -> None:
     assert invoke(payment_handler, payment_event(order, 2599, "USD", token=card("disputed"))) == []
     dispute = event_about(intent_of(aws, order), "charge.dispute.created")
     assert deliver(dispute) == (200, "disputed")
-    assert deliver(dispute) == (200, "duplicate")
+    assert deliver(dispute) == (200, "replayed")
     assert deliver({**dispute, "id": dispute["id"] + "again"}) == (200, "duplicate")  # a second event, same dispute
     assert kinds(aws, order) == ["payment.succeeded", "payment.disputed"]
     data = aws.published(order)[1]["detail"]["data"]
@@ -272,6 +272,8 @@ def test_an_outage_past_the_retry_horizon_fails_the_payment_once_nothing_was_cha
     assert kinds(aws, order) == ["payment.failed"]
     assert aws.published(order)[0]["detail"]["data"]["code"] == "gateway_unavailable"
     assert "openStatus" not in record(aws, order)
+    intent = stripe_stack().stripe.client().v1.payment_intents.retrieve(intent_of(aws, order))
+    assert intent.status == "canceled"  # so nobody can ever confirm it later
     reconcile(svc_of(), NOW)  # a second pass finds nothing left to do for it
     assert invoke(payment_handler, trigger) == []  # the DLQ redriven later: nothing moves
     assert kinds(aws, order) == ["payment.failed"] and charges(order) == []

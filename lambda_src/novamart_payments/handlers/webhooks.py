@@ -97,7 +97,7 @@ def _handle(event: dict[str, Any]) -> dict[str, Any]:
     claim = log.claim(stripe_event["id"], int(time.time()))
     if claim == "done":
         count(Metric.WEBHOOK_DUPLICATE)
-        return _answer(200, "duplicate")
+        return _answer(200, "replayed")  # handled before: nothing is read or settled again
     if claim == "busy":
         return _answer(409, "in_progress")  # another delivery of the same event holds it: Stripe retries later
     try:

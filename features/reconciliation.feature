@@ -11,7 +11,7 @@ Feature: Reconciliation finishes what nothing else will
     Given an order for 5100 minor units of "USD" paid with "pm_card_visa"
     And the gateway fails every charge attempt for the order
     When the order is ready for payment
-    Then the trigger for the order is in a dead-letter queue
+    Then the trigger ends in the dead-letter queue after the queue's maxReceiveCount deliveries
     And the order's payment is recorded as "PENDING" for 5100 minor units of "USD"
     And no event is published for the order
     When the gateway is back and the payment is older than the reconciliation threshold

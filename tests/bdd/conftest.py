@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import logging
 import os
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -596,3 +598,101 @@ def _dead_lettered_in_emulator(world: World, order: Order) -> None:
 @then("nothing for the order is in a dead-letter queue")
 def no_dead_letters(world: World, order: Order) -> None:
     assert world.dead_letters(order) == []
+
+
+# ---- outcomes that arrive later (3-D Secure, webhooks, pending refunds, reconciliation) ------------------------
+
+
+def _intent(world: World, order: Order) -> str:
+    (item,) = world.payments(order)
+    return str(item["intentId"])
+
+
+def _until_payment_leaves(world: World, order: Order, status: str) -> None:
+    """Stripe's webhook arrives about a second after the fact and is handled by the webhook function: wait for it."""
+    wait_until(
+        lambda: [p for p in world.payments(order) if p.get("status") != status],
+        world.settle_timeout,
+        f"the order's payment to leave {status}",
+        0.2,
+    )
+    world.audit.poll()
+
+
+@given("the customer completes authentication")
+@when("the customer completes authentication")
+def customer_authenticates(world: World, order: Order) -> None:
+    world.gateway.stripe.authenticate(_intent(world, order), success=True)
+    _until_payment_leaves(world, order, "REQUIRES_ACTION")
+
+
+@when("the customer fails authentication")
+def customer_fails_authentication(world: World, order: Order) -> None:
+    world.gateway.stripe.authenticate(_intent(world, order), success=False)
+    _until_payment_leaves(world, order, "REQUIRES_ACTION")
+
+
+@then("the action required names the order's payment intent and carries no secret")
+def action_required_fields(world: World, order: Order) -> None:
+    (event,) = world.distinct(order, "payment.action_required")
+    assert event.data["intentId"] == _intent(world, order)
+    assert event.data["action"] == "three_d_secure" and event.data["expiresAt"]
+    assert "secret" not in json.dumps(event.raw).lower()
+
+
+@then("the order's payment intent is cancelled at the gateway")
+def intent_cancelled(world: World, order: Order) -> None:
+    intents = world.gateway.stripe.intents(order.order_id)
+    assert intents and {i.status for i in intents} == {"canceled"}, [i.status for i in intents]
+
+
+@when("reconciliation runs")
+def reconciliation_runs(world: World) -> None:
+    world.reconcile()
+
+
+@when("the authentication deadline passes and reconciliation runs")
+def deadline_passes(world: World, order: Order) -> None:
+    (item,) = world.payments(order)
+    expires = datetime.fromisoformat(str(item["actionExpiresAt"]).replace("Z", "+00:00"))
+    wait_until(lambda: datetime.now(UTC) > expires, 120, "the authentication deadline", 0.5)
+    world.reconcile()
+    world.audit.poll()
+
+
+@given("the gateway fails every charge attempt for the order")
+def gateway_down_for_order(world: World, order: Order) -> None:
+    world.gateway.faults.fail_next("POST", CONFIRM, times=1000, order_id=order.order_id)
+
+
+@when("the gateway is back and the payment is older than the reconciliation threshold")
+def gateway_back_and_old_enough(world: World, order: Order) -> None:
+    world.gateway.faults.clear()
+    threshold = world.reconcile_pending_after()
+    (item,) = world.payments(order)
+    opened = datetime.fromisoformat(str(item["createdAt"]).replace("Z", "+00:00"))
+    wait_until(
+        lambda: (datetime.now(UTC) - opened).total_seconds() > threshold + 1,
+        threshold + 30,
+        f"the payment older than {threshold} s",
+        0.5,
+    )
+
+
+@then("no payment is left PENDING beyond the reconciliation threshold")
+def nothing_stuck(world: World) -> None:
+    threshold = world.reconcile_pending_after()
+    assert world.unfinished_older_than("PENDING", threshold) == []
+
+
+@when(parsers.parse('the gateway settles the order\'s refund as "{status}"'))
+def refund_settles(world: World, order: Order, status: str) -> None:
+    (refund,) = world.refunds(order)
+    world.gateway.stripe.settle_refund(str(refund["transactionId"]), status)
+    wait_until(
+        lambda: [r for r in world.refunds(order) if r.get("status") != "PENDING"],
+        world.settle_timeout,
+        "the refund to settle",
+        0.2,
+    )
+    world.audit.poll()

@@ -113,8 +113,9 @@ class Config:
             stripe_webhook_secret_id=_optional(env, "STRIPE_WEBHOOK_SECRET_ID", _SECRET_ID) or "",
             webhook_event_table_name=_optional(env, "WEBHOOK_EVENT_TABLE_NAME", _TABLE_NAME) or "",
             action_deadline_seconds=int(_number(env, "ACTION_DEADLINE_SECONDS", 82_800, 1, 604_800)),
-            reconcile_pending_after_seconds=int(_number(env, "RECONCILE_PENDING_AFTER_SECONDS", 7_200, 1, 604_800)),
-            reconcile_action_after_seconds=int(_number(env, "RECONCILE_ACTION_AFTER_SECONDS", 900, 1, 604_800)),
+            # 0 (every unfinished payment) is for a pass run by hand; Terraform keeps the scheduled ones above 0.
+            reconcile_pending_after_seconds=int(_number(env, "RECONCILE_PENDING_AFTER_SECONDS", 7_200, 0, 604_800)),
+            reconcile_action_after_seconds=int(_number(env, "RECONCILE_ACTION_AFTER_SECONDS", 900, 0, 604_800)),
         )
 
     def require(self, name: str) -> str:

@@ -40,7 +40,12 @@ import boto3
 
 UNKNOWN = "unknown"
 SHARED = "shared"
-_HANDLER_MODULES = {"novamart_payments.handlers.payment": "payment", "novamart_payments.handlers.refund": "refund"}
+_HANDLER_MODULES = {
+    "novamart_payments.handlers.payment": "payment",
+    "novamart_payments.handlers.refund": "refund",
+    "novamart_payments.handlers.webhooks": "webhooks",
+    "novamart_payments.handlers.reconcile": "reconciler",
+}
 _PACKAGE_HANDLERS = "novamart_payments.handlers"
 _PARAMS_KEY = "iam_recorder_api_params"
 

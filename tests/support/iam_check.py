@@ -56,13 +56,13 @@ class Probe:
 class DeployedFunction:
     """One function as the emulator holds it: role policies, environment and the resources the platform uses."""
 
-    key: str  # payment / refund
+    key: str  # payment / refund / webhooks / reconciler
     name: str
     region: str
     account: str
     policies: list[dict[str, Any]]
     environment: dict[str, str]
-    queue_arn: str
+    queue_arn: str | None  # None: no queue feeds it (webhooks, reconciler)
     queue_key_arn: str | None
     environment_key_arn: str | None
     tracing_active: bool
@@ -89,9 +89,11 @@ def read_deployed(
             meta = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]
             version = iam.get_policy_version(PolicyArn=attached["PolicyArn"], VersionId=meta["DefaultVersionId"])
             policies.append(_as_dict(version["PolicyVersion"]["Document"]))
-        queue_url = sqs.get_queue_url(QueueName=out["queue_arn"].rsplit(":", 1)[-1])["QueueUrl"]
-        attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
-        queue_key = attrs.get("KmsMasterKeyId")
+        queue_key = None
+        if out.get("queue_arn"):
+            queue_url = sqs.get_queue_url(QueueName=out["queue_arn"].rsplit(":", 1)[-1])["QueueUrl"]
+            attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+            queue_key = attrs.get("KmsMasterKeyId")
         deployed[key] = DeployedFunction(
             key=key,
             name=cfg["FunctionName"],
@@ -99,7 +101,7 @@ def read_deployed(
             account=cfg["FunctionArn"].split(":")[4],
             policies=policies,
             environment=dict(cfg.get("Environment", {}).get("Variables", {})),
-            queue_arn=out["queue_arn"],
+            queue_arn=out.get("queue_arn"),
             queue_key_arn=kms.describe_key(KeyId=queue_key)["KeyMetadata"]["Arn"] if queue_key else None,
             environment_key_arn=cfg.get("KMSKeyArn"),
             tracing_active=cfg.get("TracingConfig", {}).get("Mode") == "Active",
@@ -125,6 +127,7 @@ def platform_requests(fn: DeployedFunction) -> list[Probe]:
     probes = [
         Probe(f"sqs:{op}", fn.queue_arn, why="SQS event-source mapping")
         for op in ("ReceiveMessage", "DeleteMessage", "GetQueueAttributes")
+        if fn.queue_arn is not None
     ]
     if fn.queue_key_arn:
         probes.append(_decrypt(fn.queue_key_arn, f"sqs.{r}.amazonaws.com", "mapping reads the encrypted queue"))

@@ -19,10 +19,11 @@ from typing import Any
 
 import boto3
 import pytest
-from novamart_payments import clients, config
+from novamart_payments import clients, config, domain
 from novamart_payments.gateway import GatewayResult, Outcome, stripe_gateway
-from novamart_payments.handlers import _batch
+from novamart_payments.handlers import _batch, webhooks
 from novamart_payments.handlers.payment import handler as payment_handler
+from novamart_payments.handlers.reconcile import handler as reconcile_handler
 from novamart_payments.handlers.refund import handler as refund_handler
 
 from tests.integration.conftest import invoke, payment_event, refund_event
@@ -43,11 +44,14 @@ def _reset() -> None:
     clients.reset()
     _batch.service.cache_clear()
     stripe_gateway._secrets_provider.cache_clear()
+    webhooks._signing_secret.cache_clear()
+    webhooks._log.cache_clear()
 
 
 @pytest.fixture(scope="module")
 def deployed(deployed_stack: DeployedStack) -> dict[str, DeployedFunction]:
-    return read_deployed(deployed_stack.endpoint_url, "us-east-2", deployed_stack["functions"])
+    functions = {**deployed_stack["functions"], **deployed_stack["later_functions"]}
+    return read_deployed(deployed_stack.endpoint_url, "us-east-2", functions)
 
 
 def _client(service: str, stack: DeployedStack) -> Any:
@@ -109,9 +113,59 @@ def deployed_environment(stack: DeployedStack, fn: DeployedFunction) -> Iterator
 
 @pytest.fixture(scope="module")
 def exercised(deployed_stack: DeployedStack, deployed: dict[str, DeployedFunction], local_stripe: StripeStack) -> None:
-    """Both functions through every path, with the deployed functions' own environment (the Stripe gateway)."""
+    """Every function through every path, with the deployed functions' own environment (the Stripe gateway)."""
     with deployed_environment(deployed_stack, deployed["payment"]) as mp:
         _walk_every_path(mp, local_stripe)
+        later = _start_later_outcomes(local_stripe)
+    with deployed_environment(deployed_stack, deployed["webhooks"]):
+        _walk_webhooks(later)
+    with deployed_environment(deployed_stack, deployed["reconciler"]) as mp:
+        mp.setenv("RECONCILE_PENDING_AFTER_SECONDS", "0")  # a pass by hand: every unfinished payment
+        mp.setenv("RECONCILE_ACTION_AFTER_SECONDS", "0")
+        assert reconcile_handler({"source": "aws.events"}, None)
+
+
+def _start_later_outcomes(stripe: StripeStack) -> dict[str, str]:
+    """Payments whose outcomes arrive later, made by the payment and refund functions: one waiting for 3-D Secure,
+    one with a refund that settles later, one disputed, one whose gateway stayed down."""
+    orders = {name: _order() for name in ("3ds", "pending_refund", "disputed", "outage", "abandoned")}
+    for name, card in (("3ds", "three_d_secure"), ("pending_refund", "pending_refund"), ("disputed", "disputed")):
+        assert invoke(payment_handler, payment_event(orders[name], token=stripe.stripe.payment_method(card))) == []
+    assert (
+        invoke(
+            payment_handler, payment_event(orders["abandoned"], token=stripe.stripe.payment_method("three_d_secure"))
+        )
+        == []
+    )
+    stripe.faults.fail_next("POST", CONFIRM, times=1, order_id=orders["outage"])
+    assert len(invoke(payment_handler, payment_event(orders["outage"]))) == 1
+    _reset()
+    assert invoke(refund_handler, refund_event(orders["pending_refund"])) == []
+    return orders
+
+
+def _walk_webhooks(orders: dict[str, str]) -> None:
+    from tests.integration import test_later_outcomes as later
+
+    repo = _batch.service().repository
+    intents = {name: repo.get_payment(domain.payment_id_for(order)) for name, order in orders.items()}
+    three_ds = intents["3ds"].intent_id  # type: ignore[union-attr]
+    later.authenticate(three_ds, success=True)
+    succeeded = later.event_about(three_ds, "payment_intent.succeeded")
+    assert later.deliver(succeeded)[0] == 200
+    assert later.deliver(succeeded) == (200, "replayed")
+    assert later.deliver(succeeded, secret="whsec_wrong")[0] == 400
+    (refund,) = [r for r in stripe_refunds(orders["pending_refund"])]
+    later.settle_refund(refund, "failed")
+    assert later.deliver(later.event_about(refund, "refund.updated"))[0] == 200
+    dispute = later.event_about(intents["disputed"].intent_id, "charge.dispute.created")  # type: ignore[union-attr]
+    assert later.deliver(dispute) == (200, "disputed")
+
+
+def stripe_refunds(order_id: str) -> list[str]:
+    from tests.integration.conftest import stripe_stack
+
+    return [str(r.id) for r in stripe_stack().stripe.refunds(order_id)]
 
 
 def _order() -> str:

@@ -25,12 +25,14 @@ FUNCTIONS = {
         "handler": "novamart_payments.handlers.payment.handler",
         "rule": "novamart-payment-handler-consumed",
         "consumes": {("novamart.inventory", "inventory.reserved"), ("novamart.orders", "order.ready_for_payment")},
+        "publishes": ["payment.succeeded", "payment.failed", "payment.action_required"],
     },
     "refund": {
         "name": "novamart-refund-handler",
         "handler": "novamart_payments.handlers.refund.handler",
         "rule": "novamart-refund-handler-consumed",
         "consumes": {("novamart.inventory", "inventory.reservation_failed"), ("novamart.orders", "order.cancelled")},
+        "publishes": ["refund.succeeded", "refund.failed"],
     },
 }
 ENVIRONMENT = {
@@ -221,7 +223,7 @@ def test_function_roles_are_least_privilege(deployed_stack: DeployedStack) -> No
         assert by_sid["PublishOwnEvents"]["Condition"] == {
             "StringEquals": {
                 "events:source": "novamart.payments",
-                "events:detail-type": [f"{key}.succeeded", f"{key}.failed"],
+                "events:detail-type": spec["publishes"],
             }
         }
         assert by_sid["PublishOwnEvents"]["Resource"][0].endswith(":event-bus/default")

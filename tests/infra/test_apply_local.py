@@ -32,7 +32,7 @@ FUNCTIONS = {
         "handler": "novamart_payments.handlers.refund.handler",
         "rule": "novamart-refund-handler-consumed",
         "consumes": {("novamart.inventory", "inventory.reservation_failed"), ("novamart.orders", "order.cancelled")},
-        "publishes": ["refund.succeeded", "refund.failed"],
+        "publishes": ["refund.succeeded", "refund.failed", "payment.succeeded", "payment.failed"],
     },
 }
 ENVIRONMENT = {
@@ -45,6 +45,14 @@ ENVIRONMENT = {
     "POWERTOOLS_METRICS_NAMESPACE": "NovaMart/Payments",
     "LOG_LEVEL": "DEBUG",
     "QUEUE_MAX_RECEIVE_COUNT": "5",
+    "WEBHOOK_EVENT_TABLE_NAME": "payment-webhook-events",
+    "ACTION_DEADLINE_SECONDS": "30",
+    "RECONCILE_PENDING_AFTER_SECONDS": "60",
+    "RECONCILE_ACTION_AFTER_SECONDS": "5",
+}
+LATER_FUNCTIONS = {
+    "webhooks": ("novamart-payment-webhooks", "novamart_payments.handlers.webhooks.handler"),
+    "reconciler": ("novamart-payment-reconciler", "novamart_payments.handlers.reconcile.handler"),
 }
 AUDIT_QUEUE = "novamart-payments-audit"
 
@@ -179,12 +187,14 @@ def test_event_source_mappings(deployed_stack: DeployedStack) -> None:
 def test_functions(deployed_stack: DeployedStack) -> None:
     lam = _client(deployed_stack, "lambda")
     key_arn = _key_arn(deployed_stack)
-    for spec in FUNCTIONS.values():
+    specs = [*FUNCTIONS.values(), *({"name": n, "handler": h} for n, h in LATER_FUNCTIONS.values())]
+    for spec in specs:
         cfg = lam.get_function_configuration(FunctionName=spec["name"])
         assert cfg["Handler"] == spec["handler"]
         assert cfg["Runtime"] == "python3.12"
         env = dict(cfg["Environment"]["Variables"])
         secret_id, api_base = env.pop("STRIPE_SECRET_ID"), env.pop("STRIPE_API_BASE")
+        assert ":secret:novamart/payments/stripe-webhook-signing-secret" in env.pop("STRIPE_WEBHOOK_SECRET_ID")
         assert env == ENVIRONMENT
         assert (
             secret_id.startswith("arn:aws:secretsmanager:")
@@ -248,8 +258,7 @@ def test_tables(deployed_stack: DeployedStack) -> None:
     for table, hash_key in (("payments", "paymentId"), ("refunds", "refundId")):
         t = ddb.describe_table(TableName=table)["Table"]
         assert t["KeySchema"] == [{"AttributeName": hash_key, "KeyType": "HASH"}]
-        (gsi,) = t["GlobalSecondaryIndexes"]
-        assert gsi["IndexName"] == "orderId-index"
+        gsi = {i["IndexName"]: i for i in t["GlobalSecondaryIndexes"]}["orderId-index"]
         assert gsi["KeySchema"] == [{"AttributeName": "orderId", "KeyType": "HASH"}]
         assert gsi["Projection"] == {"ProjectionType": "ALL"}
         assert t["SSEDescription"]["SSEType"] == "KMS" and t["SSEDescription"]["KMSMasterKeyArn"] == key_arn
@@ -257,6 +266,34 @@ def test_tables(deployed_stack: DeployedStack) -> None:
         assert t["DeletionProtectionEnabled"] is False  # switched off locally, on in envs/aws
         pitr = ddb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
         assert pitr["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+
+
+def test_later_outcome_resources(deployed_stack: DeployedStack) -> None:
+    """The webhook function's public URL (Stripe authenticates by signature), the 5-minute reconciliation schedule,
+    the sparse index of unfinished payments and the table of handled Stripe events with its TTL."""
+    lam, events, ddb = (_client(deployed_stack, s) for s in ("lambda", "events", "dynamodb"))
+    later = deployed_stack["later_functions"]
+    url = lam.get_function_url_config(FunctionName=LATER_FUNCTIONS["webhooks"][0])
+    assert url["AuthType"] == "NONE" and url["FunctionUrl"] == later["webhooks"]["url"]
+    assert later["webhooks"]["url_id"] and later["webhooks"]["url"].startswith(
+        f"https://{later['webhooks']['url_id']}."
+    )
+    rule = events.describe_rule(Name=later["reconciler"]["rule_name"])
+    assert rule["ScheduleExpression"] == "rate(5 minutes)" and "EventPattern" not in rule
+    (target,) = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    assert target["Arn"].endswith(":function:novamart-payment-reconciler")
+    payments = ddb.describe_table(TableName="payments")["Table"]
+    unfinished = {i["IndexName"]: i for i in payments["GlobalSecondaryIndexes"]}["unfinished"]
+    assert unfinished["KeySchema"] == [
+        {"AttributeName": "openStatus", "KeyType": "HASH"},
+        {"AttributeName": "openSince", "KeyType": "RANGE"},
+    ]
+    handled = deployed_stack["webhook_event_table_name"]
+    assert ddb.describe_table(TableName=handled)["Table"]["KeySchema"] == [
+        {"AttributeName": "eventId", "KeyType": "HASH"}
+    ]
+    ttl = ddb.describe_time_to_live(TableName=handled)["TimeToLiveDescription"]
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expiresAt"}
 
 
 def test_log_groups(deployed_stack: DeployedStack) -> None:

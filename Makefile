@@ -20,7 +20,6 @@ ifeq ($(filter $(EMULATOR),moto ministack localstack),)
 $(error EMULATOR=$(EMULATOR): expected moto, ministack or localstack)
 endif
 MINISTACK_VENV := .venv-ministack
-EMULATOR_TOOL := $(if $(filter ministack,$(EMULATOR)),tools/ministack.py,tools/emulator.py)
 EMULATOR_DEPS := $(if $(filter ministack,$(EMULATOR)),$(MINISTACK_VENV)/.stamp)
 EMULATOR_HOST ?= 127.0.0.1
 EMULATOR_PORT ?= 4566
@@ -44,6 +43,8 @@ export TF_VAR_stripe_api_base ?= http://127.0.0.1:$(STRIPE_PORT)
 export TF_LOCAL_STATE ?= $(RUN_DIR)/terraform-local.tfstate
 EVENT ?= events/order-placed.json
 TF := ./tools/tf.sh
+# The dev tooling's one command line (tools/devstack/, `$(PY) -m tools.devstack --help`).
+DEVSTACK = $(PY) -m tools.devstack
 
 .PHONY: help venv tools-venv ministack-venv lint typecheck test test-unit test-contract test-integration test-infra \
         test-iam test-reliability bdd bench mutants mutants-fast docs docs-check asyncapi-check node-tools bindings examples \
@@ -62,8 +63,8 @@ $(VENV)/.stamp: pyproject.toml
 
 venv: $(VENV)/.stamp ## Create .venv with runtime + dev dependencies
 
-$(MINISTACK_VENV)/.stamp: tools/ministack.py | $(VENV)/.stamp
-	@$(PY) tools/ministack.py venv --venv $(MINISTACK_VENV)
+$(MINISTACK_VENV)/.stamp: tools/devstack/ministack.py | $(VENV)/.stamp
+	@$(DEVSTACK) emulator venv --emulator ministack --venv $(MINISTACK_VENV)
 
 ministack-venv: $(MINISTACK_VENV)/.stamp ## Create .venv-ministack (Python 3.12 + MiniStack) for EMULATOR=ministack
 
@@ -173,13 +174,13 @@ test: venv package package-check tf-check lint typecheck docs-check asyncapi-che
 	EMULATOR=ministack $(PY) -m pytest tests/bdd -q -rs
 
 emulator: venv $(EMULATOR_DEPS) ## Start EMULATOR on $(EMULATOR_HOST):$(EMULATOR_PORT) and the local Stripe on $(STRIPE_PORT) (.run/)
-	$(PY) $(EMULATOR_TOOL) start --host $(EMULATOR_HOST) --port $(EMULATOR_PORT) --run-dir $(RUN_DIR)
-	$(PY) tools/stripe_local.py start --port $(STRIPE_PORT) --run-dir $(RUN_DIR)
+	$(DEVSTACK) emulator start --emulator $(EMULATOR) --host $(EMULATOR_HOST) --port $(EMULATOR_PORT) --run-dir $(RUN_DIR)
+	$(DEVSTACK) stripe start --port $(STRIPE_PORT) --run-dir $(RUN_DIR)
 
 emulator-stop: venv ## Stop the emulator, the local Stripe and the local Lambda service
-	-$(PY) tools/localsvc.py stop --run-dir $(RUN_DIR)
-	-$(PY) tools/stripe_local.py stop --run-dir $(RUN_DIR)
-	$(PY) $(EMULATOR_TOOL) stop --run-dir $(RUN_DIR)
+	-$(DEVSTACK) dev stop --run-dir $(RUN_DIR)
+	-$(DEVSTACK) stripe stop --run-dir $(RUN_DIR)
+	$(DEVSTACK) emulator stop --emulator $(EMULATOR) --run-dir $(RUN_DIR)
 
 deploy-local: venv package ## terraform apply envs/local into the running emulator
 	$(TF) apply-local
@@ -188,24 +189,24 @@ deploy: package ## Deploy terraform/envs/aws to AWS: package, init with backend.
 	$(TF) deploy-aws
 
 seed: venv ## Put the sample events from events/ on the bus
-	$(PY) tools/seed.py
+	$(DEVSTACK) seed
 
 check: venv ## Print payment and refund records
-	$(PY) tools/check.py
+	$(DEVSTACK) check
 
 doctor: venv ## One pass/fail line per health check of the local stack
-	$(PY) tools/doctor.py --run-dir $(RUN_DIR)
+	$(DEVSTACK) doctor --run-dir $(RUN_DIR)
 
 dev: emulator deploy-local ## Start emulator + apply + local Lambda service + seed + doctor
-	$(PY) tools/localsvc.py start --run-dir $(RUN_DIR)
-	$(PY) tools/seed.py
-	$(PY) tools/doctor.py --run-dir $(RUN_DIR)
+	$(DEVSTACK) dev start --run-dir $(RUN_DIR)
+	$(DEVSTACK) seed
+	$(DEVSTACK) doctor --run-dir $(RUN_DIR)
 
 demo: venv package $(EMULATOR_DEPS) ## Main job: emulator, terraform apply, orders through every path, summary table
-	$(PY) tools/demo.py --run-dir $(RUN_DIR) --stripe-port $(STRIPE_PORT)
+	$(DEVSTACK) demo --run-dir $(RUN_DIR) --stripe-port $(STRIPE_PORT)
 
 invoke: venv ## Run a handler locally on EVENT=events/<file>.json through python-lambda-local
-	$(PY) tools/invoke.py $(EVENT)
+	$(DEVSTACK) invoke $(EVENT)
 
 clean: ## Remove build output and local run state
 	rm -rf $(BUILD_DIR) $(RUN_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -1,9 +1,9 @@
 """Behaviour suite: fixtures and the shared step definitions for every ``features/*.feature``.
 
 Session: the Terraform engineer's ``deployed_stack`` fixture applies ``terraform/envs/local`` into the session's
-moto server once; the local Lambda service (``tools/localsvc_lib.py``) then runs in a background thread and plays
-AWS Lambda, and one ``AuditLog`` reads everything the service publishes. With ``EMULATOR=ministack`` (a fresh
-MiniStack on a free port, ``tests/support/ministack.py``) or ``EMULATOR=localstack`` (``AWS_ENDPOINT_URL``) the
+moto server once; the local Lambda service (``tools.devstack.lambda_service``) then runs in a background thread
+and plays AWS Lambda, and one ``AuditLog`` reads everything the service publishes. With ``EMULATOR=ministack`` (a
+fresh MiniStack on a free port, ``tests/support/ministack.py``) or ``EMULATOR=localstack`` (``AWS_ENDPOINT_URL``) the
 same steps run where Lambda really runs the functions and no stand-in is started; the stack is then applied with
 ``terraform/envs/local/fast-redelivery.tfvars`` (tools/tf.sh adds it), so redelivery takes seconds, and the
 delivery facts come from the emulator (the functions' logs, the DLQs) instead of the stand-in's journal.
@@ -19,37 +19,24 @@ import functools
 import json
 import logging
 import os
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-ROOT = Path(__file__).resolve().parents[2]
-for _path in (str(ROOT), str(ROOT / "tools")):
-    if _path not in sys.path:
-        sys.path.insert(0, _path)
-
-from localsvc_lib import (  # noqa: E402
-    AuditLog,
-    LocalLambdaService,
-    discover_stack,
-    emulator_kind,
-    patch_moto_sqs_esm_invocation,
-    region_from_env,
-    stand_in_enabled,
-    wait_until,
-)
-from stripe_faults import CONFIRM  # noqa: E402
-
-from tests.bdd.world import SETTLE_TIMEOUT, Order, World, charged_once_problems  # noqa: E402
-from tests.support import stack as terraform_stack  # noqa: E402 (pytest_progress would look like a hook)
-from tests.support.ministack import ministack_endpoint  # noqa: E402, F401
+from tests.bdd.world import SETTLE_TIMEOUT, Order, World, charged_once_problems
+from tests.support import stack as terraform_stack
+from tests.support.ministack import ministack_endpoint  # noqa: F401
+from tools.devstack.audit import AuditLog
+from tools.devstack.aws import emulator_kind, region_from_env, stand_in_enabled, wait_until
+from tools.devstack.lambda_service import LocalLambdaService
+from tools.devstack.moto_patches import patch_moto_sqs_esm_invocation
+from tools.devstack.stack import discover_stack
+from tools.devstack.stripe_faults import CONFIRM
 
 MARKERS = {
     "payments": "features about taking payment",

@@ -20,7 +20,9 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from tests.support.lambda_service import AuditTapBound, LocalLambdaService, patch_moto_sqs_esm_invocation
+from tools.devstack.audit import AuditTapBound
+from tools.devstack.lambda_service import LocalLambdaService
+from tools.devstack.moto_patches import patch_moto_sqs_esm_invocation
 
 REGION = "us-east-2"
 

@@ -13,9 +13,11 @@ import uuid
 from typing import Any
 
 import pytest
-from localsvc_lib import PAYMENT_FUNCTION, LocalLambdaService, client, now_rfc3339, put_events
 
 from tests.bdd.world import Order, World, charged_once_problems
+from tools.devstack.aws import PAYMENT_FUNCTION, client
+from tools.devstack.events import now_rfc3339, put_events
+from tools.devstack.lambda_service import LocalLambdaService
 
 pytestmark = pytest.mark.harness
 

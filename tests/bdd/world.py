@@ -17,20 +17,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from localsvc_lib import (
-    AuditLog,
-    LocalLambdaService,
-    PublishedEvent,
-    StackInfo,
-    client,
-    payment_data,
-    peek_queue,
-    put_events,
-    records_for_order,
-    refund_data,
-    trigger_event,
-    wait_until,
-)
+from tools.devstack.audit import AuditLog, PublishedEvent, peek_queue
+from tools.devstack.aws import client, wait_until
+from tools.devstack.events import payment_data, put_events, refund_data, trigger_event
+from tools.devstack.lambda_service import LocalLambdaService
+from tools.devstack.stack import StackInfo
+from tools.devstack.tables import records_for_order
 
 SETTLE_TIMEOUT = 60.0
 

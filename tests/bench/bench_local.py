@@ -1,11 +1,11 @@
 """Local end-to-end events/s as `make dev` runs the stack, while the audit queue fills.
 
-A fresh patched moto server (``tools/emulator.py serve``, as ``make emulator`` runs it) gets the payment path of
-the stack, made with boto3 rather than Terraform to keep the bench short: the tables, the payment function with
-its environment, its SQS queue behind an EventBridge rule, the event-source mapping with ``MaximumConcurrency``
-and the audit tap (a rule on everything the service publishes -> a queue). The local Lambda service runs it as
-``tools/localsvc.py`` does (concurrent mode), and payment events are put on the bus in a closed loop (at most
-``in_flight`` unfinished at once). Events/s is measured per window of completed events, end to end: PutEvents,
+A fresh patched moto server (``python -m tools.devstack emulator serve``, as ``make emulator`` runs it) gets the
+payment path of the stack, made with boto3 rather than Terraform to keep the bench short: the tables, the payment
+function with its environment, its SQS queue behind an EventBridge rule, the event-source mapping with
+``MaximumConcurrency`` and the audit tap (a rule on everything the service publishes -> a queue). The local Lambda
+service runs it as ``make dev`` does (concurrent mode), and payment events are put on the bus in a closed loop (at
+most ``in_flight`` unfinished at once). Events/s is measured per window of completed events, end to end: PutEvents,
 rule, queue, poller, handler (its three AWS calls), settled message.
 
 Two runs on fresh emulators: the audit queue bounded as `make dev` now keeps it (``AuditTapBound``), and left to
@@ -34,17 +34,17 @@ def patched_emulator() -> AbstractContextManager[str]:
     """moto with the event-source-mapping patch, exactly as ``make emulator`` serves it."""
     from bench_events import moto_server
 
-    return moto_server(
-        [sys.executable, str(REPO / "tools" / "emulator.py"), "serve", "--host", "127.0.0.1", "--port", "{port}"]
-    )
+    from tools.devstack.moto_server import serve_command
+
+    return moto_server(serve_command("127.0.0.1", "{port}"))
 
 
 def build_stack(endpoint: str, concurrency: int) -> str:
     """The payment path of envs/local, made directly; returns the audit queue's URL."""
     import boto3
-    from localsvc_lib import PAYMENT_FUNCTION
 
     from tests.support.service_aws import create_audit_queue, create_tables, handler_environment
+    from tools.devstack.aws import PAYMENT_FUNCTION
 
     def c(service: str) -> Any:
         return boto3.client(service, endpoint_url=endpoint, region_name=REGION)
@@ -117,8 +117,10 @@ def _entry(order_id: str) -> dict[str, Any]:
 def run(events_total: int, window: int, bounded: bool, concurrency: int = 5, in_flight: int = 40) -> dict[str, Any]:
     """Events/s per window of ``window`` completed events over ``events_total`` events on a fresh emulator."""
     import boto3
-    from localsvc_lib import AuditTapBound, LocalLambdaService
     from novamart_payments.handlers import _batch
+
+    from tools.devstack.audit import AuditTapBound
+    from tools.devstack.lambda_service import LocalLambdaService
 
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ.setdefault(name, "test")
@@ -195,7 +197,7 @@ def measure(events_total: int, window: int) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    for extra in (REPO, REPO / "lambda_src", REPO / "tools", REPO / "tests" / "bench"):
+    for extra in (REPO, REPO / "lambda_src", REPO / "tests" / "bench"):
         sys.path.insert(0, str(extra))
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     print(json.dumps(measure(n, max(50, n // 8)), indent=2))

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
-for extra in (REPO, REPO / "lambda_src", REPO / "tests" / "bench", REPO / "tools"):
+for extra in (REPO, REPO / "lambda_src", REPO / "tests" / "bench"):
     if str(extra) not in sys.path:
         sys.path.insert(0, str(extra))
 

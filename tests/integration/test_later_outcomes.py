@@ -38,7 +38,7 @@ from tests.integration.conftest import (
     stripe_stack,
 )
 from tests.support.webhooks import signed_request, stripe_events
-from tools.stripe_faults import CONFIRM
+from tools.devstack.stripe_faults import CONFIRM
 
 NOW = Ages(pending_after=timedelta(0), action_after=timedelta(0))
 

@@ -1,7 +1,7 @@
 """The embedded AWS emulator for test sessions: moto in server mode, in a thread of the test process.
 
 ``start_moto()`` serves moto on a free loopback port and waits until it answers. Running it in-process lets
-the behaviour suite patch moto (``tools/localsvc_lib.patch_moto_sqs_esm_invocation``) and read its state.
+the behaviour suite patch moto (``tools.devstack.moto_patches.patch_moto_sqs_esm_invocation``) and read its state.
 Terraform (a subprocess) talks to it over HTTP like any client.
 """
 
@@ -14,8 +14,7 @@ import urllib.request
 
 from moto.server import ThreadedMotoServer
 
-from tools.localsvc_lib import patch_moto_sqs_esm_invocation
-from tools.moto_patches import patch_moto_dynamodb_isolation
+from tools.devstack.moto_patches import patch_moto_dynamodb_isolation, patch_moto_sqs_esm_invocation
 
 __all__ = ["ThreadedMotoServer", "free_port", "is_healthy", "reset_moto", "start_moto"]
 
@@ -46,7 +45,7 @@ def start_moto(
     # moto would otherwise try (and fail, without Docker) to run Lambda behind SQS mappings on every send, and
     # each such phantom receive counts towards maxReceiveCount: switch that off for every suite, not only bdd.
     patch_moto_sqs_esm_invocation()
-    patch_moto_dynamodb_isolation()  # transactions as isolated as DynamoDB's (tools/moto_patches.py)
+    patch_moto_dynamodb_isolation()  # transactions as isolated as DynamoDB's (tools/devstack/moto_patches.py)
     server = ThreadedMotoServer(ip_address=host, port=port if port is not None else free_port(host), verbose=False)
     server.start()
     bound_host, bound_port = server.get_host_and_port()

@@ -1,6 +1,6 @@
 """The local Stripe for test sessions: localstripe behind its fault-injecting proxy, on a free port.
 
-``local_stripe`` (session fixture) starts one ``tools/stripe_local.py serve`` process for the whole run and
+``local_stripe`` (session fixture) starts one ``python -m tools.devstack stripe serve`` process for the whole run and
 yields a ``StripeStack``: ``api_base`` is what the handlers talk to, ``faults`` injects outages (through the
 proxy's control endpoint, so it works wherever the functions run), ``stripe`` is a ``LocalStripe`` client for the
 tests (payment methods from test cards, per-order charges and refunds at the gateway).
@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from tests.support.emulator import free_port
-from tools.stripe_faults import RemoteFaults
-from tools.stripe_local import TEST_SECRET_KEY, LocalStripe, start_process
+from tools.devstack.stripe_faults import RemoteFaults
+from tools.devstack.stripe_local import TEST_SECRET_KEY, LocalStripe, start_process
 
 SECRET_NAME = "novamart/payments/stripe-test-key"
 

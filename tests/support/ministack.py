@@ -1,6 +1,6 @@
 """MiniStack for test sessions (``EMULATOR=ministack``): a fresh emulator on a free loopback port per run.
 
-``ministack_endpoint`` (session) starts ``tools/ministack.py``'s process (its Python 3.12 venv is created on
+``ministack_endpoint`` (session) starts ``tools.devstack.ministack``'s process (its Python 3.12 venv is created on
 first use; ``make bdd EMULATOR=ministack`` builds it first), waits for its health route and stops it, with its
 whole process group (the function workers included), at the end. A new process per run is the clean state.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.emulator import free_port
-from tools.ministack import is_healthy, start_process
+from tools.devstack.ministack import is_healthy, start_process
 
 START_TIMEOUT = 90.0
 

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tools"))
+from tools.devstack.commands.doctor import _age, is_contract_rejection
 
-from doctor import _age, is_contract_rejection  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 SAMPLE = json.loads((ROOT / "events" / "order-placed.json").read_text())
 

@@ -32,7 +32,7 @@ from tests.support.aws_calls import RECORDER, IamRequest, ResourceRef
 from tests.support.gateway import StripeStack
 from tests.support.iam_check import DeployedFunction, Probe, check, permitted, read_deployed
 from tests.support.stack import DeployedStack
-from tools.stripe_faults import CONFIRM
+from tools.devstack.stripe_faults import CONFIRM
 
 BEFORE_ISSUE_11 = Path(__file__).with_name("policy_before_issue_11.json")
 

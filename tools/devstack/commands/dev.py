@@ -1,17 +1,16 @@
-#!/usr/bin/env python3
 """The local Lambda service as a background process: runs the deployed functions for the embedded emulator.
 
-    tools/localsvc.py start  [--run-dir .run] [--retry-delay 1] [--timeout 60] [--audit-max-depth 100]
-                                                                     detached; pid + log in run-dir
-    tools/localsvc.py stop   [--run-dir .run]
-    tools/localsvc.py status [--run-dir .run]
-    tools/localsvc.py run    [--retry-delay 1] [--audit-max-depth 100]  in the foreground (Ctrl-C stops)
+    python -m tools.devstack dev start  [--run-dir .run] [--retry-delay 1] [--timeout 60] [--audit-max-depth 100]
+                                                     detached; pid + log in run-dir
+    python -m tools.devstack dev stop   [--run-dir .run]
+    python -m tools.devstack dev status [--run-dir .run]
+    python -m tools.devstack dev run    [--retry-delay 1] [--audit-max-depth 100]   in the foreground (Ctrl-C stops)
 
 moto stores the Lambda functions and SQS event-source mappings that Terraform creates but cannot run them. This
 service reads them back from the emulator and does what AWS Lambda would: poll each mapped queue, invoke the
 configured handler in-process with the function's environment, delete what succeeded and leave failures to the
-queue's redrive policy (see ``tools/localsvc_lib.py`` for the exact semantics and the emulated retry backoff).
-So anything that puts an event on the bus - ``make seed``, ``tools/demo.py``, your own ``aws events put-events``
+queue's redrive policy (see ``tools.devstack.lambda_service`` for the exact semantics and the emulated backoff).
+So anything that puts an event on the bus - ``make seed``, ``make demo``, your own ``aws events put-events``
 - is processed as it would be on AWS. It rereads the mappings every 10 s, so a re-apply is picked up.
 
 As Lambda does, each mapping runs up to its ``MaximumConcurrency`` invocations at once, so concurrent deliveries
@@ -34,18 +33,11 @@ import time
 from pathlib import Path
 from types import FrameType
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-from emulator import is_healthy, pid_alive, read_pid, spawn_detached, stop_pid, wait_until  # noqa: E402
-from localsvc_lib import (  # noqa: E402
-    AuditTapBound,
-    LocalLambdaService,
-    emulator_kind,
-    endpoint_from_env,
-    region_from_env,
-    stand_in_enabled,
-)
+from tools.devstack.audit import AuditTapBound
+from tools.devstack.aws import emulator_kind, endpoint_from_env, region_from_env, stand_in_enabled
+from tools.devstack.lambda_service import LocalLambdaService
+from tools.devstack.moto_server import is_healthy
+from tools.devstack.processes import pid_alive, read_pid, spawn_detached, stop_pid, wait_until
 
 PID_FILE = "localsvc.pid"
 LOG_FILE = "localsvc.log"
@@ -133,7 +125,9 @@ def start(run_dir: Path, endpoint: str, region: str, retry_delay: int, timeout: 
     log_path = run_dir / LOG_FILE
     process = spawn_detached(
         [
-            str(Path(__file__).resolve()),
+            "-m",
+            "tools.devstack",
+            "dev",
             "run",
             "--endpoint",
             endpoint,
@@ -192,8 +186,7 @@ def status(run_dir: Path) -> int:
     return 1
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("command", choices=["start", "stop", "status", "run"])
     parser.add_argument("--run-dir", type=Path, default=Path(".run"))
     parser.add_argument("--endpoint", default=endpoint_from_env())
@@ -213,7 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--ready-file", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--audit-sink", type=Path, default=None, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+
+
+def execute(args: argparse.Namespace) -> int:
     if args.command == "start":
         return start(args.run_dir, args.endpoint, args.region, args.retry_delay, args.timeout, args.audit_max_depth)
     if args.command == "stop":
@@ -222,7 +217,3 @@ def main(argv: list[str] | None = None) -> int:
         return status(args.run_dir)
     sink = args.audit_sink or args.run_dir / AUDIT_SINK
     return run(args.endpoint, args.region, args.retry_delay, args.ready_file, args.audit_max_depth, sink)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Print the payment and refund records of the local stack as readable tables (``make check``).
 
-    tools/check.py [--order ORDER_ID] [--limit N]
+    python -m tools.devstack check [--order ORDER_ID] [--limit N]
 
 Tables are found through the deployed functions' environment (PAYMENT_TABLE_NAME / REFUND_TABLE_NAME) in the
 emulator at ``AWS_ENDPOINT_URL``. Amounts are shown in major units of their currency (USD 4999 -> 49.99 USD,
@@ -12,23 +11,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from botocore.exceptions import BotoCoreError, ClientError
 
-from botocore.exceptions import BotoCoreError, ClientError  # noqa: E402
-from localsvc_lib import (  # noqa: E402
-    client,
-    discover_stack,
-    endpoint_from_env,
-    format_money,
-    format_table,
-    records_for_order,
-    region_from_env,
-    scan_table,
-)
+from tools.devstack.aws import client, endpoint_from_env, region_from_env
+from tools.devstack.output import format_money, format_table
+from tools.devstack.stack import discover_stack
+from tools.devstack.tables import records_for_order, scan_table
 
 PAYMENT_COLUMNS = ["orderId", "status", "amount", "refunded", "code", "transactionId", "published", "updatedAt"]
 REFUND_COLUMNS = ["orderId", "status", "amount", "code", "reason", "transactionId", "published", "updatedAt"]
@@ -72,11 +62,12 @@ def refund_rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--order", action="append", help="only this order id (repeatable)")
     parser.add_argument("--limit", type=int, default=50, help="show the newest N records of each table")
-    args = parser.parse_args(argv)
+
+
+def execute(args: argparse.Namespace) -> int:
     endpoint, region = endpoint_from_env(), region_from_env()
     try:
         stack = discover_stack(endpoint, region)
@@ -101,7 +92,3 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Refunds ({stack.refund_table}, {len(refunds)} records)")
     print(format_table(refund_rows(refunds)[-args.limit :], REFUND_COLUMNS))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Put the sample events from events/ on the bus (``make seed``), printing each entry's result.
 
-    tools/seed.py [FILE_OR_DIR ...] [--fresh] [--bus NAME]
+    python -m tools.devstack seed [FILE_OR_DIR ...] [--fresh] [--bus NAME]
 
 Each file holds one EventBridge event (``source``, ``detail-type``, ``detail``) or a list of them. The bus is
 ``--bus``, else ``EVENT_BUS_NAME``, else the one the deployed functions publish to (read from the emulator).
@@ -22,21 +21,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from botocore.exceptions import BotoCoreError, ClientError
 
-from botocore.exceptions import BotoCoreError, ClientError  # noqa: E402
-from localsvc_lib import (  # noqa: E402
-    client,
-    discover_stack,
-    endpoint_from_env,
-    format_money,
-    put_entry,
-    region_from_env,
-    stand_in_enabled,
-    wait_until,
-)
-from stripe_local import prepare_trigger, stripe_base_of  # noqa: E402
+from tools.devstack.aws import client, endpoint_from_env, region_from_env, stand_in_enabled, wait_until
+from tools.devstack.events import put_entry
+from tools.devstack.output import format_money
+from tools.devstack.stack import discover_stack
+from tools.devstack.stripe_local import prepare_trigger, stripe_base_of
 
 PAYMENT_TRIGGERS = ("inventory.reserved", "order.ready_for_payment")
 
@@ -75,13 +66,14 @@ def describe(event: dict[str, Any]) -> str:
     return f"{event.get('detail-type', '?'):<29} {data.get('orderId', '?'):<16} {money:>14}"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", type=Path, default=[Path("events")])
     parser.add_argument("--fresh", action="store_true", help="new order and event ids for every sample")
     parser.add_argument("--bus", default=os.environ.get("EVENT_BUS_NAME"))
     parser.add_argument("--no-wait", action="store_true", help="do not wait for payments before refund triggers")
-    args = parser.parse_args(argv)
+
+
+def execute(args: argparse.Namespace) -> int:
     endpoint, region = endpoint_from_env(), region_from_env()
 
     events = load_events(args.paths)
@@ -163,7 +155,3 @@ def send(events_client: Any, bus: str, batch: list[tuple[Path, dict[str, Any]]])
             status = f"accepted EventId={result['EventId']}"
         print(f"  {file.name:<48} {describe(event)}  {status}")
     return failed
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -12,8 +12,9 @@ switches it on at Stripe, and sends the webhook Stripe sends:
 - card 4000000000000259: the charge succeeds, then a dispute is opened (``charge.dispute.created``, reason
   ``fraudulent``).
 
-``install`` patches the localstripe modules in the serving process (``tools/stripe_local.py serve``) only, before
-``localstripe.server`` is imported: the server binds its extra routes to the functions it finds at import time.
+``install`` patches the localstripe modules in the serving process (``python -m tools.devstack stripe serve``)
+only, before ``localstripe.server`` is imported: the server binds its extra routes to the functions it finds at
+import time.
 """
 
 from __future__ import annotations

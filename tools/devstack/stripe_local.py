@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 """The local Stripe: ``localstripe`` (a stateful, Stripe-compatible server) on loopback, and what the tools and
 tests need from it.
 
-    tools/stripe_local.py start [--host 127.0.0.1] [--port 8420] [--run-dir .run] [--timeout 30]
-    tools/stripe_local.py stop  [--run-dir .run]
+    python -m tools.devstack stripe start [--host 127.0.0.1] [--port 8420] [--run-dir .run] [--timeout 30]
+    python -m tools.devstack stripe stop  [--run-dir .run]
 
 ``start`` launches it detached (pid and log in the run dir) and polls until it answers. ``LocalStripe`` creates
 test payment methods from Stripe's test card numbers (localstripe has no ``pm_card_chargeDeclined``-style ids)
@@ -13,7 +12,6 @@ carrying the order's id in their metadata, never through an idempotency key (loc
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 import time
@@ -23,8 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from tools.devstack.processes import ROOT, devstack_command, pid_alive, read_pid, spawn_detached, stop_pid, wait_until
 
 PID_FILE = "localstripe.pid"
 LOG_FILE = "localstripe.log"
@@ -37,7 +34,7 @@ CARDS = {
     "mastercard": "5555555555554444",
     "declined": "4000000000000341",  # declined when charged: card_declined
     "three_d_secure": "4000002760003184",  # requires_action
-    # Added by tools/stripe_extensions.py, as Stripe's test mode does them:
+    # Added by stripe_extensions, as Stripe's test mode does them:
     "pending_refund": "4000000000007726",  # refunds start pending and settle later
     "disputed": "4000000000000259",  # the charge succeeds, then a dispute is opened
 }
@@ -61,7 +58,8 @@ def is_healthy(api_base: str, timeout: float = 1.0) -> bool:
 
 
 def command(host: str, port: int) -> list[str]:
-    return [sys.executable, str(Path(__file__).resolve()), "serve", "--host", host, "--port", str(port)]
+    """``python -m tools.devstack stripe serve`` on ``host:port`` (run it from the repository root)."""
+    return devstack_command("stripe", "serve", "--host", host, "--port", str(port))
 
 
 def serve(host: str, port: int) -> None:
@@ -76,8 +74,9 @@ def serve(host: str, port: int) -> None:
 
     from aiohttp import web
     from localstripe import resources
-    from stripe_extensions import install
-    from stripe_faults import FaultProxy
+
+    from tools.devstack.stripe_extensions import install
+    from tools.devstack.stripe_faults import FaultProxy
 
     server = install()  # before localstripe.server binds its routes: see stripe_extensions
     with socket.socket() as probe:
@@ -92,7 +91,12 @@ def start_process(host: str, port: int, log_path: Path, timeout: float = 30.0) -
     """Start localstripe as a child process and wait until it answers (raise with the log's tail if not)."""
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            command(host, port), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command(host, port),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=str(ROOT),
         )
     api_base = f"http://{host}:{port}"
     deadline = time.monotonic() + timeout
@@ -159,7 +163,7 @@ def prepare_trigger(event: dict[str, Any], api_base: str) -> dict[str, Any]:
     """Make a payment trigger that carries a sample token work against the local Stripe: a test card's
     PaymentMethod instead of the token, and for ``pm_sim_transient<N>_<base>`` an outage of N confirm attempts
     on that order at the fault proxy. Other events are returned as they are."""
-    from stripe_faults import CONFIRM, RemoteFaults
+    from tools.devstack.stripe_faults import CONFIRM, RemoteFaults
 
     data = (event.get("detail") or {}).get("data") or {}
     method = data.get("paymentMethod") or {}
@@ -179,8 +183,6 @@ def prepare_trigger(event: dict[str, Any], api_base: str) -> dict[str, Any]:
 
 
 def start(host: str, port: int, run_dir: Path, timeout: float) -> int:
-    from emulator import pid_alive, read_pid, spawn_detached, wait_until
-
     api_base = f"http://{host}:{port}"
     run_dir.mkdir(parents=True, exist_ok=True)
     pid = read_pid(run_dir, PID_FILE)
@@ -198,34 +200,9 @@ def start(host: str, port: int, run_dir: Path, timeout: float) -> int:
 
 
 def stop(run_dir: Path) -> int:
-    from emulator import pid_alive, read_pid, stop_pid
-
     pid = read_pid(run_dir, PID_FILE)
     if pid is not None and pid_alive(pid):
         stop_pid(pid)
         print(f"localstripe (pid {pid}) stopped")
     (run_dir / PID_FILE).unlink(missing_ok=True)
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    for name in ("start", "stop", "serve"):
-        p = sub.add_parser(name)
-        p.add_argument("--run-dir", type=Path, default=Path(".run"))
-        if name != "stop":
-            p.add_argument("--host", default="127.0.0.1")
-            p.add_argument("--port", type=int, default=DEFAULT_PORT)
-            p.add_argument("--timeout", type=float, default=30.0)
-    args = parser.parse_args(argv)
-    if args.cmd == "serve":
-        serve(args.host, args.port)
-        return 0
-    if args.cmd == "start":
-        return start(args.host, args.port, args.run_dir, args.timeout)
-    return stop(args.run_dir)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,11 +1,10 @@
-#!/usr/bin/env python3
 """MiniStack, the emulator that really runs the functions (``EMULATOR=ministack``): its venv and its process.
 
-    tools/ministack.py venv   [--venv .venv-ministack]
-    tools/ministack.py start  [--host 127.0.0.1] [--port 4566] [--run-dir .run] [--timeout 60]
-    tools/ministack.py stop   [--run-dir .run]
-    tools/ministack.py status [--host ...] [--port ...] [--run-dir .run]
-    tools/ministack.py reset  [--host ...] [--port ...]
+    python -m tools.devstack emulator venv   --emulator ministack [--venv .venv-ministack]
+    python -m tools.devstack emulator start  --emulator ministack [--host 127.0.0.1] [--port 4566] [--run-dir .run]
+    python -m tools.devstack emulator stop   --emulator ministack [--run-dir .run]
+    python -m tools.devstack emulator status --emulator ministack [--host ...] [--port ...] [--run-dir .run]
+    python -m tools.devstack emulator reset  --emulator ministack [--host ...] [--port ...]
 
 MiniStack (PyPI ``ministack``) is a LocalStack-compatible emulator that runs Python Lambda functions as local
 worker processes with its own interpreter, without Docker. ``build/lambda.zip`` holds wheels built for the
@@ -14,13 +13,12 @@ Lambda runtime (Python 3.12), so MiniStack gets a Python 3.12 virtualenv of its 
 on loopback only, with the listeners this project does not need (IoT mTLS, SFTP) off, detached (pid and log in
 the run dir), and waits until ``/_ministack/health`` answers. ``reset`` clears every service's state.
 
-Against MiniStack nothing plays Lambda in this repository (no ``tools/localsvc.py``); redelivery waits for the
-queue's real visibility timeout, which ``terraform/envs/local/fast-redelivery.tfvars`` keeps short.
+Against MiniStack nothing plays Lambda in this repository (no ``python -m tools.devstack dev``); redelivery waits
+for the queue's real visibility timeout, which ``terraform/envs/local/fast-redelivery.tfvars`` keeps short.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
@@ -29,12 +27,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
-
-from build_lambda import find_python  # noqa: E402
-from emulator import already_running, pid_alive, port_in_use, read_pid, stop_recorded, wait_until  # noqa: E402
+from tools.build_lambda import find_python
+from tools.devstack.processes import ROOT, already_running, pid_alive, port_in_use, read_pid, stop_recorded, wait_until
 
 # boto3 must match the botocore that ministack 1.5.33 pins, or pip resolves a conflict.
 REQUIREMENTS = ("ministack==1.5.33", "boto3==1.43.106")
@@ -147,28 +141,5 @@ def status(host: str, port: int, run_dir: Path) -> int:
     return 1
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["venv", "start", "stop", "status", "reset"])
-    parser.add_argument("--host", default=os.environ.get("EMULATOR_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("EMULATOR_PORT", "4566")))
-    parser.add_argument("--run-dir", type=Path, default=Path(".run"))
-    parser.add_argument("--venv", type=Path, default=DEFAULT_VENV)
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for health on start")
-    args = parser.parse_args(argv)
-    if args.command == "venv":
-        ensure_venv(args.venv)
-        return 0
-    if args.command == "start":
-        return start(args.host, args.port, args.run_dir, args.timeout, args.venv)
-    if args.command == "stop":
-        return stop_recorded(args.run_dir, PID_FILE, "MiniStack")
-    if args.command == "status":
-        return status(args.host, args.port, args.run_dir)
-    reset(endpoint_of(args.host, args.port))
-    print("MiniStack state cleared")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def stop(run_dir: Path) -> int:
+    return stop_recorded(run_dir, PID_FILE, "MiniStack")

@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """One PASS/FAIL line per health check of the local stack (``make doctor``); exit 1 if any check fails.
 
-    tools/doctor.py [--run-dir .run]
+    python -m tools.devstack doctor [--run-dir .run]
 
 Checks, in order: the emulator answers; both functions exist with a handler; both tables are ACTIVE with their
 orderId-index; the bus exists and every rule on it targets a queue that exists; each function queue has a DLQ
@@ -19,28 +18,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-from emulator import is_healthy, pid_alive, read_pid  # noqa: E402
-from localsvc_lib import (  # noqa: E402
+from tools.devstack.aws import (
     PAYMENT_FUNCTION,
     REFUND_FUNCTION,
-    StackInfo,
     client,
-    discover_stack,
     emulator_kind,
     endpoint_from_env,
     region_from_env,
     stand_in_enabled,
 )
+from tools.devstack.moto_server import is_healthy
+from tools.devstack.processes import pid_alive, read_pid
+from tools.devstack.stack import StackInfo, discover_stack
 
 
 class Doctor:
@@ -113,10 +108,11 @@ def require(condition: Any, message: str) -> None:
         raise AssertionError(message)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-dir", type=Path, default=Path(".run"))
-    args = parser.parse_args(argv)
+
+
+def execute(args: argparse.Namespace) -> int:
     endpoint, region = endpoint_from_env(), region_from_env()
     doc = Doctor()
 
@@ -235,14 +231,10 @@ def main(argv: list[str] | None = None) -> int:
 
         def local_service() -> str:
             pid = read_pid(args.run_dir, "localsvc.pid")
-            require(pid is not None and pid_alive(pid), "not running: tools/localsvc.py start (or make dev)")
+            require(pid is not None and pid_alive(pid), "not running: python -m tools.devstack dev start (or make dev)")
             return f"pid {pid}, log {args.run_dir / 'localsvc.log'}"
 
         doc.check("local Lambda service", local_service)
 
     print(f"{'all checks passed' if not doc.failed else f'{doc.failed} check(s) failed'}")
     return 1 if doc.failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

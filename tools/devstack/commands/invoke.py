@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """`make invoke EVENT=events/<file>.json`: run the right handler on one sample event through python-lambda-local.
 
 This is the seed's ``sam local invoke``. The sample file is an EventBridge event; on AWS it reaches the function
@@ -20,7 +19,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tools.devstack.processes import ROOT
+
 HANDLERS = {
     "inventory.reserved": "payment",
     "order.ready_for_payment": "payment",
@@ -42,10 +42,11 @@ def fail(message: str) -> int:
     return 2
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description="Invoke a handler locally on a sample EventBridge event.")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("event", type=Path, help="an EventBridge event file, e.g. events/order-placed.json")
-    args = parser.parse_args()
+
+
+def execute(args: argparse.Namespace) -> int:
     path: Path = args.event
     if not path.is_file():
         return fail(f"{path} does not exist; sample events are in events/")
@@ -105,7 +106,3 @@ def main() -> int:
     if '"itemIdentifier"' in output or "'itemIdentifier'" in output:
         return fail("the handler reported the record as failed (see the log above)")
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

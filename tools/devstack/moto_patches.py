@@ -49,3 +49,29 @@ def _serialised(method: Callable[..., Any]) -> Callable[..., Any]:
 
     locked._novamart_serialised = True  # type: ignore[attr-defined]
     return locked
+
+
+def patch_moto_sqs_esm_invocation() -> None:
+    """Stop moto from "invoking" Lambda functions behind SQS event-source mappings itself.
+
+    moto 5.2.5, on every SendMessage to a queue with an enabled mapping, receives up to BatchSize visible
+    messages and tries to run the function in Docker. Without Docker that fails, the messages become visible
+    again, but each of those phantom receives has counted towards ``maxReceiveCount`` — so messages would be
+    dead-lettered after a few unrelated sends. The mapping itself stays stored and readable (the stand-in needs
+    it); only the in-emulator invocation is switched off. Apply it in the process that runs the moto
+    server (``python -m tools.devstack emulator serve`` does; an in-process ``ThreadedMotoServer`` in the test
+    session can too). Idempotent.
+    """
+    from moto.sqs import models as sqs_models
+
+    if getattr(sqs_models.Queue, "_localsvc_patched", False):
+        return
+
+    def _get(self: Any) -> dict[str, Any]:
+        return {}
+
+    def _set(self: Any, value: Any) -> None:
+        return None
+
+    sqs_models.Queue.lambda_event_source_mappings = property(_get, _set)  # type: ignore[assignment]
+    sqs_models.Queue._localsvc_patched = True  # type: ignore[attr-defined]

@@ -1,6 +1,6 @@
 """Structural compatibility check between a released schema version and its current form.
 
-Both sides are fully dereferenced schemas (``gen_docs.dereference``). The rules are deliberately
+Both sides are fully dereferenced schemas (``tools.docgen.schemas.dereference``). The rules are deliberately
 conservative: when the checker cannot prove a change harmless, it calls it breaking, and the way
 out is a new major version.
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,11 +11,6 @@ REPO = Path(__file__).resolve().parents[2]
 SCHEMAS = REPO / "schemas"
 EXAMPLES = SCHEMAS / "examples"
 SAMPLE_EVENTS = REPO / "events"
-
-if str(REPO / "tools") not in sys.path:
-    sys.path.insert(0, str(REPO / "tools"))
-
-import gen_docs as gen_docs  # noqa: E402  (tools/ is not a package; re-exported for the tests)
 
 # The service's contract surface per docs/design.md: detail-type -> (source, direction).
 EXPECTED_EVENTS: dict[str, tuple[str, str]] = {

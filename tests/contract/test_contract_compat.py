@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 from contract_compat import Direction, breaking_changes
-from contract_support import EXPECTED_EVENTS, SCHEMAS, gen_docs, load
+from contract_support import EXPECTED_EVENTS, SCHEMAS, load
+
+from tools.docgen import schemas, versions
 
 RELEASED = SCHEMAS / "released"
 EVENT_FILES = sorted(SCHEMAS.glob("events/*/v*.json"))
@@ -25,7 +27,7 @@ def _direction(path: Path) -> Direction:
 
 def _snapshots_of_major(path: Path) -> list[Path]:
     major = int(path.stem[1:])
-    return [p for version, p in gen_docs.released_versions(path.parent.name) if version[0] == major]
+    return [p for version, p in versions.released_versions(path.parent.name) if version[0] == major]
 
 
 @pytest.mark.parametrize("path", EVENT_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
@@ -33,7 +35,7 @@ def test_current_schema_is_compatible_with_every_released_version_of_its_major(p
     snapshots = _snapshots_of_major(path)
     assert snapshots, f"{path} has no released snapshot: run tools/gen_docs.py --release"
     for snapshot in snapshots:
-        breaks = breaking_changes(load(snapshot), gen_docs.dereference(path), _direction(path))
+        breaks = breaking_changes(load(snapshot), schemas.dereference(path), _direction(path))
         assert not breaks, (
             f"{path.relative_to(SCHEMAS.parent)} breaks released {snapshot.name}: "
             + "; ".join(map(str, breaks))
@@ -44,11 +46,11 @@ def test_current_schema_is_compatible_with_every_released_version_of_its_major(p
 @pytest.mark.parametrize("path", EVENT_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_a_changed_schema_carries_a_version_not_released_yet(path: Path) -> None:
     # A structural change under an already released version number would give two contracts one name.
-    version = gen_docs.parse_version(gen_docs.load_json(path)["x-novamart"]["version"])
+    version = versions.parse_version(schemas.load_json(path)["x-novamart"]["version"])
     assert version[0] == int(path.stem[1:]), f"{path}: x-novamart.version's major must match the file"
-    released = dict(gen_docs.released_versions(path.parent.name))
+    released = dict(versions.released_versions(path.parent.name))
     newest = max(v for v in released if v[0] == version[0])
-    changes = gen_docs.describe_changes(load(released[newest]), gen_docs.dereference(path))
+    changes = versions.describe_changes(load(released[newest]), schemas.dereference(path))
     if changes:
         assert version not in released, f"{path} changed ({changes}) but still says released {version}"
     else:
@@ -56,7 +58,7 @@ def test_a_changed_schema_carries_a_version_not_released_yet(path: Path) -> None
 
 
 def test_released_snapshots_are_untouched() -> None:
-    sums = gen_docs.released_sums()
+    sums = versions.released_sums()
     snapshots = sorted(p.relative_to(RELEASED).as_posix() for p in RELEASED.glob("*/v*.json"))
     assert sorted(sums) == snapshots
     for name, digest in sums.items():
@@ -65,7 +67,7 @@ def test_released_snapshots_are_untouched() -> None:
 
 def test_every_released_version_still_has_a_schema() -> None:
     for snapshot in RELEASED.glob("*/v*.json"):
-        major = gen_docs.parse_version(snapshot.stem[1:])[0]
+        major = versions.parse_version(snapshot.stem[1:])[0]
         assert (SCHEMAS / "events" / snapshot.parent.name / f"v{major}.json").exists(), snapshot
 
 
@@ -73,7 +75,7 @@ def test_every_released_version_still_has_a_schema() -> None:
 
 
 def _current(detail_type: str) -> dict[str, Any]:
-    return gen_docs.dereference(SCHEMAS / "events" / detail_type / "v1.json")
+    return schemas.dereference(SCHEMAS / "events" / detail_type / "v1.json")
 
 
 def _data(schema: dict[str, Any]) -> dict[str, Any]:
@@ -247,7 +249,7 @@ def test_a_minor_version_with_new_optional_fields_validates_against_the_released
     # A 1.1 event with optional fields 1.0 did not have, at three depths (metadata, data, data.amount).
     event = load(FIXTURES / "payment.succeeded.v1.1-additive.json")
     released = load(RELEASED / "payment.succeeded" / "v1.json")
-    assert not list(_validator(gen_docs.open_objects(released)).iter_errors(event))
+    assert not list(_validator(schemas.open_objects(released)).iter_errors(event))
     # The producer's closed form rejects it, which is why consumers must not validate with that one.
     rejected = {e.validator for e in _validator(released).iter_errors(event)}
     assert rejected == {"additionalProperties"}
@@ -257,4 +259,4 @@ def test_the_committed_consumer_schema_is_the_open_form_of_the_producer_schema()
     for path in EVENT_FILES:
         consumer = load(SCHEMAS / "consumer" / path.parent.name / path.name)
         assert "additionalProperties" not in json.dumps(consumer)
-        assert gen_docs.open_objects(gen_docs.dereference(path)).items() <= consumer.items()
+        assert schemas.open_objects(schemas.dereference(path)).items() <= consumer.items()

@@ -7,49 +7,51 @@ from typing import Any
 
 import pytest
 import yaml
-from contract_support import EXPECTED_EVENTS, REPO, gen_docs, load
+from contract_support import EXPECTED_EVENTS, REPO, load
 from jsonschema import Draft7Validator
+
+from tools.docgen import build
 
 
 def test_committed_docs_are_up_to_date(capsys: pytest.CaptureFixture[str]) -> None:
-    code = gen_docs.main(["--check"])
+    code = build.main(["--check"])
     assert code == 0, "stale generated files; run `make docs` and commit:\n" + capsys.readouterr().err
 
 
 def test_generation_is_deterministic() -> None:
-    assert gen_docs.render_all() == gen_docs.render_all()
+    assert build.render_all() == build.render_all()
 
 
 def test_check_mode_fails_and_lists_stale_missing_and_orphan_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    rendered = gen_docs.render_all()
+    rendered = build.render_all()
     docs = tmp_path / "docs" / "events"
     registry = tmp_path / "schemas" / "registry"
     moved: dict[Path, str] = {}
     for path, content in rendered.items():
-        target = tmp_path / path.relative_to(gen_docs.REPO)
+        target = tmp_path / path.relative_to(build.REPO)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content)
         moved[target] = content
-    monkeypatch.setattr(gen_docs, "REPO", tmp_path)
-    monkeypatch.setattr(gen_docs, "DOCS_EVENTS", docs)
-    monkeypatch.setattr(gen_docs, "REGISTRY_DIR", registry)
-    monkeypatch.setattr(gen_docs, "CODES_DIR", docs / "codes")
-    monkeypatch.setattr(gen_docs, "CONSUMER_DIR", tmp_path / "schemas" / "consumer")
-    monkeypatch.setattr(gen_docs, "render_all", lambda: moved)
-    for name in gen_docs.HAND_WRITTEN:
+    monkeypatch.setattr(build, "REPO", tmp_path)
+    monkeypatch.setattr(build, "DOCS_EVENTS", docs)
+    monkeypatch.setattr(build, "REGISTRY_DIR", registry)
+    monkeypatch.setattr(build, "CODES_DIR", docs / "codes")
+    monkeypatch.setattr(build, "CONSUMER_DIR", tmp_path / "schemas" / "consumer")
+    monkeypatch.setattr(build, "render_all", lambda: moved)
+    for name in build.HAND_WRITTEN:
         (docs / name).write_text((REPO / "docs" / "events" / name).read_text())
     (tmp_path / "docs" / "asyncapi.yaml").touch()
     for linked in ("schemas/events", "schemas/released"):  # link targets the generator does not write
         (tmp_path / linked).symlink_to(REPO / linked)
-    assert gen_docs.main(["--check"]) == 0, capsys.readouterr().err
+    assert build.main(["--check"]) == 0, capsys.readouterr().err
     (docs / "order.cancelled.md").write_text("edited by hand\n")
     (registry / "refund.failed.v1.json").unlink()
     (docs / "order.shipped.md").write_text("left over\n")
     (docs / "codes" / "card_declined.md").unlink()
     (docs / "delivery.md").unlink()
-    assert gen_docs.main(["--check"]) == 1
+    assert build.main(["--check"]) == 1
     err = capsys.readouterr().err
     assert "make docs" in err
     assert "stale:   docs/events/order.cancelled.md" in err

@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from contract_support import EXPECTED_EVENTS, SCHEMAS, example_id, gen_docs, invalid_examples, load, valid_examples
+from contract_support import EXPECTED_EVENTS, SCHEMAS, example_id, invalid_examples, load, valid_examples
 from jsonschema import Draft4Validator
 from jsonschema.exceptions import ValidationError
+
+from tools.docgen import schemas
 
 REGISTRY = SCHEMAS / "registry"
 REGISTRY_FILES = sorted(REGISTRY.glob("*.json"))
@@ -28,12 +30,12 @@ def test_one_registry_file_per_event_with_stable_names() -> None:
 @pytest.mark.parametrize("path", REGISTRY_FILES, ids=lambda p: p.name)
 def test_registry_form_is_draft4_and_small(path: Path) -> None:
     text = path.read_text()
-    assert len(text) < gen_docs.REGISTRY_MAX_CHARS
+    assert len(text) < schemas.REGISTRY_MAX_CHARS
     schema = json.loads(text)
     assert schema["$schema"] == "http://json-schema.org/draft-04/schema#"
     Draft4Validator.check_schema(schema)
-    used = set(gen_docs.schema_keywords(schema))
-    assert not used & gen_docs.POST_DRAFT4_KEYWORDS, used & gen_docs.POST_DRAFT4_KEYWORDS
+    used = set(schemas.schema_keywords(schema))
+    assert not used & schemas.POST_DRAFT4_KEYWORDS, used & schemas.POST_DRAFT4_KEYWORDS
     assert "$ref" not in used, "registry forms must be fully dereferenced"
     assert not [k for k in used if k.startswith("x-")]
     for key in ("minimum", "maximum"):
@@ -64,12 +66,12 @@ def test_registry_form_rejects_invalid_examples(item: tuple[str, Path]) -> None:
 
 def test_keyword_scan_sees_nested_keywords_but_not_property_names() -> None:
     schema = {"type": "object", "properties": {"const": {"type": "string"}, "a": {"items": {"const": 1}}}}
-    used = list(gen_docs.schema_keywords(schema))
+    used = list(schemas.schema_keywords(schema))
     assert used.count("const") == 1  # the nested keyword, not the property called "const"
 
 
 def test_draft4_conversion_rewrites_const_and_refuses_newer_keywords() -> None:
-    converted = gen_docs.to_draft4({"type": "object", "properties": {"s": {"const": "X"}}})
+    converted = schemas.to_draft4({"type": "object", "properties": {"s": {"const": "X"}}})
     assert converted["properties"]["s"] == {"enum": ["X"]}
     with pytest.raises(ValueError, match="if"):
-        gen_docs.to_draft4({"if": {"type": "string"}, "then": {"minLength": 1}})
+        schemas.to_draft4({"if": {"type": "string"}, "then": {"minLength": 1}})

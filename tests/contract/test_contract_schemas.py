@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from contract_support import EXPECTED_EVENTS, SCHEMAS, gen_docs, load
+from contract_support import EXPECTED_EVENTS, SCHEMAS, load
 from jsonschema import Draft202012Validator
 from novamart_payments import contracts
+
+from tools.docgen import schemas
 
 ALL_SCHEMA_FILES = sorted(SCHEMAS.glob("common/*.json")) + sorted(SCHEMAS.glob("events/*/v*.json"))
 EVENT_FILES = sorted(SCHEMAS.glob("events/*/v*.json"))
@@ -77,7 +79,7 @@ def _walk(node: Any, pointer: str = "") -> list[tuple[str, dict[str, Any]]]:
 
 @pytest.mark.parametrize("path", EVENT_FILES, ids=lambda p: p.parent.name)
 def test_every_object_is_closed_and_every_string_and_array_bounded(path: Path) -> None:
-    for pointer, node in _walk(gen_docs.dereference(path)):
+    for pointer, node in _walk(schemas.dereference(path)):
         kinds = node.get("type")
         if kinds == "object":
             assert node.get("additionalProperties") is False, f"{pointer} is open"
@@ -157,4 +159,4 @@ def test_runtime_schema_is_fully_inlined_and_matches_the_published_form(path: Pa
     resolved = contracts.resolved_schema(path.parent.name, int(path.stem[1:]))
     assert "$ref" not in json.dumps(resolved)
     # Same constraints as the dereferenced form the docs and snapshots use (annotations aside).
-    assert gen_docs._deref(dict(resolved), path.resolve(), ()) == gen_docs.dereference(path)
+    assert schemas._deref(dict(resolved), path.resolve(), ()) == schemas.dereference(path)

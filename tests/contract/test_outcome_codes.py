@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from contract_support import REPO, gen_docs
+from contract_support import REPO
 from novamart_payments import contracts, domain, outcomes, publisher
 from novamart_payments.domain import Money, PaymentRecord, RefundRecord, RefundTrigger, Status, TriggerMeta
 from novamart_payments.gateway import ChargeRequest, RefundRequest
@@ -23,7 +23,9 @@ from novamart_payments.gateway.simulated import _DECLINES, SimulatedGateway
 from novamart_payments.outcomes import Origin
 from novamart_payments.repository import Repository
 
-FAILURE_EVENTS = sorted(gen_docs.CODE_DEFS)
+from tools.docgen import schemas
+
+FAILURE_EVENTS = sorted(schemas.CODE_DEFS)
 LAMBDA_SRC = REPO / "lambda_src" / "novamart_payments"
 GATEWAY_DIR = LAMBDA_SRC / "gateway"
 

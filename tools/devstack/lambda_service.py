@@ -1,26 +1,14 @@
 """The Lambda stand-in's SQS side: poll the mapped queues and hand each batch to the function, as Lambda's pollers do.
 
-moto stores Lambda functions and event-source mappings but cannot run code without Docker. ``LocalLambdaService``
-plays the part of the Lambda service's SQS pollers for the embedded emulator, in one implementation used by the
-behaviour suite (a background thread in the test process), the developer service (``python -m tools.devstack dev``,
-a detached process started by ``make dev`` / ``make demo``) and the benchmarks. The invocation itself (handler,
-context, environment) is ``lambda_runtime.FunctionInvoker``; this module decides what to invoke and settles the
-messages afterwards.
-
-What it does, as the real service would: ``discover()`` reads the mappings, their functions and the queues'
-redrive policies back from the emulator (``stack.discover_stack``; nothing is hard-coded); ``poll_once()``
-receives up to ``BatchSize`` messages per enabled mapping and invokes the function with an SQS event shaped like
-Lambda's (``sqs_records``). An exception or a timeout fails the whole batch; with ``ReportBatchItemFailures``
-only the listed ``itemIdentifier`` s fail (an unknown or empty one fails the whole batch); successes are deleted.
-Failures stay in the queue. **Emulated backoff:** instead of waiting out the queue's visibility timeout (30 s or
-more), a failed message's visibility is set to ``retry_delay_seconds`` (0 in tests, 1 s in the dev service).
-Redrive is left to the emulator: moto moves a message to the DLQ on the first receive after its receive count
-reached ``maxReceiveCount``, exactly as SQS does; the stand-in only records that the message is exhausted.
-
-Concurrency: the developer service (``concurrent=True``) runs each mapping with up to its ``MaximumConcurrency``
-invocations at once (five without one, as Lambda starts), each on its own batch. The suites keep one invocation
-at a time for determinism, plus ``concurrent_deliveries()`` for the concurrent-duplicate scenario. Not emulated:
-the batching window. MiniStack and LocalStack run the functions themselves: ``aws.stand_in_enabled()`` is false.
+moto stores Lambda functions and event-source mappings but cannot run code without Docker; ``LocalLambdaService``
+plays Lambda's SQS pollers for it, in one implementation used by the behaviour suite (a background thread), the
+developer service (``python -m tools.devstack dev``) and the benchmarks. The invocation itself (handler, context,
+environment) is ``lambda_runtime.FunctionInvoker``, which other triggers can share; this module decides what to
+invoke and settles the messages afterwards, following Lambda's rules: an exception or a timeout fails the whole
+batch; with ``ReportBatchItemFailures`` only the listed items fail; successes are deleted; failures become visible
+again after ``retry_delay_seconds`` (the emulated backoff) and moto redrives them to the DLQ at
+``maxReceiveCount``, as SQS does. Semantics in detail, concurrency included: docs/local-dev.md. MiniStack and
+LocalStack run the functions themselves: ``aws.stand_in_enabled()`` is false there.
 
 Nothing here logs a message body: bodies carry payment-method tokens. Log lines name detail-type, order id and
 event id only, and ``redact()`` masks anything that looks like a token in exception text.

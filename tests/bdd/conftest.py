@@ -29,7 +29,7 @@ import pytest
 from pytest_bdd import given, parsers, then, when
 
 from tests.bdd.world import SETTLE_TIMEOUT, Order, World, charged_once_problems
-from tests.support import stack as terraform_stack
+from tests.support import stack as terraform_stack  # a module alias: pytest_progress would look like a hook
 from tests.support.ministack import ministack_endpoint  # noqa: F401
 from tools.devstack.audit import AuditLog
 from tools.devstack.aws import emulator_kind, region_from_env, stand_in_enabled, wait_until

@@ -46,7 +46,7 @@ TF := ./tools/tf.sh
 # The dev tooling's one command line (tools/devstack/, `$(PY) -m tools.devstack --help`).
 DEVSTACK = $(PY) -m tools.devstack
 
-.PHONY: help venv tools-venv ministack-venv lint typecheck test test-unit test-contract test-integration test-infra \
+.PHONY: help reconcile venv tools-venv ministack-venv lint typecheck test test-unit test-contract test-integration test-infra \
         test-iam test-reliability bdd bench mutants mutants-fast docs docs-check asyncapi-check node-tools bindings examples \
         package package-check tf-fmt tf-validate tf-test checkov tf-check \
         emulator emulator-stop deploy-local deploy seed check doctor dev demo invoke clean
@@ -204,6 +204,9 @@ dev: emulator deploy-local ## Start emulator + apply + local Lambda service + se
 
 demo: venv package $(EMULATOR_DEPS) ## Main job: emulator, terraform apply, orders through every path, summary table
 	$(DEVSTACK) demo --run-dir $(RUN_DIR) --stripe-port $(STRIPE_PORT)
+
+reconcile: venv ## One reconciliation pass now against the running local stack (what the 5-minute schedule does)
+	$(DEVSTACK) reconcile
 
 invoke: venv ## Run a handler locally on EVENT=events/<file>.json through python-lambda-local
 	$(DEVSTACK) invoke $(EVENT)

@@ -10,6 +10,6 @@ Feature: Disputes are published
     Given an order for 2599 minor units of "USD" paid with "4000000000000259"
     When the order is ready for payment
     And "payment.disputed" is published for the order
-    Then exactly one "payment.succeeded" event is published for the order with 2599 minor units of "USD"
-    And exactly one "payment.disputed" event is published for the order with 2599 minor units of "USD"
+    Then exactly one "payment.succeeded" event is published for the order for 2599 minor units of "USD"
+    And exactly one "payment.disputed" event is published for the order for 2599 minor units of "USD"
     And every event published for the order conforms to its schema

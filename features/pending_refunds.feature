@@ -15,7 +15,7 @@ Feature: Refunds that settle later
     Then the order's refund is recorded as "PENDING" for 2500 minor units of "USD"
     And no "refund.succeeded" event is published for the order
     When the gateway settles the order's refund as "succeeded"
-    Then exactly one "refund.succeeded" event is published for the order with 2500 minor units of "USD"
+    Then exactly one "refund.succeeded" event is published for the order for 2500 minor units of "USD"
     And the order's refund is recorded as "SUCCEEDED" for 2500 minor units of "USD"
 
   Scenario: A refund is pending, then fails

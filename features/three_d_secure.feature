@@ -16,7 +16,7 @@ Feature: 3-D Secure: the payment waits for the customer
     And the action required names the order's payment intent and carries no secret
     And the gateway did not charge the order
     When the customer completes authentication
-    Then exactly one "payment.succeeded" event is published for the order with 4200 minor units of "EUR"
+    Then exactly one "payment.succeeded" event is published for the order for 4200 minor units of "EUR"
     And the order's payment is recorded as "SUCCEEDED" for 4200 minor units of "EUR"
     And the order is charged exactly once
 

@@ -43,13 +43,18 @@ def _post(world: World, event: dict[str, Any], secret: str, answers: list[int]) 
 
 
 def _intent_event(world: World, order: Order, kind: str) -> dict[str, Any]:
-    """The last event localstripe recorded about the order's intent (its webhook, as Stripe sent it)."""
+    """An event of ``kind`` about the order's intent, shaped as Stripe sends it, with the intent as it is now."""
     (item,) = world.payments(order)
-    found = stripe_events(world.gateway.stripe.client(), str(item["intentId"]))
-    assert found, "localstripe recorded no event about the order's intent"
-    event = copy.deepcopy(found[-1])
-    event["type"] = kind
-    return event
+    intent = world.gateway.stripe.client().v1.payment_intents.retrieve(str(item["intentId"])).to_dict()
+    return {
+        "id": f"evt_{uuid.uuid4().hex[:16]}",
+        "object": "event",
+        "api_version": "2017-08-15",
+        "created": int(time.time()),
+        "livemode": False,
+        "type": kind,
+        "data": {"object": copy.deepcopy(intent)},
+    }
 
 
 @when(parsers.parse('Stripe delivers the order\'s "{kind}" event again'))

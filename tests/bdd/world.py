@@ -15,16 +15,20 @@ import json
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tools.devstack.audit import AuditLog, PublishedEvent, peek_queue
 from tools.devstack.aws import client, wait_until
 from tools.devstack.events import payment_data, put_events, refund_data, trigger_event
 from tools.devstack.lambda_service import LocalLambdaService
-from tools.devstack.stack import StackInfo
+from tools.devstack.later import invoke_later
+from tools.devstack.stack import FunctionConfig, StackInfo
 from tools.devstack.tables import records_for_order
 
 SETTLE_TIMEOUT = 60.0
+RECONCILER = "novamart_payments.handlers.reconcile.handler"
+WEBHOOKS = "novamart_payments.handlers.webhooks.handler"
 
 
 @dataclass
@@ -56,7 +60,10 @@ class World:
         service: LocalLambdaService | None,
         audit: AuditLog,
         gateway: Any = None,
+        *,
+        webhook_url: str = "",
     ) -> None:
+        self.webhook_url = webhook_url  # where Stripe (and the webhook scenarios) post events
         self.gateway = gateway  # tests.support.gateway.StripeStack: the local Stripe and its fault proxy
         self.endpoint_url = endpoint_url
         self.region = region
@@ -130,6 +137,35 @@ class World:
             if int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"]):
                 return False
         return True
+
+    def _function(self, handler: str) -> FunctionConfig:
+        return next(f for f in self.stack.functions.values() if f.handler == handler)
+
+    def reconcile(self) -> Any:
+        """One reconciliation pass now, as the schedule would run it (in-process with the stand-in)."""
+        fn = self._function(RECONCILER)
+        event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+        report = invoke_later(self.endpoint_url, self.region, fn, event, in_process=self.in_process)
+        self.audit.poll()
+        return report
+
+    def reconcile_pending_after(self) -> int:
+        return int(self._function(RECONCILER).environment["RECONCILE_PENDING_AFTER_SECONDS"])
+
+    def unfinished_older_than(self, status: str, seconds: float) -> list[dict[str, Any]]:
+        """Payments in ``status`` opened more than ``seconds`` ago, from the sparse index reconciliation reads."""
+        before = (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat(timespec="milliseconds")
+        out = self.ddb.query(
+            TableName=self.stack.payment_table or "",
+            IndexName="unfinished",
+            KeyConditionExpression="openStatus = :s AND openSince < :before",
+            ExpressionAttributeValues={":s": {"S": status}, ":before": {"S": before.replace("+00:00", "Z")}},
+        )
+        return list(out.get("Items", []))
+
+    def webhook_event_handled(self, event_id: str) -> bool:
+        table = self._function(WEBHOOKS).environment["WEBHOOK_EVENT_TABLE_NAME"]
+        return "Item" in self.ddb.get_item(TableName=table, Key={"eventId": {"S": event_id}}, ConsistentRead=True)
 
     # ---- observing --------------------------------------------------------------------------------------
 

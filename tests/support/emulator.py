@@ -14,7 +14,11 @@ import urllib.request
 
 from moto.server import ThreadedMotoServer
 
-from tools.devstack.moto_patches import patch_moto_dynamodb_isolation, patch_moto_sqs_esm_invocation
+from tools.devstack.moto_patches import (
+    patch_moto_dynamodb_isolation,
+    patch_moto_schedule_rules,
+    patch_moto_sqs_esm_invocation,
+)
 
 __all__ = ["ThreadedMotoServer", "free_port", "is_healthy", "reset_moto", "start_moto"]
 
@@ -46,6 +50,7 @@ def start_moto(
     # each such phantom receive counts towards maxReceiveCount: switch that off for every suite, not only bdd.
     patch_moto_sqs_esm_invocation()
     patch_moto_dynamodb_isolation()  # transactions as isolated as DynamoDB's (tools/devstack/moto_patches.py)
+    patch_moto_schedule_rules()  # a schedule rule matches no event (moto sends every event to it)
     server = ThreadedMotoServer(ip_address=host, port=port if port is not None else free_port(host), verbose=False)
     server.start()
     bound_host, bound_port = server.get_host_and_port()

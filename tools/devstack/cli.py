@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "seed": ("seed", "put the sample events from events/ on the bus"),
     "check": ("check", "print payment and refund records"),
     "doctor": ("doctor", "one pass/fail line per health check of the local stack"),
+    "reconcile": ("reconcile", "one reconciliation pass now (what the 5-minute schedule does)"),
     "invoke": ("invoke", "run a handler locally on one sample event through python-lambda-local"),
     "emulator": ("emulator", "start, stop, inspect the emulator (moto, ministack; localstack: Docker)"),
     "stripe": ("stripe", "start, stop the local Stripe (localstripe behind its fault proxy)"),

@@ -75,3 +75,27 @@ def patch_moto_sqs_esm_invocation() -> None:
 
     sqs_models.Queue.lambda_event_source_mappings = property(_get, _set)  # type: ignore[assignment]
     sqs_models.Queue._localsvc_patched = True  # type: ignore[attr-defined]
+
+
+def patch_moto_schedule_rules() -> None:
+    """Keep moto from matching every event against a schedule rule.
+
+    moto 5.2.5 loads a rule without an event pattern (a ``rate(...)`` schedule) as a pattern that matches every
+    event, so each PutEvents on the default bus is "sent" to the schedule's Lambda target, which moto cannot do:
+    the whole PutEvents answers 500 ("Expr not defined for Rule"). On AWS a schedule rule only fires on its
+    schedule. The local Lambda service runs schedules itself (``tools.devstack.later``). Idempotent.
+    """
+    from moto.events.models import Rule
+
+    if getattr(Rule, "_novamart_schedules_patched", False):
+        return
+    original = Rule.send_to_targets
+
+    @functools.wraps(original)
+    def send_to_targets(self: Any, *args: Any, **kwargs: Any) -> None:
+        if self.scheduled_expression and not self.event_pattern.dump():
+            return None
+        return original(self, *args, **kwargs)
+
+    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+    Rule._novamart_schedules_patched = True  # type: ignore[attr-defined]

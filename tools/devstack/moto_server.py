@@ -104,8 +104,13 @@ def serve(host: str, port: int) -> None:
     """Run moto's server in this process, with the event-source-mapping patch applied."""
     from moto import server
 
-    from tools.devstack.moto_patches import patch_moto_dynamodb_isolation, patch_moto_sqs_esm_invocation
+    from tools.devstack.moto_patches import (
+        patch_moto_dynamodb_isolation,
+        patch_moto_schedule_rules,
+        patch_moto_sqs_esm_invocation,
+    )
 
     patch_moto_sqs_esm_invocation()
     patch_moto_dynamodb_isolation()
+    patch_moto_schedule_rules()
     server.main(["--host", host, "--port", str(port)])

@@ -149,6 +149,33 @@ class LocalStripe:
             found.extend(client.v1.refunds.list(params={"payment_intent": intent.id, "limit": 100}).data)
         return found
 
+    # ---- the test controls (what the customer or the card network does at Stripe) -----------------------------
+
+    def _control(self, path: str) -> None:
+        request = urllib.request.Request(self.api_base.rstrip("/") + path, data=b"", method="POST")
+        request.add_header("Authorization", f"Bearer {self.api_key}")
+        urllib.request.urlopen(request, timeout=10).close()
+
+    def authenticate(self, intent_id: str, *, success: bool) -> None:
+        """The customer completing (or failing) 3-D Secure. The storefront would hand Stripe.js the client secret,
+        read from Stripe with its own key; here the test key reads it (it never travels through our events)."""
+        secret = self.client().v1.payment_intents.retrieve(intent_id).client_secret
+        flag = "true" if success else "false"
+        self._control(f"/v1/payment_intents/{intent_id}/_authenticate?success={flag}&client_secret={secret}")
+
+    def settle_refund(self, refund_id: str, status: str) -> None:
+        """A pending refund settling (``succeeded`` or ``failed``): tools/devstack/stripe_extensions.py."""
+        self._control(f"/v1/refunds/{refund_id}/_settle?status={status}")
+
+    def register_webhook(self, url: str, secret: str, name: str = "novamart") -> None:
+        """Where localstripe posts its signed events (every kind), and the signing secret it uses."""
+        from urllib.parse import urlencode
+
+        body = urlencode({"url": url, "secret": secret}).encode()
+        request = urllib.request.Request(f"{self.api_base.rstrip('/')}/_config/webhooks/{name}", data=body)
+        request.add_header("Authorization", f"Bearer {self.api_key}")
+        urllib.request.urlopen(request, timeout=10).close()
+
 
 def stripe_base_of(functions: Any) -> str | None:
     """STRIPE_API_BASE of the deployed payment function when it runs on the Stripe gateway (else None)."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.request
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -37,6 +36,7 @@ from tests.integration.conftest import (
     refunds,
     stripe_stack,
 )
+from tests.support.gateway import StripeStack
 from tests.support.webhooks import signed_request, stripe_events
 from tools.devstack.stripe_faults import CONFIRM
 
@@ -57,29 +57,22 @@ def intent_of(aws: Aws, order: str) -> str:
 
 
 def authenticate(intent_id: str, *, success: bool) -> None:
-    """The customer completing 3-D Secure (localstripe's test control; the storefront reads the client secret
+    """The customer completing 3-D Secure (the local Stripe's test control; the storefront reads the client secret
     from Stripe with its own key, never from our events)."""
-    stack = stripe_stack()
-    secret = stack.stripe.client().v1.payment_intents.retrieve(intent_id).client_secret
-    url = f"{stack.api_base}/v1/payment_intents/{intent_id}/_authenticate?success={str(success).lower()}"
-    request = urllib.request.Request(f"{url}&client_secret={secret}", data=b"", method="POST")
-    request.add_header("Authorization", f"Bearer {stack.stripe.api_key}")
-    urllib.request.urlopen(request, timeout=10).close()
+    stripe_stack().stripe.authenticate(intent_id, success=success)
 
 
 def settle_refund(refund_id: str, status: str) -> None:
-    stack = stripe_stack()
-    request = urllib.request.Request(f"{stack.api_base}/v1/refunds/{refund_id}/_settle?status={status}", data=b"")
-    request.add_header("Authorization", f"Bearer {stack.stripe.api_key}")
-    urllib.request.urlopen(request, timeout=10).close()
+    stripe_stack().stripe.settle_refund(refund_id, status)
 
 
-def event_about(object_id: str, kind: str) -> dict[str, Any]:
+def event_about(object_id: str, kind: str, stack: StripeStack | None = None) -> dict[str, Any]:
     """The (last) event localstripe recorded of that kind about the object; its webhooks are sent 1 s after the
     fact, the record a moment before: poll with a deadline."""
+    client = (stack or stripe_stack()).stripe.client()
     deadline = time.monotonic() + 10
     while True:
-        found = stripe_events(stripe_stack().stripe.client(), object_id, kind)
+        found = stripe_events(client, object_id, kind)
         if found:
             return found[-1]
         assert time.monotonic() < deadline, f"no {kind} event about {object_id}"

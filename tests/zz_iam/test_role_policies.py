@@ -118,7 +118,7 @@ def exercised(deployed_stack: DeployedStack, deployed: dict[str, DeployedFunctio
         _walk_every_path(mp, local_stripe)
         later = _start_later_outcomes(local_stripe)
     with deployed_environment(deployed_stack, deployed["webhooks"]):
-        _walk_webhooks(later)
+        _walk_webhooks(later, local_stripe)
     with deployed_environment(deployed_stack, deployed["reconciler"]) as mp:
         mp.setenv("RECONCILE_PENDING_AFTER_SECONDS", "0")  # a pass by hand: every unfinished payment
         mp.setenv("RECONCILE_ACTION_AFTER_SECONDS", "0")
@@ -144,28 +144,24 @@ def _start_later_outcomes(stripe: StripeStack) -> dict[str, str]:
     return orders
 
 
-def _walk_webhooks(orders: dict[str, str]) -> None:
+def _walk_webhooks(orders: dict[str, str], stripe: StripeStack) -> None:
+    """Stripe's events reach the webhook function: a 3-D Secure success (then replayed, then forged), a pending
+    refund that fails, a dispute."""
     from tests.integration import test_later_outcomes as later
 
     repo = _batch.service().repository
     intents = {name: repo.get_payment(domain.payment_id_for(order)) for name, order in orders.items()}
-    three_ds = intents["3ds"].intent_id  # type: ignore[union-attr]
-    later.authenticate(three_ds, success=True)
-    succeeded = later.event_about(three_ds, "payment_intent.succeeded")
+    three_ds = str(intents["3ds"].intent_id)  # type: ignore[union-attr]
+    stripe.stripe.authenticate(three_ds, success=True)
+    succeeded = later.event_about(three_ds, "payment_intent.succeeded", stripe)
     assert later.deliver(succeeded)[0] == 200
     assert later.deliver(succeeded) == (200, "replayed")
     assert later.deliver(succeeded, secret="whsec_wrong")[0] == 400
-    (refund,) = [r for r in stripe_refunds(orders["pending_refund"])]
-    later.settle_refund(refund, "failed")
-    assert later.deliver(later.event_about(refund, "refund.updated"))[0] == 200
-    dispute = later.event_about(intents["disputed"].intent_id, "charge.dispute.created")  # type: ignore[union-attr]
-    assert later.deliver(dispute) == (200, "disputed")
-
-
-def stripe_refunds(order_id: str) -> list[str]:
-    from tests.integration.conftest import stripe_stack
-
-    return [str(r.id) for r in stripe_stack().stripe.refunds(order_id)]
+    (refund,) = [str(r.id) for r in stripe.stripe.refunds(orders["pending_refund"])]
+    stripe.stripe.settle_refund(refund, "failed")
+    assert later.deliver(later.event_about(refund, "refund.updated", stripe))[0] == 200
+    disputed = str(intents["disputed"].intent_id)  # type: ignore[union-attr]
+    assert later.deliver(later.event_about(disputed, "charge.dispute.created", stripe)) == (200, "disputed")
 
 
 def _order() -> str:

@@ -7,8 +7,9 @@
 2. Applies ``terraform/envs/local`` into it (``./tools/tf.sh apply-local``; ~2 minutes the first time).
 3. Starts the local Lambda service (``python -m tools.devstack dev start``), which runs the deployed functions.
 4. Sends orders through every path - payments in USD, JPY and KWD, a declined card, a duplicate delivery, a
-   cancellation after payment, a partial refund, a cancellation before payment, an invalid event and a gateway
-   that fails twice before accepting - by putting events on the bus, exactly as other services would. The
+   cancellation after payment, a partial refund, a cancellation before payment, an invalid event, a card that asks
+   for 3-D Secure (the demo then authenticates as the customer would, and Stripe's webhook finishes the payment)
+   and a gateway that fails twice before accepting - by putting events on the bus, exactly as other services would. The
    functions charge through the local Stripe: the table shows Stripe's ids (``pi_…``, ``ch_…``, ``re_…``); the
    declined card is a Stripe test card and the outage is injected by the fault proxy in front of localstripe.
 5. Waits (with a deadline) until the outcomes are there, and prints the payments, refunds and published events
@@ -39,10 +40,11 @@ from tools.devstack.aws import client, emulator_kind, wait_until
 from tools.devstack.commands.demo_cases import Case, Want, build_cases
 from tools.devstack.commands.demo_setup import DemoStack, step
 from tools.devstack.events import put_events
+from tools.devstack.later import connect_webhooks, webhook_endpoint
 from tools.devstack.output import format_money, format_table
 from tools.devstack.processes import ROOT
 from tools.devstack.stack import StackInfo, discover_stack
-from tools.devstack.stripe_local import DEFAULT_PORT, prepare_trigger, stripe_base_of
+from tools.devstack.stripe_local import DEFAULT_PORT, LocalStripe, prepare_trigger, stripe_base_of
 from tools.devstack.tables import records_for_order
 
 
@@ -69,6 +71,10 @@ class Demo(DemoStack):
         cases = build_cases(run)
         self.cases = cases
         stripe_base = stripe_base_of(stack.functions)
+        if emulator_kind() != "moto":  # the emulator serves the webhook URL itself: point the local Stripe at it
+            found = webhook_endpoint(self.endpoint, self.region, stack)
+            if found is not None:
+                connect_webhooks(self.endpoint, self.region, *found)
         if stripe_base is not None:
             step(f"Stripe gateway: the functions charge through the local Stripe at {stripe_base}")
             print("    creating the test cards' payment methods there, and the gateway outage of the transient case")
@@ -82,11 +88,18 @@ class Demo(DemoStack):
             kinds = ", ".join(e["detail-type"] for e in case.first)
             print(f"    [{i:>2}/{len(cases)}] {case.title:<36} {case.order_id:<28} sent {kinds}", flush=True)
 
-        staged = [c for c in cases if c.then]
+        staged = [c for c in cases if c.then or c.authenticate]
         self._wait(
-            audit, "first outcomes of the two-step cases", lambda c: not c.then or self._has(audit, c, c.first_want)
+            audit,
+            "first outcomes of the two-step cases",
+            lambda c: not (c.then or c.authenticate) or self._has(audit, c, c.first_want),
         )
         for case in staged:
+            if case.authenticate:  # the customer completes 3-D Secure; Stripe's webhook finishes the payment
+                (record,) = records_for_order(self.ddb, stack.payment_table or "", case.order_id)
+                LocalStripe(stripe_base or "").authenticate(str(record["intentId"]), success=True)
+                print(f"    {case.title:<43} {case.order_id:<28} then the customer authenticated", flush=True)
+                continue
             put_events(events, stack.event_bus, case.then)
             kinds = ", ".join(e["detail-type"] for e in case.then)
             print(f"    {case.title:<43} {case.order_id:<28} then sent {kinds}", flush=True)

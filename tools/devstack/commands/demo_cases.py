@@ -26,6 +26,7 @@ class Case:
     checks: list[tuple[str, Callable[[list[PublishedEvent], list[dict[str, Any]]], bool]]] = field(default_factory=list)
     dead_letter: bool = False
     in_dlq: bool = False
+    authenticate: bool = False  # phase 2 is the customer completing 3-D Secure at Stripe, not an event
     verdict: str = ""
 
 
@@ -150,6 +151,16 @@ def build_cases(run: str) -> list[Case]:
             [invalid],
             want={},
             dead_letter=True,
+        ),
+        Case(
+            "3ds",
+            "3-D Secure, then the customer authenticates",
+            oid("3ds"),
+            [pay(oid("3ds"), 7400, "GBP", "pm_card_threeDSecure2Required")],
+            authenticate=True,
+            first_want={"payment.action_required": 1},
+            want={"payment.action_required": 1, "payment.succeeded": 1},
+            checks=[amount_is("payment.succeeded", 7400, "GBP")],
         ),
         Case(
             "transient",

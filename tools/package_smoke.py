@@ -139,19 +139,35 @@ def inner(pkg: Path, expected_file: Path) -> int:
         PAYMENT_TABLE_NAME="payments",
         REFUND_TABLE_NAME="refunds",
         EVENT_BUS_NAME="default",
+        WEBHOOK_EVENT_TABLE_NAME="webhook-events",
+        STRIPE_WEBHOOK_SECRET_ID="smoke/webhook-signing-secret",
     )
     results: list[tuple[str, bool, str]] = []
 
     import boto3
 
     ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-2")
-    for table, key in (("payments", "paymentId"), ("refunds", "refundId")):
+    for table, key in (("payments", "paymentId"), ("refunds", "refundId"), ("webhook-events", "eventId")):
+        indexes: dict[str, Any] = {}
+        attributes = [key]
+        if table == "payments":  # the sparse index reconciliation queries
+            attributes += ["openStatus", "openSince"]
+            schema = [
+                {"AttributeName": "openStatus", "KeyType": "HASH"},
+                {"AttributeName": "openSince", "KeyType": "RANGE"},
+            ]
+            indexes["GlobalSecondaryIndexes"] = [
+                {"IndexName": "unfinished", "KeySchema": schema, "Projection": {"ProjectionType": "ALL"}}
+            ]
         ddb.create_table(
             TableName=table,
             BillingMode="PAY_PER_REQUEST",
             KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+            AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in attributes],
+            **indexes,
         )
+    sm = boto3.client("secretsmanager", endpoint_url=endpoint, region_name="us-east-2")
+    sm.create_secret(Name="smoke/webhook-signing-secret", SecretString=WEBHOOK_SECRET)
     import novamart_payments
     from novamart_payments.handlers.payment import handler as payment
     from novamart_payments.handlers.refund import handler as refund
@@ -184,6 +200,7 @@ def inner(pkg: Path, expected_file: Path) -> int:
         results.append((name, len(result["batchItemFailures"]) == failures, str(result)))
     statuses = sorted(i["status"]["S"] for i in ddb.scan(TableName="payments")["Items"])
     results.append(("payments table holds one SUCCEEDED payment", statuses == ["SUCCEEDED"], str(statuses)))
+    results.extend(_later_functions())
 
     import stripe
 
@@ -196,6 +213,31 @@ def inner(pkg: Path, expected_file: Path) -> int:
         print(f"{'PASS' if ok else 'FAIL'} {name}" + (f": {detail}" if detail and not ok else ""))
     print(f">> Python {sys.version.split()[0]}: {'all checks passed' if not failed else f'{failed} failed'}")
     return 1 if failed else 0
+
+
+WEBHOOK_SECRET = "whsec_smoke_not_a_secret"
+
+
+def _later_functions() -> list[tuple[str, bool, str]]:
+    """The webhook function checks Stripe's signature with the SDK from the zip; the reconciliation function
+    queries its index."""
+    import stripe
+    from novamart_payments.handlers.reconcile import handler as reconcile
+    from novamart_payments.handlers.webhooks import handler as webhooks
+
+    body = json.dumps({"id": "evt_smoke", "object": "event", "type": "customer.created", "data": {"object": {}}})
+
+    def request(secret: str) -> dict[str, Any]:
+        header = stripe.WebhookSignature.generate_signature_header(body, secret)
+        return {"headers": {"stripe-signature": header}, "body": body, "isBase64Encoded": False}
+
+    forged, genuine = webhooks(request("whsec_other"), _Context()), webhooks(request(WEBHOOK_SECRET), _Context())
+    report = reconcile({"source": "aws.events"}, _Context())
+    return [
+        ("webhook refuses a wrong signature", forged["statusCode"] == 400, str(forged)),
+        ("webhook accepts a signed event", genuine["statusCode"] == 200, str(genuine)),
+        ("reconciliation pass over the unfinished index", "oldest_unfinished_seconds" in report, str(report)),
+    ]
 
 
 def _import_origins(pkg: Path) -> list[tuple[str, bool, str]]:

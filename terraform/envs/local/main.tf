@@ -60,7 +60,7 @@ module "service" {
 
   # Outcomes that arrive later, on a laptop's time scale: reconciliation looks at a PENDING payment after
   # 60 s (above the fast profile's redelivery horizon: 3 receives x 18 s), and a customer has
-  # 30 s to authenticate, so the behaviour suite sees every path in seconds.
+  # 15 s to authenticate, so the behaviour suite sees every path in seconds.
   reconcile_pending_after_seconds = var.reconcile_pending_after_seconds
   reconcile_action_after_seconds  = var.reconcile_action_after_seconds
   action_deadline_seconds         = var.action_deadline_seconds

@@ -106,5 +106,5 @@ variable "reconcile_action_after_seconds" {
 variable "action_deadline_seconds" {
   description = "How long a customer may take to authenticate locally before reconciliation cancels the payment."
   type        = number
-  default     = 30
+  default     = 15
 }

@@ -187,7 +187,7 @@ run "routing" {
       STRIPE_OFF_SESSION              = "false"
       STRIPE_WEBHOOK_SECRET_ID        = "arn:aws:secretsmanager:us-east-2:123456789012:secret:novamart/payments/stripe-secret-key-AbCdEf"
       WEBHOOK_EVENT_TABLE_NAME        = "payment-webhook-events"
-      ACTION_DEADLINE_SECONDS         = "30"
+      ACTION_DEADLINE_SECONDS         = "15"
       RECONCILE_PENDING_AFTER_SECONDS = "60"
       RECONCILE_ACTION_AFTER_SECONDS  = "5"
       POWERTOOLS_SERVICE_NAME         = "novamart-payments"

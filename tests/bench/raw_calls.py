@@ -33,6 +33,8 @@ def claim(ddb: Any, table: str, order_id: str) -> None:
             "amount": {"N": "4999"},
             "currency": {"S": "USD"},
             "status": {"S": "PENDING"},
+            "openStatus": {"S": "PENDING"},  # the sparse unfinished index reconciliation reads
+            "openSince": {"S": CREATED_AT},
             "refundedAmount": {"N": "0"},
             "version": {"N": "1"},
             "published": {"BOOL": False},
@@ -85,11 +87,12 @@ def finish(ddb: Any, table: str, order_id: str) -> None:
         TableName=table,
         Key={"paymentId": {"S": payment_id(order_id)}},
         UpdateExpression="SET #s = :status, updatedAt = :now, version = version + :one, published = :true, "
-        "transactionId = :txn, processedAt = :processed",
-        ConditionExpression="#s = :pending",
+        "transactionId = :txn, processedAt = :processed REMOVE openStatus, openSince",
+        ConditionExpression="#s IN (:pending, :action)",
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={
             ":pending": {"S": "PENDING"},
+            ":action": {"S": "REQUIRES_ACTION"},
             ":status": {"S": "SUCCEEDED"},
             ":now": {"S": FINISHED_AT},
             ":one": {"N": "1"},

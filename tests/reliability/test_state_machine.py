@@ -56,7 +56,8 @@ class DeliveryMachine(RuleBasedStateMachine):
         super().__init__()
         self.aws: RelAws = WORLD["aws"]
         self.svc = WORLD["svc"]
-        self.orders = [f"rel-{uuid.uuid4().hex[:16]}" for _ in range(ORDERS_PER_EXAMPLE)]
+        # A UUID never reads as a card number; 16 random hex characters can be 16 Luhn-valid digits (rejected).
+        self.orders = [f"rel-{uuid.uuid4()}" for _ in range(ORDERS_PER_EXAMPLE)]
         self.queues = {"payment": SimQueue("payment", MAX_RECEIVE), "refund": SimQueue("refund", MAX_RECEIVE)}
         self.handlers = {"payment": payment_handler, "refund": refund_handler}
         self.sent: dict[str, list[str]] = {"payment": [], "refund": []}

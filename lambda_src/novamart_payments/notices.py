@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from novamart_payments import clients, domain
-from novamart_payments.domain import Status
+from novamart_payments.domain import PaymentRecord, Status
+from novamart_payments.gateway import GatewayResult
 from novamart_payments.observability import Metric, count, logger
 from novamart_payments.publisher import Dispute, payment_disputed
 
@@ -60,15 +61,26 @@ def settle(service: PaymentService, notice: Notice) -> str:
     return _record_dispute(service, notice)
 
 
-def _settle_charge(service: PaymentService, notice: ChargeNotice) -> str:
-    result = service.gateway.charge_status(notice.handle)
-    order_id = result.order_id or notice.order_id
+def _payment_behind(
+    service: PaymentService, handle: str, order_hint: str | None = None
+) -> tuple[PaymentRecord, GatewayResult] | None:
+    """The payment whose stored attempt ``handle`` is, with what the gateway says of it now; None when the attempt
+    is not one of ours (one that lost the race to be stored and was cancelled by its opener, or another system's)."""
+    result = service.gateway.charge_status(handle)
+    order_id = result.order_id or order_hint
     if order_id is None:
-        return "not_ours"
+        return None
     record = service.repository.get_payment(domain.payment_id_for(order_id))
-    if record is None or record.intent_id != notice.handle:
-        # An attempt that lost the race to be stored (cancelled by its opener), or another system's intent.
+    if record is None or record.intent_id != handle:
+        return None
+    return record, result
+
+
+def _settle_charge(service: PaymentService, notice: ChargeNotice) -> str:
+    found = _payment_behind(service, notice.handle, notice.order_id)
+    if found is None:
         return "not_ours"
+    record, result = found
     if not record.status.unfinished:
         count(Metric.DUPLICATE_DELIVERY)
         return "duplicate"
@@ -88,12 +100,10 @@ def _settle_refund(service: PaymentService, notice: RefundNotice) -> str:
 
 
 def _record_dispute(service: PaymentService, notice: DisputeNotice) -> str:
-    result = service.gateway.charge_status(notice.handle)
-    if result.order_id is None:
+    found = _payment_behind(service, notice.handle)
+    if found is None or found[0].status is not Status.SUCCEEDED:
         return "not_ours"
-    record = service.repository.get_payment(domain.payment_id_for(result.order_id))
-    if record is None or record.intent_id != notice.handle or record.status is not Status.SUCCEEDED:
-        return "not_ours"
+    record = found[0]
     if notice.dispute.dispute_id in record.dispute_ids:
         count(Metric.DUPLICATE_DELIVERY)
         return "duplicate"

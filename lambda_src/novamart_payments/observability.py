@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
@@ -83,35 +84,28 @@ class TracedGateway:
             self._inner.release_charge(handle)
 
     def complete_charge(self, handle: str, request: ChargeRequest) -> GatewayResult:
-        with tracer.provider.in_subsegment("## gateway.complete_charge") as subsegment:
-            result = self._inner.complete_charge(handle, request)
-            subsegment.put_annotation(key="outcome", value=result.outcome.value)
-            return result
+        return self._answer("complete_charge", lambda: self._inner.complete_charge(handle, request))
 
     def refund(self, request: RefundRequest) -> GatewayResult:
-        with tracer.provider.in_subsegment("## gateway.refund") as subsegment:
-            result = self._inner.refund(request)
-            subsegment.put_annotation(key="outcome", value=result.outcome.value)
-            return result
+        return self._answer("refund", lambda: self._inner.refund(request))
 
     def find_refund(self, request: RefundRequest) -> GatewayResult | None:
         with tracer.provider.in_subsegment("## gateway.find_refund"):
             return self._inner.find_refund(request)
 
     def charge_status(self, handle: str) -> GatewayResult:
-        with tracer.provider.in_subsegment("## gateway.charge_status") as subsegment:
-            result = self._inner.charge_status(handle)
-            subsegment.put_annotation(key="outcome", value=result.outcome.value)
-            return result
+        return self._answer("charge_status", lambda: self._inner.charge_status(handle))
 
     def cancel_charge(self, handle: str) -> GatewayResult:
-        with tracer.provider.in_subsegment("## gateway.cancel_charge") as subsegment:
-            result = self._inner.cancel_charge(handle)
-            subsegment.put_annotation(key="outcome", value=result.outcome.value)
-            return result
+        return self._answer("cancel_charge", lambda: self._inner.cancel_charge(handle))
 
     def refund_status(self, transaction_id: str) -> GatewayResult:
-        with tracer.provider.in_subsegment("## gateway.refund_status") as subsegment:
-            result = self._inner.refund_status(transaction_id)
+        return self._answer("refund_status", lambda: self._inner.refund_status(transaction_id))
+
+    @staticmethod
+    def _answer(call: str, gateway_call: Callable[[], GatewayResult]) -> GatewayResult:
+        """One subsegment per call that answers with an outcome, annotated with that outcome only."""
+        with tracer.provider.in_subsegment(f"## gateway.{call}") as subsegment:
+            result = gateway_call()
             subsegment.put_annotation(key="outcome", value=result.outcome.value)
             return result

@@ -29,6 +29,30 @@ class Ctx:
         return 210_000  # the functions' Lambda timeout
 
 
+def lambda_environment(task_root: str, *, sampled: bool) -> dict[str, str]:
+    """The variables the Lambda service sets in the function's process, which the libraries read to behave as on
+    Lambda: Powertools' Tracer is on only with ``AWS_LAMBDA_FUNCTION_NAME``; the X-Ray SDK builds its Lambda
+    recorder (no sampling client) only with ``LAMBDA_TASK_ROOT``, and traces an invocation whose
+    ``_X_AMZN_TRACE_ID`` says ``Sampled=1`` (the functions run with Active tracing). Without them a benchmark
+    measures a process no Lambda runs: the X-Ray SDK alone then builds a botocore client for its sampling rules
+    at import (80 ms here)."""
+    return {
+        "LAMBDA_TASK_ROOT": task_root,
+        "AWS_LAMBDA_FUNCTION_NAME": "novamart-payment-processor",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+        "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
+        "_X_AMZN_TRACE_ID": trace_header(sampled=sampled),
+    }
+
+
+def trace_header(*, sampled: bool) -> str:
+    """A new X-Ray trace header, as the Lambda runtime sets ``_X_AMZN_TRACE_ID`` for each invocation."""
+    root = f"1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
+    return f"Root={root};Parent={uuid.uuid4().hex[:16]};Sampled={int(sampled)}"
+
+
 def payment_event(order_id: str) -> dict[str, Any]:
     """A valid ``order.ready_for_payment`` event for a new order."""
     return {

@@ -44,7 +44,7 @@ for extra in (REPO, REPO / "lambda_src", REPO / "tests" / "bench"):
         sys.path.insert(0, str(extra))
 
 import raw_calls  # noqa: E402  (tests/bench is put on sys.path just above)
-from bench_events import Ctx, moto_server, payment_event, sqs_batch  # noqa: E402
+from bench_events import Ctx, lambda_environment, moto_server, payment_event, sqs_batch  # noqa: E402
 
 REGION = "us-east-2"
 PAYMENTS, REFUNDS = "bench-payments", "bench-refunds"
@@ -167,6 +167,8 @@ def bench_cold(python: Path, pkg: Path, env: dict[str, str], pairs: int) -> dict
 
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     full_env.update(env)
+    # As Lambda runs the function: its reserved variables, Active tracing, the first invocation sampled.
+    full_env.update(lambda_environment(str(pkg), sampled=True))
     return cold.measure(python, pkg, full_env, PAYMENTS, lambda order: sqs_batch(payment_event(order)), pairs)
 
 

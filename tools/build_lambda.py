@@ -11,7 +11,8 @@ each cold start:
   a bundled copy would shadow the runtime's and load a second time;
 - type stubs (``*.pyi``), console scripts (``bin/``), pip's ``RECORD`` files and the build machine's caches;
 - the schemas' examples, released snapshots and registry forms: the runtime reads ``schemas/common`` and
-  ``schemas/events`` only.
+  ``schemas/events`` only, plus each event schema already inlined (``schemas/resolved``), written here so the
+  first event of a cold start does not inline them.
 
 Every module is compiled for Python 3.12 (``__pycache__/*.cpython-312.pyc``, unchecked-hash): Lambda's code
 directory is read-only, so without them each cold start compiles every imported module again. The zip is
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -149,6 +151,19 @@ def stage(deps: Path, staging: Path) -> None:
     for folder in RUNTIME_SCHEMA_DIRS:
         for path in sorted((SCHEMAS / folder).rglob("*.json")):
             _copy(path, staging / "novamart_payments" / "schemas" / path.relative_to(SCHEMAS))
+    write_resolved_schemas(staging / "novamart_payments" / "schemas")
+
+
+def write_resolved_schemas(dest: Path) -> None:
+    """Each event schema with its ``$ref``s inlined, as the runtime validates it, so a cold start reads one file
+    instead of walking the shared definitions (novamart_payments.contracts.resolved_schema)."""
+    sys.path.insert(0, str(PACKAGE.parent))
+    from novamart_payments import contracts
+
+    for path in sorted((SCHEMAS / "events").glob("*/v*.json")):
+        target = dest / contracts.RESOLVED_DIR / path.parent.name / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(contracts.inline_schema(path), separators=(",", ":"), sort_keys=True))
 
 
 def _copy(src: Path, dest: Path) -> None:

@@ -33,6 +33,7 @@ __all__ = [
     "UnsupportedCurrency",
     "Violation",
     "currency_exponent",
+    "inline_schema",
     "known_event_types",
     "resolved_schema",
     "supported_currencies",
@@ -204,10 +205,30 @@ def _inline(node: Any, base: Path, active: tuple[str, ...]) -> Any:
     return merged
 
 
+#: Where the Lambda zip keeps each event schema already inlined (``resolved/<detail-type>/v<N>.json``), written
+#: by tools/build_lambda.py with ``inline_schema`` below. Inlining walks a few hundred nodes over several
+#: files; on a cold start that was 4 ms of the first event's work, against 0.2 ms to read the inlined file.
+RESOLVED_DIR = "resolved"
+
+
 @cache
 def resolved_schema(detail_type: str, major: int) -> Mapping[str, Any]:
-    """The event's schema with every shared definition inlined: exactly what the validator runs."""
+    """The event's schema with every shared definition inlined: exactly what the validator runs.
+
+    Read from the zip's pre-inlined copy when there is one (``make package-check`` proves it gives the sources'
+    verdict on every example), else inlined from the sources.
+    """
     path = _schema_index()[detail_type][major]
+    packaged = SCHEMA_DIR / RESOLVED_DIR / detail_type / path.name
+    if packaged.is_file():
+        loaded = _load(packaged)
+        assert isinstance(loaded, dict)
+        return loaded
+    return inline_schema(path)
+
+
+def inline_schema(path: Path) -> dict[str, Any]:
+    """The schema at ``path`` with every ``$ref`` inlined and its ``$defs`` dropped."""
     schema = _inline(_load(path), path.resolve(), ())
     assert isinstance(schema, dict)
     schema.pop("$defs", None)

@@ -10,12 +10,15 @@ Powertools' metric set is shared process state.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.tracing import tracer as _powertools_tracer
 
 from novamart_payments.gateway import ChargeRequest, GatewayResult, PaymentGateway, RefundRequest
 
@@ -24,6 +27,7 @@ logger = Logger(service=_SERVICE)
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "NovaMart/Payments")
 tracer = Tracer(service=_SERVICE, patch_modules=["botocore"])
 _lock = threading.Lock()
+_T = TypeVar("_T")
 
 
 class Metric:
@@ -68,44 +72,74 @@ def flush() -> None:
             metrics.flush_metrics(raise_on_empty_metrics=False)
 
 
+def sampled() -> bool:
+    """Whether this invocation's trace is recorded: tracing is on and the Lambda runtime's trace header for the
+    invocation says ``Sampled=1``.
+
+    In an unsampled invocation (X-Ray's default rule records the first request each second and 5 % of the rest)
+    the X-Ray SDK still builds every subsegment, as a dummy it never sends, parsing the trace header from the
+    environment several times for each: two gateway subsegments were a third of the handler's own CPU per
+    event. Asking first costs one lookup and changes no trace that is sent.
+    """
+    return not tracer.disabled and "Sampled=1" in os.environ.get("_X_AMZN_TRACE_ID", "")
+
+
+def traced_when_sampled(handler: Callable[[Any, Any], _T]) -> Callable[[Any, Any], _T]:
+    """Powertools' ``capture_lambda_handler`` (``## handler`` subsegment, ColdStart and Service annotations) for a
+    sampled invocation; the bare handler otherwise, where the X-Ray SDK would build a dummy subsegment and
+    annotate it, at about a sixth of the handler's own CPU per event, and send nothing. The cold-start flag
+    still turns over on the first invocation, so a later sampled one is not annotated as a cold start."""
+    traced = tracer.capture_lambda_handler(handler, capture_response=False)
+
+    @functools.wraps(handler)
+    def invoke(event: Any, context: Any) -> _T:
+        if sampled():
+            return cast(_T, traced(event, context))
+        _powertools_tracer._is_cold_start()
+        return handler(event, context)
+
+    return invoke
+
+
 class TracedGateway:
-    """A gateway whose calls are X-Ray subsegments (``## gateway.<call>``), annotated with the outcome only: the
-    token, the idempotency key and the amounts stay out of the trace."""
+    """A gateway whose calls are X-Ray subsegments (``## gateway.<call>``) in sampled invocations, annotated with
+    the outcome only: the token, the idempotency key and the amounts stay out of the trace."""
 
     def __init__(self, inner: PaymentGateway) -> None:
         self._inner = inner
 
     def begin_charge(self, request: ChargeRequest) -> str:
-        with tracer.provider.in_subsegment("## gateway.begin_charge"):
-            return self._inner.begin_charge(request)
+        return self._traced("begin_charge", lambda: self._inner.begin_charge(request))
 
     def release_charge(self, handle: str) -> None:
-        with tracer.provider.in_subsegment("## gateway.release_charge"):
-            self._inner.release_charge(handle)
+        self._traced("release_charge", lambda: self._inner.release_charge(handle))
 
     def complete_charge(self, handle: str, request: ChargeRequest) -> GatewayResult:
-        return self._answer("complete_charge", lambda: self._inner.complete_charge(handle, request))
+        return self._traced("complete_charge", lambda: self._inner.complete_charge(handle, request))
 
     def refund(self, request: RefundRequest) -> GatewayResult:
-        return self._answer("refund", lambda: self._inner.refund(request))
+        return self._traced("refund", lambda: self._inner.refund(request))
 
     def find_refund(self, request: RefundRequest) -> GatewayResult | None:
-        with tracer.provider.in_subsegment("## gateway.find_refund"):
-            return self._inner.find_refund(request)
+        return self._traced("find_refund", lambda: self._inner.find_refund(request))
 
     def charge_status(self, handle: str) -> GatewayResult:
-        return self._answer("charge_status", lambda: self._inner.charge_status(handle))
+        return self._traced("charge_status", lambda: self._inner.charge_status(handle))
 
     def cancel_charge(self, handle: str) -> GatewayResult:
-        return self._answer("cancel_charge", lambda: self._inner.cancel_charge(handle))
+        return self._traced("cancel_charge", lambda: self._inner.cancel_charge(handle))
 
     def refund_status(self, transaction_id: str) -> GatewayResult:
-        return self._answer("refund_status", lambda: self._inner.refund_status(transaction_id))
+        return self._traced("refund_status", lambda: self._inner.refund_status(transaction_id))
 
     @staticmethod
-    def _answer(call: str, gateway_call: Callable[[], GatewayResult]) -> GatewayResult:
-        """One subsegment per call that answers with an outcome, annotated with that outcome only."""
+    def _traced(call: str, gateway_call: Callable[[], _T]) -> _T:
+        """One subsegment per call in a sampled invocation; a call that answers with an outcome is annotated with
+        that outcome only."""
+        if not sampled():
+            return gateway_call()
         with tracer.provider.in_subsegment(f"## gateway.{call}") as subsegment:
             result = gateway_call()
-            subsegment.put_annotation(key="outcome", value=result.outcome.value)
+            if isinstance(result, GatewayResult):
+                subsegment.put_annotation(key="outcome", value=result.outcome.value)
             return result

@@ -35,18 +35,16 @@ class FakeProvider:
 
 
 class FakeTracer:
-    def __init__(self) -> None:
+    def __init__(self, *, disabled: bool = False) -> None:
         self.provider = FakeProvider()
+        self.disabled = disabled
 
 
-def test_the_tracer_patches_botocore_so_dynamodb_and_eventbridge_calls_are_subsegments() -> None:
-    assert "botocore" in observability.tracer._config["patch_modules"]
+SAMPLED = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+UNSAMPLED = SAMPLED.replace("Sampled=1", "Sampled=0")
 
 
-def test_gateway_calls_are_subsegments_annotated_with_the_outcome_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = FakeTracer()
-    monkeypatch.setattr(observability, "tracer", fake)
-    traced = observability.TracedGateway(SimulatedGateway())
+def _charge_and_refund(traced: observability.TracedGateway) -> None:
     ok = ChargeRequest("pay:ord-t", "ord-t", "p-t", "cus-1", "corr", Money(1000, "USD"), "pm_card_visa")
     handle = traced.begin_charge(ok)
     traced.complete_charge(handle, ok)
@@ -56,6 +54,17 @@ def test_gateway_calls_are_subsegments_annotated_with_the_outcome_only(monkeypat
     declined = ChargeRequest("pay:ord-d", "ord-d", "p-d", "cus-1", "corr", Money(1000, "USD"), "pm_card_chargeDeclined")
     traced.complete_charge(traced.begin_charge(declined), declined)
     traced.release_charge("pi_sim_unused")
+
+
+def test_the_tracer_patches_botocore_so_dynamodb_and_eventbridge_calls_are_subsegments() -> None:
+    assert "botocore" in observability.tracer._config["patch_modules"]
+
+
+def test_gateway_calls_are_subsegments_annotated_with_the_outcome_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeTracer()
+    monkeypatch.setattr(observability, "tracer", fake)
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", SAMPLED)
+    _charge_and_refund(observability.TracedGateway(SimulatedGateway()))
     seen = [(s.name, s.annotations) for s in fake.provider.subsegments]
     assert seen == [
         ("## gateway.begin_charge", {}),
@@ -67,6 +76,25 @@ def test_gateway_calls_are_subsegments_annotated_with_the_outcome_only(monkeypat
         ("## gateway.release_charge", {}),
     ]
     assert "pm_card" not in repr(seen) and "pay:" not in repr(seen)
+
+
+@pytest.mark.parametrize(
+    ("disabled", "header"),
+    [(False, UNSAMPLED), (False, None), (True, SAMPLED)],
+    ids=["unsampled-invocation", "no-trace-header", "tracing-disabled"],
+)
+def test_no_subsegment_is_built_when_nothing_would_be_sent(
+    monkeypatch: pytest.MonkeyPatch, disabled: bool, header: str | None
+) -> None:
+    # The X-Ray SDK would build dummy subsegments here, at a third of the handler's own CPU per event, and send none.
+    fake = FakeTracer(disabled=disabled)
+    monkeypatch.setattr(observability, "tracer", fake)
+    if header is None:
+        monkeypatch.delenv("_X_AMZN_TRACE_ID", raising=False)
+    else:
+        monkeypatch.setenv("_X_AMZN_TRACE_ID", header)
+    _charge_and_refund(observability.TracedGateway(SimulatedGateway()))
+    assert fake.provider.subsegments == []
 
 
 def test_the_handlers_service_uses_the_traced_gateway(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -83,3 +111,33 @@ def test_the_handlers_service_uses_the_traced_gateway(monkeypatch: pytest.Monkey
     finally:
         _batch.service.cache_clear()
         _batch.get_config.cache_clear()
+
+
+class FakeHandlerTracer(FakeTracer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.traced_calls = 0
+
+    def capture_lambda_handler(self, handler: Any, capture_response: bool) -> Any:
+        def traced(event: Any, context: Any) -> Any:
+            self.traced_calls += 1
+            return handler(event, context)
+
+        return traced
+
+
+def test_the_handler_subsegment_is_made_only_for_a_sampled_invocation(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aws_lambda_powertools.tracing import tracer as powertools_tracer
+
+    fake = FakeHandlerTracer()
+    monkeypatch.setattr(observability, "tracer", fake)
+    monkeypatch.setattr(powertools_tracer, "is_cold_start", True)
+    handler = observability.traced_when_sampled(lambda event, context: {"echo": event})
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", UNSAMPLED)
+    assert handler(1, None) == {"echo": 1}
+    assert fake.traced_calls == 0
+    # The first invocation was the cold start, sampled or not: a later sampled one must not say ColdStart=true.
+    assert powertools_tracer.is_cold_start is False
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", SAMPLED)
+    assert handler(2, None) == {"echo": 2}
+    assert fake.traced_calls == 1

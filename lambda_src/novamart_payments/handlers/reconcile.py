@@ -7,12 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 from novamart_payments.config import get_config
-from novamart_payments.observability import flush, logger, tracer
+from novamart_payments.observability import flush, logger, traced_when_sampled
 from novamart_payments.reconciliation import Ages, reconcile
 from novamart_payments.wiring import service
 
 
-@tracer.capture_lambda_handler(capture_response=False)
+@traced_when_sampled
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     cfg = get_config()
     logger.thread_safe_append_keys(function_request_id=getattr(context, "aws_request_id", None))

@@ -22,7 +22,7 @@ from novamart_payments import clients
 from novamart_payments.config import get_config
 from novamart_payments.gateway import GatewayMisconfigured
 from novamart_payments.notices import NoticeLog, settle
-from novamart_payments.observability import Metric, count, flush, logger, tracer
+from novamart_payments.observability import Metric, count, flush, logger, traced_when_sampled
 from novamart_payments.wiring import service
 
 #: Stripe's events are a few KiB; anything far larger is not one of them and is refused before it is parsed.
@@ -119,7 +119,7 @@ def _release(log: NoticeLog, event_id: str) -> None:
         log.release(event_id)
 
 
-@tracer.capture_lambda_handler(capture_response=False)
+@traced_when_sampled
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     get_config()
     logger.thread_safe_append_keys(function_request_id=getattr(context, "aws_request_id", None))

@@ -119,3 +119,58 @@ def _import_breakdown(python: Path, code: str, arg: str, env: dict[str, str]) ->
             top = m.group(2).split(".")[0]
             per_package[top] = per_package.get(top, 0.0) + int(m.group(1)) / 1000
     return sorted(per_package.items(), key=lambda kv: -kv[1])[:10]
+
+
+_MARGINAL = """
+import time
+import sys
+sys.path[:0] = [{pkg!r}]
+import boto3
+from botocore.config import Config
+session = boto3.session.Session(region_name="us-east-2")
+cfg = Config(connect_timeout=1.0, read_timeout=1.0, retries={{"mode": "standard", "total_max_attempts": 3}})
+session.client("dynamodb", config=cfg), session.client("events", config=cfg)
+start = time.perf_counter()
+for name in sys.argv[1].split(","):
+    if name:
+        __import__(name)
+print({mark!r} + str(time.perf_counter() - start), flush=True)
+"""
+
+#: What the payment function loads beyond boto3 and its clients, in the order it loads it, each step adding one
+#: library to the ones before. The last step is the production gateway's SDK, which GATEWAY_MODE=stripe loads on
+#: its first event (the cold-start row runs the simulated gateway, as the bench's baseline has no gateway calls).
+IMPORT_STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "Powertools Logger, Metrics, Tracer",
+        ("aws_lambda_powertools.logging", "aws_lambda_powertools.metrics", "aws_lambda_powertools.tracing"),
+    ),
+    ("X-Ray SDK (Tracer loads it)", ("aws_xray_sdk.core", "aws_xray_sdk.ext.botocore.patch")),
+    ("Powertools batch utility", ("aws_lambda_powertools.utilities.batch",)),
+    ("jsonschema-rs, rfc3339-validator", ("jsonschema_rs", "rfc3339_validator")),
+    ("novamart_payments (payment handler)", ("novamart_payments.handlers.payment",)),
+    ("stripe SDK + adapter (production gateway)", ("novamart_payments.gateway.stripe_gateway", "stripe")),
+)
+
+
+def marginal_imports(python: Path, pkg: Path, env: dict[str, str], runs: int = 7) -> list[tuple[str, float]]:
+    """Median milliseconds each step of IMPORT_STEPS adds, over fresh Python 3.12 processes that have imported
+    boto3 and built the two clients first: what each library costs a cold start on top of the baseline."""
+    code = _MARGINAL.format(pkg=str(pkg), mark=MARK)
+    loaded: list[str] = []
+    previous = 0.0
+    out: list[tuple[str, float]] = []
+    for label, modules in ((None, ()), *IMPORT_STEPS):
+        loaded.extend(modules)
+        samples = []
+        for _ in range(runs):
+            proc = subprocess.run([str(python), "-c", code, ",".join(loaded)], env=env, capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise RuntimeError(f"import step {label} failed:\n{proc.stderr[-2000:]}")
+            line = next(ln for ln in proc.stdout.splitlines() if ln.startswith(MARK))
+            samples.append(float(line[len(MARK) :]) * 1e3)
+        median = statistics.median(samples)
+        if label is not None:
+            out.append((label, median - previous))
+        previous = median
+    return out

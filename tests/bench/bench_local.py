@@ -162,9 +162,7 @@ def run(events_total: int, window: int, bounded: bool, concurrency: int = 5, in_
                     )
                 room = min(10, in_flight - (sent - done), events_total - sent)
                 if room > 0:
-                    response = events.put_events(
-                        Entries=[_entry(f"local-{uuid.uuid4()}") for _ in range(room)]
-                    )
+                    response = events.put_events(Entries=[_entry(f"local-{uuid.uuid4()}") for _ in range(room)])
                     assert response["FailedEntryCount"] == 0, response
                     sent += room
                 else:

@@ -134,6 +134,7 @@ def inner(pkg: Path, expected_file: Path) -> int:
     endpoint = os.environ["AWS_ENDPOINT_URL"]
     os.environ.update(
         AWS_REGION="us-east-2",
+        AWS_DEFAULT_REGION="us-east-2",  # Lambda sets both; boto3 sessions made without a region read this one
         AWS_ACCESS_KEY_ID="test",
         AWS_SECRET_ACCESS_KEY="test",
         PAYMENT_TABLE_NAME="payments",

@@ -11,7 +11,25 @@ each cold start:
   a bundled copy would shadow the runtime's and load a second time;
 - type stubs (``*.pyi``), console scripts (``bin/``), pip's ``RECORD`` files and the build machine's caches;
 - the schemas' examples, released snapshots and registry forms: the runtime reads ``schemas/common`` and
-  ``schemas/events`` only.
+  ``schemas/events`` only;
+- ``stripe/params`` (842 modules, 2.0 MiB): the SDK's TypedDicts for request parameters, imported only under
+  ``if TYPE_CHECKING:``. Proven on every build (``trim_unreachable``): no shipped stripe module and no
+  novamart_payments module imports ``stripe.params`` at run time in any spelling (absolute, relative, ``from stripe
+  import params``, a dynamic import), and none asks ``stripe`` for the attribute its lazy ``__getattr__`` maps to
+  it. ``stripe/events`` stays: ``stripe._util._convert_to_stripe_object``, which turns every API answer into
+  objects, imports it at run time for v2 events (``api_mode == "V2"``), and v2 notifications import it too; that
+  our v1-only calls never take that branch is true but not something reading the code can prove;
+- the Powertools packages the four handlers cannot load: those with no module in the handlers' run-time import
+  closure (every import, function-level ones included, dynamic ones resolved or reviewed), and ``parser``, whose
+  ``__init__`` needs pydantic, which neither the zip nor the runtime has (``batch`` imports it only if pydantic is
+  loaded). ``event_handler`` stays: ``shared.functions.pydantic_to_dict`` imports it (for pydantic models only);
+- every ``*.dist-info``: nothing shipped reads distribution metadata (``importlib.metadata`` and the like; wrapt's
+  entry-point discovery is reviewed, see ``METADATA_READERS``), and no compiled extension names it.
+
+A proof that fails stops the build with the file and line that load the part (see tools/zip_proofs.py for the
+rules; tests/unit/test_zip_proofs.py shows them refusing and accepting). ``make package`` prints what was left out,
+the size before and after, and the largest parts; ``make package-check`` then runs the zip on Python 3.12,
+including the Stripe adapter against localstripe.
 
 Every module is compiled for Python 3.12 (``__pycache__/*.cpython-312.pyc``, unchecked-hash): Lambda's code
 directory is read-only, so without them each cold start compiles every imported module again. The zip is

@@ -12,7 +12,11 @@ Checks, each printed PASS/FAIL:
   zip's validator as from the sources';
 - one payment, one refund and one invalid event through the packaged handlers, with the records they leave;
 - everything the handlers imported came from the zip or the runtime's boto3 stack, each module of the zip
-  with its Python 3.12 ``.pyc``; the stripe SDK the zip ships imports too.
+  with its Python 3.12 ``.pyc``; the stripe SDK the zip ships imports too;
+- in a second Python 3.12 process, the same handlers with GATEWAY_MODE=stripe against localstripe (started as
+  tools/devstack/stripe_local.py starts it): one payment, one refund, and one webhook localstripe signed and
+  delivered, through the webhook function; everything loaded again from the zip, the runtime or the stdlib only
+  (tools/package_smoke_stripe.py). This is what proves the trimmed stripe SDK (no ``stripe.params``) still works.
 
 Outer mode (default) prepares the interpreter and the emulator and runs this same file with ``--inner``.
 """

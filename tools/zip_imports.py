@@ -19,6 +19,7 @@ lazy ``__getattr__`` turns them into imports.
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,6 +159,8 @@ class _Reader(ast.NodeVisitor):
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if isinstance(node.value, ast.Name) and node.value.id in self.aliases:
             self.attribute_uses.append((node.lineno, self.aliases[node.value.id], node.attr))
+        elif isinstance(node.value, ast.Attribute):  # other_module.stripe.params: stripe reached through another
+            self.attribute_uses.append((node.lineno, "?." + node.value.attr, node.attr))
         self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
@@ -324,6 +327,14 @@ class ModuleReading:
 
 
 def read(module: str, path: Path) -> ModuleReading:
+    """What ``module`` (the file ``path``) can import at run time. The build reads each module for several proofs;
+    the reading is kept while the file is unchanged."""
+    stat = path.stat()
+    return _read(module, path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.cache
+def _read(module: str, path: Path, mtime_ns: int, size: int) -> ModuleReading:
     tree = ast.parse(path.read_bytes(), filename=str(path))
     reader = _Reader(module, path.name == "__init__.py", tree)
     reader.visit(tree)

@@ -66,7 +66,7 @@ def check_left_out(root: Path, scanned: dict[str, Path], left_out: str) -> list[
                 continue  # harmless unless the attribute is asked for: checked below
             problems.append(ref.describe(root) + " outside `if TYPE_CHECKING:`")
         for line, owner, name in reading.attribute_uses:
-            if owner == parent and name in (attr, "*", "?"):
+            if owner in (parent, "?." + parent.rpartition(".")[2]) and name in (attr, "*", "?"):
                 shown = {"*": "import *", "?": "getattr with a computed name"}.get(name, f"attribute {attr}")
                 problems.append(f"{module_file(root, module)}:{line}: {shown} on {parent} (reaches its lazy map)")
     return problems

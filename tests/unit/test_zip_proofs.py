@@ -71,6 +71,7 @@ RUNTIME_IMPORTS = {
     "lazy attribute": ("fakesdk/_service.py", "import fakesdk\nfakesdk.params\n"),
     "getattr with a literal": ("fakesdk/_service.py", "import fakesdk\ngetattr(fakesdk, 'params')\n"),
     "getattr with a computed name": ("fakesdk/_service.py", "import fakesdk\ngetattr(fakesdk, 'par' + 'ams')\n"),
+    "attribute through another module": ("fakesdk/_service.py", "from fakesdk import sub\nsub.fakesdk.params\n"),
     "star import": ("fakesdk/_service.py", "from fakesdk import *\n"),
     "unresolvable import_module": ("fakesdk/_service.py", "import importlib\nimportlib.import_module(NAME)\n"),
 }

@@ -19,8 +19,9 @@ each cold start:
   it. ``stripe/events`` stays: ``stripe._util._convert_to_stripe_object``, which turns every API answer into
   objects, imports it at run time for v2 events (``api_mode == "V2"``), and v2 notifications import it too; that
   our v1-only calls never take that branch is true but not something reading the code can prove;
-- the Powertools packages the four handlers cannot load: those with no module in the handlers' run-time import
-  closure (every import, function-level ones included, dynamic ones resolved or reviewed), and ``parser``, whose
+- the Powertools packages the four handlers cannot load: those with no module in the run-time import closure of
+  novamart_payments (the handlers and all they import: every import, function-level ones included, dynamic ones
+  resolved or reviewed), and ``parser``, whose
   ``__init__`` needs pydantic, which neither the zip nor the runtime has (``batch`` imports it only if pydantic is
   loaded). ``event_handler`` stays: ``shared.functions.pydantic_to_dict`` imports it (for pydantic models only);
 - every ``*.dist-info``: nothing shipped reads distribution metadata (``importlib.metadata`` and the like; wrapt's
@@ -67,6 +68,8 @@ FIXED_TIME = (2020, 1, 1, 0, 0, 0)
 # Parts of the stripe SDK left out when the build proves no shipped module imports them at run time.
 STRIPE_LEFT_OUT = ("stripe.params",)
 POWERTOOLS = "aws_lambda_powertools"
+# The functions' handler modules (terraform/modules/service). The closure starts from every novamart_payments
+# module, a superset of what they import; a missing handler stops the build rather than trimming against nothing.
 HANDLERS = tuple(f"novamart_payments.handlers.{name}" for name in ("payment", "refund", "webhooks", "reconcile"))
 # Neither in the zip (checked) nor in the managed runtime: a Powertools package whose __init__ needs one of them
 # cannot load there (zip_proofs.unloadable).
@@ -255,7 +258,9 @@ def trim_unreachable(staging: Path) -> int:
         for m, p in powertools.items()
         if p.name == "__init__.py" and (absent := zip_proofs.unloadable(p, ABSENT_AT_RUNTIME, stdlib))
     }
-    used, problems = zip_proofs.closure(staging, modules, HANDLERS, frozenset(dead))
+    if missing := [h for h in HANDLERS if h not in ours]:
+        raise SystemExit(f"build_lambda: handler modules {missing} are not in the zip; update HANDLERS")
+    used, problems = zip_proofs.closure(staging, modules, ours, frozenset(dead))
     if problems:
         _refuse(f"any of {POWERTOOLS}", problems)
     for package in zip_proofs.unused_packages(powertools, used, POWERTOOLS):

@@ -12,7 +12,11 @@ Checks, each printed PASS/FAIL:
   zip's validator as from the sources';
 - one payment, one refund and one invalid event through the packaged handlers, with the records they leave;
 - everything the handlers imported came from the zip or the runtime's boto3 stack, each module of the zip
-  with its Python 3.12 ``.pyc``; the stripe SDK the zip ships imports too.
+  with its Python 3.12 ``.pyc``; the stripe SDK the zip ships imports too;
+- in a second Python 3.12 process, the same handlers with GATEWAY_MODE=stripe against localstripe (started as
+  tools/devstack/stripe_local.py starts it): one payment, one refund, and one webhook localstripe signed and
+  delivered, through the webhook function; everything loaded again from the zip, the runtime or the stdlib only
+  (tools/package_smoke_stripe.py). This is what proves the trimmed stripe SDK (no ``stripe.params``) still works.
 
 Outer mode (default) prepares the interpreter and the emulator and runs this same file with ``--inner``.
 """
@@ -27,12 +31,16 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 import zipfile
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # the inner runs are `python -I`: no script folder on sys.path
+    sys.path.append(str(HERE))
+from package_smoke_stripe import WEBHOOK_SECRET, Context, batch, create_tables, stripe_checks  # noqa: E402
+
+ROOT = HERE.parent
 EXAMPLES = ROOT / "schemas" / "examples"
 # What the Lambda python3.12 runtime has besides the standard library.
 RUNTIME_PACKAGES = ("boto3",)
@@ -118,22 +126,41 @@ def outer(zip_path: Path, work: Path) -> int:
     expected = work / "expected-verdicts.json"
     expected.write_text(json.dumps(verdicts(cases)), encoding="utf-8")
     proc, endpoint = start_emulator()
+    stripe_proc = None
     try:
+        stripe_proc, api_base, webhook_port = start_local_stripe(work)
         print(f">> running the packaged handlers from {zip_path} on Python 3.12")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
         env["AWS_ENDPOINT_URL"] = endpoint
-        done = subprocess.run([str(python), "-I", __file__, "--inner", str(pkg), str(expected)], cwd=work, env=env)
-        return done.returncode
+        runs = (["--inner", str(pkg), str(expected)], ["--inner-stripe", str(pkg), api_base, str(webhook_port)])
+        codes = [subprocess.run([str(python), "-I", __file__, *run], cwd=work, env=env).returncode for run in runs]
+        return max(codes)
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        for process in (stripe_proc, proc):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=10)
 
 
-def inner(pkg: Path, expected_file: Path) -> int:
-    sys.path.insert(0, str(pkg))  # the zip's root, as Lambda puts it on sys.path
-    endpoint = os.environ["AWS_ENDPOINT_URL"]
+def start_local_stripe(work: Path) -> tuple[subprocess.Popen[bytes], str, int]:
+    """localstripe as the project runs it (tools/devstack/stripe_local.py), with a webhook endpoint registered at
+    the port where the Stripe run will listen."""
+    sys.path.insert(0, str(ROOT))
+    from tools.devstack.stripe_local import LocalStripe, start_process
+
+    port, webhook_port = free_port(), free_port()
+    process = start_process("127.0.0.1", port, work / "localstripe.log")
+    api_base = f"http://127.0.0.1:{port}"
+    LocalStripe(api_base).register_webhook(f"http://127.0.0.1:{webhook_port}/", WEBHOOK_SECRET)
+    return process, api_base, webhook_port
+
+
+def _runtime_env(pkg: Path) -> str:
+    """The zip's root first on sys.path, as Lambda puts it, and the functions' environment; the emulator's URL."""
+    sys.path.insert(0, str(pkg))
     os.environ.update(
         AWS_REGION="us-east-2",
+        AWS_DEFAULT_REGION="us-east-2",  # Lambda sets both; boto3 sessions made without a region read this one
         AWS_ACCESS_KEY_ID="test",
         AWS_SECRET_ACCESS_KEY="test",
         PAYMENT_TABLE_NAME="payments",
@@ -142,32 +169,31 @@ def inner(pkg: Path, expected_file: Path) -> int:
         WEBHOOK_EVENT_TABLE_NAME="webhook-events",
         STRIPE_WEBHOOK_SECRET_ID="smoke/webhook-signing-secret",
     )
+    return os.environ["AWS_ENDPOINT_URL"]
+
+
+def _report(results: list[tuple[str, bool, str]]) -> int:
+    failed = 0
+    for name, ok, detail in results:
+        failed += not ok
+        print(f"{'PASS' if ok else 'FAIL'} {name}" + (f": {detail}" if detail and not ok else ""))
+    print(f">> Python {sys.version.split()[0]}: {'all checks passed' if not failed else f'{failed} failed'}")
+    return 1 if failed else 0
+
+
+def inner_stripe(pkg: Path, api_base: str, webhook_port: int) -> int:
+    endpoint = _runtime_env(pkg)
+    results = stripe_checks(endpoint, api_base, webhook_port)
+    import stripe
+
+    results.append(("stripe: the SDK came from the zip", Path(stripe.__file__).is_relative_to(pkg), ""))
+    return _report(results + _import_origins(pkg))
+
+
+def inner(pkg: Path, expected_file: Path) -> int:
+    endpoint = _runtime_env(pkg)
     results: list[tuple[str, bool, str]] = []
-
-    import boto3
-
-    ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-2")
-    for table, key in (("payments", "paymentId"), ("refunds", "refundId"), ("webhook-events", "eventId")):
-        indexes: dict[str, Any] = {}
-        attributes = [key]
-        if table == "payments":  # the sparse index reconciliation queries
-            attributes += ["openStatus", "openSince"]
-            schema = [
-                {"AttributeName": "openStatus", "KeyType": "HASH"},
-                {"AttributeName": "openSince", "KeyType": "RANGE"},
-            ]
-            indexes["GlobalSecondaryIndexes"] = [
-                {"IndexName": "unfinished", "KeySchema": schema, "Projection": {"ProjectionType": "ALL"}}
-            ]
-        ddb.create_table(
-            TableName=table,
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in attributes],
-            **indexes,
-        )
-    sm = boto3.client("secretsmanager", endpoint_url=endpoint, region_name="us-east-2")
-    sm.create_secret(Name="smoke/webhook-signing-secret", SecretString=WEBHOOK_SECRET)
+    ddb = create_tables(endpoint)
     import novamart_payments
     from novamart_payments.handlers.payment import handler as payment
     from novamart_payments.handlers.refund import handler as refund
@@ -193,9 +219,9 @@ def inner(pkg: Path, expected_file: Path) -> int:
     invalid["detail"]["data"]["orderId"] = "ord-invalid"
     invalid["detail"]["data"]["amount"]["minorUnits"] = 0
     for name, result, failures in (
-        ("payment", payment(_batch(paid), _Context()), 0),
-        ("refund", refund(_batch(cancelled), _Context()), 0),
-        ("invalid event rejected", payment(_batch(invalid), _Context()), 1),
+        ("payment", payment(batch(paid), Context()), 0),
+        ("refund", refund(batch(cancelled), Context()), 0),
+        ("invalid event rejected", payment(batch(invalid), Context()), 1),
     ):
         results.append((name, len(result["batchItemFailures"]) == failures, str(result)))
     statuses = sorted(i["status"]["S"] for i in ddb.scan(TableName="payments")["Items"])
@@ -207,15 +233,7 @@ def inner(pkg: Path, expected_file: Path) -> int:
     results.append(("the stripe SDK imports from the zip", Path(stripe.__file__).is_relative_to(pkg), ""))
     results.extend(_import_origins(pkg))
 
-    failed = 0
-    for name, ok, detail in results:
-        failed += not ok
-        print(f"{'PASS' if ok else 'FAIL'} {name}" + (f": {detail}" if detail and not ok else ""))
-    print(f">> Python {sys.version.split()[0]}: {'all checks passed' if not failed else f'{failed} failed'}")
-    return 1 if failed else 0
-
-
-WEBHOOK_SECRET = "whsec_smoke_not_a_secret"
+    return _report(results)
 
 
 def _later_functions() -> list[tuple[str, bool, str]]:
@@ -231,8 +249,8 @@ def _later_functions() -> list[tuple[str, bool, str]]:
         header = stripe.WebhookSignature.generate_signature_header(body, secret)
         return {"headers": {"stripe-signature": header}, "body": body, "isBase64Encoded": False}
 
-    forged, genuine = webhooks(request("whsec_other"), _Context()), webhooks(request(WEBHOOK_SECRET), _Context())
-    report = reconcile({"source": "aws.events"}, _Context())
+    forged, genuine = webhooks(request("whsec_other"), Context()), webhooks(request(WEBHOOK_SECRET), Context())
+    report = reconcile({"source": "aws.events"}, Context())
     return [
         ("webhook refuses a wrong signature", forged["statusCode"] == 400, str(forged)),
         ("webhook accepts a signed event", genuine["statusCode"] == 200, str(genuine)),
@@ -257,7 +275,7 @@ def _import_origins(pkg: Path) -> list[tuple[str, bool, str]]:
             cached = importlib.util.cache_from_source(origin) if origin.endswith(".py") else None
             if cached and not Path(cached).is_file():
                 uncompiled.append(name)
-        elif not (path.is_relative_to(stdlib) or path.is_relative_to(site) or path.samefile(__file__)):
+        elif not (path.is_relative_to(stdlib) or path.is_relative_to(site) or _is_this_check(path)):
             foreign.append(name)
     shadowed = sorted(
         n for n in ("botocore", "boto3", "urllib3", "jmespath", "dateutil", "six") if _is_from(n, pkg) is True
@@ -269,34 +287,15 @@ def _import_origins(pkg: Path) -> list[tuple[str, bool, str]]:
     ]
 
 
+def _is_this_check(path: Path) -> bool:
+    """This script and its Stripe part (tools/package_smoke*.py), which run the handlers."""
+    return path.parent.resolve() == HERE and path.name.startswith("package_smoke")
+
+
 def _is_from(name: str, pkg: Path) -> bool | None:
     module = sys.modules.get(name)
     origin = getattr(module, "__file__", None) if module else None
     return Path(origin).is_relative_to(pkg) if origin else None
-
-
-def _batch(event: dict[str, object]) -> dict[str, object]:
-    record = {
-        "messageId": str(uuid.uuid4()),
-        "receiptHandle": "package-check",
-        "body": json.dumps(event),
-        "attributes": {"ApproximateReceiveCount": "1"},
-        "messageAttributes": {},
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-2:000000000000:package-check",
-        "awsRegion": "us-east-2",
-    }
-    return {"Records": [record]}
-
-
-class _Context:
-    aws_request_id = str(uuid.uuid4())
-    function_name = "package-check"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-2:000000000000:function:package-check"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 210_000  # the functions' Lambda timeout
 
 
 def main() -> int:
@@ -304,9 +303,13 @@ def main() -> int:
     parser.add_argument("--zip", type=Path, default=ROOT / "build" / "lambda.zip")
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "py312")
     parser.add_argument("--inner", nargs=2, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--inner-stripe", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inner:
         return inner(*args.inner)
+    if args.inner_stripe:
+        pkg, api_base, port = args.inner_stripe
+        return inner_stripe(Path(pkg), api_base, int(port))
     return outer(args.zip.resolve(), args.work.resolve())
 
 

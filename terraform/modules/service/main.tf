@@ -23,8 +23,9 @@ locals {
         { source = "novamart.orders", detail_types = ["order.ready_for_payment"] },
       ]
       publishes = ["payment.succeeded", "payment.failed", "payment.action_required"]
-      # The payment path claims, finishes and marks payments; it never reads a refund.
-      tables = [{ actions = ["dynamodb:PutItem", "dynamodb:UpdateItem"], tables = ["payments"] }]
+      # The payment path claims, finishes and marks payments, and reads the payment again before publishing an
+      # outcome (a stale answer must not speak: issue 24); it never reads a refund.
+      tables = [{ actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], tables = ["payments"] }]
     }
     refund = {
       function_name = var.refund_function_name

@@ -334,10 +334,10 @@ run "least_privilege" {
     condition = [
       for s in jsondecode(module.service.wiring.function_policies["payment"]).Statement : s if startswith(s.Sid, "Tables")
       ] == [{
-        Sid      = "Tables0", Effect = "Allow", Action = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+        Sid      = "Tables0", Effect = "Allow", Action = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
         Resource = ["arn:aws:dynamodb:us-east-2:123456789012:table/payments"]
     }]
-    error_message = "The payment role may only put and update payments."
+    error_message = "The payment role may only read, put and update payments."
   }
 
   assert {

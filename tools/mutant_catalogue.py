@@ -243,6 +243,15 @@ MUTANTS = (
         guards="refund.succeeded comes from the recorded approval: an answer about a settled refund publishes nothing",
     ),
     Mutant(
+        "settled-refund-never-republished",
+        f"{PKG}/notices.py",
+        "    if refund.status is not Status.PENDING and refund.published:",
+        "    if refund.status is not Status.PENDING:",
+        (f"{STATUS}::test_a_decline_whose_delivery_died_before_publishing_is_published_by_the_next_notice",),
+        write="notices._settle_refund",
+        guards="a declined refund whose delivery died before publishing gets its refund.failed from the next notice",
+    ),
+    Mutant(
         "attach-to-any-payment",
         f"{PKG}/repository.py",
         '"cancelledBeforePayment = :true AND attribute_not_exists(amount)",',

@@ -452,3 +452,22 @@ def _refund_for(
         created_at=LATER_TIME,
         updated_at=LATER_TIME,
     )
+
+
+def test_a_decline_whose_delivery_died_before_publishing_is_published_by_the_next_notice(
+    aws: Aws, svc: PaymentService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Crash safety of a decline (written, then published): the webhook delivery that failed the refund dies
+    before refund.failed goes out; Stripe's next event about the refund publishes the record's own outcome."""
+    order, pending = pending_refund(aws, svc, 2800)
+    assert pending.transaction_id is not None
+    stripe_stack().stripe.settle_refund(pending.transaction_id, "failed")
+    crash_once(svc.repository, "fail_reserved_refund", monkeypatch, after=True)
+    with pytest.raises(Crash):
+        deliver(event_about(pending.transaction_id, "refund.updated"))
+    assert the_refund(aws, order)["status"]["S"] == "FAILED" and kinds(aws, order) == ["payment.succeeded"]
+    assert deliver(event_about(pending.transaction_id, "charge.refund.updated")) == (200, "republished:failed")
+    assert kinds(aws, order) == ["payment.succeeded", "refund.failed"]
+    assert the_refund(aws, order)["published"]["BOOL"] is True and refunded_amount(aws, order) == 0
+    assert deliver(event_about(pending.transaction_id, "charge.refund.updated")) == (200, "replayed")
+    assert kinds(aws, order) == ["payment.succeeded", "refund.failed"]

@@ -62,3 +62,13 @@ output "artifact_bucket" {
   description = "The versioned bucket make deploy uploads build/lambda.zip to and signs it in."
   value       = module.artifacts.bucket
 }
+
+output "secret_names" {
+  description = "Secrets whose values are set outside Terraform (docs/go-live.md): api_key and webhook_signing."
+  value       = module.service.secret_names
+}
+
+output "alarm_topic_arn" {
+  description = "The topic every alarm notifies (subscribe on-call to it)."
+  value       = module.service.alarm_topic_arn
+}

@@ -82,6 +82,14 @@ output "alarm_topic_arn" {
   value       = local.alarm_topic_arn
 }
 
+output "secret_names" {
+  description = "Secrets whose values are set outside Terraform: api_key (the Stripe key) and webhook_signing (the endpoint's whsec_)."
+  value = {
+    api_key         = var.stripe_secret_name
+    webhook_signing = var.stripe_webhook_secret_name
+  }
+}
+
 output "schema_registry_name" {
   description = "Name of the schema registry (null when off)."
   value       = module.schema_registry.registry_name

@@ -84,8 +84,11 @@ def backend_settings(path: Path) -> dict[str, str]:
 
 
 def aws_environment(environ: Mapping[str, str]) -> dict[str, str]:
-    """The process environment for a real account: the Makefile's emulator endpoint and dummy keys removed."""
-    env = {k: v for k, v in environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
+    """The process environment for a real account: the Makefile's emulator endpoint and dummy keys removed, and the
+    rehearsal's emulator switch (TF_VAR_rehearsal_endpoint) too."""
+    env = {
+        k: v for k, v in environ.items() if not k.startswith("AWS_ENDPOINT_URL") and k != "TF_VAR_rehearsal_endpoint"
+    }
     if env.get("AWS_ACCESS_KEY_ID") == "test" and env.get("AWS_SECRET_ACCESS_KEY") == "test":
         env.pop("AWS_ACCESS_KEY_ID")
         env.pop("AWS_SECRET_ACCESS_KEY")

@@ -14,13 +14,16 @@ Runs beside the other suites in `make test` (like the MiniStack behaviour suite)
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
+import stripe
 
 from tests.support.ministack import ministack_endpoint  # noqa: F401
 from tests.support.stack import LAMBDA_ZIP, ROOT, VARS_FILE, _json_from, run_tf
@@ -133,19 +136,36 @@ def test_the_webhook_function_may_be_invoked_by_its_api_route_only(rehearsal: di
         lam.get_function_url_config(FunctionName="novamart-payment-webhooks")
 
 
-def test_a_request_through_the_http_api_reaches_the_webhook_function(rehearsal: dict[str, Any]) -> None:
-    """Unsigned, so the function refuses it (400, "missing_signature" in its log): route → integration → function."""
-    url = rehearsal["outputs"]["webhook_url"]
-    api_id = url.split("//", 1)[1].split(".", 1)[0]
+def _post(endpoint: str, webhook_url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    """POST through MiniStack's execute-api route for the API (stage $default) the webhook URL names."""
+    api_id = webhook_url.split("//", 1)[1].split(".", 1)[0]
+    path = urllib.parse.urlsplit(webhook_url).path  # MiniStack's API host is <id>.execute-api.localhost
     request = urllib.request.Request(
-        f"{rehearsal['endpoint']}/_aws/execute-api/{api_id}/$default/stripe/webhooks",
-        data=b'{"id": "evt_rehearsal", "type": "payment_intent.succeeded"}',
-        headers={"Content-Type": "application/json"},
-        method="POST",
+        f"{endpoint}/_aws/execute-api/{api_id}/$default{path}", data=body, headers=headers, method="POST"
     )
     try:
         with urllib.request.urlopen(request, timeout=120) as answer:
-            status, body = answer.status, answer.read()
+            return answer.status, answer.read()
     except urllib.error.HTTPError as refused:
-        status, body = refused.code, refused.read()
-    assert status == 400, (status, body[:500])
+        return refused.code, refused.read()
+
+
+def test_a_request_through_the_http_api_reaches_the_webhook_function(rehearsal: dict[str, Any]) -> None:
+    """With the endpoint's signing secret in place (docs/go-live.md, step 6): an unsigned request is refused by the
+    function (400), a signed event of a kind the service ignores is acknowledged (200, after its id was claimed in
+    the webhook-events table): route → integration → permission → function → secret and table."""
+    endpoint, url = rehearsal["endpoint"], rehearsal["outputs"]["webhook_url"]
+    secret = rehearsal["outputs"]["secret_names"]["webhook_signing"]
+    _client("secretsmanager", endpoint).put_secret_value(SecretId=secret, SecretString="whsec_rehearsal_only")
+    event = {
+        "id": f"evt_rehearsal_{int(time.time())}",
+        "object": "event",
+        "type": "customer.created",
+        "data": {"object": {}},
+    }
+    body = json.dumps(event).encode()
+    status, answer = _post(endpoint, url, body, {"Content-Type": "application/json"})
+    assert (status, b"signature" in answer) == (400, True), (status, answer[:500])
+    header = stripe.WebhookSignature.generate_signature_header(body.decode(), "whsec_rehearsal_only", int(time.time()))
+    status, answer = _post(endpoint, url, body, {"Content-Type": "application/json", "Stripe-Signature": header})
+    assert status == 200, (status, answer[:500])

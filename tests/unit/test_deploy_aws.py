@@ -439,6 +439,7 @@ def test_the_makefile_emulator_settings_never_reach_a_real_account() -> None:
             "AWS_ACCESS_KEY_ID": "test",
             "AWS_SECRET_ACCESS_KEY": "test",
             "AWS_PROFILE": "prod",
+            "TF_VAR_rehearsal_endpoint": "http://127.0.0.1:4566",
             "PATH": "/bin",
         }
     )

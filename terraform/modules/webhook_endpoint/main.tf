@@ -114,3 +114,15 @@ resource "aws_lambda_permission" "http_api" {
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_apigatewayv2_api.this[0].execution_arn}/*/POST${var.route_path}"
 }
+
+# The function URL and its permission had no count before the HTTP API came (issue 25): an existing local state
+# keeps them instead of replacing them.
+moved {
+  from = aws_lambda_function_url.this
+  to   = aws_lambda_function_url.this[0]
+}
+
+moved {
+  from = aws_lambda_permission.public_url
+  to   = aws_lambda_permission.public_url[0]
+}

@@ -129,6 +129,7 @@ output "wiring" {
     code_signing      = { for k in keys(local.all_functions) : k => module.function[k].code_signing_config_arn }
     webhook_endpoint = {
       kind                  = module.webhook_endpoint.kind
+      route_key             = module.webhook_endpoint.route_key
       throttling            = module.webhook_endpoint.throttling
       access_log_group_name = module.webhook_endpoint.access_log_group_name
     }

@@ -33,3 +33,8 @@ output "access_log_group_name" {
   description = "Log group of the HTTP API's access log (null with a function URL)."
   value       = var.kind == "http_api" ? aws_cloudwatch_log_group.access[0].name : null
 }
+
+output "route_key" {
+  description = "The HTTP API's one route (null with a function URL)."
+  value       = var.kind == "http_api" ? aws_apigatewayv2_route.this[0].route_key : null
+}

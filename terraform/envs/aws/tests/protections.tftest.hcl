@@ -137,7 +137,7 @@ run "webhook_endpoint_permissions" {
   command = apply
 
   assert {
-    condition     = module.service.wiring.webhook_endpoint.kind == "http_api" && output.webhook_url == "https://abc123defg.execute-api.us-east-2.amazonaws.com/stripe/webhooks"
+    condition     = module.service.wiring.webhook_endpoint.kind == "http_api" && module.service.wiring.webhook_endpoint.route_key == "POST /stripe/webhooks" && output.webhook_url == "https://abc123defg.execute-api.us-east-2.amazonaws.com/stripe/webhooks"
     error_message = "In AWS the webhook endpoint is the HTTP API's route."
   }
 

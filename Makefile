@@ -197,7 +197,7 @@ deploy-local: venv package ## terraform apply envs/local into the running emulat
 	$(TF) apply-local
 
 deploy: venv package ## Deploy terraform/envs/aws to AWS: preflight, sign the zip (AWS Signer), plan, concurrency check, confirm, apply; prints the next go-live step (docs/go-live.md)
-	$(PY) -m tools.deploy_aws
+	$(PY) -m tools.deploy
 
 seed: venv ## Put the sample events from events/ on the bus
 	$(DEVSTACK) seed

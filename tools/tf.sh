@@ -195,7 +195,7 @@ main() {
     destroy-local) cmd_destroy_local "$@" ;;
     output-local) cmd_output_local "$@" ;;
     show-local) cmd_show_local "$@" ;;
-    deploy-aws) die "deploy-aws moved to make deploy (tools/deploy_aws.py: preflight, sign, plan, apply; docs/go-live.md)" ;;
+    deploy-aws) die "deploy-aws moved to make deploy (tools/deploy/: preflight, sign, plan, apply; docs/go-live.md)" ;;
     tf) tf "$@" ;;
     mirror) find_mirror || echo "(none: registry)" ;;
     "" | -h | --help | help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}" ;;

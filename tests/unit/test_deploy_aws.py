@@ -1,4 +1,4 @@
-"""`make deploy` (tools/deploy_aws.py) against recorded AWS answers: botocore's Stubber answers every call, in the
+"""`make deploy` (tools/deploy) against recorded AWS answers: botocore's Stubber answers every call, in the
 order the deploy makes them, and a fake Terraform records what it was asked. A call the stub does not expect
 fails the test, so each test also proves that nothing after a failed check runs."""
 
@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from tools.deploy_aws import Deployer, DeployError, Settings, aws_environment, backend_settings
+from tools.deploy.steps import Deployer, DeployError, Settings, aws_environment, backend_settings
 
 BUCKET = "novamart-terraform-state-123456789012"
 ARTIFACTS = "novamart-payments-artifacts-123456789012-us-east-2"

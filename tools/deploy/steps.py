@@ -16,25 +16,21 @@ preflight → package → sign → plan → apply → the next manual step:
 
 Any failed check stops the deploy with a message naming what to do; nothing after it runs. Every AWS call goes
 through boto3 clients made by one factory, so tests/unit/test_deploy_aws.py drives each step with botocore's
-Stubber, and Terraform through one runner the tests replace.
+Stubber, and Terraform through one runner the tests replace (the real ones: ``tools/deploy/__main__.py``).
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ENV_DIR = ROOT / "terraform" / "envs" / "aws"
 GO_LIVE = "docs/go-live.md"
 # AWS refuses a reservation that leaves fewer unreserved executions than this (Lambda developer guide).
@@ -345,58 +341,3 @@ class Deployer:
             f"Next ({GO_LIVE}, step 8): the smoke test, one order through the deployed stack with the Stripe test-mode "
             "key; then the live key (step 9)"
         )
-
-
-# --- the real runner and the command line ---------------------------------------------------------------------
-
-
-def terraform_runner(env: Mapping[str, str]) -> Terraform:
-    """tools/tf.sh (the provider mirror) in terraform/envs/aws; output shown unless captured."""
-
-    def run(args: list[str], *, capture: bool = False) -> str:
-        cmd = [str(ROOT / "tools" / "tf.sh"), "tf", f"-chdir={ENV_DIR}", *args, "-no-color"]
-        done = subprocess.run(cmd, env=dict(env), text=True, capture_output=capture, check=False)
-        if done.returncode != 0:
-            detail = (done.stderr or "").strip()[-2000:] if capture else "see the Terraform output above"
-            raise DeployError(f"terraform {args[0]} failed: {detail}")
-        return done.stdout if capture else ""
-
-    return run
-
-
-def ask(question: str) -> bool:
-    if not sys.stdin.isatty():
-        raise DeployError("not a terminal: review the plan and rerun with AUTO_APPROVE=1 to apply it")
-    return input(f"{question} Type 'yes': ").strip() == "yes"
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backend-config", type=Path, default=os.environ.get("TF_BACKEND_CONFIG") or None)
-    parser.add_argument("--var-file", type=Path, action="append", default=[], help="more variables (repeatable)")
-    parser.add_argument("--signing-profile", default=os.environ.get("SIGNING_PROFILE") or None)
-    args = parser.parse_args(argv)
-    settings = Settings(
-        extra_var_files=[p.resolve() for p in args.var_file],
-        signing_profile=args.signing_profile,
-        auto_approve=os.environ.get("AUTO_APPROVE") == "1",
-    )
-    if args.backend_config:
-        settings.backend_file = args.backend_config.resolve()
-    env = aws_environment(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    import boto3
-
-    session = boto3.Session()
-    deployer = Deployer(settings, session.client, terraform_runner(env), confirm=ask)
-    try:
-        deployer.run()
-    except DeployError as exc:
-        print(f"make deploy: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -47,7 +47,7 @@ TF := ./tools/tf.sh
 DEVSTACK = $(PY) -m tools.devstack
 
 .PHONY: help reconcile venv tools-venv ministack-venv lint typecheck test test-unit test-contract test-integration test-infra \
-        test-iam test-reliability bdd bench mutants mutants-fast docs docs-check asyncapi-check node-tools bindings examples \
+        test-iam test-reliability rehearsal bdd bench mutants mutants-fast docs docs-check asyncapi-check node-tools bindings examples \
         package package-check tf-fmt tf-validate tf-test checkov tf-check \
         emulator emulator-stop deploy-local deploy seed check doctor dev demo invoke clean
 
@@ -154,6 +154,9 @@ test-infra: venv package ## Apply envs/local into a fresh moto server and read i
 test-iam: venv package ## Each role as applied vs the AWS calls the code makes (tests/zz_iam, own apply into moto)
 	$(PY) -m pytest tests/zz_iam -q
 
+rehearsal: venv package $(MINISTACK_VENV)/.stamp ## envs/aws (S3 backend, artifacts, HTTP API, ...) applied into a fresh MiniStack with the rehearsal variables (tests/rehearsal)
+	$(PY) -m pytest tests/rehearsal -q -rs
+
 bdd: venv package $(EMULATOR_DEPS) ## Behaviour suite (features/) against EMULATOR (its own instance, free port)
 	$(PY) -m pytest tests/bdd -q -rs
 
@@ -169,14 +172,17 @@ mutants-fast: venv ## The mutants against the tests named for each (part of make
 bench: venv package ## Performance benchmarks (Lambda rows on Python 3.12 from the zip), same-run baselines -> docs/performance.md
 	$(PY) tests/bench/run_all.py --write docs/performance.md
 
-test: venv package package-check tf-check lint typecheck docs-check asyncapi-check bindings mutants-fast $(MINISTACK_VENV)/.stamp ## Everything CI runs: lint, types, docs, Terraform checks, all test suites, bdd on moto and on MiniStack
+test: venv package package-check tf-check lint typecheck docs-check asyncapi-check bindings mutants-fast $(MINISTACK_VENV)/.stamp ## Everything CI runs: lint, types, docs, Terraform checks, all test suites, bdd on moto and on MiniStack, the envs/aws rehearsal
 	@mkdir -p $(BUILD_DIR)
 	@echo ">> the behaviour suite on MiniStack runs beside the moto suites (it mostly waits on visibility timeouts); its report follows theirs ($(BUILD_DIR)/bdd-ministack.log)"
+	@echo ">> the rehearsal of envs/aws on a MiniStack of its own runs beside them too ($(BUILD_DIR)/rehearsal-aws.log)"
 	@EMULATOR=ministack $(PY) -m pytest tests/bdd -q -rs > $(BUILD_DIR)/bdd-ministack.log 2>&1 & ms=$$!; \
-	EMULATOR=moto $(PY) -m pytest tests; moto=$$?; \
-	wait $$ms; ministack=$$?; \
+	$(PY) -m pytest tests/rehearsal -q -rs > $(BUILD_DIR)/rehearsal-aws.log 2>&1 & rh=$$!; \
+	EMULATOR=moto $(PY) -m pytest tests --ignore=tests/rehearsal; moto=$$?; \
+	wait $$ms; ministack=$$?; wait $$rh; rehearsal=$$?; \
 	echo ">> behaviour suite on MiniStack (exit $$ministack):"; cat $(BUILD_DIR)/bdd-ministack.log; \
-	test $$moto -eq 0 && test $$ministack -eq 0
+	echo ">> rehearsal of envs/aws on MiniStack (exit $$rehearsal):"; cat $(BUILD_DIR)/rehearsal-aws.log; \
+	test $$moto -eq 0 && test $$ministack -eq 0 && test $$rehearsal -eq 0
 
 emulator: venv $(EMULATOR_DEPS) ## Start EMULATOR on $(EMULATOR_HOST):$(EMULATOR_PORT) and the local Stripe on $(STRIPE_PORT) (.run/)
 	$(DEVSTACK) emulator start --emulator $(EMULATOR) --host $(EMULATOR_HOST) --port $(EMULATOR_PORT) --run-dir $(RUN_DIR)
@@ -190,8 +196,8 @@ emulator-stop: venv ## Stop the emulator, the local Stripe and the local Lambda 
 deploy-local: venv package ## terraform apply envs/local into the running emulator
 	$(TF) apply-local
 
-deploy: package ## Deploy terraform/envs/aws to AWS: package, init with backend.hcl, plan, confirm, apply
-	$(TF) deploy-aws
+deploy: venv package ## Deploy terraform/envs/aws to AWS: preflight, sign the zip (AWS Signer), plan, concurrency check, confirm, apply; prints the next go-live step (docs/go-live.md)
+	$(PY) -m tools.deploy
 
 seed: venv ## Put the sample events from events/ on the bus
 	$(DEVSTACK) seed

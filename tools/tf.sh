@@ -8,7 +8,6 @@
 #   ./tools/tf.sh destroy-local       destroy what apply-local created
 #   ./tools/tf.sh output-local        terraform output -json of envs/local
 #   ./tools/tf.sh show-local [args]   terraform show of envs/local (e.g. -json <plan file>)
-#   ./tools/tf.sh deploy-aws          envs/aws into a real account: init with backend.hcl, plan, ask, apply
 #   ./tools/tf.sh tf <args>           any terraform command, with the mirror configuration
 #
 # Settings (environment):
@@ -22,9 +21,6 @@
 #                       folder also holds the env's .terraform data dir, so several states
 #                       (e.g. a test's temp dir) never share one.
 #   TF_PARALLELISM      terraform -parallelism for apply/plan/destroy (default 10)
-#   TF_BACKEND_CONFIG   deploy-aws: the S3 backend settings (default terraform/envs/aws/backend.hcl,
-#                       made from backend.hcl.example; never committed)
-#   AUTO_APPROVE        deploy-aws: 1 applies the plan without asking (CI with a reviewed plan only)
 #   EMULATOR            ministack or localstack: the emulator runs the functions itself, so plan/apply
 #                       add terraform/envs/local/fast-redelivery.tfvars (short timeouts and redelivery);
 #                       moto (default): the local Lambda service shortens redelivery, defaults apply
@@ -187,29 +183,6 @@ cmd_output_local() {
   tf -chdir="$LOCAL_ENV" output -json "$@"
 }
 
-# The seed's `sam deploy --guided` in one command: package is built by make; here init with the backend
-# settings, a saved plan, a question, and the apply of exactly that plan.
-cmd_deploy_aws() {
-  local env_dir="$TF_DIR/envs/aws" plan="$ROOT/build/aws.tfplan" answer
-  local backend="${TF_BACKEND_CONFIG:-$env_dir/backend.hcl}"
-  [[ -f "$ROOT/build/lambda.zip" ]] || die "build/lambda.zip is missing: run make package (make deploy does)"
-  [[ -f "$backend" ]] || die "no backend settings at $backend: copy terraform/envs/aws/backend.hcl.example to it and fill in the state bucket"
-  # The Makefile's emulator settings must not reach a real account: no endpoint override, no dummy keys.
-  unset AWS_ENDPOINT_URL
-  if [[ "${AWS_ACCESS_KEY_ID:-}" == test && "${AWS_SECRET_ACCESS_KEY:-}" == test ]]; then
-    unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
-  fi
-  log "envs/aws: init with $backend"
-  tf -chdir="$env_dir" init -input=false -no-color -backend-config="$backend"
-  tf -chdir="$env_dir" plan -input=false -no-color -out="$plan"
-  if [[ "${AUTO_APPROVE:-0}" != 1 ]]; then
-    [[ -t 0 ]] || die "not a terminal: review the plan and rerun with AUTO_APPROVE=1 to apply it"
-    read -r -p "Apply this plan to the account above? Type 'yes': " answer
-    [[ "$answer" == yes ]] || die "not applied"
-  fi
-  tf -chdir="$env_dir" apply -input=false -no-color "$plan"
-}
-
 main() {
   local sub="${1:-}"
   [[ $# -gt 0 ]] && shift
@@ -222,7 +195,7 @@ main() {
     destroy-local) cmd_destroy_local "$@" ;;
     output-local) cmd_output_local "$@" ;;
     show-local) cmd_show_local "$@" ;;
-    deploy-aws) cmd_deploy_aws "$@" ;;
+    deploy-aws) die "deploy-aws moved to make deploy (tools/deploy/: preflight, sign, plan, apply; docs/go-live.md)" ;;
     tf) tf "$@" ;;
     mirror) find_mirror || echo "(none: registry)" ;;
     "" | -h | --help | help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}" ;;

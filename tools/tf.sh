@@ -9,6 +9,7 @@
 #   ./tools/tf.sh output-local        terraform output -json of envs/local
 #   ./tools/tf.sh show-local [args]   terraform show of envs/local (e.g. -json <plan file>)
 #   ./tools/tf.sh deploy-aws          envs/aws into a real account: init with backend.hcl, plan, ask, apply
+#   ./tools/tf.sh preflight-aws       what deploy-aws needs, checked before make deploy builds anything
 #   ./tools/tf.sh tf <args>           any terraform command, with the mirror configuration
 #
 # Settings (environment):
@@ -187,6 +188,25 @@ cmd_output_local() {
   tf -chdir="$LOCAL_ENV" output -json "$@"
 }
 
+# Before `make deploy` packages anything: the backend settings exist and are filled in, and AWS credentials are
+# there (without calling AWS: that is the plan's job). Each failure names what fixes it.
+cmd_preflight_aws() {
+  local env_dir="$TF_DIR/envs/aws"
+  local backend="${TF_BACKEND_CONFIG:-$env_dir/backend.hcl}"
+  [[ -f "$backend" ]] || die "no backend settings at $backend: cp terraform/envs/aws/backend.hcl.example $backend, then fill in the state bucket (make deploy checks this before it builds)"
+  if grep -Eq '^[^#]*<[a-z-]+>' "$backend"; then
+    die "$backend still has placeholders ($(grep -v '^[[:space:]]*#' "$backend" | grep -Eo '<[a-z-]+>' | sort -u | tr '\n' ' ' | sed 's/ $//')): put your account's values in"
+  fi
+  local key="${AWS_ACCESS_KEY_ID:-}" secret="${AWS_SECRET_ACCESS_KEY:-}"
+  if [[ "$key" == test && "$secret" == test ]]; then key=""; fi  # the Makefile's emulator keys are no credentials
+  if [[ -z "$key" && -z "${AWS_PROFILE:-}" && -z "${AWS_WEB_IDENTITY_TOKEN_FILE:-}" \
+        && -z "${AWS_CONTAINER_CREDENTIALS_FULL_URI:-}${AWS_CONTAINER_CREDENTIALS_RELATIVE_URI:-}" \
+        && ! -f "${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}" && ! -f "${AWS_CONFIG_FILE:-$HOME/.aws/config}" ]]; then
+    die "no AWS credentials: export AWS_PROFILE=<profile> (aws configure / aws sso login), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, then make deploy"
+  fi
+  log "preflight: backend settings $backend, AWS credentials found"
+}
+
 # The seed's `sam deploy --guided` in one command: package is built by make; here init with the backend
 # settings, a saved plan, a question, and the apply of exactly that plan.
 cmd_deploy_aws() {
@@ -223,6 +243,7 @@ main() {
     output-local) cmd_output_local "$@" ;;
     show-local) cmd_show_local "$@" ;;
     deploy-aws) cmd_deploy_aws "$@" ;;
+    preflight-aws) cmd_preflight_aws "$@" ;;
     tf) tf "$@" ;;
     mirror) find_mirror || echo "(none: registry)" ;;
     "" | -h | --help | help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}" ;;

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.emulator import free_port
+from tools.devstack.processes import port_in_use
 
 ROOT = Path(__file__).resolve().parents[2]
 # Variables a parent make exports (make test runs this suite) that would point the copy at another stack.
@@ -49,10 +50,11 @@ class Session:
     def __init__(self, tree: Path) -> None:
         self.tree = tree
         self.run_dir = tree / ".run-newcomer"
+        self.emulator_port, self.stripe_port = free_port(), free_port()
         self.vars = [
             "EMULATOR=moto",
-            f"EMULATOR_PORT={free_port()}",
-            f"STRIPE_PORT={free_port()}",
+            f"EMULATOR_PORT={self.emulator_port}",
+            f"STRIPE_PORT={self.stripe_port}",
             f"RUN_DIR={self.run_dir}",
         ]
         self.env = {k: v for k, v in os.environ.items() if k not in INHERITED}
@@ -114,8 +116,10 @@ def test_a_newcomers_first_hour(session: Session) -> None:
     assert "3 DLQs empty" in doctor, doctor
 
     cleaned = ok(session.make("clean"), "make clean with the stack up")
-    assert "emulator (pid" in cleaned and "stopped" in cleaned, cleaned
     assert not session.run_dir.exists()
+    for port in (session.emulator_port, session.stripe_port):
+        assert not port_in_use("127.0.0.1", port), f"port {port} still served after make clean:\n{cleaned}"
+    assert "emulator (pid" in cleaned and "stopped" in cleaned, cleaned
     redone = ok(session.make("dev"), "make dev after make clean")
     assert "already in use" not in redone and "all checks passed" in redone, redone
 

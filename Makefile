@@ -175,7 +175,7 @@ mutants-fast: venv ## The mutants against the tests named for each (part of make
 bench: venv package ## Performance benchmarks (Lambda rows on Python 3.12 from the zip), same-run baselines -> docs/performance.md
 	$(PY) tests/bench/run_all.py --write docs/performance.md
 
-test: venv package package-check tf-check lint typecheck docs-check asyncapi-check bindings mutants-fast $(MINISTACK_VENV)/.stamp ## Everything CI runs: lint, types, docs, Terraform checks, all test suites, bdd on moto and on MiniStack
+test: venv package package-check tf-check lint typecheck docs-check asyncapi-check bindings mutants-fast $(MINISTACK_VENV)/.stamp ## Everything CI runs: lint, types, docs, Terraform checks, all test suites, bdd on moto and on MiniStack, the newcomer session
 	@mkdir -p $(BUILD_DIR)
 	@echo ">> the behaviour suite on MiniStack runs beside the moto suites (it mostly waits on visibility timeouts); its report follows theirs ($(BUILD_DIR)/bdd-ministack.log)"
 	@echo ">> so does the newcomer session (make dev twice, seed, events, invoke, clean, dev; it mostly waits on Terraform) ($(BUILD_DIR)/newcomer.log)"

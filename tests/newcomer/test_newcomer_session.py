@@ -9,7 +9,8 @@ keeps file times so make sees it up to date.
 In order: ``make dev`` (output under 150 lines), ``make dev`` again (Terraform plans no change), ``make seed``,
 ``make events``, ``make invoke`` of a fresh order then of its ``order.cancelled`` (refunded, nothing dead-letters,
 ``make doctor`` passes), ``make clean`` with the stack up then ``make dev`` (no port conflict), and
-``make check | head -1`` (exit 0, no traceback). Slow (three Terraform runs into moto): about 6 minutes.
+``make check | head -1`` (exit 0, no traceback). Slow (three Terraform runs into moto, three packagings): 8.5-10
+minutes measured on the shared 2-core machine, mostly waiting on Terraform's SQS creates.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@
 #   ./tools/tf.sh destroy-local       destroy what apply-local created
 #   ./tools/tf.sh output-local        terraform output -json of envs/local
 #   ./tools/tf.sh show-local [args]   terraform show of envs/local (e.g. -json <plan file>)
+#   ./tools/tf.sh preflight-aws       offline checks make deploy runs before it builds anything
 #   ./tools/tf.sh tf <args>           any terraform command, with the mirror configuration
 #
 # Settings (environment):
@@ -183,6 +184,25 @@ cmd_output_local() {
   tf -chdir="$LOCAL_ENV" output -json "$@"
 }
 
+# Before `make deploy` packages anything: the backend settings exist and are filled in, and AWS credentials are
+# there (without calling AWS: that is the plan's job). Each failure names what fixes it.
+cmd_preflight_aws() {
+  local env_dir="$TF_DIR/envs/aws"
+  local backend="${TF_BACKEND_CONFIG:-$env_dir/backend.hcl}"
+  [[ -f "$backend" ]] || die "no backend settings at $backend: cp terraform/envs/aws/backend.hcl.example $backend, then fill in the state bucket (make deploy checks this before it builds)"
+  if grep -Eq '^[^#]*<[a-z-]+>' "$backend"; then
+    die "$backend still has placeholders ($(grep -v '^[[:space:]]*#' "$backend" | grep -Eo '<[a-z-]+>' | sort -u | tr '\n' ' ' | sed 's/ $//')): put your account's values in"
+  fi
+  local key="${AWS_ACCESS_KEY_ID:-}" secret="${AWS_SECRET_ACCESS_KEY:-}"
+  if [[ "$key" == test && "$secret" == test ]]; then key=""; fi  # the Makefile's emulator keys are no credentials
+  if [[ -z "$key" && -z "${AWS_PROFILE:-}" && -z "${AWS_WEB_IDENTITY_TOKEN_FILE:-}" \
+        && -z "${AWS_CONTAINER_CREDENTIALS_FULL_URI:-}${AWS_CONTAINER_CREDENTIALS_RELATIVE_URI:-}" \
+        && ! -f "${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}" && ! -f "${AWS_CONFIG_FILE:-$HOME/.aws/config}" ]]; then
+    die "no AWS credentials: export AWS_PROFILE=<profile> (aws configure / aws sso login), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, then make deploy"
+  fi
+  log "preflight: backend settings $backend, AWS credentials found"
+}
+
 main() {
   local sub="${1:-}"
   [[ $# -gt 0 ]] && shift
@@ -196,6 +216,7 @@ main() {
     output-local) cmd_output_local "$@" ;;
     show-local) cmd_show_local "$@" ;;
     deploy-aws) die "deploy-aws moved to make deploy (tools/deploy/: preflight, sign, plan, apply; docs/go-live.md)" ;;
+    preflight-aws) cmd_preflight_aws "$@" ;;
     tf) tf "$@" ;;
     mirror) find_mirror || echo "(none: registry)" ;;
     "" | -h | --help | help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}" ;;

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.tracing import tracer as _powertools_tracer
 
 from novamart_payments.gateway import ChargeRequest, GatewayResult, PaymentGateway, RefundRequest
@@ -54,6 +54,9 @@ class Metric:
     # Reconciliation: records it finished, and the age of the oldest unfinished payment (alarmed).
     RECONCILED = "Reconciled"
     OLDEST_UNFINISHED_AGE = "OldestUnfinishedAgeSeconds"
+    # Every event put on the bus, with dimensions DetailType and Major: during a deprecation window the old
+    # major's count shows who still receives it (majors.py).
+    EVENT_PUBLISHED = "EventPublished"
 
 
 def gauge_seconds(name: str, value: float) -> None:
@@ -64,6 +67,16 @@ def gauge_seconds(name: str, value: float) -> None:
 def count(name: str) -> None:
     with _lock:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+
+def published(detail_type: str, schema_version: str) -> None:
+    """Count one published event per detail-type and major (its own EMF line: the dimensions are its own)."""
+    with (
+        _lock,
+        single_metric(name=Metric.EVENT_PUBLISHED, unit=MetricUnit.Count, value=1, namespace=metrics.namespace) as m,
+    ):
+        m.add_dimension(name="DetailType", value=detail_type)
+        m.add_dimension(name="Major", value=schema_version.split(".")[0])
 
 
 def flush() -> None:

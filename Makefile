@@ -47,7 +47,7 @@ TF := ./tools/tf.sh
 DEVSTACK = $(PY) -m tools.devstack
 
 .PHONY: help reconcile venv tools-venv ministack-venv lint typecheck test test-unit test-contract test-integration test-infra \
-        test-iam test-reliability bdd bench mutants mutants-fast docs docs-check asyncapi-check node-tools bindings examples \
+        test-iam test-reliability bdd bench mutants mutants-fast docs docs-check asyncapi-check node-tools bindings examples pacts pacts-verify \
         package package-check tf-fmt tf-validate tf-test checkov tf-check \
         emulator emulator-stop deploy-local deploy seed check doctor dev demo invoke clean
 
@@ -77,8 +77,8 @@ $(TOOLS_VENV)/.stamp:
 tools-venv: $(TOOLS_VENV)/.stamp
 
 lint: venv ## ruff over the Python sources
-	$(VENV)/bin/ruff check lambda_src tests tools
-	$(VENV)/bin/ruff format --check lambda_src tests tools
+	$(VENV)/bin/ruff check lambda_src tests tools contracts
+	$(VENV)/bin/ruff format --check lambda_src tests tools contracts
 
 typecheck: venv ## mypy --strict over lambda_src
 	$(VENV)/bin/mypy
@@ -111,15 +111,22 @@ asyncapi-check: node-tools ## Official AsyncAPI parser over docs/asyncapi.yaml; 
 $(BINDINGS_VENV)/.stamp:
 	@echo ">> creating $(BINDINGS_VENV) for datamodel-code-generator (kept apart from the service's dependencies)"
 	@test -x $(BINDINGS_VENV)/bin/python || $(PYTHON_BIN) -m venv $(BINDINGS_VENV)
-	@$(BINDINGS_VENV)/bin/python -m pip install -q 'datamodel-code-generator==0.89.0' 'pydantic>=2.6,<3'
+	@$(BINDINGS_VENV)/bin/python -m pip install -q 'datamodel-code-generator==0.89.0' 'pydantic>=2.6,<3' \
+		'jsonschema[format-nongpl]>=4.21,<5' setuptools wheel
 	@touch $@
 
 $(BINDINGS_JS)/node_modules/.stamp: $(BINDINGS_JS)/package.json $(BINDINGS_JS)/package-lock.json
 	cd $(BINDINGS_JS) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-bindings: docs-check $(BINDINGS_VENV)/.stamp $(BINDINGS_JS)/node_modules/.stamp ## Typed Python + TypeScript bindings of every event in build/bindings, round-tripped against every valid example
+bindings: docs-check $(BINDINGS_VENV)/.stamp $(BINDINGS_JS)/node_modules/.stamp ## A wheel and an npm package of every event's types, schemas and validate() in build/bindings/dist (version from the schemas)
 	$(BINDINGS_VENV)/bin/python tools/gen_bindings.py --out $(BUILD_DIR)/bindings
+
+pacts: venv ## Run the consumer tests of contracts/consumers and write their Pact files into contracts/pacts/
+	$(PY) tools/pacts.py write
+
+pacts-verify: venv ## Verify the service against every consumer's pact (messages from the real publisher; in make test)
+	$(PY) tools/pacts.py verify
 
 test-unit: venv ## Unit tests (no AWS)
 	$(PY) -m pytest tests/unit -q

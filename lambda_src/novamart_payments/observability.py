@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.tracing import tracer as _powertools_tracer
 
 from novamart_payments.gateway import ChargeRequest, GatewayResult, PaymentGateway, RefundRequest
@@ -54,8 +54,8 @@ class Metric:
     # Reconciliation: records it finished, and the age of the oldest unfinished payment (alarmed).
     RECONCILED = "Reconciled"
     OLDEST_UNFINISHED_AGE = "OldestUnfinishedAgeSeconds"
-    # Every event put on the bus, with dimensions DetailType and Major: during a deprecation window the old
-    # major's count shows who still receives it (majors.py).
+    # Every event put on the bus, one metric per detail-type and major (``published``): during a deprecation window
+    # the old major's count shows it still goes out (majors.py).
     EVENT_PUBLISHED = "EventPublished"
 
 
@@ -70,13 +70,12 @@ def count(name: str) -> None:
 
 
 def published(detail_type: str, schema_version: str) -> None:
-    """Count one published event per detail-type and major (its own EMF line: the dimensions are its own)."""
-    with (
-        _lock,
-        single_metric(name=Metric.EVENT_PUBLISHED, unit=MetricUnit.Count, value=1, namespace=metrics.namespace) as m,
-    ):
-        m.add_dimension(name="DetailType", value=detail_type)
-        m.add_dimension(name="Major", value=schema_version.split(".")[0])
+    """Count one published event per detail-type and major: ``EventPublished.<detail-type>.v<major>``.
+
+    A metric name per major in the invocation's metric set (flushed once, with the others): a metric of its own
+    dimensions (Powertools' single_metric) cost 125 µs per event, more than half of the handler's own CPU.
+    """
+    count(f"{Metric.EVENT_PUBLISHED}.{detail_type}.v{schema_version.split('.')[0]}")
 
 
 def flush() -> None:

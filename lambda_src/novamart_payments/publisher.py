@@ -7,8 +7,8 @@ the consuming teams.
 
 The builders build the current major of each event; ``Publisher.publish`` sends it once per major in force
 (majors.py: an older major lives on for its deprecation window), every edition with the same ``eventId``, all
-checked before any leaves and sent in one PutEvents call, and counts each in an ``EventPublished`` metric with the
-event's detail-type and major as dimensions.
+checked before any leaves and sent in one PutEvents call, and counts each in the metric
+``EventPublished.<detail-type>.v<major>``.
 """
 
 from __future__ import annotations

@@ -198,3 +198,16 @@ def test_readers_count_each_fact_once() -> None:
     bus = Bus()
     publisher.Publisher("bus", client=bus, today=lambda: date(2026, 12, 2)).publish(refused_refund())  # type: ignore[arg-type]
     assert [majors.is_current_edition(e) for e in sent(bus)] == [True, False]
+
+
+def test_each_major_has_a_metric_of_its_own(capsys: pytest.CaptureFixture[str]) -> None:
+    from novamart_payments import observability
+
+    observability.published("refund.failed", "1.0")
+    observability.published("refund.failed", "2.0")
+    assert {"EventPublished.refund.failed.v1", "EventPublished.refund.failed.v2"} <= set(
+        observability.metrics.metric_set
+    )
+    observability.flush()
+    [line] = [json.loads(x) for x in capsys.readouterr().out.splitlines() if "EventPublished" in x]
+    assert line["EventPublished.refund.failed.v1"] == [1.0] or line["EventPublished.refund.failed.v1"] == 1.0

@@ -13,6 +13,10 @@ NODE_TOOLS := tools/contract-js
 # make bindings: datamodel-code-generator in a venv of its own, json-schema-to-typescript + tsc from npm ci.
 BINDINGS_VENV := .venv-bindings
 BINDINGS_JS   := tools/bindings-js
+# make docs-site: MkDocs and Playwright (driving the Debian chromium) in a venv of their own; the base URL the site
+# is published at (the schemas' $ids live under it).
+DOCS_VENV     := .venv-docs
+DOCS_BASE_URL ?= https://schemas.novamart.example/
 # The emulator of the dev targets: moto (default; the local Lambda service runs the functions), ministack (runs
 # them itself, no Docker) or localstack (runs them in Docker; you start it). Tests start their own on a free port.
 export EMULATOR ?= moto
@@ -47,7 +51,7 @@ TF := ./tools/tf.sh
 DEVSTACK = $(PY) -m tools.devstack
 
 .PHONY: help reconcile venv tools-venv ministack-venv lint typecheck test test-unit test-contract test-integration test-infra \
-        test-iam test-reliability bdd bench mutants mutants-fast docs docs-check asyncapi-check node-tools bindings examples pacts pacts-verify \
+        test-iam test-reliability bdd bench mutants mutants-fast docs docs-check asyncapi-check node-tools bindings examples pacts pacts-verify docs-site chromium \
         package package-check tf-fmt tf-validate tf-test checkov tf-check \
         emulator emulator-stop deploy-local deploy seed check doctor dev demo invoke clean
 
@@ -128,6 +132,20 @@ pacts: venv ## Run the consumer tests of contracts/consumers and write their Pac
 pacts-verify: venv ## Verify the service against every consumer's pact (messages from the real publisher; in make test)
 	$(PY) tools/pacts.py verify
 
+$(DOCS_VENV)/.stamp:
+	@echo ">> creating $(DOCS_VENV) for MkDocs and Playwright (the browser is the Debian chromium package)"
+	@test -x $(DOCS_VENV)/bin/python || $(PYTHON_BIN) -m venv $(DOCS_VENV)
+	@$(DOCS_VENV)/bin/python -m pip install -q 'mkdocs==1.6.1' 'playwright==1.65.2'
+	@touch $@
+
+chromium: ## Install the Debian chromium package when it is missing (the docs-site browser check needs it)
+	@command -v chromium >/dev/null || { echo ">> installing chromium (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+docs-site: docs-check $(DOCS_VENV)/.stamp chromium ## Schema site in build/site (MkDocs; schemas at their $$id paths under DOCS_BASE_URL), checked in headless Chromium
+	$(DOCS_VENV)/bin/python tools/docs_site.py --out $(BUILD_DIR)/site --base-url $(DOCS_BASE_URL)
+	$(DOCS_VENV)/bin/python tools/site_check.py --site $(BUILD_DIR)/site --screenshot $(BUILD_DIR)/site-screenshot.png
+
 test-unit: venv ## Unit tests (no AWS)
 	$(PY) -m pytest tests/unit -q
 
@@ -176,7 +194,7 @@ mutants-fast: venv ## The mutants against the tests named for each (part of make
 bench: venv package ## Performance benchmarks (Lambda rows on Python 3.12 from the zip), same-run baselines -> docs/performance.md
 	$(PY) tests/bench/run_all.py --write docs/performance.md
 
-test: venv package package-check tf-check lint typecheck docs-check asyncapi-check bindings mutants-fast $(MINISTACK_VENV)/.stamp ## Everything CI runs: lint, types, docs, Terraform checks, all test suites, bdd on moto and on MiniStack
+test: venv package package-check tf-check lint typecheck docs-check asyncapi-check bindings docs-site mutants-fast $(MINISTACK_VENV)/.stamp ## Everything CI runs: lint, types, docs, schema site, Terraform checks, all test suites, bdd on moto and on MiniStack
 	@mkdir -p $(BUILD_DIR)
 	@echo ">> the behaviour suite on MiniStack runs beside the moto suites (it mostly waits on visibility timeouts); its report follows theirs ($(BUILD_DIR)/bdd-ministack.log)"
 	@EMULATOR=ministack $(PY) -m pytest tests/bdd -q -rs > $(BUILD_DIR)/bdd-ministack.log 2>&1 & ms=$$!; \

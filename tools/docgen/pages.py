@@ -315,7 +315,7 @@ def index_page(files: list[tuple[str, int, Path]]) -> str:
         "Machine-readable forms: [`docs/asyncapi.yaml`](../asyncapi.yaml) (AsyncAPI 3.0),",
         "`schemas/consumer/<detail-type>/v<MAJOR>.json` (what consumers validate with) and",
         "`schemas/registry/<detail-type>.v<MAJOR>.json` (draft-04, for the EventBridge Schema Registry);",
-        "typed Python and TypeScript bindings come from `make bindings`.",
+        "typed Python and TypeScript bindings, installable, come from `make bindings` ([bindings](bindings.md)).",
         "",
         "For consuming teams:",
         "",

@@ -226,11 +226,12 @@ class PactUse:
     """One interaction of one pact that reads a field."""
 
     consumer: str
+    provider: str
     interaction: str
     field: str
 
     def __str__(self) -> str:
-        return f"{self.consumer}'s pact ({self.interaction!r} reads {self.field})"
+        return f"{self.consumer}'s pact with {self.provider} ({self.interaction!r} reads {self.field})"
 
 
 def _leaf_paths(node: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
@@ -258,11 +259,12 @@ def instance_path(schema_pointer: str) -> tuple[str, ...]:
 
 
 def pacts_relying_on(detail_type: str, major: int, schema_pointer: str, pact_dir: Path = PACT_DIR) -> list[PactUse]:
-    """The pacts (provider novamart-payments) whose messages of ``detail_type`` ``major``.x read the field at
-    ``schema_pointer``, or something inside it."""
+    """The pacts whose messages of ``detail_type`` ``major``.x read the field at ``schema_pointer``, or something
+    inside it: the consumers' pacts on what we publish, and our own pacts on what we consume (a consumed event's
+    narrowing breaks the messages our pact told its producer it may send)."""
     field = instance_path(schema_pointer)
     uses = []
-    for path in provider_pacts(pact_dir):
+    for path in sorted(pact_dir.glob("*.json")):
         pact = json.loads(path.read_text(encoding="utf-8"))
         for interaction in pact["interactions"]:
             body = interaction.get("contents", {}).get("content")
@@ -273,7 +275,8 @@ def pacts_relying_on(detail_type: str, major: int, schema_pointer: str, pact_dir
                 continue
             for leaf in _leaf_paths(body):
                 if leaf[: len(field)] == field:
-                    uses.append(PactUse(pact["consumer"]["name"], interaction["description"], ".".join(leaf)))
+                    names = (pact["consumer"]["name"], pact["provider"]["name"])
+                    uses.append(PactUse(*names, interaction["description"], ".".join(leaf)))
                     break
     return uses
 

@@ -75,6 +75,17 @@ def test_the_checker_names_no_pact_for_a_field_nobody_reads() -> None:
     assert pacts.pacts_relying_on("refund.failed", 1, "/properties/detail/properties/data/properties/reason") == []
 
 
+def test_a_narrowed_consumed_event_names_our_own_pact_with_its_producer() -> None:
+    released = load(SCHEMAS / "released" / "order.cancelled" / "v1.json")
+    proposed = copy.deepcopy(schemas.dereference(SCHEMAS / "events" / "order.cancelled" / "v1.json"))
+    _data_properties(proposed)["reason"]["maxLength"] = 10  # narrowing: the orders service may send longer ones
+    breaks = breaking_changes(released, proposed, "consumed")
+    assert breaks
+    named = {str(use) for b in breaks for use in pacts.pacts_relying_on("order.cancelled", 1, b.where)}
+    reads = "('order.cancelled 1.x: refund the order' reads detail.data.reason)"
+    assert named == {f"novamart-payments's pact with orders-service {reads}"}
+
+
 def test_a_narrowed_field_names_the_pacts_that_read_it() -> None:
     pointer = "/properties/detail/properties/data/properties/amount/properties/currency/enum"
     assert pacts.instance_path(pointer) == ("detail", "data", "amount", "currency")

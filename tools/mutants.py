@@ -31,6 +31,7 @@ PKG = "lambda_src/novamart_payments"
 SEMANTICS = "tests/integration/test_semantics.py"
 GUARDS = "tests/integration/test_guards.py"
 LATER = "tests/integration/test_later_outcomes.py"
+REQUESTS = "tests/integration/test_gateway_requests.py"
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,35 @@ MUTANTS = (
         "        return RefundDecision(RefundAction.CANCEL_PAYMENT)",
         "        return RefundDecision(RefundAction.WAIT_FOR_PAYMENT)",
         (f"{LATER}::test_an_order_cancelled_while_waiting_for_the_customer_cancels_the_intent",),
+    ),
+    Mutant(
+        "gateway-called-before-the-claim",
+        f"{PKG}/service.py",
+        "                claim = self._repo.claim_payment(payment_id, trigger, self._now())\n",
+        "                self._gateway.release_charge(self._gateway.begin_charge(request))\n"
+        "                claim = self._repo.claim_payment(payment_id, trigger, self._now())\n",
+        (f"{REQUESTS}::test_a_new_order_costs_two_requests_its_second_trigger_and_redeliveries_none",),
+    ),
+    Mutant(
+        "second-trigger-talks-to-the-gateway",
+        f"{PKG}/domain.py",
+        "        if existing.causation_id is not None and existing.causation_id != trigger.meta.event_id:",
+        "        if False:",
+        (f"{REQUESTS}::test_a_second_trigger_while_the_first_is_in_flight_spends_nothing_and_is_acknowledged",),
+    ),
+    Mutant(
+        "final-record-webhook-read-back",
+        f"{PKG}/notices.py",
+        "        if known is not None and known.intent_id == notice.handle and not known.status.unfinished:",
+        "        if False:",
+        (f"{REQUESTS}::test_a_notification_about_a_final_payment_is_answered_without_a_gateway_read",),
+    ),
+    Mutant(
+        "late-attempt-stored-after-reconciliation-closed-it",
+        f"{PKG}/repository.py",
+        '"#s = :pending AND attribute_not_exists(intentId) AND attribute_not_exists(abandonedAt)",',
+        '"#s = :pending AND attribute_not_exists(intentId)",',
+        (f"{REQUESTS}::test_a_late_attempt_cannot_be_stored_once_reconciliation_closed_the_record",),
     ),
 )
 FULL = ("tests/unit", "tests/integration", "tests/reliability")

@@ -31,7 +31,8 @@ _URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d+)?/?$")
 # tests/reliability/test_budget.py measures every path against it.
 RECORD_MAX_AWS_CALLS = 7
 # The most gateway requests one record can make: a payment creates, confirms and may read back its intent (a
-# duplicate that lost the claim cancels its own instead); a resumed refund lists, then creates.
+# concurrent copy of the same trigger that lost the store cancels its own instead); a resumed refund lists, then
+# creates.
 RECORD_MAX_GATEWAY_CALLS = 4
 _MAX_BACKOFF_SECONDS = 20.0  # botocore standard retry mode's cap
 _GATEWAY_MAX_BACKOFF_SECONDS = 5.0  # the Stripe SDK's cap between network retries (HTTPClient.MAX_DELAY)

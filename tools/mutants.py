@@ -32,6 +32,7 @@ SEMANTICS = "tests/integration/test_semantics.py"
 GUARDS = "tests/integration/test_guards.py"
 LATER = "tests/integration/test_later_outcomes.py"
 REQUESTS = "tests/integration/test_gateway_requests.py"
+BACKOFF = "tests/integration/test_backoff.py"
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,21 @@ MUTANTS = (
         '"#s = :pending AND attribute_not_exists(intentId) AND attribute_not_exists(abandonedAt)",',
         '"#s = :pending AND attribute_not_exists(intentId)",',
         (f"{REQUESTS}::test_a_late_attempt_cannot_be_stored_once_reconciliation_closed_the_record",),
+    ),
+    Mutant(
+        "backoff-removed",
+        f"{PKG}/retry.py",
+        "        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=record.receipt_handle, "
+        "VisibilityTimeout=delay)",
+        "        pass",
+        (f"{BACKOFF}::test_a_transient_failure_comes_back_after_its_backoff_not_the_visibility_timeout",),
+    ),
+    Mutant(
+        "rate-limit-dead-letters",
+        f"{PKG}/retry.py",
+        "        if rate_limited(failure) and receives >= cfg.max_receive_count:",
+        "        if False:",
+        (f"{BACKOFF}::test_a_rate_limit_on_the_last_receive_is_queued_again_not_dead_lettered",),
     ),
 )
 FULL = ("tests/unit", "tests/integration", "tests/reliability")

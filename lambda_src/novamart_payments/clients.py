@@ -19,6 +19,7 @@ from novamart_payments.config import RECORD_MAX_AWS_CALLS, get_config
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_sqs import SQSClient
 
 
 @functools.cache
@@ -76,7 +77,13 @@ def events() -> EventBridgeClient:
     return _capped(_session().client("events", config=_boto_config()))  # type: ignore[no-any-return]
 
 
+@functools.cache
+def sqs() -> SQSClient:
+    """For the failed record's own message only (its backoff), after the record's capped calls are over."""
+    return _session().client("sqs", config=_boto_config())
+
+
 def reset() -> None:
     """Forget cached clients, e.g. after a harness switched endpoint or configuration."""
-    for cached in (_session, dynamodb, events):
+    for cached in (_session, dynamodb, events, sqs):
         cached.cache_clear()

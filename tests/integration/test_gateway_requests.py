@@ -8,14 +8,17 @@ the request that failed, and a notification about a record that is already final
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
+import pytest
 from novamart_payments.handlers.payment import handler as payment_handler
 from novamart_payments.handlers.refund import handler as refund_handler
 from novamart_payments.reconciliation import Ages, reconcile
 
 from tests.integration.conftest import (
     Aws,
+    _reset_process_state,
     card,
     charges,
     invoke,
@@ -134,3 +137,21 @@ def test_a_redelivered_or_second_refund_trigger_of_a_finished_refund_spends_noth
     assert invoke(refund_handler, cancelled) == []
     assert invoke(refund_handler, refund_event(order, detail_type="inventory.reservation_failed")) == []
     assert requests(order) == spent and refunds(order) == [4999]
+
+
+@pytest.fixture
+def sdk_retries_once(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The production setting (config's default, STRIPE_MAX_NETWORK_RETRIES=1) instead of the suite's 0."""
+    monkeypatch.setenv("STRIPE_MAX_NETWORK_RETRIES", "1")
+    _reset_process_state()
+    yield
+    monkeypatch.undo()
+    _reset_process_state()
+
+
+def test_one_500_on_confirm_is_retried_within_the_invocation(aws: Aws, sdk_retries_once: None) -> None:
+    order = new_order()
+    stripe_stack().faults.fail_next("POST", CONFIRM, times=1, status=500, order_id=order)
+    assert invoke(payment_handler, payment_event(order)) == []  # no redelivery: the SDK retried once
+    assert requests(order) == [*CONFIRMED, CONFIRMED[1]]
+    assert charges(order) == [4999] and kinds(aws, order) == ["payment.succeeded"]

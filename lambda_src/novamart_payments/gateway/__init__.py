@@ -100,6 +100,11 @@ class TransientGatewayError(GatewayError):
     """The gateway could not answer now (network, 5xx, rate limit, still processing); SQS redelivery retries."""
 
 
+class GatewayRateLimited(TransientGatewayError):
+    """The gateway refused the request for its rate limit (HTTP 429): nothing was done. Retried after a backoff
+    like any transient failure, and never the reason a trigger dead-letters (see ``novamart_payments.retry``)."""
+
+
 class IdempotencyKeyReused(GatewayError):
     """The key was already used with other parameters: a programming or data error. Retrying cannot help, so the
     record is not retried; it is counted and alarmed, and stays PENDING for an operator or reconciliation."""

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 from novamart_payments.gateway import (
     ChargeRequest,
     GatewayMisconfigured,
+    GatewayRateLimited,
     GatewayResult,
     IdempotencyKeyReused,
     Outcome,
@@ -205,7 +206,9 @@ class StripeGateway:
                 _message(err, "The card was declined."),
                 getattr(detail, "charge", None),
             )
-        except (stripe.RateLimitError, stripe.APIConnectionError) as err:
+        except stripe.RateLimitError:
+            raise GatewayRateLimited("Stripe answered 429 (rate limit)") from None
+        except stripe.APIConnectionError as err:
             raise TransientGatewayError(f"Stripe unavailable: {type(err).__name__}") from None
         except (stripe.AuthenticationError, stripe.PermissionError) as err:
             raise GatewayMisconfigured(f"Stripe refused our credentials: {type(err).__name__}") from None

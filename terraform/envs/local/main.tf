@@ -40,7 +40,8 @@ module "service" {
   package_path           = coalesce(var.package_path, "${local.repo_root}/build/lambda.zip")
   schema_dir             = "${local.repo_root}/schemas/registry"
   lambda_timeout_seconds = var.lambda_timeout_seconds
-  max_receive_count      = var.max_receive_count
+  retry_schedule_seconds = var.retry_schedule_seconds
+  retry_horizon_seconds  = var.retry_horizon_seconds
   batch_size             = var.batch_size
   log_level              = var.log_level
   gateway_mode           = var.gateway_mode
@@ -67,8 +68,9 @@ module "service" {
 
   # The per-call limits only when set (fast-redelivery.tfvars): unset, the functions use config.py's defaults.
   extra_environment = { for name, value in {
-    AWS_CALL_TIMEOUT_SECONDS = var.aws_call_timeout_seconds
-    AWS_MAX_ATTEMPTS         = var.aws_max_attempts
-    STRIPE_TIMEOUT_SECONDS   = var.stripe_timeout_seconds
+    AWS_CALL_TIMEOUT_SECONDS   = var.aws_call_timeout_seconds
+    AWS_MAX_ATTEMPTS           = var.aws_max_attempts
+    STRIPE_TIMEOUT_SECONDS     = var.stripe_timeout_seconds
+    STRIPE_MAX_NETWORK_RETRIES = var.stripe_max_network_retries
   } : name => tostring(value) if value != null }
 }

@@ -89,6 +89,12 @@ locals {
     var.enable_audit_tap ? ["${local.rule_arn_prefix}${var.name_prefix}-audit"] : [],
   )
 
+  # Receives for the retries to span the horizon: receive k is followed by retry_schedule_seconds[k - 1], the
+  # last entry repeating (novamart_payments.config.receives_for_horizon; tests/reliability/test_budget.py).
+  max_receive_count = 1 + length(var.retry_schedule_seconds) + max(0, ceil(
+    (var.retry_horizon_seconds - sum(var.retry_schedule_seconds)) / var.retry_schedule_seconds[length(var.retry_schedule_seconds) - 1]
+  ))
+
   queue_names = { for k, f in local.functions : k => "${f.function_name}-queue" }
   dlq_names   = { for k, f in local.functions : k => "${f.function_name}-dlq" }
 
@@ -112,7 +118,10 @@ locals {
     POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
     LOG_LEVEL                    = var.log_level
     # The time guard never defers a record on its last receive (it would reach the DLQ untried).
-    QUEUE_MAX_RECEIVE_COUNT = tostring(var.max_receive_count)
+    QUEUE_MAX_RECEIVE_COUNT = tostring(local.max_receive_count)
+    RETRY_SCHEDULE_SECONDS  = join(",", [for s in var.retry_schedule_seconds : tostring(s)])
+    RETRY_JITTER            = tostring(var.retry_jitter)
+    RETRY_HORIZON_SECONDS   = tostring(var.retry_horizon_seconds)
   })
 
   alarm_topic_arn = var.alarm_topic_arn != null ? var.alarm_topic_arn : module.notifications[0].topic_arn
@@ -224,7 +233,7 @@ module "routing" {
   lambda_timeout_seconds = var.lambda_timeout_seconds
   batch_size             = var.batch_size
   maximum_concurrency    = var.maximum_concurrency
-  max_receive_count      = var.max_receive_count
+  max_receive_count      = local.max_receive_count
   restrict_dlq_sources   = var.restrict_dlq_sources
   tags                   = var.tags
 }
@@ -277,6 +286,10 @@ module "alarms" {
     transient-retries = {
       metric      = "TransientRetry", threshold = var.transient_retry_alarm_threshold
       description = "More than ${var.transient_retry_alarm_threshold} records per minute met a gateway outage and wait for redelivery."
+    }
+    backoff-not-set = {
+      metric      = "BackoffNotSet", threshold = 0
+      description = "A failed record's backoff could not be set (ChangeMessageVisibility refused): its message waits out the queue's visibility timeout instead of seconds."
     }
     time-guard-deferred = {
       metric      = "TimeGuardDeferred", threshold = 0

@@ -33,6 +33,7 @@ GUARDS = "tests/integration/test_guards.py"
 LATER = "tests/integration/test_later_outcomes.py"
 REQUESTS = "tests/integration/test_gateway_requests.py"
 BACKOFF = "tests/integration/test_backoff.py"
+BUDGET = "tests/integration/test_request_budget.py"
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,20 @@ MUTANTS = (
         "        if rate_limited(failure) and receives >= cfg.max_receive_count:",
         "        if False:",
         (f"{BACKOFF}::test_a_rate_limit_on_the_last_receive_is_queued_again_not_dead_lettered",),
+    ),
+    Mutant(
+        "gateway-budget-ignored",
+        f"{PKG}/budget.py",
+        '                ConditionExpression="attribute_not_exists(spent) OR spent < :limit",',
+        '                ConditionExpression="attribute_not_exists(spent) OR spent >= :one",',
+        (f"{BUDGET}::test_senders_together_never_exceed_the_budget_in_any_second_and_use_most_of_it",),
+    ),
+    Mutant(
+        "gateway-budget-not-asked",
+        f"{PKG}/gateway/stripe_gateway.py",
+        "        if self._before_request is not None:",
+        "        if False:",
+        (f"{BUDGET}::test_every_stripe_request_of_a_payment_is_counted_against_the_budget",),
     ),
 )
 FULL = ("tests/unit", "tests/integration", "tests/reliability")

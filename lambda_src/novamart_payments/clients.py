@@ -78,6 +78,19 @@ def events() -> EventBridgeClient:
 
 
 @functools.cache
+def budget_dynamodb() -> DynamoDBClient:
+    """The request budget's client: one attempt (its time is in every gateway request's budget, not the record's
+    capped AWS calls), so a slow counter turns into a transient failure instead of a long wait."""
+    cfg = get_config()
+    config = BotoConfig(
+        connect_timeout=cfg.aws_call_timeout_seconds,
+        read_timeout=cfg.aws_call_timeout_seconds,
+        retries={"mode": "standard", "total_max_attempts": 1},
+    )
+    return _session().client("dynamodb", config=config)
+
+
+@functools.cache
 def sqs() -> SQSClient:
     """For the failed record's own message only (its backoff), after the record's capped calls are over."""
     return _session().client("sqs", config=_boto_config())
@@ -85,5 +98,5 @@ def sqs() -> SQSClient:
 
 def reset() -> None:
     """Forget cached clients, e.g. after a harness switched endpoint or configuration."""
-    for cached in (_session, dynamodb, events, sqs):
+    for cached in (_session, dynamodb, events, sqs, budget_dynamodb):
         cached.cache_clear()

@@ -61,6 +61,12 @@ class Config:
     gateway_max_retries: int = 1
     stripe_secret_max_age_seconds: int = 300
     stripe_off_session: bool = False
+    # The gateway request budget shared by all four functions (novamart_payments.budget): requests per second for
+    # the Stripe account (default 80 % of the live limit of 100; a test key's account allows 25) and the table
+    # holding the per-second counters (none: no budget, the simulated gateway and fast tests).
+    gateway_budget_per_second: int = 80
+    gateway_budget_table_name: str = ""
+    gateway_budget_max_wait_seconds: float = 1.0
     # The source queue's maxReceiveCount, which Terraform derives from the retry horizon and schedule below
     # (``receives_for_horizon``): the time guard never defers a record on its last receive, and a rate-limited
     # record on its last receive is queued again rather than dead-lettered.
@@ -90,10 +96,18 @@ class Config:
         return attempts * 2 * self.aws_call_timeout_seconds + backoffs
 
     @property
+    def budget_call_seconds(self) -> float:
+        """Worst-case time the request budget adds to one HTTP attempt: its one-attempt DynamoDB call, then the
+        longest wait for a later second."""
+        return 2 * self.aws_call_timeout_seconds + self.gateway_budget_max_wait_seconds
+
+    @property
     def gateway_call_seconds(self) -> float:
-        """Worst-case time of one gateway request: every attempt timing out, the largest backoff between them."""
+        """Worst-case time of one gateway request: every attempt waiting its budget and timing out, the largest
+        backoff between them."""
         retries = self.gateway_max_retries
-        return (retries + 1) * self.gateway_timeout_seconds + retries * _GATEWAY_MAX_BACKOFF_SECONDS
+        attempt = self.gateway_timeout_seconds + self.budget_call_seconds
+        return (retries + 1) * attempt + retries * _GATEWAY_MAX_BACKOFF_SECONDS
 
     @property
     def record_budget_seconds(self) -> float:
@@ -118,6 +132,9 @@ class Config:
             gateway_max_retries=int(_number(env, "STRIPE_MAX_NETWORK_RETRIES", 1, 0, 3)),
             stripe_secret_max_age_seconds=int(_number(env, "STRIPE_SECRET_MAX_AGE_SECONDS", 300, 0, 3600)),
             stripe_off_session=_flag(env, "STRIPE_OFF_SESSION", default=False),
+            gateway_budget_per_second=int(_number(env, "GATEWAY_BUDGET_PER_SECOND", 80, 1, 10_000)),
+            gateway_budget_table_name=_optional(env, "GATEWAY_BUDGET_TABLE_NAME", _TABLE_NAME) or "",
+            gateway_budget_max_wait_seconds=_number(env, "GATEWAY_BUDGET_MAX_WAIT_SECONDS", 1.0, 0.0, 10.0),
             max_receive_count=int(_number(env, "QUEUE_MAX_RECEIVE_COUNT", 17, 1, 1000)),
             retry_schedule_seconds=_schedule(env, "RETRY_SCHEDULE_SECONDS", (2, 10, 30, 120, 300)),
             retry_jitter=_number(env, "RETRY_JITTER", 0.2, 0.0, 0.9),

@@ -138,7 +138,10 @@ def function_limits(env: str = "local") -> FunctionLimits:
     # Settings the functions' environment could override (AWS and gateway timeouts and attempts), looked for
     # in the service module's environment and in whatever the environment passes as extra_environment.
     text = repr(service.locals.get("environment")) + repr(root.module_call("service").get("extra_environment", ""))
-    settings = "AWS_CALL_TIMEOUT_SECONDS|AWS_MAX_ATTEMPTS|STRIPE_TIMEOUT_SECONDS|STRIPE_MAX_NETWORK_RETRIES"
+    settings = (
+        "AWS_CALL_TIMEOUT_SECONDS|AWS_MAX_ATTEMPTS|STRIPE_TIMEOUT_SECONDS|STRIPE_MAX_NETWORK_RETRIES"
+        "|GATEWAY_BUDGET_MAX_WAIT_SECONDS"
+    )
     overrides = dict(re.findall(rf"({settings})\s*=\s*\"?([0-9.]+)", text))
     # The queues' maxReceiveCount is derived from the retry horizon and schedule (modules/service, the formula of
     # config.receives_for_horizon; the Terraform test of envs/local checks the two agree on one value).

@@ -274,6 +274,7 @@ def test_fast_redelivery_profile_keeps_the_record_budget_inside_the_lambda_timeo
             "AWS_MAX_ATTEMPTS": str(profile["aws_max_attempts"]),
             "STRIPE_TIMEOUT_SECONDS": str(profile["stripe_timeout_seconds"]),
             "STRIPE_MAX_NETWORK_RETRIES": str(profile["stripe_max_network_retries"]),
+            "GATEWAY_BUDGET_MAX_WAIT_SECONDS": str(profile["gateway_budget_max_wait_seconds"]),
         }
     )
     timeout = profile["lambda_timeout_seconds"]

@@ -91,6 +91,12 @@ variable "aws_max_attempts" {
   default     = null
 }
 
+variable "gateway_budget_max_wait_seconds" {
+  description = "GATEWAY_BUDGET_MAX_WAIT_SECONDS of the functions (longest wait for a second with budget left); null leaves the code's default (1.0)."
+  type        = number
+  default     = null
+}
+
 variable "stripe_max_network_retries" {
   description = "STRIPE_MAX_NETWORK_RETRIES of the functions; null leaves the code's default (1)."
   type        = number

@@ -24,7 +24,10 @@ locals {
       ]
       publishes = ["payment.succeeded", "payment.failed", "payment.action_required"]
       # The payment path claims, finishes and marks payments; it never reads a refund.
-      tables = [{ actions = ["dynamodb:PutItem", "dynamodb:UpdateItem"], tables = ["payments"] }]
+      tables = [
+        { actions = ["dynamodb:PutItem", "dynamodb:UpdateItem"], tables = ["payments"] },
+        { actions = ["dynamodb:UpdateItem"], tables = ["webhook_events"] }, # the gateway request budget
+      ]
     }
     refund = {
       function_name = var.refund_function_name
@@ -41,7 +44,7 @@ locals {
       tables = [{
         actions = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
         tables  = ["payments", "refunds"]
-      }]
+      }, { actions = ["dynamodb:UpdateItem"], tables = ["webhook_events"] }]
     }
   }
 
@@ -68,6 +71,7 @@ locals {
       tables = [
         { actions = ["dynamodb:GetItem", "dynamodb:UpdateItem"], tables = ["payments"] },
         { actions = ["dynamodb:Query"], tables = ["unfinished_index"] },
+        { actions = ["dynamodb:UpdateItem"], tables = ["webhook_events"] }, # the gateway request budget
       ]
       secrets = ["api_key"]
     }
@@ -122,6 +126,9 @@ locals {
     RETRY_SCHEDULE_SECONDS  = join(",", [for s in var.retry_schedule_seconds : tostring(s)])
     RETRY_JITTER            = tostring(var.retry_jitter)
     RETRY_HORIZON_SECONDS   = tostring(var.retry_horizon_seconds)
+    # The shared gateway request budget counts per second in the webhook-events table (its TTL forgets them).
+    GATEWAY_BUDGET_PER_SECOND = tostring(var.gateway_budget_per_second)
+    GATEWAY_BUDGET_TABLE_NAME = var.webhook_event_table_name
   })
 
   alarm_topic_arn = var.alarm_topic_arn != null ? var.alarm_topic_arn : module.notifications[0].topic_arn

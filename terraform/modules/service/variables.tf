@@ -151,6 +151,17 @@ variable "batch_size" {
   default     = 1
 }
 
+variable "gateway_budget_per_second" {
+  description = "Gateway requests per second all four functions together may send to the Stripe account (novamart_payments/budget.py): 80 % of the live limit (100); a test-mode account allows 25."
+  type        = number
+  default     = 80
+
+  validation {
+    condition     = var.gateway_budget_per_second >= 1 && var.gateway_budget_per_second <= 10000
+    error_message = "gateway_budget_per_second must be between 1 and 10000."
+  }
+}
+
 variable "retry_schedule_seconds" {
   description = "Per-message backoff: a failed record's message comes back after entry [receives - 1] (the last repeating), +/- retry_jitter, set by the function (ChangeMessageVisibility)."
   type        = list(number)

@@ -206,6 +206,8 @@ run "routing" {
       RETRY_SCHEDULE_SECONDS          = "1,2"
       RETRY_JITTER                    = "0.2"
       RETRY_HORIZON_SECONDS           = "4"
+      GATEWAY_BUDGET_PER_SECOND       = "20"
+      GATEWAY_BUDGET_TABLE_NAME       = "payment-webhook-events"
     }
     error_message = "Function environment differs from docs/design.md (and must never set AWS_REGION)."
   }
@@ -348,8 +350,11 @@ run "least_privilege" {
       ] == [{
         Sid      = "Tables0", Effect = "Allow", Action = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
         Resource = ["arn:aws:dynamodb:us-east-2:123456789012:table/payments"]
+        }, {
+        Sid      = "Tables1", Effect = "Allow", Action = ["dynamodb:UpdateItem"]
+        Resource = [module.service.wiring.budget_table_arn]
     }]
-    error_message = "The payment role may only put and update payments."
+    error_message = "The payment role may only put and update payments, and spend the gateway request budget."
   }
 
   assert {
@@ -358,8 +363,11 @@ run "least_privilege" {
       ] == [{
         Sid      = "Tables0", Effect = "Allow", Action = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
         Resource = ["arn:aws:dynamodb:us-east-2:123456789012:table/payments", "arn:aws:dynamodb:us-east-2:123456789012:table/refunds"]
+        }, {
+        Sid      = "Tables1", Effect = "Allow", Action = ["dynamodb:UpdateItem"]
+        Resource = [module.service.wiring.budget_table_arn]
     }]
-    error_message = "The refund role must read both records (BatchGetItem, GetItem) and put/update both tables, nothing else."
+    error_message = "The refund role must read both records (BatchGetItem, GetItem) and put/update both tables, and spend the gateway request budget, nothing else."
   }
 
   assert {
@@ -374,8 +382,12 @@ run "least_privilege" {
         Sid      = "Tables1", Effect = "Allow", Action = ["dynamodb:Query"]
         Resource = ["arn:aws:dynamodb:us-east-2:123456789012:table/payments/index/unfinished"]
       },
+      {
+        Sid      = "Tables2", Effect = "Allow", Action = ["dynamodb:UpdateItem"]
+        Resource = [module.service.wiring.budget_table_arn]
+      },
     ]
-    error_message = "The reconciler may read and move payments, and query only the unfinished index (never Scan)."
+    error_message = "The reconciler may read and move payments, query only the unfinished index (never Scan), and spend the gateway request budget."
   }
 
   # Each function touches only its own queue, the key (through the services holding its data), the bus

@@ -2,6 +2,7 @@
 """``make mutants``: remove each guarded property once, in a copy of the code, and report whether a test caught it.
 
     tools/mutants.py [--fast] [--only NAME ...]
+    tools/mutants.py --docs | --docs-check      (the guarded-writes table of docs/design.md)
 
 Each mutant is one textual change to ``lambda_src`` (it must match exactly once, so a refactoring that moves the
 guarded line makes the tool fail loudly instead of testing nothing). The copy's ``lambda_src`` is put first on
@@ -23,180 +24,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PKG = "lambda_src/novamart_payments"
-SEMANTICS = "tests/integration/test_semantics.py"
-GUARDS = "tests/integration/test_guards.py"
-LATER = "tests/integration/test_later_outcomes.py"
-REQUESTS = "tests/integration/test_gateway_requests.py"
-BACKOFF = "tests/integration/test_backoff.py"
-BUDGET = "tests/integration/test_request_budget.py"
+sys.path.insert(0, str(ROOT))  # run as a script: the repository root, for tools.*
 
+from tools.mutant_catalogue import MUTANTS as _GUARDED_WRITES  # noqa: E402
+from tools.mutant_catalogue import Mutant  # noqa: E402
+from tools.mutant_catalogue_gateway import GATEWAY_MUTANTS  # noqa: E402
 
-@dataclass(frozen=True)
-class Mutant:
-    name: str
-    file: str
-    old: str
-    new: str
-    tests: tuple[str, ...]  # what --fast runs: the tests that must catch it
+MUTANTS = _GUARDED_WRITES + GATEWAY_MUTANTS  # issue 19's guards are kept in a file of their own
 
-
-MUTANTS = (
-    Mutant(
-        "pending-claim-unconditional",
-        f"{PKG}/repository.py",
-        '        return self._put_new(self._payments, "paymentId", item, payment_from_item)\n\n    def block_payment',
-        "        self.client.put_item(TableName=self._payments, Item=item)\n"
-        "        return WriteResult(True, payment_from_item(item))\n\n    def block_payment",
-        (f"{SEMANTICS}::test_redelivered_trigger_charges_once",),
-    ),
-    Mutant(
-        "refund-ceiling-removed",
-        f"{PKG}/repository.py",
-        '"ConditionExpression": "#s = :succeeded AND refundedAmount <= :limit",',
-        '"ConditionExpression": "#s = :succeeded",',
-        (f"{SEMANTICS}::test_stale_read_cannot_refund_past_the_capture",),
-    ),
-    Mutant(
-        "idempotency-key-includes-event-id",
-        f"{PKG}/service.py",
-        "        idempotency_key=domain.charge_key(trigger.order_id),",
-        '        idempotency_key=f"{domain.charge_key(trigger.order_id)}:{trigger.meta.event_id}",',
-        (f"{SEMANTICS}::test_gateway_keys_name_the_business_action_not_the_delivery",),
-    ),
-    Mutant(
-        "outbound-validation-removed",
-        f"{PKG}/publisher.py",
-        "        validate_event(event)\n",
-        "        pass\n",
-        (f"{GUARDS}::test_outbound_events_are_validated_before_they_leave",),
-    ),
-    Mutant(
-        "declined-refund-keeps-its-reservation",
-        f"{PKG}/repository.py",
-        '"ExpressionAttributeValues": {":amt": {"N": str(refund.amount.minor_units)}},',
-        '"ExpressionAttributeValues": {":amt": {"N": "0"}},',
-        (f"{GUARDS}::test_a_declined_refund_gives_its_reserved_amount_back",),
-    ),
-    Mutant(
-        "cold-start-config-check-removed",
-        f"{PKG}/handlers/_batch.py",
-        "        get_config()  # fail the cold start",
-        "        pass  # fail the cold start",
-        (f"{GUARDS}::test_a_missing_setting_fails_the_cold_start_before_any_record",),
-    ),
-    Mutant(
-        "event-bus-name-not-validated",
-        f"{PKG}/config.py",
-        'event_bus_name=_required(env, "EVENT_BUS_NAME", _BUS_NAME, default="default"),',
-        'event_bus_name=env.get("EVENT_BUS_NAME") or "default",',
-        ("tests/unit/test_config.py",),
-    ),
-    Mutant(
-        "final-write-without-pending",
-        f"{PKG}/repository.py",
-        '" REMOVE openStatus, openSince",\n            "#s IN (:pending, :action)",',
-        '" REMOVE openStatus, openSince",\n            "attribute_exists(paymentId)",',
-        (f"{GUARDS}::test_the_final_write_only_finishes_a_pending_payment",),
-    ),
-    Mutant(
-        "webhook-signature-not-verified",
-        f"{PKG}/gateway/stripe_webhooks.py",
-        "        event = stripe.Webhook.construct_event(payload, signature, secret, tolerance=TOLERANCE_SECONDS)",
-        '        event = stripe.Event.construct_from(__import__("json").loads(payload), "")',
-        (f"{LATER}::test_a_webhook_that_is_not_a_fresh_stripe_event_changes_nothing",),
-    ),
-    Mutant(
-        "webhook-timestamp-not-checked",
-        f"{PKG}/gateway/stripe_webhooks.py",
-        "TOLERANCE_SECONDS = 300",
-        "TOLERANCE_SECONDS = 10**9",
-        (f"{LATER}::test_a_webhook_that_is_not_a_fresh_stripe_event_changes_nothing",),
-    ),
-    Mutant(
-        "webhook-replays-not-remembered",
-        f"{PKG}/notices.py",
-        'ConditionExpression="attribute_not_exists(eventId) OR (#st = :processing AND leaseUntil < :now)",',
-        'ConditionExpression="attribute_not_exists(eventId) OR #st <> :processing OR leaseUntil < :now",',
-        (f"{LATER}::test_the_webhook_finishes_a_3ds_payment_exactly_once",),
-    ),
-    Mutant(
-        "reconciliation-does-not-cancel-first",
-        f"{PKG}/reconciliation.py",
-        "    result = service.gateway.cancel_charge(record.intent_id)",
-        '    result = GatewayResult(Outcome.DECLINED, record.intent_id, "payment_canceled", "not cancelled", "")',
-        (f"{LATER}::test_an_outage_past_the_retry_horizon_fails_the_payment_once_nothing_was_charged",),
-    ),
-    Mutant(
-        "waiting-payment-not-cancelled-with-its-order",
-        f"{PKG}/domain.py",
-        "        return RefundDecision(RefundAction.CANCEL_PAYMENT)",
-        "        return RefundDecision(RefundAction.WAIT_FOR_PAYMENT)",
-        (f"{LATER}::test_an_order_cancelled_while_waiting_for_the_customer_cancels_the_intent",),
-    ),
-    Mutant(
-        "gateway-called-before-the-claim",
-        f"{PKG}/service.py",
-        "                claim = self._repo.claim_payment(payment_id, trigger, self._now())\n",
-        "                self._gateway.release_charge(self._gateway.begin_charge(request))\n"
-        "                claim = self._repo.claim_payment(payment_id, trigger, self._now())\n",
-        (f"{REQUESTS}::test_a_new_order_costs_two_requests_its_second_trigger_and_redeliveries_none",),
-    ),
-    Mutant(
-        "second-trigger-talks-to-the-gateway",
-        f"{PKG}/domain.py",
-        "        if existing.causation_id is not None and existing.causation_id != trigger.meta.event_id:",
-        "        if False:",
-        (f"{REQUESTS}::test_a_second_trigger_while_the_first_is_in_flight_spends_nothing_and_is_acknowledged",),
-    ),
-    Mutant(
-        "final-record-webhook-read-back",
-        f"{PKG}/notices.py",
-        "        if known is not None and known.intent_id == notice.handle and not known.status.unfinished:",
-        "        if False:",
-        (f"{REQUESTS}::test_a_notification_about_a_final_payment_is_answered_without_a_gateway_read",),
-    ),
-    Mutant(
-        "late-attempt-stored-after-reconciliation-closed-it",
-        f"{PKG}/repository.py",
-        '"#s = :pending AND attribute_not_exists(intentId) AND attribute_not_exists(abandonedAt)",',
-        '"#s = :pending AND attribute_not_exists(intentId)",',
-        (f"{REQUESTS}::test_a_late_attempt_cannot_be_stored_once_reconciliation_closed_the_record",),
-    ),
-    Mutant(
-        "backoff-removed",
-        f"{PKG}/retry.py",
-        "        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=record.receipt_handle, "
-        "VisibilityTimeout=delay)",
-        "        pass",
-        (f"{BACKOFF}::test_a_transient_failure_comes_back_after_its_backoff_not_the_visibility_timeout",),
-    ),
-    Mutant(
-        "rate-limit-dead-letters",
-        f"{PKG}/retry.py",
-        "        if rate_limited(failure) and receives >= cfg.max_receive_count:",
-        "        if False:",
-        (f"{BACKOFF}::test_a_rate_limit_on_the_last_receive_is_queued_again_not_dead_lettered",),
-    ),
-    Mutant(
-        "gateway-budget-ignored",
-        f"{PKG}/budget.py",
-        '                ConditionExpression="attribute_not_exists(spent) OR spent < :limit",',
-        '                ConditionExpression="attribute_not_exists(spent) OR spent >= :one",',
-        (f"{BUDGET}::test_senders_together_never_exceed_the_budget_in_any_second_and_use_most_of_it",),
-    ),
-    Mutant(
-        "gateway-budget-not-asked",
-        f"{PKG}/gateway/stripe_gateway.py",
-        "        if self._before_request is not None:",
-        "        if False:",
-        (f"{BUDGET}::test_every_stripe_request_of_a_payment_is_counted_against_the_budget",),
-    ),
-)
 FULL = ("tests/unit", "tests/integration", "tests/reliability")
 
 
@@ -248,11 +86,50 @@ def run(mutant: Mutant, fast: bool) -> tuple[str, float]:
     return verdict, seconds
 
 
+DESIGN = ROOT / "docs/design.md"
+TABLE_BEGIN = "<!-- guarded-writes: generated by tools/mutants.py --docs; do not edit by hand -->"
+TABLE_END = "<!-- /guarded-writes -->"
+
+
+def table() -> str:
+    """docs/design.md's table of guarded writes and transitions: one row per mutant, so it cannot drift from
+    what ``make mutants`` proves (tests/unit/test_guarded_writes_table.py fails when the doc differs)."""
+    rows = [
+        "| guarded write, transition or check | what its guard keeps true | test that fails without it | mutant |",
+        "|---|---|---|---|",
+    ]
+    for m in MUTANTS:
+        tests = "<br>".join(f"`{t.rsplit('/', 1)[-1]}`" for t in m.tests)
+        rows.append(f"| `{m.write}` | {m.guards} | {tests} | `{m.name}` |")
+    return "\n".join([TABLE_BEGIN, *rows, TABLE_END])
+
+
+def write_docs(check: bool) -> int:
+    text = DESIGN.read_text()
+    start, end = text.find(TABLE_BEGIN), text.find(TABLE_END)
+    if start < 0 or end < start:
+        print(f"{DESIGN.name}: no generated table between {TABLE_BEGIN!r} and {TABLE_END!r}", file=sys.stderr)
+        return 1
+    updated = text[:start] + table() + text[end + len(TABLE_END) :]
+    if updated == text:
+        return 0
+    if check:
+        print(f"{DESIGN.name}: the guarded-writes table is stale; run: tools/mutants.py --docs", file=sys.stderr)
+        return 1
+    DESIGN.write_text(updated)
+    print(f"wrote the guarded-writes table ({len(MUTANTS)} rows) into {DESIGN.relative_to(ROOT)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fast", action="store_true", help="only the tests named for each mutant (CI)")
     parser.add_argument("--only", nargs="*", default=None, help="mutant names")
+    parser.add_argument("--docs", action="store_true", help="rewrite the guarded-writes table in docs/design.md")
+    parser.add_argument("--docs-check", action="store_true", help="fail when that table differs from MUTANTS")
     args = parser.parse_args(argv)
+    if args.docs or args.docs_check:
+        return write_docs(check=args.docs_check)
     chosen = [m for m in MUTANTS if args.only is None or m.name in args.only]
     print(f"mutants: {len(chosen)} ({'named tests' if args.fast else 'unit + integration + reliability suites'})")
     missed = 0

@@ -101,9 +101,11 @@ def _settle_refund(service: PaymentService, notice: RefundNotice) -> str:
     refund = service.repository.get_refund(notice.refund_id)
     if refund is None:
         return "not_ours"
-    if refund.status is not Status.PENDING:
+    if refund.status is not Status.PENDING and refund.published:
         count(Metric.DUPLICATE_DELIVERY)
         return "duplicate"
+    # PENDING, or settled by a delivery that died before its event went out (a decline is written, then
+    # published): settle_refund republishes what the record says, never the notice's own answer.
     return service.settle_refund(refund, service.gateway.refund_status(notice.transaction_id))
 
 

@@ -155,3 +155,13 @@ def test_one_500_on_confirm_is_retried_within_the_invocation(aws: Aws, sdk_retri
     assert invoke(payment_handler, payment_event(order)) == []  # no redelivery: the SDK retried once
     assert requests(order) == [*CONFIRMED, CONFIRMED[1]]
     assert charges(order) == [4999] and kinds(aws, order) == ["payment.succeeded"]
+
+
+def test_reconciliation_cannot_close_a_record_that_holds_an_attempt(aws: Aws) -> None:
+    order = new_order()
+    stripe_stack().faults.fail_next("POST", CONFIRM, times=1, status=503, order_id=order)
+    assert len(invoke(payment_handler, payment_event(order))) == 1  # the intent is stored, its confirm failed
+    svc = svc_of()
+    [item] = aws.payment_items(order)
+    assert "intentId" in item
+    assert not svc.repository.abandon_without_intent(item["paymentId"]["S"], svc.now())  # it must be cancelled

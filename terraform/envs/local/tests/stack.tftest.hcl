@@ -348,13 +348,13 @@ run "least_privilege" {
     condition = [
       for s in jsondecode(module.service.wiring.function_policies["payment"]).Statement : s if startswith(s.Sid, "Tables")
       ] == [{
-        Sid      = "Tables0", Effect = "Allow", Action = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+        Sid      = "Tables0", Effect = "Allow", Action = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
         Resource = ["arn:aws:dynamodb:us-east-2:123456789012:table/payments"]
         }, {
         Sid      = "Tables1", Effect = "Allow", Action = ["dynamodb:UpdateItem"]
         Resource = [module.service.wiring.budget_table_arn]
     }]
-    error_message = "The payment role may only put and update payments, and spend the gateway request budget."
+    error_message = "The payment role may only read, put and update payments, and spend the gateway request budget."
   }
 
   assert {
@@ -397,16 +397,24 @@ run "least_privilege" {
       for k, p in module.service.wiring.function_policies : alltrue([
         for s in jsondecode(p).Statement :
         (startswith(flatten([s.Action])[0], "sqs:") ? toset(flatten([s.Resource])) == toset([module.service.wiring.routing[k].queue_arn]) && length(setsubtract(toset(s.Action), toset(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "sqs:SendMessage"]))) == 0 : true) &&
-        (s.Action == ["kms:GenerateDataKey"] ? (
+        (s.Sid == "RequeueEncrypted" ? (
           contains(keys(module.service.wiring.routing), k) && toset(flatten([s.Resource])) == toset([module.service.wiring.protections.key_arn]) &&
-          toset(s.Condition.StringEquals["kms:ViaService"]) == toset(["sqs.us-east-2.amazonaws.com"])
+          s.Action == ["kms:GenerateDataKey"] && toset(s.Condition.StringEquals["kms:ViaService"]) == toset(["sqs.us-east-2.amazonaws.com"])
         ) : true) &&
-        (startswith(flatten([s.Action])[0], "kms:") && s.Action != ["kms:GenerateDataKey"] ? (
-          toset(flatten([s.Resource])) == toset([module.service.wiring.protections.key_arn]) && s.Action == ["kms:Decrypt"] &&
-          toset(s.Condition.StringEquals["kms:ViaService"]) == toset(concat(
-            contains(keys(module.service.wiring.routing), k) ? ["sqs.us-east-2.amazonaws.com"] : [],
-            ["lambda.us-east-2.amazonaws.com", "secretsmanager.us-east-2.amazonaws.com"],
-          ))
+        (startswith(flatten([s.Action])[0], "kms:") && s.Sid != "RequeueEncrypted" ? (
+          toset(flatten([s.Resource])) == toset([module.service.wiring.protections.key_arn]) && (
+            s.Sid == "ServiceKeyThroughDynamoDB" ? (
+              # Every function reads and writes its tables, which the service key encrypts: the key through DynamoDB.
+              s.Action == ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"] &&
+              s.Condition.StringEquals["kms:ViaService"] == ["dynamodb.us-east-2.amazonaws.com"]
+              ) : (
+              s.Action == ["kms:Decrypt"] &&
+              toset(s.Condition.StringEquals["kms:ViaService"]) == toset(concat(
+                contains(keys(module.service.wiring.routing), k) ? ["sqs.us-east-2.amazonaws.com"] : [],
+                ["lambda.us-east-2.amazonaws.com", "secretsmanager.us-east-2.amazonaws.com"],
+              ))
+            )
+          )
         ) : true) &&
         (startswith(flatten([s.Action])[0], "events:") ? (
           toset(flatten([s.Resource])) == toset(["arn:aws:events:us-east-2:123456789012:event-bus/default"]) &&
@@ -421,6 +429,16 @@ run "least_privilege" {
       ])
     ])
     error_message = "A function policy statement is not scoped to the function's own queue, the key via its services, or the bus with its own source and detail-types."
+  }
+
+  # The tables are encrypted with the service key, so every function that calls DynamoDB needs that key through
+  # DynamoDB (the assert above checks the statement's shape; this one that it is there).
+  assert {
+    condition = alltrue([
+      for k, p in module.service.wiring.function_policies :
+      length([for s in jsondecode(p).Statement : s if s.Sid == "ServiceKeyThroughDynamoDB"]) == 1
+    ])
+    error_message = "Every function reads or writes a table encrypted with the service key: it needs the key through DynamoDB."
   }
 
   # Queue and topic policies: allows are scoped to a service principal, never "*" actions;

@@ -477,3 +477,19 @@ def test_a_new_call_in_the_code_without_its_permission_turns_the_check_red(
         ], missing
     finally:
         RECORDER.forget(added)
+
+
+def test_the_backoff_call_without_its_permission_turns_the_check_red(
+    exercised: None, deployed: dict[str, DeployedFunction]
+) -> None:
+    """Issue 19: the failed record's backoff (ChangeMessageVisibility on its own queue) is a call the check sees;
+    the payment role without it is reported missing."""
+    policies = copy.deepcopy(deployed["payment"].policies)
+    for statement in policies[0]["Statement"]:
+        if statement.get("Sid") == "OwnMessageBackoff":
+            statement["Action"] = ["sqs:SendMessage"]
+    findings = check(_with_policies(deployed, "payment", policies), _needs(deployed))
+    assert any(
+        m.startswith(f"payment: sqs:ChangeMessageVisibility on {deployed['payment'].queue_arn}")
+        for m in findings.missing
+    ), findings.all()

@@ -1,15 +1,16 @@
 @resilience
 Feature: Transient gateway failures are retried
-  When the gateway is briefly unavailable (a fault-injecting proxy in front of the local Stripe answers 503) the handler reports the record as a batch item failure,
-  SQS redelivers it after the visibility timeout, and the payment succeeds without a double charge.
-  (The local Lambda service shortens the visibility timeout of failed messages to emulate backoff.)
+  When the gateway is briefly unavailable (a fault-injecting proxy in front of the local Stripe answers 503) the Stripe
+  SDK retries once within the invocation; when that fails too, the handler reports the record as a batch item failure
+  and sets its message's backoff (ChangeMessageVisibility: seconds, growing with the receive count), SQS redelivers
+  it then, and the payment succeeds without a double charge.
 
   Background:
     Given the payment service is running
 
   Scenario: The gateway fails twice, then accepts the charge
     Given an order for 6100 minor units of "USD" paid with "pm_card_visa"
-    And the gateway fails the next 2 charge attempts
+    And the gateway fails every charge attempt of the next 2 deliveries
     When the order is ready for payment
     Then the order's payment is recorded as "SUCCEEDED" for 6100 minor units of "USD"
     And the trigger was delivered 3 times

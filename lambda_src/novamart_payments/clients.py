@@ -19,6 +19,7 @@ from novamart_payments.config import RECORD_MAX_AWS_CALLS, get_config
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_sqs import SQSClient
 
 
 @functools.cache
@@ -76,7 +77,26 @@ def events() -> EventBridgeClient:
     return _capped(_session().client("events", config=_boto_config()))  # type: ignore[no-any-return]
 
 
+@functools.cache
+def budget_dynamodb() -> DynamoDBClient:
+    """The request budget's client: one attempt (its time is in every gateway request's budget, not the record's
+    capped AWS calls), so a slow counter turns into a transient failure instead of a long wait."""
+    cfg = get_config()
+    config = BotoConfig(
+        connect_timeout=cfg.aws_call_timeout_seconds,
+        read_timeout=cfg.aws_call_timeout_seconds,
+        retries={"mode": "standard", "total_max_attempts": 1},
+    )
+    return _session().client("dynamodb", config=config)
+
+
+@functools.cache
+def sqs() -> SQSClient:
+    """For the failed record's own message only (its backoff), after the record's capped calls are over."""
+    return _session().client("sqs", config=_boto_config())
+
+
 def reset() -> None:
     """Forget cached clients, e.g. after a harness switched endpoint or configuration."""
-    for cached in (_session, dynamodb, events):
+    for cached in (_session, dynamodb, events, sqs, budget_dynamodb):
         cached.cache_clear()

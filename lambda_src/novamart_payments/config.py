@@ -34,7 +34,8 @@ _URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d+)?/?$")
 # tests/reliability/test_budget.py measures every path against it.
 RECORD_MAX_AWS_CALLS = 7
 # The most gateway requests one record can make: a payment creates, confirms and may read back its intent (a
-# duplicate that lost the claim cancels its own instead); a resumed refund lists, then creates.
+# concurrent copy of the same trigger that lost the store cancels its own instead); a resumed refund lists, then
+# creates.
 RECORD_MAX_GATEWAY_CALLS = 4
 _MAX_BACKOFF_SECONDS = 20.0  # botocore standard retry mode's cap
 _GATEWAY_MAX_BACKOFF_SECONDS = 5.0  # the Stripe SDK's cap between network retries (HTTPClient.MAX_DELAY)
@@ -60,11 +61,25 @@ class Config:
     stripe_secret_id: str = ""
     stripe_api_base: str | None = None
     gateway_timeout_seconds: float = 5.0
-    gateway_max_retries: int = 0
+    gateway_max_retries: int = 1
     stripe_secret_max_age_seconds: int = 300
     stripe_off_session: bool = False
-    # The source queue's maxReceiveCount: the time guard never defers a record on its last receive.
-    max_receive_count: int = 5
+    # The gateway request budget shared by all four functions (novamart_payments.budget): requests per second for
+    # the Stripe account (default 80 % of the live limit of 100; a test key's account allows 25) and the table
+    # holding the per-second counters (none: no budget, the simulated gateway and fast tests).
+    gateway_budget_per_second: int = 80
+    gateway_budget_table_name: str = ""
+    gateway_budget_max_wait_seconds: float = 1.0
+    # The source queue's maxReceiveCount, which Terraform derives from the retry horizon and schedule below
+    # (``receives_for_horizon``): the time guard never defers a record on its last receive, and a rate-limited
+    # record on its last receive is queued again rather than dead-lettered.
+    max_receive_count: int = 17
+    # Per-message backoff: a failed record's message comes back after schedule[receives - 1] seconds (the last
+    # entry repeating), spread by +/- jitter, set by ChangeMessageVisibility on that message; retried for about
+    # the horizon, after which it dead-letters (and reconciliation finishes its payment).
+    retry_schedule_seconds: tuple[int, ...] = (2, 10, 30, 120, 300)
+    retry_jitter: float = 0.2
+    retry_horizon_seconds: int = 3600
     # Outcomes that arrive later. The webhook function: where Stripe's signing secret lives and which table
     # remembers the Stripe events already handled. Reconciliation: how old an unfinished payment must be before
     # it asks the gateway (a PENDING one: past the queue's retry horizon; one waiting for the customer: a webhook
@@ -86,10 +101,18 @@ class Config:
         return attempts * 2 * self.aws_call_timeout_seconds + backoffs
 
     @property
+    def budget_call_seconds(self) -> float:
+        """Worst-case time the request budget adds to one HTTP attempt: its one-attempt DynamoDB call, then the
+        longest wait for a later second."""
+        return 2 * self.aws_call_timeout_seconds + self.gateway_budget_max_wait_seconds
+
+    @property
     def gateway_call_seconds(self) -> float:
-        """Worst-case time of one gateway request: every attempt timing out, the largest backoff between them."""
+        """Worst-case time of one gateway request: every attempt waiting its budget and timing out, the largest
+        backoff between them."""
         retries = self.gateway_max_retries
-        return (retries + 1) * self.gateway_timeout_seconds + retries * _GATEWAY_MAX_BACKOFF_SECONDS
+        attempt = self.gateway_timeout_seconds + self.budget_call_seconds
+        return (retries + 1) * attempt + retries * _GATEWAY_MAX_BACKOFF_SECONDS
 
     @property
     def record_budget_seconds(self) -> float:
@@ -111,10 +134,16 @@ class Config:
             stripe_secret_id=_required(env, "STRIPE_SECRET_ID", _SECRET_ID) if mode == "stripe" else "",
             stripe_api_base=_optional(env, "STRIPE_API_BASE", _URL),
             gateway_timeout_seconds=_number(env, "STRIPE_TIMEOUT_SECONDS", 5.0, 0.1, 30.0),
-            gateway_max_retries=int(_number(env, "STRIPE_MAX_NETWORK_RETRIES", 0, 0, 3)),
+            gateway_max_retries=int(_number(env, "STRIPE_MAX_NETWORK_RETRIES", 1, 0, 3)),
             stripe_secret_max_age_seconds=int(_number(env, "STRIPE_SECRET_MAX_AGE_SECONDS", 300, 0, 3600)),
             stripe_off_session=_flag(env, "STRIPE_OFF_SESSION", default=False),
-            max_receive_count=int(_number(env, "QUEUE_MAX_RECEIVE_COUNT", 5, 1, 1000)),
+            gateway_budget_per_second=int(_number(env, "GATEWAY_BUDGET_PER_SECOND", 80, 1, 10_000)),
+            gateway_budget_table_name=_optional(env, "GATEWAY_BUDGET_TABLE_NAME", _TABLE_NAME) or "",
+            gateway_budget_max_wait_seconds=_number(env, "GATEWAY_BUDGET_MAX_WAIT_SECONDS", 1.0, 0.0, 10.0),
+            max_receive_count=int(_number(env, "QUEUE_MAX_RECEIVE_COUNT", 17, 1, 1000)),
+            retry_schedule_seconds=_schedule(env, "RETRY_SCHEDULE_SECONDS", (2, 10, 30, 120, 300)),
+            retry_jitter=_number(env, "RETRY_JITTER", 0.2, 0.0, 0.9),
+            retry_horizon_seconds=int(_number(env, "RETRY_HORIZON_SECONDS", 3600, 1, 1_209_600)),
             stripe_webhook_secret_id=_optional(env, "STRIPE_WEBHOOK_SECRET_ID", _SECRET_ID) or "",
             webhook_event_table_name=_optional(env, "WEBHOOK_EVENT_TABLE_NAME", _TABLE_NAME) or "",
             action_deadline_seconds=int(_number(env, "ACTION_DEADLINE_SECONDS", 82_800, 1, 604_800)),
@@ -179,6 +208,28 @@ def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
     if raw not in ("true", "false"):
         raise ConfigError(f"{name}={raw!r} must be 'true' or 'false'")
     return raw == "true"
+
+
+def receives_for_horizon(schedule: tuple[int, ...], horizon_seconds: int) -> int:
+    """The receives a message gets for its retries to span the horizon: receive k is followed by a delay of
+    schedule[k - 1], the last entry repeating (every entry is used at least once). Terraform derives the queue's
+    maxReceiveCount with the same formula (modules/service); tests/reliability/test_budget.py checks they agree."""
+    last = max(schedule[-1], 1)
+    return 1 + len(schedule) + max(0, -(-(horizon_seconds - sum(schedule)) // last))
+
+
+def _schedule(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        values = tuple(int(part) for part in raw.split(","))
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a comma-separated list of seconds") from None
+    # SQS caps a message's visibility at 12 hours.
+    if not values or any(not 0 <= v <= 43_200 for v in values):
+        raise ConfigError(f"{name}={raw!r}: each delay must be within 0..43200 seconds")
+    return values
 
 
 def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:

@@ -162,8 +162,9 @@ def outcome_event_id(kind: str, record_id: str) -> str:
 
 
 class PaymentAction(enum.Enum):
-    CLAIM_AND_CHARGE = "claim_and_charge"  # no record yet: create it PENDING, then charge
-    RESUME_CHARGE = "resume_charge"  # PENDING record of an identical trigger: charge again under the same key
+    CLAIM_AND_CHARGE = "claim_and_charge"  # no record yet: create it PENDING (no gateway request yet), then charge
+    RESUME_CHARGE = "resume_charge"  # PENDING record this trigger claimed: finish its charge, same key and intent
+    IN_FLIGHT = "in_flight"  # PENDING record another trigger claimed: its delivery finishes it; no gateway request
     PUBLISH_OUTCOME = "publish_outcome"  # final record whose outcome may not have been published yet
     BLOCK_CANCELLED = "block_cancelled"  # order was cancelled before payment: record the trigger, publish failure
     DUPLICATE = "duplicate"  # final and published: nothing to do
@@ -191,6 +192,11 @@ def decide_payment(existing: PaymentRecord | None, trigger: PaymentTrigger) -> P
     if not _same_payment(existing, trigger):
         return PaymentDecision(PaymentAction.REJECT_MISMATCH, _mismatch_reason(existing, trigger))
     if existing.status is Status.PENDING:
+        if existing.causation_id is not None and existing.causation_id != trigger.meta.event_id:
+            # The order's other trigger (or another producer's copy) won the claim. Only the claim's owner talks
+            # to the gateway: its message stays queued until the payment is finished (and reconciliation backs it
+            # up past the retry horizon), so this one is acknowledged without spending a gateway request.
+            return PaymentDecision(PaymentAction.IN_FLIGHT, "the order's payment is in flight under another trigger")
         return PaymentDecision(PaymentAction.RESUME_CHARGE)
     if existing.status is Status.REQUIRES_ACTION:
         # Its payment.action_required went out before the record moved (publish first, then write): the outcome

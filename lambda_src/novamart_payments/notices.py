@@ -77,6 +77,14 @@ def _payment_behind(
 
 
 def _settle_charge(service: PaymentService, notice: ChargeNotice) -> str:
+    if notice.order_id is not None:
+        # Most notifications repeat what a delivery already settled: a record that is final on this very attempt
+        # needs nothing, so it is answered from the table without spending a gateway request. A notification that
+        # could change a record is still checked against the gateway below.
+        known = service.repository.get_payment(domain.payment_id_for(notice.order_id))
+        if known is not None and known.intent_id == notice.handle and not known.status.unfinished:
+            count(Metric.DUPLICATE_DELIVERY)
+            return "duplicate"
     found = _payment_behind(service, notice.handle, notice.order_id)
     if found is None:
         return "not_ours"

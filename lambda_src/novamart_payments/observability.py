@@ -46,6 +46,10 @@ class Metric:
     GATEWAY_IDEMPOTENCY_ERROR = "GatewayIdempotencyError"
     GATEWAY_AUTH_ERROR = "GatewayAuthError"
     TIME_GUARD_DEFERRED = "TimeGuardDeferred"
+    # Per-message backoff: a rate-limited record queued again on its last receive (never dead-lettered for a
+    # 429), and a backoff that could not be set (the message then waits out the queue's visibility timeout).
+    RATE_LIMIT_REQUEUED = "RateLimitRequeued"
+    BACKOFF_NOT_SET = "BackoffNotSet"
     PAYMENT_ACTION_REQUIRED = "PaymentActionRequired"
     PAYMENT_DISPUTED = "PaymentDisputed"
     # Webhooks: refused before anything was read or written (bad signature, stale, not JSON, too large).

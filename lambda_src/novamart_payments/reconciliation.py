@@ -7,6 +7,8 @@ authenticate. Every few minutes a scheduled pass reads the oldest unfinished pay
 path as a delivery or a webhook, so it publishes the same single outcome.
 
 - Decided at the gateway meanwhile: settled as the gateway says.
+- No attempt ever opened (the outage on create outlived the retries): the record is closed to any later attempt
+  first, then ``payment.failed`` (``gateway_unavailable``) is published.
 - Never confirmed (the outage outlived the retries): the intent is cancelled first, so it can never be charged
   later, and only once the gateway confirms the cancellation is ``payment.failed`` (``gateway_unavailable``)
   published.
@@ -63,15 +65,20 @@ def _reconcile_one(service: PaymentService, listed: PaymentRecord, now: str) -> 
     record = service.repository.get_payment(listed.payment_id)  # the index is eventually consistent
     if record is None or not record.status.unfinished:
         return "already_finished"
-    if record.intent_id is None:  # the gateway refused the payment method at the claim: a decline
-        refused = GatewayResult(
+    if record.intent_id is None:
+        # The claim's owner never got an attempt opened and stored (the gateway stayed unavailable past the retry
+        # horizon, or the trigger dead-lettered). Close the door first: once this write holds, no delivery can
+        # store a handle, and only a stored handle is ever confirmed, so nothing was or will be charged.
+        if not service.repository.abandon_without_intent(record.payment_id, now):
+            return "changed_meanwhile"  # a delivery stored its attempt (or finished) just now: the next pass looks
+        gave_up = GatewayResult(
             Outcome.DECLINED,
             None,
-            PaymentFailureCode.INVALID_PAYMENT_METHOD,
-            "The gateway does not know the payment method.",
+            PaymentFailureCode.GATEWAY_UNAVAILABLE,
+            "The payment gateway stayed unavailable beyond the retry horizon; nothing was charged.",
             record.created_at,
         )
-        return service.settle_payment(record, refused)
+        return service.settle_payment(record, gave_up)
     gateway = service.gateway
     result = gateway.charge_status(record.intent_id)
     if result.outcome is Outcome.NOT_STARTED:

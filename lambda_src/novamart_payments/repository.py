@@ -54,11 +54,9 @@ class Repository:
         item = out.get("Item")
         return payment_from_item(item) if item else None
 
-    def claim_payment(
-        self, payment_id: str, trigger: PaymentTrigger, intent_id: str | None, now: str
-    ) -> WriteResult[PaymentRecord]:
-        """Create the order's payment as PENDING, holding the gateway handle to charge, unless the order already
-        has a payment: this condition is the one place that decides which handle an order is charged on."""
+    def claim_payment(self, payment_id: str, trigger: PaymentTrigger, now: str) -> WriteResult[PaymentRecord]:
+        """Create the order's payment as PENDING, before any gateway request, unless the order already has a
+        payment: this condition decides which trigger (``causationId``) may talk to the gateway for the order."""
         item: Item = {
             "paymentId": {"S": payment_id},
             "orderId": {"S": trigger.order_id},
@@ -75,8 +73,6 @@ class Repository:
             "updatedAt": {"S": now},
             **_meta_attrs(trigger.meta),
         }
-        if intent_id is not None:
-            item["intentId"] = {"S": intent_id}
         return self._put_new(self._payments, "paymentId", item, payment_from_item)
 
     def block_payment(self, payment_id: str, order_id: str, meta: TriggerMeta, now: str) -> WriteResult[PaymentRecord]:
@@ -118,6 +114,39 @@ class Repository:
             },
             payment_from_item,
         )
+
+    def store_intent(self, payment_id: str, intent_id: str, now: str) -> WriteResult[PaymentRecord]:
+        """Attach the gateway handle the claim's owner opened, before it is confirmed. The condition is the one
+        place that decides which handle an order is charged on: a second handle (a concurrent copy of the same
+        trigger) or a record reconciliation has begun to close (``abandonedAt``) is refused."""
+        return self._update(
+            self._payments,
+            {"paymentId": {"S": payment_id}},
+            "SET intentId = :intent, updatedAt = :now",
+            "#s = :pending AND attribute_not_exists(intentId) AND attribute_not_exists(abandonedAt)",
+            {":intent": {"S": intent_id}, ":now": {"S": now}, ":pending": {"S": Status.PENDING}},
+            payment_from_item,
+            names={"#s": "status"},
+        )
+
+    def abandon_without_intent(self, payment_id: str, now: str) -> bool:
+        """Reconciliation gives up on a PENDING payment that never got a gateway handle (the gateway stayed
+        unavailable past the retry horizon): from this write on no handle can be stored, so nothing can be
+        charged, and ``payment.failed`` may go out. Repeatable, so a pass that crashed after it can finish."""
+        try:
+            self.client.update_item(
+                TableName=self._payments,
+                Key={"paymentId": {"S": payment_id}},
+                UpdateExpression="SET abandonedAt = if_not_exists(abandonedAt, :now)",
+                ConditionExpression="#s = :pending AND attribute_not_exists(intentId)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":now": {"S": now}, ":pending": {"S": Status.PENDING}},
+            )
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def require_action(self, waiting: PaymentRecord, now: str) -> WriteResult[PaymentRecord]:
         """Move a PENDING payment to REQUIRES_ACTION (its payment.action_required went out first). It stays in the

@@ -103,7 +103,12 @@ class PaymentService:
     # --- payments ----------------------------------------------------------------------------------------
 
     def handle_payment(self, trigger: PaymentTrigger) -> str:
-        """Take payment for the order at most once; returns what happened, for the log."""
+        """Take payment for the order at most once; returns what happened, for the log.
+
+        The claim is the first act and costs no gateway request: a second trigger, or a redelivery of a finished
+        order, is answered from the table alone. Only the claim's owner (the trigger whose event made the record)
+        talks to the gateway, and only for the requests still missing: open the intent, store it, confirm it.
+        """
         payment_id = domain.payment_id_for(trigger.order_id)
         request = charge_request(trigger)
         current: PaymentRecord | None = None
@@ -111,15 +116,10 @@ class PaymentService:
             decision = domain.decide_payment(current, trigger) if current is not None else None
             action = decision.action if decision is not None else PaymentAction.CLAIM_AND_CHARGE
             if action is PaymentAction.CLAIM_AND_CHARGE:
-                # Optimistic: most triggers are new orders, so open the gateway attempt (no money moves) and claim
-                # the order with it before reading anything. Only the claim's winner will ever complete a handle.
-                handle = self._open_attempt(request)
-                claim = self._repo.claim_payment(payment_id, trigger, handle, self._now())
+                claim = self._repo.claim_payment(payment_id, trigger, self._now())
                 if claim.won and claim.current is not None:
                     return self._charge(claim.current, request)
                 current = claim.current
-                if handle is not None and (current is None or current.intent_id != handle):
-                    self._gateway.release_charge(handle)  # a gateway that replays keys hands ours back: keep it
             elif action is PaymentAction.RESUME_CHARGE:
                 assert current is not None
                 return self._charge(current, request)
@@ -131,9 +131,9 @@ class PaymentService:
                 if attached.won and attached.current is not None:
                     return self._publish_payment(attached.current, "blocked_cancelled")
                 current = attached.current
-            elif action is PaymentAction.DUPLICATE:
+            elif action in (PaymentAction.DUPLICATE, PaymentAction.IN_FLIGHT):
                 count(Metric.DUPLICATE_DELIVERY)
-                return "duplicate"
+                return "duplicate" if action is PaymentAction.DUPLICATE else "in_flight"
             else:  # REJECT_MISMATCH
                 assert decision is not None
                 count(Metric.DUPLICATE_REJECTED)
@@ -141,36 +141,36 @@ class PaymentService:
                 return "rejected_mismatch"
         raise RetryLater(f"payment {payment_id} kept changing under concurrent deliveries")
 
-    def _open_attempt(self, request: ChargeRequest) -> str | None:
-        """The gateway's handle for a new attempt, or None when the gateway refused the payment method outright."""
-        try:
-            return self._gateway.begin_charge(request)
-        except PaymentMethodRefused:
-            return None
-
     def _charge(self, pending: PaymentRecord, request: ChargeRequest) -> str:
-        """Complete the order's stored gateway handle, publish the outcome, then finish the record, in that order.
+        """Open the order's gateway attempt if it has none, store it, complete it, publish, then finish the record.
 
-        Every delivery completes the same stored handle, and a handle succeeds at most once at the gateway, so a
+        Every delivery completes the one stored handle, and a handle succeeds at most once at the gateway, so a
         crash anywhere here (after the charge, before the publish, before the final write) never charges twice:
         the redelivery reads the handle's decision back and publishes the identical event (same id, same
         content) again. A final record therefore always means its outcome event went out.
         """
-        if pending.intent_id is None:
-            # The gateway refused the payment method before any attempt existed: a decline, the same on every
-            # delivery (decided at the claim, so the republished event is identical).
-            result = GatewayResult(
-                Outcome.DECLINED,
-                None,
-                "invalid_payment_method",
-                "The gateway does not know the payment method.",
-                pending.created_at,
-            )
-        else:
-            result = self._gateway.complete_charge(pending.intent_id, request)
+        handle = pending.intent_id
+        if handle is None:
+            try:
+                opened = self._gateway.begin_charge(request)
+            except PaymentMethodRefused as refused:
+                # A decline about the customer's token, the same on every delivery; dated from the claim so the
+                # republished event is identical.
+                return self.settle_payment(pending, replace(refused.result, processed_at=pending.created_at))
+            stored = self._repo.store_intent(pending.payment_id, opened, self._now())
+            if not stored.won:
+                now = stored.current
+                if now is None or now.intent_id != opened:
+                    self._gateway.release_charge(opened)  # a gateway that replays keys hands ours back: keep it
+                if now is None or now.intent_id is None or now.status is not Status.PENDING:
+                    # Reconciliation closed it, or it finished meanwhile: the redelivery decides from what won.
+                    raise RetryLater(f"payment {pending.payment_id} changed while its attempt was opened")
+                opened = now.intent_id
+            handle = opened
+        result = self._gateway.complete_charge(handle, request)
         if result.outcome is Outcome.PENDING:  # pragma: no cover - adapters report an undecided charge as transient
             raise RetryLater(f"payment {pending.payment_id} is not decided yet")
-        return self.settle_payment(pending, result)
+        return self.settle_payment(replace(pending, intent_id=handle), result)
 
     def settle_payment(
         self, record: PaymentRecord, result: GatewayResult, *, code: str | None = None, reason: str | None = None

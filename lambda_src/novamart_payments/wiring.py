@@ -37,10 +37,22 @@ def payment_gateway() -> PaymentGateway:
         return gateway()
     from novamart_payments.gateway.stripe_gateway import StripeGateway, secret_key_reader
 
+    budget = None
+    if cfg.gateway_budget_table_name:
+        from novamart_payments import clients
+        from novamart_payments.budget import RequestBudget
+
+        budget = RequestBudget(
+            cfg.gateway_budget_table_name,
+            cfg.gateway_budget_per_second,
+            clients.budget_dynamodb,
+            max_wait=cfg.gateway_budget_max_wait_seconds,
+        )
     return StripeGateway(
         secret_key_reader(cfg.stripe_secret_id, cfg.stripe_secret_max_age_seconds, cfg.aws_call_timeout_seconds),
         api_base=cfg.stripe_api_base,
         timeout_seconds=cfg.gateway_timeout_seconds,
         max_network_retries=cfg.gateway_max_retries,
         off_session=cfg.stripe_off_session,
+        before_request=budget.take if budget is not None else None,
     )

@@ -179,10 +179,13 @@ def an_order(world: World, order: Order, minor: int, currency: str, token: str) 
     order.minor_units, order.currency, order.token = minor, currency, world.token_for(token)
 
 
-@given(parsers.parse("the gateway fails the next {times:d} charge attempts"))
+@given(parsers.parse("the gateway fails every charge attempt of the next {times:d} deliveries"))
 def gateway_outage(world: World, order: Order, times: int) -> None:
+    """Each delivery makes 1 + STRIPE_MAX_NETWORK_RETRIES attempts (the SDK retries a 5xx within the invocation):
+    fail them all, as the deployed payment function is configured."""
     assert world.gateway is not None, "needs the local Stripe's fault proxy"
-    world.gateway.faults.fail_next("POST", CONFIRM, times=times, status=503, order_id=order.order_id)
+    attempts = 1 + world.gateway_retries()
+    world.gateway.faults.fail_next("POST", CONFIRM, times=times * attempts, status=503, order_id=order.order_id)
 
 
 @given(parsers.parse('a paid order for {minor:d} minor units of "{currency}"'))

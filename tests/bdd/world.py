@@ -28,6 +28,7 @@ from tools.devstack.tables import records_for_order
 
 SETTLE_TIMEOUT = 60.0
 RECONCILER = "novamart_payments.handlers.reconcile.handler"
+PAYMENT = "novamart_payments.handlers.payment.handler"
 WEBHOOKS = "novamart_payments.handlers.webhooks.handler"
 
 
@@ -140,6 +141,13 @@ class World:
 
     def _function(self, handler: str) -> FunctionConfig:
         return next(f for f in self.stack.functions.values() if f.handler == handler)
+
+    def gateway_retries(self) -> int:
+        """The payment function's Stripe SDK retries as deployed (unset: the code's default)."""
+        from novamart_payments.config import Config
+
+        env = self._function(PAYMENT).environment
+        return int(env.get("STRIPE_MAX_NETWORK_RETRIES", Config.__dataclass_fields__["gateway_max_retries"].default))
 
     def reconcile(self) -> Any:
         """One reconciliation pass now, as the schedule would run it (in-process with the stand-in)."""

@@ -777,7 +777,9 @@ def main() -> int:
     report = render(results, time.perf_counter() - started)
     print(report)
     if args.write:
-        args.write.write_text(report, encoding="utf-8")
+        from tests.reliability import customer_waits  # the block computed from Terraform, kept across runs
+
+        args.write.write_text(customer_waits.merged(report, customer_waits.render()), encoding="utf-8")
         print(f"wrote {args.write}", file=sys.stderr)
     return 0
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import hcl2
+from novamart_payments.config import receives_for_horizon
 
 REPO = Path(__file__).resolve().parents[2]
 TERRAFORM = REPO / "terraform"
@@ -83,6 +84,9 @@ class Module:
             text = text[2:-1].strip()
         elif text.startswith('"'):
             return text.strip('"')
+        whole = re.fullmatch(r"var\.(\w+)", text)
+        if whole:  # passed through as it is (a list, a string): the variable's own value
+            return self.var(whole.group(1))
         if not re.fullmatch(r"[\w.\s*+/()-]+", text):
             raise ValueError(f"{self.directory}: cannot evaluate {expr!r}")
 
@@ -134,16 +138,25 @@ def function_limits(env: str = "local") -> FunctionLimits:
     # Settings the functions' environment could override (AWS and gateway timeouts and attempts), looked for
     # in the service module's environment and in whatever the environment passes as extra_environment.
     text = repr(service.locals.get("environment")) + repr(root.module_call("service").get("extra_environment", ""))
-    settings = "AWS_CALL_TIMEOUT_SECONDS|AWS_MAX_ATTEMPTS|STRIPE_TIMEOUT_SECONDS|STRIPE_MAX_RETRIES"
+    settings = (
+        "AWS_CALL_TIMEOUT_SECONDS|AWS_MAX_ATTEMPTS|STRIPE_TIMEOUT_SECONDS|STRIPE_MAX_NETWORK_RETRIES"
+        "|GATEWAY_BUDGET_MAX_WAIT_SECONDS"
+    )
     overrides = dict(re.findall(rf"({settings})\s*=\s*\"?([0-9.]+)", text))
-    if re.search(r"QUEUE_MAX_RECEIVE_COUNT\W+[^,}]*var\.max_receive_count", text):
-        # The functions learn the queues' maxReceiveCount from the same variable the queues use.
-        overrides["QUEUE_MAX_RECEIVE_COUNT"] = str(int(routing.var("max_receive_count")))
+    # The queues' maxReceiveCount is derived from the retry horizon and schedule (modules/service, the formula of
+    # config.receives_for_horizon; the Terraform test of envs/local checks the two agree on one value).
+    schedule = tuple(int(s) for s in service.var("retry_schedule_seconds"))
+    receives = receives_for_horizon(schedule, int(service.var("retry_horizon_seconds")))
+    if re.search(r"QUEUE_MAX_RECEIVE_COUNT\W+[^,}]*local\.max_receive_count", text):
+        # The functions learn the queues' maxReceiveCount from the same local the queues use.
+        overrides["QUEUE_MAX_RECEIVE_COUNT"] = str(receives)
+    overrides["RETRY_SCHEDULE_SECONDS"] = ",".join(map(str, schedule))
+    overrides["RETRY_HORIZON_SECONDS"] = str(int(service.var("retry_horizon_seconds")))
     return FunctionLimits(
         env=env,
         lambda_timeout_seconds=float(function.evaluate(lambda_fn["timeout"])),
         visibility_timeout_seconds=float(routing.evaluate(source_queue["visibility_timeout_seconds"])),
         batch_size=int(routing.evaluate(mapping["batch_size"])),
-        max_receive_count=int(routing.var("max_receive_count")),
+        max_receive_count=receives,
         environment_overrides=overrides,
     )

@@ -141,12 +141,13 @@ def test_throttled_claim_is_retried_inside_botocore(rel_aws: RelAws, faults: Fau
 def test_throttling_beyond_the_retry_budget_fails_the_record_and_redelivery_charges_once(
     rel_aws: RelAws, faults: Faults
 ) -> None:
-    """The final write is throttled on every attempt after the charge: the record fails; redelivery finishes it."""
+    """The final write is throttled on every attempt after the charge: the record fails; redelivery finishes it.
+    (The first UpdateItem stores the intent before the confirm; the final write is the second.)"""
     order = new_order()
     event = payment_event(order)
-    faults.plan("dynamodb.UpdateItem", throttled)
+    faults.plan("dynamodb.UpdateItem", throttled, set(range(2, 2 + max_attempts())))
     assert len(invoke(payment_handler, event)) == 1
-    assert faults.attempts["dynamodb.UpdateItem"] == max_attempts()
+    assert faults.attempts["dynamodb.UpdateItem"] == 1 + max_attempts()
     assert len(charges(order)) == 1
     assert payment_item(rel_aws, order)["status"]["S"] == "PENDING"
     faults.clear()
@@ -195,9 +196,9 @@ def test_lost_answer_of_the_final_write_charges_once(rel_aws: RelAws, faults: Fa
     """UpdateItem took effect but its answer was lost; botocore's retry then fails the condition (no longer
     PENDING), which the service must read as 'already finished', not as a reason to charge or publish again."""
     order = new_order()
-    faults.plan("dynamodb.UpdateItem", delivered_then_read_timeout, {1})
+    faults.plan("dynamodb.UpdateItem", delivered_then_read_timeout, {2})  # 1: the intent is stored
     assert invoke(payment_handler, payment_event(order)) == []
-    assert faults.attempts["dynamodb.UpdateItem"] == 2
+    assert faults.attempts["dynamodb.UpdateItem"] == 3
     assert len(charges(order)) == 1
     assert payment_item(rel_aws, order)["status"]["S"] == "SUCCEEDED"
     assert len(set(outcome_ids(rel_aws, order))) == 1

@@ -48,6 +48,8 @@ _HANDLER_MODULES = {
 }
 _PACKAGE_HANDLERS = "novamart_payments.handlers"
 _PARAMS_KEY = "iam_recorder_api_params"
+#: Stands for "the queue that delivered the record" in a ResourceRef (no environment variable names it).
+SOURCE_QUEUE = "(event source queue)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,5 +188,10 @@ def iam_requests(
             yield req(operation, bus, conditions)
     elif prefix == "secretsmanager" and operation in ("GetSecretValue", "DescribeSecret"):
         yield req(operation, _named("secret", params["SecretId"]))
+    elif prefix == "sqs" and operation in ("ChangeMessageVisibility", "SendMessage"):
+        # The code names only the queue that delivered the failed record (its eventSourceARN): the function's own
+        # source queue, whatever the suite's stand-in called it; the checker puts the deployed queue in its place.
+        name = str(params.get("QueueUrl", "")).rstrip("/").rsplit("/", 1)[-1]
+        yield req(operation, ResourceRef("queue", name, SOURCE_QUEUE))
     else:
         yield req(UNKNOWN + ":" + operation, None)

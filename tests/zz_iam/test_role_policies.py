@@ -26,7 +26,7 @@ from novamart_payments.handlers.payment import handler as payment_handler
 from novamart_payments.handlers.reconcile import handler as reconcile_handler
 from novamart_payments.handlers.refund import handler as refund_handler
 
-from tests.integration.conftest import invoke, payment_event, refund_event
+from tests.integration.conftest import Context, invoke, payment_event, refund_event, sqs_batch
 from tests.support import iam_check
 from tests.support.aws_calls import RECORDER, IamRequest, ResourceRef
 from tests.support.gateway import StripeStack
@@ -115,7 +115,7 @@ def deployed_environment(stack: DeployedStack, fn: DeployedFunction) -> Iterator
 def exercised(deployed_stack: DeployedStack, deployed: dict[str, DeployedFunction], local_stripe: StripeStack) -> None:
     """Every function through every path, with the deployed functions' own environment (the Stripe gateway)."""
     with deployed_environment(deployed_stack, deployed["payment"]) as mp:
-        _walk_every_path(mp, local_stripe)
+        _walk_every_path(mp, local_stripe, deployed["payment"].queue_arn)
     with deployed_environment(deployed_stack, deployed["payment"]):
         later = _start_later_outcomes(local_stripe)
     with deployed_environment(deployed_stack, deployed["webhooks"]):
@@ -150,10 +150,10 @@ def _start_later_outcomes(stripe: StripeStack) -> dict[str, str]:
     cards |= {"3ds_fail": "three_d_secure", "pending_refund_ok": "pending_refund"}
     for name, card in cards.items():
         assert invoke(payment_handler, payment_event(orders[name], token=stripe.stripe.payment_method(card))) == []
-    stripe.faults.fail_next("POST", CONFIRM, times=1, order_id=orders["outage"])
+    stripe.faults.fail_next("POST", CONFIRM, times=_attempts(), order_id=orders["outage"])
     assert len(invoke(payment_handler, payment_event(orders["outage"]))) == 1
     for name, card in (("crash_3ds", "three_d_secure"), ("crash_3ds_r", "three_d_secure"), ("crash_paid", "visa")):
-        stripe.faults.fail_next("POST", CONFIRM, times=1, order_id=orders[name])
+        stripe.faults.fail_next("POST", CONFIRM, times=_attempts(), order_id=orders[name])
         assert len(invoke(payment_handler, payment_event(orders[name], token=stripe.stripe.payment_method(card)))) == 1
         stripe.stripe.client().v1.payment_intents.confirm(_intent_of(orders[name]))  # it had reached Stripe
     _reset()
@@ -200,16 +200,34 @@ def _walk_webhooks(orders: dict[str, str], stripe: StripeStack) -> None:
     assert later.deliver(later.event_about(disputed, "charge.dispute.created", stripe)) == (200, "disputed")
     # A delivery the gateway cannot answer gives its claim back (Stripe retries), then the retry settles it.
     crashed = _intent_event(stripe, _intent_of(orders["crash_3ds"]), "payment_intent.requires_action")
-    stripe.faults.fail_next("GET", r"/v1/payment_intents/[^/]+$", times=1, order_id=orders["crash_3ds"])
+    stripe.faults.fail_next("GET", r"/v1/payment_intents/[^/]+$", times=_attempts(), order_id=orders["crash_3ds"])
     assert later.deliver(crashed)[0] == 503
     assert later.deliver(crashed) == (200, "requires_action")
+
+
+def _rate_limited_on_the_last_receive(stripe: StripeStack, queue_arn: str) -> None:
+    """A 429 on the message's last receive: queued again on the function's own queue (SendMessage), not dead-
+    lettered; the transient failure above set its message's backoff (ChangeMessageVisibility)."""
+    limited = _order()
+    cfg = config.get_config()
+    batch = sqs_batch(payment_event(limited))
+    record = batch["Records"][0]
+    record["attributes"]["ApproximateReceiveCount"] = str(cfg.max_receive_count)
+    record["eventSourceARN"] = queue_arn  # the deployed queue: the message really is queued again there
+    stripe.faults.fail_next("POST", CONFIRM, order_id=limited, status=429, error_type="rate_limit_error")
+    assert payment_handler(batch, Context())["batchItemFailures"] == []
+
+
+def _attempts() -> int:
+    """HTTP attempts of one gateway request as the deployed function makes them (the SDK retries 5xx)."""
+    return 1 + config.get_config().gateway_max_retries
 
 
 def _order() -> str:
     return f"ord-iam-{uuid.uuid4().hex[:12]}"
 
 
-def _walk_every_path(mp: pytest.MonkeyPatch, stripe: StripeStack) -> None:
+def _walk_every_path(mp: pytest.MonkeyPatch, stripe: StripeStack, queue_arn: str | None) -> None:
     paid = _order()
     assert invoke(payment_handler, payment_event(paid)) == []  # new payment
     assert invoke(payment_handler, payment_event(paid)) == []  # duplicate
@@ -223,9 +241,11 @@ def _walk_every_path(mp: pytest.MonkeyPatch, stripe: StripeStack) -> None:
     assert invoke(refund_handler, refund_event(declined)) == []
     transient_order = _order()
     transient = payment_event(transient_order)
-    stripe.faults.fail_next("POST", CONFIRM, order_id=transient_order)
+    stripe.faults.fail_next("POST", CONFIRM, times=_attempts(), order_id=transient_order)
     assert len(invoke(payment_handler, transient)) == 1
     assert invoke(payment_handler, transient) == []
+    assert queue_arn is not None
+    _rate_limited_on_the_last_receive(stripe, queue_arn)
     cancelled = _order()
     assert invoke(refund_handler, refund_event(cancelled)) == []  # cancel before payment
     assert invoke(payment_handler, payment_event(cancelled)) == []  # blocked payment
@@ -341,10 +361,10 @@ def test_an_unknown_operation_cannot_pass(exercised: None, deployed: dict[str, D
 def test_a_grant_no_call_uses_is_reported(exercised: None, deployed: dict[str, DeployedFunction]) -> None:
     policies = copy.deepcopy(deployed["payment"].policies)
     policies[0]["Statement"].append(
-        {"Sid": "Extra", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [deployed["payment"].queue_arn]}
+        {"Sid": "Extra", "Effect": "Allow", "Action": ["sqs:PurgeQueue"], "Resource": [deployed["payment"].queue_arn]}
     )
     findings = check(_with_policies(deployed, "payment", policies), _needs(deployed))
-    assert any("Extra grants sqs:SendMessage" in u for u in findings.unused), findings.all()
+    assert any("Extra grants sqs:PurgeQueue" in u for u in findings.unused), findings.all()
 
 
 def test_a_grant_only_the_other_function_needs_is_too_broad(
@@ -372,11 +392,13 @@ def test_the_roles_of_before_issue_11_are_red(exercised: None, deployed: dict[st
     findings = check(old, _needs(deployed))
     text = "\n".join(findings.all())
     assert "missing: refund: dynamodb:BatchGetItem" in text, text
-    for unused in ("dynamodb:Query", "sqs:ChangeMessageVisibility"):
+    for unused in ("dynamodb:Query",):
         assert f"grants {unused}" in text, text
     # Its unconditioned kms:Encrypt / GenerateDataKey are used now (writes to the encrypted tables need them through
-    # DynamoDB), but it never had kms:DescribeKey, which every call on an encrypted table needs.
+    # DynamoDB), but it never had kms:DescribeKey, which every call on an encrypted table needs. Its
+    # ChangeMessageVisibility is used since issue 19's per-message backoff; SendMessage (a 429's requeue) it lacked.
     assert "missing: payment: kms:DescribeKey on" in text and "dynamodb.us-east-2.amazonaws.com" in text, text
+    assert "missing: payment: sqs:SendMessage" in text, text
     assert "too broad: payment: allows events:PutEvents" in text, text
 
 
@@ -455,3 +477,19 @@ def test_a_new_call_in_the_code_without_its_permission_turns_the_check_red(
         ], missing
     finally:
         RECORDER.forget(added)
+
+
+def test_the_backoff_call_without_its_permission_turns_the_check_red(
+    exercised: None, deployed: dict[str, DeployedFunction]
+) -> None:
+    """Issue 19: the failed record's backoff (ChangeMessageVisibility on its own queue) is a call the check sees;
+    the payment role without it is reported missing."""
+    policies = copy.deepcopy(deployed["payment"].policies)
+    for statement in policies[0]["Statement"]:
+        if statement.get("Sid") == "OwnMessageBackoff":
+            statement["Action"] = ["sqs:SendMessage"]
+    findings = check(_with_policies(deployed, "payment", policies), _needs(deployed))
+    assert any(
+        m.startswith(f"payment: sqs:ChangeMessageVisibility on {deployed['payment'].queue_arn}")
+        for m in findings.missing
+    ), findings.all()

@@ -6,8 +6,9 @@ developer service (``python -m tools.devstack dev``) and the benchmarks. The inv
 environment) is ``lambda_runtime.FunctionInvoker``, which other triggers can share; this module decides what to
 invoke and settles the messages afterwards, following Lambda's rules: an exception or a timeout fails the whole
 batch; with ``ReportBatchItemFailures`` only the listed items fail; successes are deleted; failures become visible
-again after ``retry_delay_seconds`` (the emulated backoff) and moto redrives them to the DLQ at
-``maxReceiveCount``, as SQS does. Semantics in detail, concurrency included: docs/local-dev.md. MiniStack and
+again after the backoff the function set on them (ChangeMessageVisibility, as on AWS; only the messages of a
+crashed invocation, which could set nothing, come back after ``retry_delay_seconds``) and moto redrives them to
+the DLQ at ``maxReceiveCount``, as SQS does. Semantics in detail, concurrency included: docs/local-dev.md. MiniStack and
 LocalStack run the functions themselves: ``aws.stand_in_enabled()`` is false there.
 
 Nothing here logs a message body: bodies carry payment-method tokens. Log lines name detail-type, order id and
@@ -40,7 +41,8 @@ class LocalLambdaService:
     """Polls the mapped queues and invokes the handlers in-process, as the Lambda service would.
 
     ``handler_overrides`` maps a function name to a callable used instead of the configured handler (the harness
-    self-test swaps in a broken handler this way). ``retry_delay_seconds`` is the emulated backoff (see module doc).
+    self-test swaps in a broken handler this way). ``retry_delay_seconds`` applies to crashed invocations only
+    (see module doc).
     """
 
     def __init__(
@@ -235,13 +237,22 @@ class LocalLambdaService:
             with self._lock:
                 self.errors.append(f"{fn.name} {rid}: {error}")
         LOG.info("END RequestId: %s Duration: %.1f ms Failed: %d/%d", rid, duration_ms, len(failed), len(ids))
-        self._settle(mapping, messages, failed, rid)
+        # The function set its failed items' backoff only when it answered, and named them validly.
+        named = outcome.result.get("batchItemFailures") if isinstance(outcome.result, dict) else None
+        reported = {f.get("itemIdentifier") for f in named or [] if isinstance(f, dict)}
+        self._settle(mapping, messages, failed, rid, crashed=error is not None or not failed <= reported)
         with self._lock:
             self.invocations.append(Invocation(fn.name, rid, tuple(ids), tuple(sorted(failed)), duration_ms, error))
 
-    def _settle(self, mapping: EventSourceMapping, messages: list[dict[str, Any]], failed: set[str], rid: str) -> None:
+    def _settle(
+        self, mapping: EventSourceMapping, messages: list[dict[str, Any]], failed: set[str], rid: str, *, crashed: bool
+    ) -> None:
+        """Delete the successes. A failed item is left as the function left it: the function sets its message's
+        backoff itself (ChangeMessageVisibility), and Lambda's pollers never touch it, so neither does this.
+        Only the messages of an invocation that crashed (it could set nothing) come back after
+        ``retry_delay_seconds`` instead of the queue's visibility timeout (docs/local-dev.md)."""
         done = [m for m in messages if m["MessageId"] not in failed]
-        retry = [m for m in messages if m["MessageId"] in failed]
+        retry = [m for m in messages if m["MessageId"] in failed] if crashed else []
         for chunk in chunks(done, 10):
             self._sqs.delete_message_batch(
                 QueueUrl=mapping.queue.url,

@@ -8,6 +8,10 @@ fail (for ``order_id``: only requests on that order's PaymentIntents, which the 
 answers it forwards); everything else is forwarded unchanged. Rules are consumed under a lock, so concurrent
 requests see each failure exactly once. Other processes (the demo, the behaviour suite) add rules through
 ``POST /_faults`` with the same fields as JSON (``RemoteFaults``).
+
+The proxy also counts every request it receives per order (``GET /_faults/requests?order=ord-1``): injected
+failures included, since each is a request spent against Stripe's rate limit. Tests assert gateway requests per
+order there, where a wasted request would show, whatever the service believes it sent.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ import json
 import re
 import threading
 import urllib.request
+from collections import defaultdict
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 
 @dataclass
@@ -35,6 +40,7 @@ class Fault:
 
 
 _INTENT = re.compile(r"^/v1/payment_intents/(pi_[A-Za-z0-9]+)")
+_REFUND = re.compile(r"^/v1/refunds/(re_[A-Za-z0-9]+)")
 
 
 class _Rules:
@@ -68,9 +74,10 @@ class FaultProxy(_Rules):
         parts = urlsplit(upstream)
         self._upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self._faults: list[Fault] = []
-        self._orders: dict[str, str] = {}  # PaymentIntent id -> orderId, from the create answers
+        self._orders: dict[str, str] = {}  # PaymentIntent / Refund id -> orderId, from the create answers
         self._lock = threading.Lock()
         self.requests: list[tuple[str, str]] = []
+        self._per_order: dict[str, list[tuple[str, str]]] = defaultdict(list)
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -87,6 +94,7 @@ class FaultProxy(_Rules):
                     return
                 fault = proxy._take(self.command, self.path)
                 proxy.requests.append((self.command, self.path))
+                proxy._count(self.command, self.path, body)
                 if fault is not None:
                     if fault.status == 0:
                         self.close_connection = True
@@ -114,10 +122,19 @@ class FaultProxy(_Rules):
                 self.end_headers()
                 self.wfile.write(data)
                 conn.close()
-                if self.command == "POST" and self.path.split("?")[0] == "/v1/payment_intents":
+                if self.command == "POST" and self.path.split("?")[0] in ("/v1/payment_intents", "/v1/refunds"):
                     proxy._learn(data)
 
             def _control(self, body: bytes) -> None:
+                if self.command == "GET":
+                    order = (parse_qs(urlsplit(self.path).query).get("order") or [""])[0]
+                    payload = json.dumps(proxy.requests_for(order)).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
                 if self.command == "DELETE":
                     proxy.clear()
                 else:
@@ -159,9 +176,29 @@ class FaultProxy(_Rules):
             order = (intent.get("metadata") or {}).get("orderId")
         except (ValueError, AttributeError):
             return
-        if order and str(intent.get("id", "")).startswith("pi_"):
+        if order and str(intent.get("id", "")).startswith(("pi_", "re_")):
             with self._lock:
                 self._orders[intent["id"]] = order
+
+    def _count(self, method: str, path: str, body: bytes) -> None:
+        """Attribute the request to its order: by the object in the path, the intent it names, or the create's
+        metadata (a create that failed has no answer to learn from)."""
+        parts = urlsplit(path)
+        fields = {**parse_qs(parts.query), **parse_qs(body.decode("utf-8", "replace"))}
+        named = _INTENT.match(parts.path) or _REFUND.match(parts.path)
+        with self._lock:
+            order = self._orders.get(named.group(1)) if named else None
+            if order is None and fields.get("payment_intent"):
+                order = self._orders.get(fields["payment_intent"][0])
+            if order is None and fields.get("metadata[orderId]"):
+                order = fields["metadata[orderId]"][0]
+            if order is not None:
+                self._per_order[order].append((method, parts.path))
+
+    def requests_for(self, order_id: str) -> list[tuple[str, str]]:
+        """Every request the proxy received about the order (method, path), in order of arrival."""
+        with self._lock:
+            return list(self._per_order.get(order_id, []))
 
     def _take(self, method: str, path: str) -> Fault | None:
         path = path.split("?")[0]
@@ -200,3 +237,8 @@ class RemoteFaults(_Rules):
     def clear(self) -> None:
         with urllib.request.urlopen(urllib.request.Request(self.url, method="DELETE"), timeout=5):
             pass
+
+    def requests_for(self, order_id: str) -> list[tuple[str, str]]:
+        """Every gateway request the proxy received about the order (method, path)."""
+        with urllib.request.urlopen(f"{self.url}/requests?order={quote(order_id)}", timeout=5) as answer:
+            return [(str(m), str(p)) for m, p in json.loads(answer.read())]

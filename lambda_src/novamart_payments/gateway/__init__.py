@@ -6,8 +6,9 @@ it (Stripe in production, the in-process simulator in fast tests).
 A charge is two steps, because the gateway must not be trusted to deduplicate for us (its idempotency keys expire
 after 24 hours, and the local Stripe-compatible server ignores them altogether):
 
-1. ``begin_charge`` registers the attempt and moves no money (a Stripe PaymentIntent, unconfirmed). Its handle is
-   stored on the order's PENDING record by the conditional write that claims the order.
+1. ``begin_charge`` registers the attempt and moves no money (a Stripe PaymentIntent, unconfirmed). Only the
+   delivery that claimed the order (a PENDING record written before any gateway request) opens it, and stores its
+   handle on the record with a conditional write before completing it.
 2. ``complete_charge`` moves the money for that one stored handle, or reports what already happened to it. A
    handle can succeed at most once at the gateway, so any number of redeliveries or concurrent deliveries that
    complete the same stored handle charge the order at most once.
@@ -97,6 +98,11 @@ class GatewayError(Exception):
 
 class TransientGatewayError(GatewayError):
     """The gateway could not answer now (network, 5xx, rate limit, still processing); SQS redelivery retries."""
+
+
+class GatewayRateLimited(TransientGatewayError):
+    """The gateway refused the request for its rate limit (HTTP 429): nothing was done. Retried after a backoff
+    like any transient failure, and never the reason a trigger dead-letters (see ``novamart_payments.retry``)."""
 
 
 class IdempotencyKeyReused(GatewayError):

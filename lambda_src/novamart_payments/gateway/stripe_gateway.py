@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 from novamart_payments.gateway import (
     ChargeRequest,
     GatewayMisconfigured,
+    GatewayRateLimited,
     GatewayResult,
     IdempotencyKeyReused,
     Outcome,
@@ -85,6 +86,7 @@ class StripeGateway:
         max_network_retries: int = 0,
         off_session: bool = False,
         http_client: stripe.HTTPClient | None = None,
+        before_request: Callable[[], None] | None = None,
     ) -> None:
         self._api_key = api_key
         self._api_base = api_base
@@ -92,6 +94,7 @@ class StripeGateway:
         self._retries = max_network_retries
         self._off_session = off_session
         self._http_client = http_client
+        self._before_request = before_request
         self._lock = threading.Lock()
         self._client: tuple[str, stripe.StripeClient] | None = None
 
@@ -190,7 +193,7 @@ class StripeGateway:
                     stripe_version=_API_VERSION,
                     base_addresses={"api": self._api_base} if self._api_base else {},
                     max_network_retries=self._retries,
-                    http_client=self._http_client or stripe.RequestsClient(timeout=self._timeout),
+                    http_client=self._http_client or _PacedClient(self._timeout, self._before_request),
                 )
                 self._client = (key, client)
             return self._client[1]
@@ -205,7 +208,9 @@ class StripeGateway:
                 _message(err, "The card was declined."),
                 getattr(detail, "charge", None),
             )
-        except (stripe.RateLimitError, stripe.APIConnectionError) as err:
+        except stripe.RateLimitError:
+            raise GatewayRateLimited("Stripe answered 429 (rate limit)") from None
+        except stripe.APIConnectionError as err:
             raise TransientGatewayError(f"Stripe unavailable: {type(err).__name__}") from None
         except (stripe.AuthenticationError, stripe.PermissionError) as err:
             raise GatewayMisconfigured(f"Stripe refused our credentials: {type(err).__name__}") from None
@@ -226,6 +231,22 @@ class StripeGateway:
             if (err.http_status or 500) >= 500 or err.http_status == 409:  # 409: a lock or a key still in flight
                 raise TransientGatewayError(f"Stripe answered {err.http_status}") from None
             raise
+
+
+class _PacedClient(stripe.RequestsClient):
+    """The SDK's HTTP client, asking the shared request budget (``novamart_payments.budget``) before every HTTP
+    request it sends, its own retries included: the budget counts what Stripe counts."""
+
+    def __init__(self, timeout: float, before_request: Callable[[], None] | None) -> None:
+        super().__init__(timeout=timeout)
+        self._before_request = before_request
+
+    def request(  # type: ignore[override]  # RequestsClient narrows HTTPClient's signature itself
+        self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None
+    ) -> tuple[bytes, int, Mapping[str, str]]:
+        if self._before_request is not None:
+            self._before_request()
+        return super().request(method, url, headers, post_data)
 
 
 class _Declined:

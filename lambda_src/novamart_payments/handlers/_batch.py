@@ -7,7 +7,8 @@ its neighbours. A record fails (and is redelivered by SQS) when it raises; what 
   queue's ``maxReceiveCount`` and then moves it to the DLQ, where the DLQ alarm fires and nothing is lost. It
   never had a side effect: validation runs before anything else.
 - transient conditions (gateway outage, payment in flight, PutEvents refusal, AWS throttling) fail the
-  record, so redelivery retries them.
+  record, so redelivery retries them, after a backoff the function sets on the record's message
+  (``novamart_payments.retry``), never after the queue's visibility timeout.
 - business outcomes (declines, duplicates, mismatches) return normally: retrying cannot change them.
 """
 
@@ -21,7 +22,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from novamart_payments import clients
+from novamart_payments import clients, retry
 from novamart_payments.config import get_config
 from novamart_payments.contracts import ContractViolation
 from novamart_payments.envelope import checked_event, identifiers
@@ -89,13 +90,19 @@ def make_handler(accepted: frozenset[str], handle: Handle) -> Callable[[dict[str
         # Keys of the previous record must not leak into this one's lines (a rejected record has no order id).
         logger.thread_safe_remove_keys(list(_RECORD_KEYS))
         logger.thread_safe_append_keys(message_id=record.message_id)
-        _ensure_time_left(lambda_context, record, first=not getattr(started, "any", False))
-        started.any = True
-        clients.start_record()
         try:
-            return _process(record)
-        finally:
-            clients.end_record()
+            _ensure_time_left(lambda_context, record, first=not getattr(started, "any", False))
+            started.any = True
+            clients.start_record()
+            try:
+                return _process(record)
+            finally:
+                clients.end_record()
+        except Exception as failure:
+            # The message comes back after its own backoff, not the queue's visibility timeout (retry.py).
+            if retry.after_failure(record, failure):
+                return "requeued"
+            raise
 
     def _process(record: SQSRecord) -> str:
         try:

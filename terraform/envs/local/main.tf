@@ -40,11 +40,14 @@ module "service" {
   package_path           = coalesce(var.package_path, "${local.repo_root}/build/lambda.zip")
   schema_dir             = "${local.repo_root}/schemas/registry"
   lambda_timeout_seconds = var.lambda_timeout_seconds
-  max_receive_count      = var.max_receive_count
-  batch_size             = var.batch_size
-  log_level              = var.log_level
-  gateway_mode           = var.gateway_mode
-  stripe_api_base        = var.stripe_api_base
+  retry_schedule_seconds = var.retry_schedule_seconds
+  retry_horizon_seconds  = var.retry_horizon_seconds
+  # localstripe stands for a test-mode account: 25 requests/s, 80 % of it.
+  gateway_budget_per_second = 20
+  batch_size                = var.batch_size
+  log_level                 = var.log_level
+  gateway_mode              = var.gateway_mode
+  stripe_api_base           = var.stripe_api_base
   # localstripe accepts any sk_test_ key: this one is a placeholder, not a secret.
   stripe_test_key                = "sk_test_novamart_local"
   stripe_webhook_test_secret     = "whsec_novamart_local"
@@ -70,8 +73,10 @@ module "service" {
 
   # The per-call limits only when set (fast-redelivery.tfvars): unset, the functions use config.py's defaults.
   extra_environment = { for name, value in {
-    AWS_CALL_TIMEOUT_SECONDS = var.aws_call_timeout_seconds
-    AWS_MAX_ATTEMPTS         = var.aws_max_attempts
-    STRIPE_TIMEOUT_SECONDS   = var.stripe_timeout_seconds
+    AWS_CALL_TIMEOUT_SECONDS        = var.aws_call_timeout_seconds
+    AWS_MAX_ATTEMPTS                = var.aws_max_attempts
+    STRIPE_TIMEOUT_SECONDS          = var.stripe_timeout_seconds
+    STRIPE_MAX_NETWORK_RETRIES      = var.stripe_max_network_retries
+    GATEWAY_BUDGET_MAX_WAIT_SECONDS = var.gateway_budget_max_wait_seconds
   } : name => tostring(value) if value != null }
 }

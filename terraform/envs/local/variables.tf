@@ -61,16 +61,22 @@ variable "stripe_api_base" {
   default     = "http://127.0.0.1:8420"
 }
 
-variable "max_receive_count" {
-  description = "Receives of a message before SQS moves it to its DLQ (5; fast-redelivery.tfvars: 3)."
+variable "retry_schedule_seconds" {
+  description = "Per-message backoff (the service module's; local: seconds, so the behaviour suite sees retries and dead letters quickly)."
+  type        = list(number)
+  default     = [1, 2]
+}
+
+variable "retry_horizon_seconds" {
+  description = "Retry horizon of a failing trigger (local: 4 s, so 4 receives: 1 + 2 entries + 1 more of the last)."
   type        = number
-  default     = 5
+  default     = 4
 }
 
 variable "batch_size" {
-  description = "SQS messages per invocation (2, as in AWS: a batch at its worst fits the Lambda timeout; fast-redelivery.tfvars: 1, so that every record starts with the whole Lambda timeout ahead of it)."
+  description = "SQS messages per invocation (1, as in AWS: every record starts with the whole Lambda timeout ahead of it)."
   type        = number
-  default     = 2
+  default     = 1
 }
 
 variable "aws_call_timeout_seconds" {
@@ -81,6 +87,18 @@ variable "aws_call_timeout_seconds" {
 
 variable "aws_max_attempts" {
   description = "AWS_MAX_ATTEMPTS of the functions; null leaves the code's default (3)."
+  type        = number
+  default     = null
+}
+
+variable "gateway_budget_max_wait_seconds" {
+  description = "GATEWAY_BUDGET_MAX_WAIT_SECONDS of the functions (longest wait for a second with budget left); null leaves the code's default (1.0)."
+  type        = number
+  default     = null
+}
+
+variable "stripe_max_network_retries" {
+  description = "STRIPE_MAX_NETWORK_RETRIES of the functions; null leaves the code's default (1)."
   type        = number
   default     = null
 }

@@ -49,17 +49,34 @@ locals {
     Resource = var.secret_arns
   }]
 
-  # What the SQS event-source mapping does with the execution role (functions fed by a queue only).
-  queue_statements = var.queue_arn == null ? [] : [{
-    Sid      = "SourceQueue"
-    Effect   = "Allow"
-    Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
-    Resource = [var.queue_arn]
+  # What the SQS event-source mapping does with the execution role (functions fed by a queue only), and what the
+  # function does to a failed record's own message: its backoff (ChangeMessageVisibility) and, for a rate limit
+  # on the last receive, queueing it again (SendMessage, which encrypts with the queue's key through SQS).
+  queue_statements = var.queue_arn == null ? [] : [
+    {
+      Sid      = "SourceQueue"
+      Effect   = "Allow"
+      Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+      Resource = [var.queue_arn]
+    },
+    {
+      Sid      = "OwnMessageBackoff"
+      Effect   = "Allow"
+      Action   = ["sqs:ChangeMessageVisibility", "sqs:SendMessage"]
+      Resource = [var.queue_arn]
+    },
+  ]
+  requeue_key_statements = var.queue_arn == null ? [] : [{
+    Sid       = "RequeueEncrypted"
+    Effect    = "Allow"
+    Action    = ["kms:GenerateDataKey"]
+    Resource  = [var.kms_key_arn]
+    Condition = { StringEquals = { "kms:ViaService" = ["sqs.${data.aws_region.current.name}.amazonaws.com"] } }
   }]
 
   policy = {
     Version = "2012-10-17"
-    Statement = concat(local.table_statements, local.table_key_statements, local.secret_statements, local.queue_statements, [
+    Statement = concat(local.table_statements, local.table_key_statements, local.secret_statements, local.queue_statements, local.requeue_key_statements, [
       {
         Sid       = "ServiceKey"
         Effect    = "Allow"

@@ -25,7 +25,10 @@ locals {
       publishes = ["payment.succeeded", "payment.failed", "payment.action_required"]
       # The payment path claims, finishes and marks payments, and reads the payment again before publishing an
       # outcome (a stale answer must not speak: issue 24); it never reads a refund.
-      tables = [{ actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], tables = ["payments"] }]
+      tables = [
+        { actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], tables = ["payments"] },
+        { actions = ["dynamodb:UpdateItem"], tables = ["webhook_events"] }, # the gateway request budget
+      ]
     }
     refund = {
       function_name = var.refund_function_name
@@ -42,7 +45,7 @@ locals {
       tables = [{
         actions = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
         tables  = ["payments", "refunds"]
-      }]
+      }, { actions = ["dynamodb:UpdateItem"], tables = ["webhook_events"] }]
     }
   }
 
@@ -69,6 +72,7 @@ locals {
       tables = [
         { actions = ["dynamodb:GetItem", "dynamodb:UpdateItem"], tables = ["payments"] },
         { actions = ["dynamodb:Query"], tables = ["unfinished_index"] },
+        { actions = ["dynamodb:UpdateItem"], tables = ["webhook_events"] }, # the gateway request budget
       ]
       secrets = ["api_key"]
     }
@@ -89,6 +93,12 @@ locals {
     [for f in local.functions : "${local.rule_arn_prefix}${f.function_name}-consumed"],
     var.enable_audit_tap ? ["${local.rule_arn_prefix}${var.name_prefix}-audit"] : [],
   )
+
+  # Receives for the retries to span the horizon: receive k is followed by retry_schedule_seconds[k - 1], the
+  # last entry repeating (novamart_payments.config.receives_for_horizon; tests/reliability/test_budget.py).
+  max_receive_count = 1 + length(var.retry_schedule_seconds) + max(0, ceil(
+    (var.retry_horizon_seconds - sum(var.retry_schedule_seconds)) / var.retry_schedule_seconds[length(var.retry_schedule_seconds) - 1]
+  ))
 
   queue_names = { for k, f in local.functions : k => "${f.function_name}-queue" }
   dlq_names   = { for k, f in local.functions : k => "${f.function_name}-dlq" }
@@ -114,7 +124,13 @@ locals {
     POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
     LOG_LEVEL                    = var.log_level
     # The time guard never defers a record on its last receive (it would reach the DLQ untried).
-    QUEUE_MAX_RECEIVE_COUNT = tostring(var.max_receive_count)
+    QUEUE_MAX_RECEIVE_COUNT = tostring(local.max_receive_count)
+    RETRY_SCHEDULE_SECONDS  = join(",", [for s in var.retry_schedule_seconds : tostring(s)])
+    RETRY_JITTER            = tostring(var.retry_jitter)
+    RETRY_HORIZON_SECONDS   = tostring(var.retry_horizon_seconds)
+    # The shared gateway request budget counts per second in the webhook-events table (its TTL forgets them).
+    GATEWAY_BUDGET_PER_SECOND = tostring(var.gateway_budget_per_second)
+    GATEWAY_BUDGET_TABLE_NAME = var.webhook_event_table_name
   })
 
   webhook_access_log_group = "/aws/apigateway/${var.webhook_function_name}"
@@ -240,7 +256,7 @@ module "routing" {
   lambda_timeout_seconds = var.lambda_timeout_seconds
   batch_size             = var.batch_size
   maximum_concurrency    = var.maximum_concurrency
-  max_receive_count      = var.max_receive_count
+  max_receive_count      = local.max_receive_count
   restrict_dlq_sources   = var.restrict_dlq_sources
   tags                   = var.tags
 }
@@ -293,6 +309,10 @@ module "alarms" {
     transient-retries = {
       metric      = "TransientRetry", threshold = var.transient_retry_alarm_threshold
       description = "More than ${var.transient_retry_alarm_threshold} records per minute met a gateway outage and wait for redelivery."
+    }
+    backoff-not-set = {
+      metric      = "BackoffNotSet", threshold = 0
+      description = "A failed record's backoff could not be set (ChangeMessageVisibility refused): its message waits out the queue's visibility timeout instead of seconds."
     }
     time-guard-deferred = {
       metric      = "TimeGuardDeferred", threshold = 0

@@ -126,6 +126,7 @@ output "wiring" {
       policies             = module.audit_tap.policies
     }
     function_policies = { for k in keys(local.all_functions) : k => module.function[k].role_policy_json }
+    budget_table_arn  = local.table_arns["webhook_events"]
     code_signing      = { for k in keys(local.all_functions) : k => module.function[k].code_signing_config_arn }
     webhook_endpoint = {
       kind                  = module.webhook_endpoint.kind

@@ -90,7 +90,7 @@ variable "reconcile_schedule" {
 }
 
 variable "reconcile_pending_after_seconds" {
-  description = "Age after which reconciliation asks the gateway about a PENDING payment; keep it above the queue's redelivery horizon (max_receive_count x visibility timeout) so a trigger still being retried is left alone."
+  description = "Age after which reconciliation asks the gateway about a PENDING payment; keep it above retry_horizon_seconds so a trigger still being retried is left alone."
   type        = number
   default     = 7200
 
@@ -140,7 +140,7 @@ variable "package_path" {
 }
 
 variable "lambda_timeout_seconds" {
-  description = "Timeout of both functions; each source queue's visibility timeout is 6x this. Sized so that batch_size records, each at its worst case (7 AWS calls x 9 s + 4 gateway requests of 5 s = 83 s), use at most 80 % of it (tests/reliability/test_budget.py)."
+  description = "Timeout of both functions; each source queue's visibility timeout is 6x this (waited out only after a crash). batch_size records at their worst case must use at most 80 % of it: the arithmetic is in README.md (Configuration), checked by tests/reliability/test_budget.py."
   type        = number
   default     = 210
 }
@@ -164,15 +164,53 @@ variable "maximum_concurrency" {
 }
 
 variable "batch_size" {
-  description = "SQS messages per invocation; batch_size x a record's worst case must fit in the Lambda timeout with margin (tests/reliability/test_budget.py)."
+  description = "SQS messages per invocation; batch_size x a record's worst case must fit in the Lambda timeout with margin (tests/reliability/test_budget.py). 1: no record waits behind another's gateway requests."
   type        = number
-  default     = 2
+  default     = 1
 }
 
-variable "max_receive_count" {
-  description = "Receives before a message moves to its DLQ."
+variable "gateway_budget_per_second" {
+  description = "Gateway requests per second all four functions together may send to the Stripe account (novamart_payments/budget.py): 80 % of the live limit (100); a test-mode account allows 25."
   type        = number
-  default     = 5
+  default     = 80
+
+  validation {
+    condition     = var.gateway_budget_per_second >= 1 && var.gateway_budget_per_second <= 10000
+    error_message = "gateway_budget_per_second must be between 1 and 10000."
+  }
+}
+
+variable "retry_schedule_seconds" {
+  description = "Per-message backoff: a failed record's message comes back after entry [receives - 1] (the last repeating), +/- retry_jitter, set by the function (ChangeMessageVisibility)."
+  type        = list(number)
+  default     = [2, 10, 30, 120, 300]
+
+  validation {
+    condition     = length(var.retry_schedule_seconds) > 0 && alltrue([for s in var.retry_schedule_seconds : s >= 1 && s <= 43200])
+    error_message = "retry_schedule_seconds needs at least one delay, each 1-43200 s (SQS caps visibility at 12 h)."
+  }
+}
+
+variable "retry_jitter" {
+  description = "Spread of each backoff, as a fraction (0.2: +/- 20 %), so a burst that failed together does not come back together."
+  type        = number
+  default     = 0.2
+
+  validation {
+    condition     = var.retry_jitter >= 0 && var.retry_jitter <= 0.9
+    error_message = "retry_jitter must be between 0 and 0.9."
+  }
+}
+
+variable "retry_horizon_seconds" {
+  description = "How long a failing trigger is retried before it dead-letters (and reconciliation finishes its payment); each queue's maxReceiveCount is derived from it and the schedule."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.retry_horizon_seconds >= 1 && var.retry_horizon_seconds <= 1209600
+    error_message = "retry_horizon_seconds must be between 1 and 1209600 (SQS keeps a message 14 days at most)."
+  }
 }
 
 variable "gateway_mode" {

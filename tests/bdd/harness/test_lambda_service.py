@@ -21,6 +21,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from tools.devstack.audit import AuditTapBound
+from tools.devstack.aws import wait_until
 from tools.devstack.lambda_service import LocalLambdaService
 from tools.devstack.moto_patches import patch_moto_sqs_esm_invocation
 
@@ -140,6 +141,13 @@ def test_batches_context_and_environment(endpoint: str, wiring: dict[str, str]) 
     assert _count(endpoint, wiring["queue"]) == 0
 
 
+def _back_off(endpoint: str, queue: str, record: dict[str, Any], seconds: int) -> None:
+    """What the real function does for a failed record: set its message's own backoff."""
+    _client("sqs", endpoint).change_message_visibility(
+        QueueUrl=queue, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=seconds
+    )
+
+
 def test_partial_failures_retry_then_redrive_to_dlq(endpoint: str, wiring: dict[str, str]) -> None:
     seen: dict[str, int] = {}
 
@@ -148,10 +156,9 @@ def test_partial_failures_retry_then_redrive_to_dlq(endpoint: str, wiring: dict[
         for record in event["Records"]:
             n = json.loads(record["body"])["n"]
             seen[n] = seen.get(n, 0) + 1
-            if n == 0:  # poison: always fails
+            if n == 0 or (n == 1 and seen[n] < 3):  # poison: always fails; transient: fails twice
                 failures.append({"itemIdentifier": record["messageId"]})
-            if n == 1 and seen[n] < 3:  # transient: fails twice
-                failures.append({"itemIdentifier": record["messageId"]})
+                _back_off(endpoint, wiring["queue"], record, 0)
         return {"batchItemFailures": failures}
 
     _send(endpoint, wiring["queue"], 3)
@@ -163,6 +170,32 @@ def test_partial_failures_retry_then_redrive_to_dlq(endpoint: str, wiring: dict[
     assert states == [("dead-lettered", 3), ("succeeded", 1), ("succeeded", 3)]
     assert _count(endpoint, wiring["queue"]) == 0
     assert _count(endpoint, wiring["dlq"]) == 1
+
+
+def test_a_failed_item_comes_back_when_the_function_said_not_before(endpoint: str, wiring: dict[str, str]) -> None:
+    """The service honours the visibility the function set on a failed item, as Lambda does: a 2 s backoff brings
+    it back after 2 s; an item the function left alone waits out the queue's 60 s visibility timeout."""
+    seen: dict[int, list[float]] = {}
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        failures = []
+        for record in event["Records"]:
+            n = json.loads(record["body"])["n"]
+            seen.setdefault(n, []).append(time.monotonic())
+            if len(seen[n]) == 1:
+                failures.append({"itemIdentifier": record["messageId"]})
+                if n == 0:
+                    _back_off(endpoint, wiring["queue"], record, 2)
+        return {"batchItemFailures": failures}
+
+    _send(endpoint, wiring["queue"], 2)
+    service = _service(endpoint, wiring["name"], handler).start()
+    try:
+        wait_until(lambda: len(seen.get(0, [])) == 2, 10, "the backed-off item's second delivery", 0.1)
+        assert seen[0][1] - seen[0][0] >= 1.9
+        assert len(seen[1]) == 1  # no backoff set: not redelivered before the visibility timeout
+    finally:
+        service.stop()
 
 
 def test_exception_and_invalid_identifier_fail_the_whole_batch(endpoint: str, wiring: dict[str, str]) -> None:

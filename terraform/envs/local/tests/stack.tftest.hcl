@@ -118,6 +118,15 @@ run "routing" {
     error_message = "The refund rule must match exactly inventory.reservation_failed (novamart.inventory) and order.cancelled (novamart.orders)."
   }
 
+  # maxReceiveCount is derived from the retry horizon and schedule (envs/local: 1 s, 2 s over 4 s: 4 receives, the
+  # value novamart_payments.config.receives_for_horizon gives, tests/unit/test_retry.py), and the functions know it.
+  assert {
+    condition = alltrue([
+      for k, r in module.service.wiring.routing : jsondecode(r.queue_redrive_policy).maxReceiveCount == 4
+    ])
+    error_message = "Each source queue's maxReceiveCount must be derived from the retry horizon (4 with envs/local's values)."
+  }
+
   # Each consumed detail-type reaches exactly one function.
   assert {
     condition = alltrue([
@@ -159,9 +168,9 @@ run "routing" {
   assert {
     condition = alltrue([
       for k, r in module.service.wiring.routing :
-      r.event_source_mapping.batch_size == 2 && contains(r.event_source_mapping.function_response_types, "ReportBatchItemFailures") && r.event_source_mapping.maximum_concurrency >= 2 && r.event_source_mapping.maximum_concurrency <= 10
+      r.event_source_mapping.batch_size == 1 && contains(r.event_source_mapping.function_response_types, "ReportBatchItemFailures") && r.event_source_mapping.maximum_concurrency >= 2 && r.event_source_mapping.maximum_concurrency <= 10
     ])
-    error_message = "Event-source mappings need batch size 2 (the time budget), ReportBatchItemFailures and a maximum concurrency (2-10)."
+    error_message = "Event-source mappings need batch size 1 (the time budget), ReportBatchItemFailures and a maximum concurrency (2-10)."
   }
 
   assert {
@@ -193,7 +202,12 @@ run "routing" {
       POWERTOOLS_SERVICE_NAME         = "novamart-payments"
       POWERTOOLS_METRICS_NAMESPACE    = "NovaMart/Payments"
       LOG_LEVEL                       = "DEBUG"
-      QUEUE_MAX_RECEIVE_COUNT         = "5"
+      QUEUE_MAX_RECEIVE_COUNT         = "4"
+      RETRY_SCHEDULE_SECONDS          = "1,2"
+      RETRY_JITTER                    = "0.2"
+      RETRY_HORIZON_SECONDS           = "4"
+      GATEWAY_BUDGET_PER_SECOND       = "20"
+      GATEWAY_BUDGET_TABLE_NAME       = "payment-webhook-events"
       EVENT_MAJORS                    = module.service.wiring.environment["EVENT_MAJORS"] # asserted below
     }
     error_message = "Function environment differs from docs/design.md (and must never set AWS_REGION)."
@@ -342,8 +356,11 @@ run "least_privilege" {
       ] == [{
         Sid      = "Tables0", Effect = "Allow", Action = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
         Resource = ["arn:aws:dynamodb:us-east-2:123456789012:table/payments"]
+        }, {
+        Sid      = "Tables1", Effect = "Allow", Action = ["dynamodb:UpdateItem"]
+        Resource = [module.service.wiring.budget_table_arn]
     }]
-    error_message = "The payment role may only read, put and update payments."
+    error_message = "The payment role may only read, put and update payments, and spend the gateway request budget."
   }
 
   assert {
@@ -352,8 +369,11 @@ run "least_privilege" {
       ] == [{
         Sid      = "Tables0", Effect = "Allow", Action = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
         Resource = ["arn:aws:dynamodb:us-east-2:123456789012:table/payments", "arn:aws:dynamodb:us-east-2:123456789012:table/refunds"]
+        }, {
+        Sid      = "Tables1", Effect = "Allow", Action = ["dynamodb:UpdateItem"]
+        Resource = [module.service.wiring.budget_table_arn]
     }]
-    error_message = "The refund role must read both records (BatchGetItem, GetItem) and put/update both tables, nothing else."
+    error_message = "The refund role must read both records (BatchGetItem, GetItem) and put/update both tables, and spend the gateway request budget, nothing else."
   }
 
   assert {
@@ -368,8 +388,12 @@ run "least_privilege" {
         Sid      = "Tables1", Effect = "Allow", Action = ["dynamodb:Query"]
         Resource = ["arn:aws:dynamodb:us-east-2:123456789012:table/payments/index/unfinished"]
       },
+      {
+        Sid      = "Tables2", Effect = "Allow", Action = ["dynamodb:UpdateItem"]
+        Resource = [module.service.wiring.budget_table_arn]
+      },
     ]
-    error_message = "The reconciler may read and move payments, and query only the unfinished index (never Scan)."
+    error_message = "The reconciler may read and move payments, query only the unfinished index (never Scan), and spend the gateway request budget."
   }
 
   # Each function touches only its own queue, the key (through the services holding its data), the bus
@@ -378,8 +402,12 @@ run "least_privilege" {
     condition = alltrue([
       for k, p in module.service.wiring.function_policies : alltrue([
         for s in jsondecode(p).Statement :
-        (startswith(flatten([s.Action])[0], "sqs:") ? toset(flatten([s.Resource])) == toset([module.service.wiring.routing[k].queue_arn]) && !contains(s.Action, "sqs:ChangeMessageVisibility") : true) &&
-        (startswith(flatten([s.Action])[0], "kms:") ? (
+        (startswith(flatten([s.Action])[0], "sqs:") ? toset(flatten([s.Resource])) == toset([module.service.wiring.routing[k].queue_arn]) && length(setsubtract(toset(s.Action), toset(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "sqs:SendMessage"]))) == 0 : true) &&
+        (s.Sid == "RequeueEncrypted" ? (
+          contains(keys(module.service.wiring.routing), k) && toset(flatten([s.Resource])) == toset([module.service.wiring.protections.key_arn]) &&
+          s.Action == ["kms:GenerateDataKey"] && toset(s.Condition.StringEquals["kms:ViaService"]) == toset(["sqs.us-east-2.amazonaws.com"])
+        ) : true) &&
+        (startswith(flatten([s.Action])[0], "kms:") && s.Sid != "RequeueEncrypted" ? (
           toset(flatten([s.Resource])) == toset([module.service.wiring.protections.key_arn]) && (
             s.Sid == "ServiceKeyThroughDynamoDB" ? (
               # Every function reads and writes its tables, which the service key encrypts: the key through DynamoDB.

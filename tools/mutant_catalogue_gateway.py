@@ -1,0 +1,98 @@
+"""Issue 19's mutants (tools/mutant_catalogue.py adds them to MUTANTS): no gateway request before the claim or on
+a duplicate, a final record's webhook answered from the table, per-message backoff, and the shared request budget.
+"""
+
+from __future__ import annotations
+
+from tools.mutant_catalogue import PKG, Mutant
+
+REQUESTS = "tests/integration/test_gateway_requests.py"
+BACKOFF = "tests/integration/test_backoff.py"
+BUDGET = "tests/integration/test_request_budget.py"
+
+GATEWAY_MUTANTS = (
+    Mutant(
+        "gateway-called-before-the-claim",
+        f"{PKG}/service.py",
+        "                claim = self._repo.claim_payment(payment_id, trigger, self._now())\n",
+        "                self._gateway.release_charge(self._gateway.begin_charge(request))\n"
+        "                claim = self._repo.claim_payment(payment_id, trigger, self._now())\n",
+        (f"{REQUESTS}::test_a_new_order_costs_two_requests_its_second_trigger_and_redeliveries_none",),
+        write="service.handle_payment (claim first)",
+        guards="no gateway request before the order is claimed: a second trigger or a finished order's redelivery "
+        "costs none",
+    ),
+    Mutant(
+        "second-trigger-talks-to-the-gateway",
+        f"{PKG}/domain.py",
+        "        if existing.causation_id is not None and existing.causation_id != trigger.meta.event_id:",
+        "        if False:",
+        (f"{REQUESTS}::test_a_second_trigger_while_the_first_is_in_flight_spends_nothing_and_is_acknowledged",),
+        write="domain.decide_payment (IN_FLIGHT)",
+        guards="only the claim's owner talks to the gateway about an order in flight",
+    ),
+    Mutant(
+        "final-record-webhook-read-back",
+        f"{PKG}/notices.py",
+        "        if known is not None and known.intent_id == notice.handle and not known.status.unfinished:",
+        "        if False:",
+        (f"{REQUESTS}::test_a_notification_about_a_final_payment_is_answered_without_a_gateway_read",),
+        write="notices._settle_charge",
+        guards="a notification about a final record is answered from the table, without a gateway read",
+    ),
+    Mutant(
+        "late-attempt-stored-after-reconciliation-closed-it",
+        f"{PKG}/repository.py",
+        '"#s = :pending AND attribute_not_exists(intentId) AND attribute_not_exists(abandonedAt)",',
+        '"#s = :pending AND attribute_not_exists(intentId)",',
+        (f"{REQUESTS}::test_a_late_attempt_cannot_be_stored_once_reconciliation_closed_the_record",),
+        write="repository.store_intent",
+        guards="once reconciliation closed a record without an attempt, no attempt can be stored (nothing charged)",
+    ),
+    Mutant(
+        "backoff-removed",
+        f"{PKG}/retry.py",
+        "        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=record.receipt_handle, "
+        "VisibilityTimeout=delay)",
+        "        pass",
+        (f"{BACKOFF}::test_a_transient_failure_comes_back_after_its_backoff_not_the_visibility_timeout",),
+        write="retry.after_failure (ChangeMessageVisibility)",
+        guards="a failed record's message comes back after its backoff, not the visibility timeout",
+    ),
+    Mutant(
+        "rate-limit-dead-letters",
+        f"{PKG}/retry.py",
+        "        if rate_limited(failure) and receives >= cfg.max_receive_count:",
+        "        if False:",
+        (f"{BACKOFF}::test_a_rate_limit_on_the_last_receive_is_queued_again_not_dead_lettered",),
+        write="retry.after_failure (requeue)",
+        guards="a 429 on the last receive is queued again, never dead-lettered",
+    ),
+    Mutant(
+        "gateway-budget-ignored",
+        f"{PKG}/budget.py",
+        '                ConditionExpression="attribute_not_exists(spent) OR spent < :limit",',
+        '                ConditionExpression="attribute_not_exists(spent) OR spent >= :one",',
+        (f"{BUDGET}::test_senders_together_never_exceed_the_budget_in_any_second_and_use_most_of_it",),
+        write="budget.RequestBudget._spend",
+        guards="no 1 s window holds more gateway requests than the budget",
+    ),
+    Mutant(
+        "gateway-budget-not-asked",
+        f"{PKG}/gateway/stripe_gateway.py",
+        "        if self._before_request is not None:",
+        "        if False:",
+        (f"{BUDGET}::test_every_stripe_request_of_a_payment_is_counted_against_the_budget",),
+        write="stripe_gateway._PacedClient.request",
+        guards="every Stripe HTTP request is counted against the shared budget",
+    ),
+    Mutant(
+        "reconciliation-closes-a-record-holding-an-attempt",
+        f"{PKG}/repository.py",
+        'ConditionExpression="#s = :pending AND attribute_not_exists(intentId)",',
+        'ConditionExpression="#s = :pending",',
+        (f"{REQUESTS}::test_reconciliation_cannot_close_a_record_that_holds_an_attempt",),
+        write="repository.abandon_without_intent",
+        guards="reconciliation gives up only on a record with no attempt stored (an attempt may be charged)",
+    ),
+)

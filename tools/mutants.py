@@ -31,6 +31,7 @@ PKG = "lambda_src/novamart_payments"
 SEMANTICS = "tests/integration/test_semantics.py"
 GUARDS = "tests/integration/test_guards.py"
 LATER = "tests/integration/test_later_outcomes.py"
+ON_CALL = "tests/integration/test_on_call_truth.py"
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,34 @@ MUTANTS = (
         "        return RefundDecision(RefundAction.CANCEL_PAYMENT)",
         "        return RefundDecision(RefundAction.WAIT_FOR_PAYMENT)",
         (f"{LATER}::test_an_order_cancelled_while_waiting_for_the_customer_cancels_the_intent",),
+    ),
+    Mutant(
+        "unknown-object-retried",
+        f"{PKG}/gateway/stripe_gateway.py",
+        '            if kinds.get("reading") and (err.code == "resource_missing" or err.http_status == 404):',
+        "            if False:",
+        (f"{ON_CALL}::test_a_signed_event_about_an_intent_stripe_does_not_have_is_acknowledged_and_counted",),
+    ),
+    Mutant(
+        "refund-notices-settle-without-the-lease",
+        f"{PKG}/notices.py",
+        "    if not service.repository.take_refund_lease(refund.refund_id, now,",
+        "    if False and not service.repository.take_refund_lease(refund.refund_id, now,",
+        (f"{ON_CALL}::test_one_refund_change_described_by_two_notifications_is_published_and_counted_once",),
+    ),
+    Mutant(
+        "pending-refunds-not-reconciled",
+        f"{PKG}/reconciliation.py",
+        "    for refund in repo.unfinished_refunds(plus(now, -ages.pending_after), batch):",
+        "    for refund in repo.unfinished_refunds(plus(now, -ages.pending_after), 0)[:0]:",
+        (f"{ON_CALL}::test_a_refund_left_pending_by_a_dead_lettered_trigger_ends_in_one_outcome_after_one_pass",),
+    ),
+    Mutant(
+        "report-counts-failures-as-charged",
+        f"{PKG}/reconciliation.py",
+        '    if result.approved:\n        return "charged"\n    return f',
+        '    if True:\n        return "charged"\n    return f',
+        (f"{ON_CALL}::test_the_report_counts_an_expired_authentication_and_an_abandoned_outage_as_what_they_were",),
     ),
 )
 FULL = ("tests/unit", "tests/integration", "tests/reliability")

@@ -63,11 +63,13 @@ locals {
     reconciler = {
       function_name = var.reconciler_function_name
       handler       = "novamart_payments.handlers.reconcile.handler"
-      description   = "NovaMart: finishes payments stuck PENDING or waiting for the customer"
-      publishes     = ["payment.succeeded", "payment.failed", "payment.action_required"]
+      description   = "NovaMart: finishes payments and refunds stuck PENDING or waiting for the customer"
+      publishes     = ["payment.succeeded", "payment.failed", "payment.action_required", "refund.succeeded", "refund.failed"]
+      # Settles a refund like the webhook does: takes its gateway lease and moves it forward; a failed one gives
+      # its amount back to the payment (a transaction: UpdateItem on both).
       tables = [
-        { actions = ["dynamodb:GetItem", "dynamodb:UpdateItem"], tables = ["payments"] },
-        { actions = ["dynamodb:Query"], tables = ["unfinished_index"] },
+        { actions = ["dynamodb:GetItem", "dynamodb:UpdateItem"], tables = ["payments", "refunds"] },
+        { actions = ["dynamodb:Query"], tables = ["unfinished_index", "refund_unfinished_index"] },
       ]
       secrets = ["api_key"]
     }
@@ -76,7 +78,10 @@ locals {
     { for k, f in local.functions : k => merge(f, { secrets = ["api_key"] }) },
     local.later_functions,
   )
-  table_arns = merge(module.tables.table_arns, { unfinished_index = module.tables.unfinished_index_arn })
+  table_arns = merge(module.tables.table_arns, {
+    unfinished_index        = module.tables.unfinished_index_arn
+    refund_unfinished_index = module.tables.refund_unfinished_index_arn
+  })
   secret_arns = {
     api_key         = module.gateway_secret.secret_arn
     webhook_signing = module.webhook_secret.secret_arn

@@ -27,6 +27,7 @@ from tools.docgen.paths import (
     REGISTRY_DIR,
     REPO,
 )
+from tools.docgen.runbook import RUNBOOK, runbook_page
 from tools.docgen.schemas import consumer_form, event_schema_files, outcome_codes_schema, registry_form, registry_name
 from tools.docgen.versions import changelog_page, release
 
@@ -51,6 +52,7 @@ def render_all() -> dict[Path, str]:
         out[DOCS_EVENTS / f"{dt}.md"] = event_page(dt, major, path)
         out[REGISTRY_DIR / registry_name(dt, major)] = json.dumps(registry_form(path), indent=2) + "\n"
     out[ASYNCAPI] = dump_yaml(asyncapi_doc(files))
+    out[REPO / RUNBOOK] = runbook_page()
     return out
 
 

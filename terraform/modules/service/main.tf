@@ -271,6 +271,7 @@ module "alarms" {
     var.enable_audit_tap ? { audit = "${var.name_prefix}-audit-dlq" } : {},
   )
   alarm_topic_arn                      = local.alarm_topic_arn
+  runbook_url                          = var.runbook_url
   oldest_message_age_threshold_seconds = var.oldest_message_age_threshold_seconds
   metrics_namespace                    = var.metrics_namespace
   service_name                         = var.powertools_service_name
@@ -301,7 +302,7 @@ module "alarms" {
     }
     oldest-unfinished-payment = {
       metric      = "OldestUnfinishedAgeSeconds", threshold = var.oldest_unfinished_alarm_seconds, statistic = "Maximum"
-      description = "A payment has stayed PENDING or waiting for the customer for more than ${var.oldest_unfinished_alarm_seconds} s: reconciliation cannot finish it (gateway down, or a bug)."
+      description = "A payment (PENDING or waiting for the customer) or a refund (PENDING) has stayed unfinished for more than ${var.oldest_unfinished_alarm_seconds} s: reconciliation cannot finish it (gateway down, or a bug)."
     }
     mismatch-rejected = {
       metric      = "DuplicateRejected", threshold = 0

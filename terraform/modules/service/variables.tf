@@ -313,3 +313,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "runbook_url" {
+  description = "Where the runbook is read (docs/runbook.md as published); each alarm's description links to its row there."
+  type        = string
+  default     = "docs/runbook.md"
+}

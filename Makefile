@@ -83,7 +83,7 @@ lint: venv ## ruff over the Python sources
 typecheck: venv ## mypy --strict over lambda_src
 	$(VENV)/bin/mypy
 
-package: venv ## Build build/lambda.zip, deployed to both functions (Lambda python3.12, x86_64)
+package: venv ## Build build/lambda.zip, deployed to every function (Lambda python3.12, x86_64)
 	$(PY) tools/build_lambda.py --out $(BUILD_DIR)
 
 package-check: package ## Run the packaged handlers from build/lambda.zip on Python 3.12, the Lambda runtime's
@@ -212,6 +212,13 @@ demo: venv package $(EMULATOR_DEPS) ## Main job: emulator, terraform apply, orde
 
 reconcile: venv ## One reconciliation pass now against the running local stack (what the 5-minute schedule does)
 	$(DEVSTACK) reconcile
+
+.PHONY: redrive replay
+redrive: venv ## Move dead letters back to their queue: QUEUE=payment|refund [DRY_RUN=1] (shows count and ages first; docs/runbook.md)
+	$(PY) tools/ops.py redrive --queue "$(QUEUE)" $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
+
+replay: venv ## Replay published events FROM=... TO=... (ISO 8601) from the EventBridge archive to the bus (docs/runbook.md)
+	$(PY) tools/ops.py replay --from "$(FROM)" --to "$(TO)"
 
 invoke: venv ## Run a handler locally on EVENT=events/<file>.json through python-lambda-local
 	$(DEVSTACK) invoke $(EVENT)

@@ -15,6 +15,7 @@ from pathlib import Path
 from novamart_payments import outcomes
 
 from tools.docgen.asyncapi import asyncapi_doc, dump_yaml
+from tools.docgen.facts import Facts
 from tools.docgen.pages import code_page, codes_index_page, event_page, index_page
 from tools.docgen.paths import (
     ASYNCAPI,
@@ -53,6 +54,7 @@ def render_all() -> dict[Path, str]:
         out[REGISTRY_DIR / registry_name(dt, major)] = json.dumps(registry_form(path), indent=2) + "\n"
     out[ASYNCAPI] = dump_yaml(asyncapi_doc(files))
     out[REPO / RUNBOOK] = runbook_page()
+    out.update(Facts().render())
     return out
 
 

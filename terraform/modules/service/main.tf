@@ -245,6 +245,15 @@ module "audit_tap" {
   tags                 = var.tags
 }
 
+module "event_archive" {
+  source = "../event_archive"
+
+  enabled        = var.enable_event_archive
+  name           = "${var.name_prefix}-published"
+  event_bus_arn  = data.aws_cloudwatch_event_bus.this.arn
+  retention_days = var.event_archive_retention_days
+}
+
 module "notifications" {
   source = "../notifications"
   count  = var.alarm_topic_arn == null ? 1 : 0

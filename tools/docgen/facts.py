@@ -24,7 +24,14 @@ from tests.reliability.terraform_values import Module
 from tools.docgen.paths import REPO
 
 #: Hand-written pages that carry fact markers (relative to the repository).
-PAGES = ("README.md", "docs/design.md", "docs/local-dev.md", "docs/localstack.md", "terraform/README.md")
+PAGES = (
+    "README.md",
+    "docs/design.md",
+    "docs/gateway.md",
+    "docs/local-dev.md",
+    "docs/localstack.md",
+    "terraform/README.md",
+)
 _NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 _INLINE = re.compile(r"<!-- fact:([a-z0-9-]+) -->(.*?)<!-- /fact -->", re.S)
 _BLOCK = re.compile(r"(<!-- facts:([a-z0-9:/_-]+) -->\n)(.*?)(<!-- /facts:\2 -->)", re.S)
@@ -130,8 +137,18 @@ class Facts:
     def inline(self) -> dict[str, str]:
         n = len(self.functions())
         fast = self.fast_redelivery()
+        fast_aws, fast_gateway, fast_budget = self.record_budget(fast)
+        # default-<variable>: the code's default of each setting Config.from_env reads (numbers as numbers).
+        defaults = {
+            f"default-{name.lower().replace('_', '-')}": _num(value) if _is_number(value) else value.lower()
+            for name, value in self.env_settings()
+        }
         multiplier = self.visibility_timeout("aws") / float(self.env_value("aws", "lambda_timeout_seconds"))
         return {
+            **defaults,
+            "fast-aws-share": f"{_num(fast_aws)} s",
+            "fast-gateway-share": f"{_num(fast_gateway)} s",
+            "fast-record-budget": f"{_num(fast_budget)} s",
             "function-count": _NUMBER_WORDS[n] if n < len(_NUMBER_WORDS) else str(n),
             "lambda-timeout": f"{_num(self.env_value('aws', 'lambda_timeout_seconds'))} s",
             "visibility-timeout": f"{_num(self.visibility_timeout('aws'))} s",
@@ -217,6 +234,14 @@ class Facts:
             if (module / "variables.tf").exists():
                 out[module / "README.md"] = _module_readme(module)
         return out
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _text(value: Any) -> str:

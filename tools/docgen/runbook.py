@@ -257,9 +257,10 @@ def runbook_page() -> str:
         "     terraform/modules/service calls it). Edit tools/docgen/runbook.py, then run `make docs`. -->",
         "",
         f"{len(found)} alarms. Each alarm's description ends with the link to its row (`runbook_url`, default "
-        f"`{RUNBOOK}`). Names carry envs/aws's prefix; another `name_prefix` changes the prefix only. Commands run "
-        "against AWS with your credentials; `make ...` commands run against the local stack unless you point "
-        "`AWS_ENDPOINT_URL` elsewhere (see [Redrive and replay](#redrive-and-replay)).",
+        f"`{RUNBOOK}`). Names carry envs/aws's prefix; another `name_prefix` changes the prefix only. "
+        "`aws ...` commands run against AWS with your credentials. `make redrive` / `make replay` run against "
+        "the local stack (the Makefile points at the emulator); on AWS run the same tool directly: "
+        "`.venv/bin/python tools/ops.py redrive --queue payment` (see [Redrive and replay](#redrive-and-replay)).",
         "",
         "| alarm | what it means | how to confirm | what to do |",
         "|---|---|---|---|",

@@ -159,7 +159,8 @@ def redrive(queue: str, dry_run: bool) -> int:
         attrs = m.get("Attributes", {})
         receives = attrs.get("ApproximateReceiveCount", "?")
         _say(
-            f"   {m['MessageId']}  age {_age(attrs.get('SentTimestamp'), now):>8}  {_describe(m['Body'])} ({receives})"
+            f"   {m['MessageId']}  age {_age(attrs.get('SentTimestamp'), now):>8}  {_describe(m['Body'])}"
+            f" receives={receives}"
         )
     if dry_run:
         _say(">> dry run: nothing moved")

@@ -204,6 +204,10 @@ def test_a_refund_left_pending_by_a_dead_lettered_trigger_ends_in_one_outcome_af
             params={"payment_intent": payment.intent_id, "amount": 4000, "metadata": {"refundId": pending.refund_id}}
         )
 
+    # Not old enough for this pass: left alone, but the oldest-unfinished age (alarmed) counts it.
+    waiting = reconcile(_later(private, 6), Ages(timedelta(hours=1), timedelta(hours=1)))
+    assert set(waiting) == {"oldest_unfinished_seconds"} and waiting["oldest_unfinished_seconds"] >= 360
+
     report = reconcile(_later(private, 6), NOW)
 
     expected = "refunded" if reached_stripe else "refund_failed:refund_declined"

@@ -46,19 +46,25 @@ TF := ./tools/tf.sh
 # The dev tooling's one command line (tools/devstack/, `$(PY) -m tools.devstack --help`).
 DEVSTACK = $(PY) -m tools.devstack
 
-.PHONY: help reconcile venv tools-venv ministack-venv lint typecheck test test-unit test-contract test-integration test-infra \
-        test-iam test-reliability bdd bench mutants mutants-fast docs docs-check asyncapi-check node-tools bindings examples \
+.PHONY: help reconcile events pay stripe-outage test-newcomer deploy-preflight venv tools-venv ministack-venv lint typecheck test test-unit test-contract test-integration test-infra \
+        test-iam test-reliability rehearsal bdd bench mutants mutants-fast docs docs-check asyncapi-check node-tools bindings examples \
         package package-check tf-fmt tf-validate tf-test checkov tf-check \
         emulator emulator-stop deploy-local deploy seed check doctor dev demo invoke clean
+# make help: its groups, in this order (a target named in none is listed under "internals").
+HELP_START  := demo dev seed events pay stripe-outage check doctor invoke reconcile redrive replay emulator emulator-stop clean
+HELP_TEST   := test test-unit test-contract test-integration test-infra test-iam test-reliability test-newcomer rehearsal bdd \
+               mutants mutants-fast lint typecheck docs-check asyncapi-check bindings package-check tf-check bench
+HELP_DEPLOY := deploy deploy-preflight deploy-local package
 
-help: ## List the targets
-	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+help: ## List the targets by group (colour only on a terminal)
+	@colour=0; [ -t 1 ] && colour=1; awk -v colour=$$colour -v start="$(HELP_START)" -v test="$(HELP_TEST)" \
+	  -v deploy="$(HELP_DEPLOY)" -f tools/make_help.awk $(MAKEFILE_LIST)
 
 $(VENV)/.stamp: pyproject.toml
-	@echo ">> creating $(VENV) and installing the project with its dev dependencies"
+	@echo ">> creating $(VENV) and installing the project with its dev dependencies (1-2 minutes; pip's output in $(VENV)/pip.log)"
 	@test -x $(PY) || $(PYTHON_BIN) -m venv $(VENV)
-	@$(PY) -m pip install -q --upgrade pip
-	@$(PY) -m pip install -q -e '.[dev]'
+	@{ $(PY) -m pip install -q --upgrade pip && $(PY) -m pip install -q -e '.[dev]'; } > $(VENV)/pip.log 2>&1 \
+	  || { tail -n 30 $(VENV)/pip.log; echo "pip failed: the whole output is in $(VENV)/pip.log"; exit 1; }
 	@touch $@
 
 venv: $(VENV)/.stamp ## Create .venv with runtime + dev dependencies
@@ -86,7 +92,7 @@ typecheck: venv ## mypy --strict over lambda_src
 package: venv ## Build build/lambda.zip, deployed to every function (Lambda python3.12, x86_64)
 	$(PY) tools/build_lambda.py --out $(BUILD_DIR)
 
-package-check: package ## Run the packaged handlers from build/lambda.zip on Python 3.12, the Lambda runtime's
+package-check: package ## Run the packaged handlers from build/lambda.zip on Python 3.12 (the Lambda runtime), simulated and Stripe gateways
 	$(PY) tools/package_smoke.py
 
 docs: venv ## Regenerate the event catalogue and the AsyncAPI document in docs/
@@ -154,6 +160,9 @@ test-infra: venv package ## Apply envs/local into a fresh moto server and read i
 test-iam: venv package ## Each role as applied vs the AWS calls the code makes (tests/zz_iam, own apply into moto)
 	$(PY) -m pytest tests/zz_iam -q
 
+rehearsal: venv package $(MINISTACK_VENV)/.stamp ## envs/aws (S3 backend, artifacts, HTTP API, ...) applied into a fresh MiniStack with the rehearsal variables (tests/rehearsal)
+	$(PY) -m pytest tests/rehearsal -q -rs
+
 bdd: venv package $(EMULATOR_DEPS) ## Behaviour suite (features/) against EMULATOR (its own instance, free port)
 	$(PY) -m pytest tests/bdd -q -rs
 
@@ -169,43 +178,52 @@ mutants-fast: venv ## The mutants against the tests named for each (part of make
 bench: venv package ## Performance benchmarks (Lambda rows on Python 3.12 from the zip), same-run baselines -> docs/performance.md
 	$(PY) tests/bench/run_all.py --write docs/performance.md
 
-test: venv package package-check tf-check lint typecheck docs-check asyncapi-check bindings mutants-fast $(MINISTACK_VENV)/.stamp ## Everything CI runs: lint, types, docs, Terraform checks, all test suites, bdd on moto and on MiniStack
+test: venv package package-check tf-check lint typecheck docs-check asyncapi-check bindings mutants-fast $(MINISTACK_VENV)/.stamp ## Everything CI runs: lint, types, docs, Terraform checks, all test suites, bdd on moto and on MiniStack, the envs/aws rehearsal, the newcomer session
 	@mkdir -p $(BUILD_DIR)
-	@echo ">> the behaviour suite on MiniStack runs beside the moto suites (it mostly waits on visibility timeouts); its report follows theirs ($(BUILD_DIR)/bdd-ministack.log)"
+	@echo ">> beside the moto suites run (each mostly waits; their reports follow the moto suites'):"
+	@echo ">>   the behaviour suite on MiniStack ($(BUILD_DIR)/bdd-ministack.log)"
+	@echo ">>   the rehearsal of envs/aws on a MiniStack of its own ($(BUILD_DIR)/rehearsal-aws.log)"
+	@echo ">>   the newcomer session: make dev twice, seed, events, invoke, clean, dev ($(BUILD_DIR)/newcomer.log)"
 	@EMULATOR=ministack $(PY) -m pytest tests/bdd -q -rs > $(BUILD_DIR)/bdd-ministack.log 2>&1 & ms=$$!; \
-	EMULATOR=moto $(PY) -m pytest tests; moto=$$?; \
-	wait $$ms; ministack=$$?; \
+	$(PY) -m pytest tests/rehearsal -q -rs > $(BUILD_DIR)/rehearsal-aws.log 2>&1 & rh=$$!; \
+	$(PY) -m pytest tests/newcomer -q -rs > $(BUILD_DIR)/newcomer.log 2>&1 & nc=$$!; \
+	EMULATOR=moto $(PY) -m pytest tests --ignore=tests/rehearsal --ignore=tests/newcomer; moto=$$?; \
+	wait $$ms; ministack=$$?; wait $$rh; rehearsal=$$?; wait $$nc; newcomer=$$?; \
 	echo ">> behaviour suite on MiniStack (exit $$ministack):"; cat $(BUILD_DIR)/bdd-ministack.log; \
-	test $$moto -eq 0 && test $$ministack -eq 0
+	echo ">> rehearsal of envs/aws on MiniStack (exit $$rehearsal):"; cat $(BUILD_DIR)/rehearsal-aws.log; \
+	echo ">> newcomer session (exit $$newcomer):"; cat $(BUILD_DIR)/newcomer.log; \
+	test $$moto -eq 0 && test $$ministack -eq 0 && test $$rehearsal -eq 0 && test $$newcomer -eq 0
 
-emulator: venv $(EMULATOR_DEPS) ## Start EMULATOR on $(EMULATOR_HOST):$(EMULATOR_PORT) and the local Stripe on $(STRIPE_PORT) (.run/)
+test-newcomer: venv ## A newcomer's first hour through the Make targets, in a fresh copy on free ports (part of make test)
+	$(PY) -m pytest tests/newcomer -q -rs
+
+emulator: venv $(EMULATOR_DEPS) ## Start EMULATOR on EMULATOR_HOST:EMULATOR_PORT (127.0.0.1:4566) and the local Stripe on STRIPE_PORT (8420), state in RUN_DIR (.run)
 	$(DEVSTACK) emulator start --emulator $(EMULATOR) --host $(EMULATOR_HOST) --port $(EMULATOR_PORT) --run-dir $(RUN_DIR)
 	$(DEVSTACK) stripe start --port $(STRIPE_PORT) --run-dir $(RUN_DIR)
 
-emulator-stop: venv ## Stop the emulator, the local Stripe and the local Lambda service
-	-$(DEVSTACK) dev stop --run-dir $(RUN_DIR)
-	-$(DEVSTACK) stripe stop --run-dir $(RUN_DIR)
-	$(DEVSTACK) emulator stop --emulator $(EMULATOR) --run-dir $(RUN_DIR)
+emulator-stop: venv ## Stop the local Lambda service, the local Stripe and the emulator (also when their pid files are gone)
+	$(DEVSTACK) stop --run-dir $(RUN_DIR) --emulator $(EMULATOR) --port $(EMULATOR_PORT) --stripe-port $(STRIPE_PORT)
 
 deploy-local: venv package ## terraform apply envs/local into the running emulator
 	$(TF) apply-local
 
-deploy: package ## Deploy terraform/envs/aws to AWS: package, init with backend.hcl, plan, confirm, apply
-	$(TF) deploy-aws
+deploy: deploy-preflight package ## Deploy terraform/envs/aws to AWS: offline checks first, then package, preflight, sign the zip (AWS Signer), plan, concurrency check, confirm, apply; prints the next go-live step (docs/go-live.md)
+	$(PY) -m tools.deploy
+
+deploy-preflight: ## What make deploy needs before it builds anything: backend.hcl without placeholders, AWS credentials
+	@$(TF) preflight-aws
 
 seed: venv ## Put the sample events from events/ on the bus
 	$(DEVSTACK) seed
 
 check: venv ## Print payment and refund records
-	$(DEVSTACK) check
+	@$(DEVSTACK) check
 
 doctor: venv ## One pass/fail line per health check of the local stack
 	$(DEVSTACK) doctor --run-dir $(RUN_DIR)
 
-dev: emulator deploy-local ## Start emulator + apply + local Lambda service + seed + doctor
-	$(DEVSTACK) dev start --run-dir $(RUN_DIR)
-	$(DEVSTACK) seed
-	$(DEVSTACK) doctor --run-dir $(RUN_DIR)
+dev: venv package $(EMULATOR_DEPS) ## Start here: emulator + local Stripe + apply + local Lambda service + seed + doctor, short progress (full log in RUN_DIR)
+	@$(DEVSTACK) up --run-dir $(RUN_DIR) --stripe-port $(STRIPE_PORT)
 
 demo: venv package $(EMULATOR_DEPS) ## Main job: emulator, terraform apply, orders through every path, summary table
 	$(DEVSTACK) demo --run-dir $(RUN_DIR) --stripe-port $(STRIPE_PORT)
@@ -220,8 +238,21 @@ redrive: venv ## Move dead letters back to their queue: QUEUE=payment|refund [DR
 replay: venv ## Replay published events FROM=... TO=... (ISO 8601) from the EventBridge archive to the bus (docs/runbook.md)
 	$(PY) tools/ops.py replay --from "$(FROM)" --to "$(TO)"
 
-invoke: venv ## Run a handler locally on EVENT=events/<file>.json through python-lambda-local
-	$(DEVSTACK) invoke $(EVENT)
+invoke: venv ## Run the deployed function's handler on EVENT=events/<file>.json (ORDER=<id>: as that order) via python-lambda-local, on the stack's tables and local Stripe
+	$(DEVSTACK) invoke $(EVENT) $(if $(ORDER),--order $(ORDER))
 
-clean: ## Remove build output and local run state
+events: venv ## What the service published, as a table (FOLLOW=1 keeps printing new events; ORDER=<id> for one order)
+	@$(DEVSTACK) events --run-dir $(RUN_DIR) $(if $(FOLLOW),--follow) $(if $(ORDER),--order $(ORDER))
+
+CARD ?= visa
+pay: venv ## One payment through the bus with a Stripe test card: CARD=visa|mastercard|declined|three_d_secure|pending_refund|disputed or a test card number
+	@$(DEVSTACK) pay $(EVENT) --card $(CARD) $(if $(ORDER),--order $(ORDER))
+
+N ?= 3
+STATUS ?= 503
+stripe-outage: venv ## The local Stripe fails its next N=3 requests with STATUS=503 (0: dropped connection), then recovers; CLEAR=1 ends it
+	@$(DEVSTACK) outage --requests $(N) --status $(STATUS) --stripe-port $(STRIPE_PORT) $(if $(ORDER),--order $(ORDER)) $(if $(CLEAR),--clear)
+
+clean: ## Stop the local stack if it runs, then remove build output and local run state
+	@if [ -x $(PY) ]; then $(DEVSTACK) stop --run-dir $(RUN_DIR) --emulator $(EMULATOR) --port $(EMULATOR_PORT) --stripe-port $(STRIPE_PORT) || exit 1; fi
 	rm -rf $(BUILD_DIR) $(RUN_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -2,6 +2,7 @@
 """``make mutants``: remove each guarded property once, in a copy of the code, and report whether a test caught it.
 
     tools/mutants.py [--fast] [--only NAME ...]
+    tools/mutants.py --docs | --docs-check      (the guarded-writes table of docs/design.md)
 
 Each mutant is one textual change to ``lambda_src`` (it must match exactly once, so a refactoring that moves the
 guarded line makes the tool fail loudly instead of testing nothing). The copy's ``lambda_src`` is put first on
@@ -23,148 +24,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PKG = "lambda_src/novamart_payments"
-SEMANTICS = "tests/integration/test_semantics.py"
-GUARDS = "tests/integration/test_guards.py"
-LATER = "tests/integration/test_later_outcomes.py"
-ON_CALL = "tests/integration/test_on_call_truth.py"
+sys.path.insert(0, str(ROOT))  # run as a script: the repository root, for tools.*
 
+from tools.mutant_catalogue import MUTANTS, Mutant  # noqa: E402
 
-@dataclass(frozen=True)
-class Mutant:
-    name: str
-    file: str
-    old: str
-    new: str
-    tests: tuple[str, ...]  # what --fast runs: the tests that must catch it
-
-
-MUTANTS = (
-    Mutant(
-        "pending-claim-unconditional",
-        f"{PKG}/repository.py",
-        '        return self._put_new(self._payments, "paymentId", item, payment_from_item)\n\n    def block_payment',
-        "        self.client.put_item(TableName=self._payments, Item=item)\n"
-        "        return WriteResult(True, payment_from_item(item))\n\n    def block_payment",
-        (f"{SEMANTICS}::test_redelivered_trigger_charges_once",),
-    ),
-    Mutant(
-        "refund-ceiling-removed",
-        f"{PKG}/repository.py",
-        '"ConditionExpression": "#s = :succeeded AND refundedAmount <= :limit",',
-        '"ConditionExpression": "#s = :succeeded",',
-        (f"{SEMANTICS}::test_stale_read_cannot_refund_past_the_capture",),
-    ),
-    Mutant(
-        "idempotency-key-includes-event-id",
-        f"{PKG}/service.py",
-        "        idempotency_key=domain.charge_key(trigger.order_id),",
-        '        idempotency_key=f"{domain.charge_key(trigger.order_id)}:{trigger.meta.event_id}",',
-        (f"{SEMANTICS}::test_gateway_keys_name_the_business_action_not_the_delivery",),
-    ),
-    Mutant(
-        "outbound-validation-removed",
-        f"{PKG}/publisher.py",
-        "        validate_event(event)\n",
-        "        pass\n",
-        (f"{GUARDS}::test_outbound_events_are_validated_before_they_leave",),
-    ),
-    Mutant(
-        "declined-refund-keeps-its-reservation",
-        f"{PKG}/repository.py",
-        '"ExpressionAttributeValues": {":amt": {"N": str(refund.amount.minor_units)}},',
-        '"ExpressionAttributeValues": {":amt": {"N": "0"}},',
-        (f"{GUARDS}::test_a_declined_refund_gives_its_reserved_amount_back",),
-    ),
-    Mutant(
-        "cold-start-config-check-removed",
-        f"{PKG}/handlers/_batch.py",
-        "        get_config()  # fail the cold start",
-        "        pass  # fail the cold start",
-        (f"{GUARDS}::test_a_missing_setting_fails_the_cold_start_before_any_record",),
-    ),
-    Mutant(
-        "event-bus-name-not-validated",
-        f"{PKG}/config.py",
-        'event_bus_name=_required(env, "EVENT_BUS_NAME", _BUS_NAME, default="default"),',
-        'event_bus_name=env.get("EVENT_BUS_NAME") or "default",',
-        ("tests/unit/test_config.py",),
-    ),
-    Mutant(
-        "final-write-without-pending",
-        f"{PKG}/repository.py",
-        '" REMOVE openStatus, openSince",\n            "#s IN (:pending, :action)",',
-        '" REMOVE openStatus, openSince",\n            "attribute_exists(paymentId)",',
-        (f"{GUARDS}::test_the_final_write_only_finishes_a_pending_payment",),
-    ),
-    Mutant(
-        "webhook-signature-not-verified",
-        f"{PKG}/gateway/stripe_webhooks.py",
-        "        event = stripe.Webhook.construct_event(payload, signature, secret, tolerance=TOLERANCE_SECONDS)",
-        '        event = stripe.Event.construct_from(__import__("json").loads(payload), "")',
-        (f"{LATER}::test_a_webhook_that_is_not_a_fresh_stripe_event_changes_nothing",),
-    ),
-    Mutant(
-        "webhook-timestamp-not-checked",
-        f"{PKG}/gateway/stripe_webhooks.py",
-        "TOLERANCE_SECONDS = 300",
-        "TOLERANCE_SECONDS = 10**9",
-        (f"{LATER}::test_a_webhook_that_is_not_a_fresh_stripe_event_changes_nothing",),
-    ),
-    Mutant(
-        "webhook-replays-not-remembered",
-        f"{PKG}/notices.py",
-        'ConditionExpression="attribute_not_exists(eventId) OR (#st = :processing AND leaseUntil < :now)",',
-        'ConditionExpression="attribute_not_exists(eventId) OR #st <> :processing OR leaseUntil < :now",',
-        (f"{LATER}::test_the_webhook_finishes_a_3ds_payment_exactly_once",),
-    ),
-    Mutant(
-        "reconciliation-does-not-cancel-first",
-        f"{PKG}/reconciliation.py",
-        "    result = service.gateway.cancel_charge(record.intent_id)",
-        '    result = GatewayResult(Outcome.DECLINED, record.intent_id, "payment_canceled", "not cancelled", "")',
-        (f"{LATER}::test_an_outage_past_the_retry_horizon_fails_the_payment_once_nothing_was_charged",),
-    ),
-    Mutant(
-        "waiting-payment-not-cancelled-with-its-order",
-        f"{PKG}/domain.py",
-        "        return RefundDecision(RefundAction.CANCEL_PAYMENT)",
-        "        return RefundDecision(RefundAction.WAIT_FOR_PAYMENT)",
-        (f"{LATER}::test_an_order_cancelled_while_waiting_for_the_customer_cancels_the_intent",),
-    ),
-    Mutant(
-        "unknown-object-retried",
-        f"{PKG}/gateway/stripe_gateway.py",
-        '            if kinds.get("reading") and (err.code == "resource_missing" or err.http_status == 404):',
-        "            if False:",
-        (f"{ON_CALL}::test_a_signed_event_about_an_intent_stripe_does_not_have_is_acknowledged_and_counted",),
-    ),
-    Mutant(
-        "refund-notices-settle-without-the-lease",
-        f"{PKG}/notices.py",
-        "    if not service.repository.take_refund_lease(refund.refund_id, now,",
-        "    if False and not service.repository.take_refund_lease(refund.refund_id, now,",
-        (f"{ON_CALL}::test_one_refund_change_described_by_two_notifications_is_published_and_counted_once",),
-    ),
-    Mutant(
-        "pending-refunds-not-reconciled",
-        f"{PKG}/reconciliation.py",
-        "    for refund in repo.unfinished_refunds(plus(now, -ages.pending_after), batch):",
-        "    for refund in repo.unfinished_refunds(plus(now, -ages.pending_after), 0)[:0]:",
-        (f"{ON_CALL}::test_a_refund_left_pending_by_a_dead_lettered_trigger_ends_in_one_outcome_after_one_pass",),
-    ),
-    Mutant(
-        "report-counts-failures-as-charged",
-        f"{PKG}/reconciliation.py",
-        '    if result.approved:\n        return "charged"\n    return f',
-        '    if True:\n        return "charged"\n    return f',
-        (f"{ON_CALL}::test_the_report_counts_an_expired_authentication_and_an_abandoned_outage_as_what_they_were",),
-    ),
-)
 FULL = ("tests/unit", "tests/integration", "tests/reliability")
 
 
@@ -216,11 +82,50 @@ def run(mutant: Mutant, fast: bool) -> tuple[str, float]:
     return verdict, seconds
 
 
+DESIGN = ROOT / "docs/design.md"
+TABLE_BEGIN = "<!-- guarded-writes: generated by tools/mutants.py --docs; do not edit by hand -->"
+TABLE_END = "<!-- /guarded-writes -->"
+
+
+def table() -> str:
+    """docs/design.md's table of guarded writes and transitions: one row per mutant, so it cannot drift from
+    what ``make mutants`` proves (tests/unit/test_guarded_writes_table.py fails when the doc differs)."""
+    rows = [
+        "| guarded write, transition or check | what its guard keeps true | test that fails without it | mutant |",
+        "|---|---|---|---|",
+    ]
+    for m in MUTANTS:
+        tests = "<br>".join(f"`{t.rsplit('/', 1)[-1]}`" for t in m.tests)
+        rows.append(f"| `{m.write}` | {m.guards} | {tests} | `{m.name}` |")
+    return "\n".join([TABLE_BEGIN, *rows, TABLE_END])
+
+
+def write_docs(check: bool) -> int:
+    text = DESIGN.read_text()
+    start, end = text.find(TABLE_BEGIN), text.find(TABLE_END)
+    if start < 0 or end < start:
+        print(f"{DESIGN.name}: no generated table between {TABLE_BEGIN!r} and {TABLE_END!r}", file=sys.stderr)
+        return 1
+    updated = text[:start] + table() + text[end + len(TABLE_END) :]
+    if updated == text:
+        return 0
+    if check:
+        print(f"{DESIGN.name}: the guarded-writes table is stale; run: tools/mutants.py --docs", file=sys.stderr)
+        return 1
+    DESIGN.write_text(updated)
+    print(f"wrote the guarded-writes table ({len(MUTANTS)} rows) into {DESIGN.relative_to(ROOT)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fast", action="store_true", help="only the tests named for each mutant (CI)")
     parser.add_argument("--only", nargs="*", default=None, help="mutant names")
+    parser.add_argument("--docs", action="store_true", help="rewrite the guarded-writes table in docs/design.md")
+    parser.add_argument("--docs-check", action="store_true", help="fail when that table differs from MUTANTS")
     args = parser.parse_args(argv)
+    if args.docs or args.docs_check:
+        return write_docs(check=args.docs_check)
     chosen = [m for m in MUTANTS if args.only is None or m.name in args.only]
     print(f"mutants: {len(chosen)} ({'named tests' if args.fast else 'unit + integration + reliability suites'})")
     missed = 0

@@ -8,7 +8,7 @@
 #   ./tools/tf.sh destroy-local       destroy what apply-local created
 #   ./tools/tf.sh output-local        terraform output -json of envs/local
 #   ./tools/tf.sh show-local [args]   terraform show of envs/local (e.g. -json <plan file>)
-#   ./tools/tf.sh deploy-aws          envs/aws into a real account: init with backend.hcl, plan, ask, apply
+#   ./tools/tf.sh preflight-aws       offline checks make deploy runs before it builds anything
 #   ./tools/tf.sh tf <args>           any terraform command, with the mirror configuration
 #
 # Settings (environment):
@@ -22,9 +22,6 @@
 #                       folder also holds the env's .terraform data dir, so several states
 #                       (e.g. a test's temp dir) never share one.
 #   TF_PARALLELISM      terraform -parallelism for apply/plan/destroy (default 10)
-#   TF_BACKEND_CONFIG   deploy-aws: the S3 backend settings (default terraform/envs/aws/backend.hcl,
-#                       made from backend.hcl.example; never committed)
-#   AUTO_APPROVE        deploy-aws: 1 applies the plan without asking (CI with a reviewed plan only)
 #   EMULATOR            ministack or localstack: the emulator runs the functions itself, so plan/apply
 #                       add terraform/envs/local/fast-redelivery.tfvars (short timeouts and redelivery);
 #                       moto (default): the local Lambda service shortens redelivery, defaults apply
@@ -187,27 +184,23 @@ cmd_output_local() {
   tf -chdir="$LOCAL_ENV" output -json "$@"
 }
 
-# The seed's `sam deploy --guided` in one command: package is built by make; here init with the backend
-# settings, a saved plan, a question, and the apply of exactly that plan.
-cmd_deploy_aws() {
-  local env_dir="$TF_DIR/envs/aws" plan="$ROOT/build/aws.tfplan" answer
+# Before `make deploy` packages anything: the backend settings exist and are filled in, and AWS credentials are
+# there (without calling AWS: that is the plan's job). Each failure names what fixes it.
+cmd_preflight_aws() {
+  local env_dir="$TF_DIR/envs/aws"
   local backend="${TF_BACKEND_CONFIG:-$env_dir/backend.hcl}"
-  [[ -f "$ROOT/build/lambda.zip" ]] || die "build/lambda.zip is missing: run make package (make deploy does)"
-  [[ -f "$backend" ]] || die "no backend settings at $backend: copy terraform/envs/aws/backend.hcl.example to it and fill in the state bucket"
-  # The Makefile's emulator settings must not reach a real account: no endpoint override, no dummy keys.
-  unset AWS_ENDPOINT_URL
-  if [[ "${AWS_ACCESS_KEY_ID:-}" == test && "${AWS_SECRET_ACCESS_KEY:-}" == test ]]; then
-    unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+  [[ -f "$backend" ]] || die "no backend settings at $backend: cp terraform/envs/aws/backend.hcl.example $backend, then fill in the state bucket (make deploy checks this before it builds)"
+  if grep -Eq '^[^#]*<[a-z-]+>' "$backend"; then
+    die "$backend still has placeholders ($(grep -v '^[[:space:]]*#' "$backend" | grep -Eo '<[a-z-]+>' | sort -u | tr '\n' ' ' | sed 's/ $//')): put your account's values in"
   fi
-  log "envs/aws: init with $backend"
-  tf -chdir="$env_dir" init -input=false -no-color -backend-config="$backend"
-  tf -chdir="$env_dir" plan -input=false -no-color -out="$plan"
-  if [[ "${AUTO_APPROVE:-0}" != 1 ]]; then
-    [[ -t 0 ]] || die "not a terminal: review the plan and rerun with AUTO_APPROVE=1 to apply it"
-    read -r -p "Apply this plan to the account above? Type 'yes': " answer
-    [[ "$answer" == yes ]] || die "not applied"
+  local key="${AWS_ACCESS_KEY_ID:-}" secret="${AWS_SECRET_ACCESS_KEY:-}"
+  if [[ "$key" == test && "$secret" == test ]]; then key=""; fi  # the Makefile's emulator keys are no credentials
+  if [[ -z "$key" && -z "${AWS_PROFILE:-}" && -z "${AWS_WEB_IDENTITY_TOKEN_FILE:-}" \
+        && -z "${AWS_CONTAINER_CREDENTIALS_FULL_URI:-}${AWS_CONTAINER_CREDENTIALS_RELATIVE_URI:-}" \
+        && ! -f "${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}" && ! -f "${AWS_CONFIG_FILE:-$HOME/.aws/config}" ]]; then
+    die "no AWS credentials: export AWS_PROFILE=<profile> (aws configure / aws sso login), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, then make deploy"
   fi
-  tf -chdir="$env_dir" apply -input=false -no-color "$plan"
+  log "preflight: backend settings $backend, AWS credentials found"
 }
 
 main() {
@@ -222,7 +215,8 @@ main() {
     destroy-local) cmd_destroy_local "$@" ;;
     output-local) cmd_output_local "$@" ;;
     show-local) cmd_show_local "$@" ;;
-    deploy-aws) cmd_deploy_aws "$@" ;;
+    deploy-aws) die "deploy-aws moved to make deploy (tools/deploy/: preflight, sign, plan, apply; docs/go-live.md)" ;;
+    preflight-aws) cmd_preflight_aws "$@" ;;
     tf) tf "$@" ;;
     mirror) find_mirror || echo "(none: registry)" ;;
     "" | -h | --help | help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}" ;;

@@ -125,6 +125,9 @@ class RefundRecord:
     created_at: str = ""
     updated_at: str = ""
     processed_at: str | None = None
+    # The gateway's approval is recorded on the PENDING refund before its refund.succeeded goes out: from then on
+    # no decline can fail it, and every delivery publishes the approval as first recorded (repository.approve_refund).
+    approved: bool = False
 
 
 def payment_id_for(order_id: str) -> str:

@@ -112,16 +112,20 @@ def _settle_refund(service: PaymentService, notice: RefundNotice) -> str:
     refund = service.repository.get_refund(notice.refund_id)
     if refund is None:
         return "not_ours"
-    if refund.status is not Status.PENDING:
+    if refund.status is not Status.PENDING and refund.published:
         count(Metric.DUPLICATE_DELIVERY)
         return "duplicate"
-    now = service.now()
-    if not service.repository.take_refund_lease(refund.refund_id, now, plus(now, REFUND_LEASE), str(uuid.uuid4())):
-        current = service.repository.get_refund(refund.refund_id)
-        if current is not None and current.status is not Status.PENDING:
-            count(Metric.DUPLICATE_DELIVERY)
-            return "duplicate"
-        raise NoticeBusy(f"refund {refund.refund_id} is being settled by another delivery")
+    if refund.status is Status.PENDING:
+        now = service.now()
+        if not service.repository.take_refund_lease(refund.refund_id, now, plus(now, REFUND_LEASE), str(uuid.uuid4())):
+            current = service.repository.get_refund(refund.refund_id)
+            if current is not None and current.status is not Status.PENDING and current.published:
+                count(Metric.DUPLICATE_DELIVERY)
+                return "duplicate"
+            raise NoticeBusy(f"refund {refund.refund_id} is being settled by another delivery")
+    # PENDING (this delivery holds its lease), or settled by a delivery that died before its event went out (a
+    # decline is written, then published): settle_refund republishes what the record says, never the notice's
+    # own answer.
     return service.settle_refund(refund, service.gateway.refund_status(notice.transaction_id))
 
 

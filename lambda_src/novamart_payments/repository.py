@@ -357,6 +357,30 @@ class Repository:
             raise
         return True
 
+    def approve_refund(
+        self, refund: RefundRecord, transaction_id: str | None, processed_at: str
+    ) -> WriteResult[RefundRecord]:
+        """Record the gateway's approval on a PENDING refund before its refund.succeeded goes out.
+
+        The first answer recorded speaks for the refund: a decline that comes later finds the approval and cannot
+        fail it (``fail_reserved_refund``), a refund already FAILED refuses the approval, and every delivery
+        publishes the event derived from the item this write returns, so no stale answer contradicts the record.
+        """
+        values: Item = {":pending": {"S": Status.PENDING}, ":true": {"BOOL": True}, ":processed": {"S": processed_at}}
+        update = "SET approved = :true, processedAt = :processed"
+        if transaction_id is not None:
+            update += ", transactionId = :txn"
+            values[":txn"] = {"S": transaction_id}
+        return self._update(
+            self._refunds,
+            {"refundId": {"S": refund.refund_id}},
+            update,
+            "#s = :pending AND attribute_not_exists(approved)",
+            values,
+            refund_from_item,
+            names={"#s": "status"},
+        )
+
     def finish_refund(self, final: RefundRecord, now: str) -> WriteResult[RefundRecord]:
         """Mark a PENDING refund SUCCEEDED and its outcome as published (the caller publishes first)."""
         values: Item = {
@@ -385,7 +409,9 @@ class Repository:
         )
 
     def fail_reserved_refund(self, refund: RefundRecord, code: str, reason: str, now: str) -> bool:
-        """The gateway refused the refund: mark it FAILED and give its amount back to the refundable total."""
+        """The gateway refused the refund: mark it FAILED and give its amount back to the refundable total. Only a
+        PENDING refund whose approval was not recorded first can fail: a stale decline of a refund that succeeded
+        (or is being published as succeeded) must neither flip it nor release its amount for a second refund."""
         assert refund.amount is not None and refund.payment_id is not None
         return self._transact(
             [
@@ -395,7 +421,7 @@ class Repository:
                         "Key": {"refundId": {"S": refund.refund_id}},
                         "UpdateExpression": "SET #s = :failed, failureCode = :code, failureReason = :reason, "
                         "updatedAt = :now REMOVE openStatus, openSince",
-                        "ConditionExpression": "#s = :pending",
+                        "ConditionExpression": "#s = :pending AND attribute_not_exists(approved)",
                         "ExpressionAttributeNames": {"#s": "status"},
                         "ExpressionAttributeValues": {
                             ":failed": {"S": Status.FAILED},
@@ -557,6 +583,8 @@ def refund_to_item(refund: RefundRecord) -> Item:
     if refund.amount is not None:
         item["amount"] = {"N": str(refund.amount.minor_units)}
         item["currency"] = {"S": refund.amount.currency}
+    if refund.approved:
+        item["approved"] = {"BOOL": True}
     return item
 
 
@@ -579,4 +607,5 @@ def refund_from_item(item: Item) -> RefundRecord:
         created_at=_s(item, "createdAt") or "",
         updated_at=_s(item, "updatedAt") or "",
         processed_at=_s(item, "processedAt"),
+        approved=bool(item.get("approved", {}).get("BOOL", False)),
     )

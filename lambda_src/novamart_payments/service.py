@@ -183,12 +183,31 @@ class PaymentService:
         the gateway's own timestamps), so consumers see one outcome. ``code``/``reason`` replace the gateway's
         for a decline the service itself caused (an expired authentication, an outage it gave up on).
         """
+        return self._settle_payment(record, result, code, reason)[0]
+
+    def _settle_payment(
+        self, record: PaymentRecord, result: GatewayResult, code: str | None, reason: str | None
+    ) -> tuple[str, PaymentRecord | None]:
+        """``settle_payment``, also returning the payment as it now stands (None: unknown or still unfinished).
+
+        ``record`` may be a stale copy, read before the gateway answered. An approval cannot contradict the record
+        (an intent that succeeded was never cancelled or declined, so every settler of it finishes SUCCEEDED with
+        the same charge), but a decline or a request for authentication about a payment that has moved on since
+        (finished with another code, or already charged) must not speak: the record is read again before such an
+        answer is published. Checked before publishing, so "publish, then finish" still holds: a final record
+        means its event went out.
+        """
         if result.outcome in (Outcome.PENDING, Outcome.NOT_STARTED):
-            return "undecided"
-        if result.outcome is Outcome.REQUIRES_ACTION:
-            if record.status is Status.REQUIRES_ACTION:
-                return "awaiting_customer"
-            return self._await_customer(record, result)
+            return "undecided", None
+        if not result.approved:
+            current = self._repo.get_payment(record.payment_id)
+            if current is None or not current.status.unfinished:
+                count(Metric.DUPLICATE_DELIVERY)  # a stale answer: the record moved on and its event went out
+                return "duplicate", current
+            if result.outcome is Outcome.REQUIRES_ACTION:
+                if current.status is Status.REQUIRES_ACTION:
+                    return "awaiting_customer", None
+                return self._await_customer(record, result), None
         final = replace(
             record,
             status=Status.SUCCEEDED if result.approved else Status.FAILED,
@@ -202,9 +221,9 @@ class PaymentService:
         done = self._repo.finish_payment(final, self._now())
         if not done.won:
             count(Metric.DUPLICATE_DELIVERY)  # a concurrent delivery finished first, with the same outcome
-            return "duplicate"
+            return "duplicate", done.current
         count(Metric.PAYMENT_SUCCEEDED if result.approved else Metric.PAYMENT_FAILED)
-        return f"charged:{final.status.value.lower()}"
+        return f"charged:{final.status.value.lower()}", done.current
 
     def _await_customer(self, pending: PaymentRecord, result: GatewayResult) -> str:
         """The bank wants the customer to authenticate: tell the storefront (payment.action_required), then move
@@ -269,13 +288,17 @@ class PaymentService:
                 # no longer complete it. If they completed it just before, the gateway says so and it is refunded.
                 assert payment is not None and payment.intent_id is not None
                 result = self._gateway.cancel_charge(payment.intent_id)
-                self.settle_payment(
+                _, payment = self._settle_payment(
                     payment,
                     result,
-                    code=PaymentFailureCode.ORDER_CANCELLED,
-                    reason="The order ended while the payment waited for the customer's authentication.",
+                    PaymentFailureCode.ORDER_CANCELLED,
+                    "The order ended while the payment waited for the customer's authentication.",
                 )
-                continue
+                if payment is None or payment.status.unfinished:
+                    continue  # decide again from a fresh read
+                # Decide on the payment as settled, without reading it back (the record budget: config.py).
+                decision = domain.decide_refund(payment, None, trigger)
+                action = decision.action
             if action is RefundAction.BLOCK_PAYMENT:
                 blocked = self._repo.block_payment(payment_id, trigger.order_id, trigger.meta, self._now())
                 if not blocked.won:
@@ -349,7 +372,12 @@ class PaymentService:
     def settle_refund(self, refund: RefundRecord, result: GatewayResult) -> str:
         """Carry the gateway's answer about a PENDING refund into the record and onto the bus (from the trigger's
         delivery, or later from a webhook once the gateway settled it). A failed refund gives its reserved amount
-        back to the payment's refundable balance in the same transaction that fails it."""
+        back to the payment's refundable balance in the same transaction that fails it.
+
+        ``refund`` may be a stale copy and ``result`` a stale answer: the record decides. An approval is recorded on
+        the PENDING refund before refund.succeeded goes out, and that event is derived from the item the write
+        returns; a decline must find the refund PENDING and not approved. So the first answer recorded is the only
+        one ever published, and a final record still means its event went out (publish, then finish)."""
         if result.outcome is Outcome.PENDING:
             if not self._repo.note_refund_pending(refund.refund_id, result.transaction_id, self._now()):
                 count(Metric.DUPLICATE_DELIVERY)  # settled meanwhile (a webhook was faster)
@@ -361,26 +389,31 @@ class PaymentService:
         if not result.approved:
             code, reason = result.code or DEFAULT_REFUND_FAILURE, result.reason or "The gateway declined the refund."
             if not self._repo.fail_reserved_refund(refund, code, reason, now):
-                current = self._repo.get_refund(refund.refund_id)
-                if current is None or current.status is Status.PENDING:  # pragma: no cover
-                    raise RetryLater(f"refund {refund.refund_id} could not be closed")
-                return self._publish_refund(current, "republished")
+                return self._refund_decided(self._repo.get_refund(refund.refund_id))
             failed = replace(refund, status=Status.FAILED, failure_code=code, failure_reason=reason, updated_at=now)
             return self._publish_refund(failed, "refund_declined")
-        final = replace(
-            refund,
-            status=Status.SUCCEEDED,
-            transaction_id=result.transaction_id,
-            processed_at=result.processed_at or refund.created_at,
-            published=True,
-        )
-        self._publisher.publish(refund_outcome(final))
-        done = self._repo.finish_refund(final, now)
-        if not done.won:
-            count(Metric.DUPLICATE_DELIVERY)
+        approval = self._repo.approve_refund(refund, result.transaction_id, result.processed_at or refund.created_at)
+        return self._refund_decided(approval.current)
+
+    def _refund_decided(self, current: RefundRecord | None) -> str:
+        """Publish what the record says about a refund whose answer is recorded: an approval (recorded by this
+        delivery or an earlier one) goes out as refund.succeeded and then finishes the record; a refund that has
+        already moved on publishes nothing new, only its own outcome if that may not have gone out yet."""
+        if current is None or (current.status is Status.PENDING and not current.approved):  # pragma: no cover
+            raise RetryLater("the refund could not be settled")
+        if current.status is Status.PENDING:
+            final = replace(current, status=Status.SUCCEEDED, published=True)
+            self._publisher.publish(refund_outcome(final))
+            done = self._repo.finish_refund(final, self._now())
+            if not done.won:
+                count(Metric.DUPLICATE_DELIVERY)  # a concurrent delivery finished the same approval first
+                return "duplicate"
+            count(Metric.REFUND_SUCCEEDED)
+            return "refunded:succeeded"
+        if current.published:
+            count(Metric.DUPLICATE_DELIVERY)  # a stale answer: the record moved on and its event went out
             return "duplicate"
-        count(Metric.REFUND_SUCCEEDED)
-        return "refunded:succeeded"
+        return self._publish_refund(current, "republished")
 
     def _publish_refund(self, record: RefundRecord, what: str) -> str:
         self._publisher.publish(refund_outcome(record))

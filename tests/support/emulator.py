@@ -14,11 +14,7 @@ import urllib.request
 
 from moto.server import ThreadedMotoServer
 
-from tools.devstack.moto_patches import (
-    patch_moto_dynamodb_isolation,
-    patch_moto_schedule_rules,
-    patch_moto_sqs_esm_invocation,
-)
+from tools.devstack.moto_patches import patch_moto
 
 __all__ = ["ThreadedMotoServer", "free_port", "is_healthy", "reset_moto", "start_moto"]
 
@@ -46,11 +42,10 @@ def start_moto(
 
     Stop it with ``server.stop()``.
     """
-    # moto would otherwise try (and fail, without Docker) to run Lambda behind SQS mappings on every send, and
-    # each such phantom receive counts towards maxReceiveCount: switch that off for every suite, not only bdd.
-    patch_moto_sqs_esm_invocation()
-    patch_moto_dynamodb_isolation()  # transactions as isolated as DynamoDB's (tools/devstack/moto_patches.py)
-    patch_moto_schedule_rules()  # a schedule rule matches no event (moto sends every event to it)
+    # moto would otherwise try (and fail, without Docker) to run Lambda behind SQS mappings on every send (each
+    # phantom receive counts towards maxReceiveCount), interleave transactions, send every event to a schedule
+    # rule and return RedrivePolicy with spaces: every suite gets the patched moto (tools/devstack/moto_patches.py).
+    patch_moto()
     server = ThreadedMotoServer(ip_address=host, port=port if port is not None else free_port(host), verbose=False)
     server.start()
     bound_host, bound_port = server.get_host_and_port()

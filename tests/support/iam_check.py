@@ -12,6 +12,13 @@ and reliability runs plus this check's own walk through every path), plus what t
 with the execution role, which no handler code shows (``platform_requests``: the SQS event-source mapping polls
 and deletes, decrypts the queue and the environment variables with the service key, writes logs and traces).
 
+Every call to a resource encrypted with a customer-managed key also needs that key **through the service that
+holds the data** (``kms:ViaService``), with the caller's own rights: a secret's ``GetSecretValue`` needs
+``kms:Decrypt`` through Secrets Manager; a DynamoDB read of an encrypted table ``kms:Decrypt`` and
+``kms:DescribeKey`` through DynamoDB, a write ``kms:Encrypt`` and ``kms:GenerateDataKey`` too (DynamoDB developer
+guide, "How Amazon DynamoDB uses AWS KMS"). The key of each table and secret is read back from the emulator, so a
+table encrypted with another key, or a new encrypted resource, is checked the same way.
+
 Three findings, each naming function, action and resource:
 
 * ``missing``: a request the role does not allow (the call would fail on AWS);
@@ -67,6 +74,7 @@ class DeployedFunction:
     environment_key_arn: str | None
     tracing_active: bool
     secrets: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # name or ARN -> (ARN, key ARN)
+    table_keys: dict[str, str] = field(default_factory=dict)  # table name -> ARN of its customer-managed key
 
 
 def read_deployed(
@@ -77,6 +85,7 @@ def read_deployed(
 
     kw = {"endpoint_url": endpoint, "region_name": region, "aws_access_key_id": "test", "aws_secret_access_key": "test"}
     lam, iam, sqs, kms = (boto3.client(s, **kw) for s in ("lambda", "iam", "sqs", "kms"))
+    table_keys = read_table_keys(boto3.client("dynamodb", **kw), kms)
     deployed: dict[str, DeployedFunction] = {}
     for key, out in functions.items():
         cfg = lam.get_function_configuration(FunctionName=out["function_name"])
@@ -105,8 +114,21 @@ def read_deployed(
             queue_key_arn=kms.describe_key(KeyId=queue_key)["KeyMetadata"]["Arn"] if queue_key else None,
             environment_key_arn=cfg.get("KMSKeyArn"),
             tracing_active=cfg.get("TracingConfig", {}).get("Mode") == "Active",
+            table_keys=dict(table_keys),
         )
     return deployed
+
+
+def read_table_keys(dynamodb: Any, kms: Any) -> dict[str, str]:
+    """Every table encrypted with a KMS key (SSE type KMS), as table name -> the key's ARN."""
+    keys: dict[str, str] = {}
+    for page in dynamodb.get_paginator("list_tables").paginate():
+        for name in page["TableNames"]:
+            sse = dynamodb.describe_table(TableName=name)["Table"].get("SSEDescription", {})
+            key = sse.get("KMSMasterKeyArn")
+            if sse.get("SSEType") == "KMS" and key:
+                keys[name] = kms.describe_key(KeyId=key)["KeyMetadata"]["Arn"]
+    return keys
 
 
 def _as_dict(document: Any) -> dict[str, Any]:
@@ -142,6 +164,25 @@ def platform_requests(fn: DeployedFunction) -> list[Probe]:
 
 def _decrypt(key_arn: str, via: str, why: str) -> Probe:
     return Probe("kms:Decrypt", key_arn, (("kms:ViaService", via),), why)
+
+
+# DynamoDB operations that write items (transactions are recorded per item as these); every other DynamoDB call
+# reads. Reads need the table's key to decrypt, writes to encrypt as well.
+DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"}
+DYNAMODB_READ_KEY_ACTIONS = ("Decrypt", "DescribeKey")
+DYNAMODB_WRITE_KEY_ACTIONS = ("Encrypt", "GenerateDataKey")
+
+
+def _table_key_probes(fn: DeployedFunction, action: str, table_arn: str) -> list[Probe]:
+    """The service key through DynamoDB that one call on an encrypted table needs (none for an unencrypted one)."""
+    table = table_arn.split(":table/", 1)[1].split("/", 1)[0]
+    key_arn = fn.table_keys.get(table)
+    if key_arn is None:
+        return []
+    operation = action.split(":", 1)[1]
+    kms_actions = DYNAMODB_READ_KEY_ACTIONS + (DYNAMODB_WRITE_KEY_ACTIONS if operation in DYNAMODB_WRITES else ())
+    via = (("kms:ViaService", f"dynamodb.{fn.region}.amazonaws.com"),)
+    return [Probe(f"kms:{a}", key_arn, via, f"table {table}'s key, for {operation}") for a in kms_actions]
 
 
 SecretLookup = Callable[[str], tuple[str, str | None]]
@@ -186,7 +227,10 @@ def _probes_for(fn: DeployedFunction, request: IamRequest, why: str, lookup: Sec
         if key_arn:
             probes.append(_decrypt(key_arn, f"secretsmanager.{fn.region}.amazonaws.com", "secret's key"))
         return probes
-    return [Probe(request.action, arn, request.conditions, why)]
+    probe = Probe(request.action, arn, request.conditions, why)
+    if ref.kind in ("table", "index"):
+        return [probe, *_table_key_probes(fn, request.action, arn)]
+    return [probe]
 
 
 def resource_arn(fn: DeployedFunction, ref: ResourceRef) -> str:
@@ -239,12 +283,18 @@ def permitted(policies: Iterable[Mapping[str, Any]], probe: Probe) -> bool:
     values = dict.fromkeys(keys, ABSENT) | dict(probe.conditions)
     allowed = False
     for policy in policies:
-        result = IAMPolicy(json.dumps(policy)).is_action_permitted(
-            probe.action, probe.resource, incoming_condition_values=values
-        )
-        if result is PermissionResult.DENIED and _explicitly_denied(policy, probe, values):
+        if _explicitly_denied(policy, probe, values):
             return False
-        allowed = allowed or result is PermissionResult.PERMITTED
+        # One statement at a time: moto answers DENIED for a whole policy as soon as one matching Allow's condition
+        # fails, even when a later statement allows the request (two kms:Decrypt statements through other services).
+        for statement in _statements(policy):
+            if statement.get("Effect") != "Allow":
+                continue
+            single = {"Version": "2012-10-17", "Statement": [statement]}
+            result = IAMPolicy(json.dumps(single)).is_action_permitted(
+                probe.action, probe.resource, incoming_condition_values=values
+            )
+            allowed = allowed or result is PermissionResult.PERMITTED
     return allowed
 
 

@@ -305,6 +305,42 @@ def test_reading_an_encrypted_secret_needs_both_grants(
         assert "kms:Decrypt" not in missing, missing
 
 
+def _without_statement(deployed: dict[str, DeployedFunction], sid: str) -> dict[str, DeployedFunction]:
+    changed = copy.deepcopy(deployed)
+    for fn in changed.values():
+        fn.policies = [p | {"Statement": [s for s in p["Statement"] if s.get("Sid") != sid]} for p in fn.policies]
+    return changed
+
+
+def test_every_role_needs_the_table_key_through_dynamodb(
+    exercised: None, deployed: dict[str, DeployedFunction]
+) -> None:
+    """The tables are encrypted with the service key: the roles as they were before issue 25 (the key through
+    SQS, Lambda and Secrets Manager only) are red, for every function, on reads and on writes."""
+    key = deployed["payment"].environment_key_arn
+    assert key and all(fn.table_keys for fn in deployed.values()), "the stack's tables must be read back encrypted"
+    assert set(deployed["payment"].table_keys.values()) == {key}, deployed["payment"].table_keys
+    missing = "\n".join(check(_without_statement(deployed, "ServiceKeyThroughDynamoDB"), _needs(deployed)).missing)
+    via = "[kms:ViaService=dynamodb.us-east-2.amazonaws.com]"
+    for fn in deployed:
+        for action in ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"):
+            assert f"{fn}: {action} on {key} {via}" in missing, missing
+
+
+def test_the_table_key_only_through_another_service_is_missing(
+    exercised: None, deployed: dict[str, DeployedFunction]
+) -> None:
+    """The same actions granted through SQS instead of DynamoDB do not count: the condition is the point."""
+    changed = copy.deepcopy(deployed)
+    for fn in changed.values():
+        for policy in fn.policies:
+            for statement in policy["Statement"]:
+                if statement.get("Sid") == "ServiceKeyThroughDynamoDB":
+                    statement["Condition"] = {"StringEquals": {"kms:ViaService": ["sqs.us-east-2.amazonaws.com"]}}
+    findings = check(changed, _needs(deployed))
+    assert any("payment: kms:Encrypt on" in m and "dynamodb.us-east-2" in m for m in findings.missing), findings.all()
+
+
 def test_an_unknown_operation_cannot_pass(exercised: None, deployed: dict[str, DeployedFunction]) -> None:
     extra = IamRequest("refund", "dynamodb:unknown:ExecuteStatement", None, "us-east-2")
     assert any("ExecuteStatement has no IAM rule" in r for r in check(deployed, _needs(deployed) | {extra}).refused)
@@ -344,9 +380,40 @@ def test_the_roles_of_before_issue_11_are_red(exercised: None, deployed: dict[st
     findings = check(old, _needs(deployed))
     text = "\n".join(findings.all())
     assert "missing: refund: dynamodb:BatchGetItem" in text, text
-    for unused in ("dynamodb:Query", "kms:Encrypt", "kms:GenerateDataKey", "sqs:ChangeMessageVisibility"):
+    for unused in ("dynamodb:Query", "sqs:ChangeMessageVisibility"):
         assert f"grants {unused}" in text, text
+    # Its unconditioned kms:Encrypt / GenerateDataKey are used now (writes to the encrypted tables need them through
+    # DynamoDB), but it never had kms:DescribeKey, which every call on an encrypted table needs.
+    assert "missing: payment: kms:DescribeKey on" in text and "dynamodb.us-east-2.amazonaws.com" in text, text
     assert "too broad: payment: allows events:PutEvents" in text, text
+
+
+def test_an_allow_counts_even_when_an_earlier_statement_conditions_the_action_away() -> None:
+    """Two kms:Decrypt statements through different services: moto's evaluator alone answers DENIED for the
+    whole policy at the first failing condition; AWS allows when any statement allows, and so does the check."""
+    key = "arn:aws:kms:us-east-2:123456789012:key/k"
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ViaSqs",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt"],
+                "Resource": [key],
+                "Condition": {"StringEquals": {"kms:ViaService": ["sqs.us-east-2.amazonaws.com"]}},
+            },
+            {
+                "Sid": "ViaDynamoDB",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt"],
+                "Resource": [key],
+                "Condition": {"StringEquals": {"kms:ViaService": ["dynamodb.us-east-2.amazonaws.com"]}},
+            },
+        ],
+    }
+    assert permitted([policy], Probe("kms:Decrypt", key, (("kms:ViaService", "dynamodb.us-east-2.amazonaws.com"),)))
+    assert permitted([policy], Probe("kms:Decrypt", key, (("kms:ViaService", "sqs.us-east-2.amazonaws.com"),)))
+    assert not permitted([policy], Probe("kms:Decrypt", key, (("kms:ViaService", "lambda.us-east-2.amazonaws.com"),)))
 
 
 def test_a_condition_whose_key_the_request_lacks_does_not_match() -> None:

@@ -28,6 +28,7 @@ import urllib.request
 from pathlib import Path
 
 from tools.build_lambda import find_python
+from tools.devstack.leftovers import port_holder_hint
 from tools.devstack.processes import ROOT, already_running, pid_alive, port_in_use, read_pid, stop_recorded, wait_until
 
 # boto3 must match the botocore that ministack 1.5.33 pins, or pip resolves a conflict.
@@ -114,11 +115,8 @@ def start(host: str, port: int, run_dir: Path, timeout: float, venv: Path) -> in
     if already_running(run_dir, PID_FILE, "MiniStack", endpoint, is_healthy):
         return 0
     if port_in_use(host, port):
-        print(
-            f"error: {host}:{port} is already in use. Stop that program, or pick another port: "
-            f"make emulator EMULATOR=ministack EMULATOR_PORT=4567",
-            file=sys.stderr,
-        )
+        hint = port_holder_hint(port).replace("make dev ", "make dev EMULATOR=ministack ")
+        print(f"error: {host}:{port} is already in use. {hint}", file=sys.stderr)
         return 1
     log_path = run_dir / LOG_FILE
     process = start_process(host, port, log_path, venv)

@@ -1,4 +1,6 @@
-"""Make moto's DynamoDB as atomic as DynamoDB under concurrent requests.
+"""Patches that make moto behave as AWS does where the project depends on it (``patch_moto`` applies them all).
+
+DynamoDB isolation: make moto's DynamoDB as atomic as DynamoDB under concurrent requests.
 
 moto 5.2.5's ``TransactWriteItems`` deep-copies the tables it touches, applies the items one by one, and on a
 failed condition puts the copies back. Under the threaded server a write that another request made in between
@@ -12,6 +14,7 @@ operations gives the isolation DynamoDB gives; the emulator's throughput is not 
 from __future__ import annotations
 
 import functools
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -99,3 +102,36 @@ def patch_moto_schedule_rules() -> None:
 
     Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
     Rule._novamart_schedules_patched = True  # type: ignore[attr-defined]
+
+
+def patch_moto_sqs_redrive_policy() -> None:
+    """Return a queue's ``RedrivePolicy`` compact, as SQS does.
+
+    moto 5.2.5 re-serialises the stored policy with ``json.dumps`` defaults (a space after every ``:`` and
+    ``,``). The AWS provider keeps the string it reads back, so every plan after the first showed an in-place
+    update of each queue's ``redrive_policy`` that changed nothing but whitespace, and each re-apply of
+    ``make dev`` spent ~40 s "updating" three queues. SQS answers with the compact form Terraform's
+    ``jsonencode`` writes. Idempotent.
+    """
+    from moto.sqs import models as sqs_models
+
+    if getattr(sqs_models.Queue, "_novamart_redrive_patched", False):
+        return
+    original = sqs_models.Queue.attributes
+
+    def attributes(self: Any) -> dict[str, Any]:
+        result: dict[str, Any] = original.fget(self)  # type: ignore[attr-defined]
+        if self.redrive_policy:
+            result["RedrivePolicy"] = json.dumps(self.redrive_policy, separators=(",", ":"))
+        return result
+
+    sqs_models.Queue.attributes = property(attributes)  # type: ignore[assignment]
+    sqs_models.Queue._novamart_redrive_patched = True  # type: ignore[attr-defined]
+
+
+def patch_moto() -> None:
+    """Every patch above, in the process that serves moto (the dev emulator and the test sessions' servers)."""
+    patch_moto_sqs_esm_invocation()
+    patch_moto_dynamodb_isolation()
+    patch_moto_schedule_rules()
+    patch_moto_sqs_redrive_policy()

@@ -22,6 +22,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from tools.devstack.leftovers import port_holder_hint
 from tools.devstack.processes import (
     already_running,
     devstack_command,
@@ -60,13 +61,7 @@ def start(host: str, port: int, run_dir: Path, timeout: float) -> int:
     if already_running(run_dir, PID_FILE, "emulator", endpoint, is_healthy):
         return 0
     if port_in_use(host, port):
-        what = "a moto server not started by this script" if is_healthy(endpoint) else "another program"
-        print(
-            f"error: {host}:{port} is already in use by {what}.\n"
-            f"  Stop it, or pick another port: make emulator EMULATOR_PORT=4567 "
-            f"(and export AWS_ENDPOINT_URL=http://{host}:4567 for the other targets).",
-            file=sys.stderr,
-        )
+        print(f"error: {host}:{port} is already in use. {port_holder_hint(port)}", file=sys.stderr)
         return 1
     log_path = run_dir / LOG_FILE
     serve_args = serve_command(host, str(port))[1:]  # spawn_detached adds the interpreter
@@ -104,13 +99,7 @@ def serve(host: str, port: int) -> None:
     """Run moto's server in this process, with the event-source-mapping patch applied."""
     from moto import server
 
-    from tools.devstack.moto_patches import (
-        patch_moto_dynamodb_isolation,
-        patch_moto_schedule_rules,
-        patch_moto_sqs_esm_invocation,
-    )
+    from tools.devstack.moto_patches import patch_moto
 
-    patch_moto_sqs_esm_invocation()
-    patch_moto_dynamodb_isolation()
-    patch_moto_schedule_rules()
+    patch_moto()
     server.main(["--host", host, "--port", str(port)])

@@ -42,8 +42,19 @@ def alarms() -> list[Alarm]:
     prefix = str(service.var("name_prefix"))
     functions = [*service.locals["functions"], *service.locals["later_functions"]]
     queues = list(service.locals["functions"])
-    if "audit" in repr(service.module_call("alarms")["queues"]) and service.var("enable_audit_tap"):
+    if "audit" in repr(service.module_call("alarms")["queues"]):  # when the audit tap is on (envs/local)
         queues.append("audit")
+    # Every alarm comes from these locals of the one alarm resource: anything else would be a page with no row.
+    merged = set(re.findall(r"local\.(\w+)", repr(module.locals["alarms"])))
+    if merged != {"function_alarms", "dlq_alarms", "queue_alarms", "record_alarms"}:
+        raise ValueError(f"terraform/modules/alarms: alarms merges {sorted(merged)}; teach tools/docgen/runbook.py")
+    elsewhere = [
+        str(tf.relative_to(TERRAFORM))
+        for tf in TERRAFORM.rglob("*.tf")
+        if 'resource "aws_cloudwatch_metric_alarm"' in tf.read_text(encoding="utf-8") and tf.parent.name != "alarms"
+    ]
+    if elsewhere:
+        raise ValueError(f"alarms outside terraform/modules/alarms have no runbook rows: {elsewhere}")
     per_item = {"function_alarms": functions, "dlq_alarms": queues, "queue_alarms": queues}
     found: list[Alarm] = []
     for local, targets in per_item.items():

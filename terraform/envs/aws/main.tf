@@ -1,7 +1,34 @@
 # AWS environment: no endpoints, credentials from the usual provider chain (SSO, role, env),
 # every protection on (deletion protection, PITR, CMK, schema registry, 30-day key window).
+# `rehearsal_endpoint` (CI only, tests/rehearsal) points every service at an emulator instead.
 provider "aws" {
   region = var.region
+
+  skip_credentials_validation = local.rehearsal
+  skip_metadata_api_check     = local.rehearsal
+  skip_region_validation      = local.rehearsal
+
+  dynamic "endpoints" {
+    for_each = local.rehearsal ? [var.rehearsal_endpoint] : []
+    content {
+      apigatewayv2   = endpoints.value
+      cloudwatch     = endpoints.value
+      dynamodb       = endpoints.value
+      events         = endpoints.value
+      iam            = endpoints.value
+      kms            = endpoints.value
+      lambda         = endpoints.value
+      logs           = endpoints.value
+      s3             = endpoints.value
+      schemas        = endpoints.value
+      secretsmanager = endpoints.value
+      signer         = endpoints.value
+      sns            = endpoints.value
+      sqs            = endpoints.value
+      sts            = endpoints.value
+    }
+  }
+  s3_use_path_style = local.rehearsal
 
   default_tags {
     tags = {
@@ -14,11 +41,22 @@ provider "aws" {
 
 locals {
   repo_root = "${path.module}/../../.."
+  rehearsal = var.rehearsal_endpoint != null
+}
+
+# The versioned bucket make deploy uploads the zip to and AWS Signer signs it in (the first deploy creates it
+# and the signing profile alone: docs/go-live.md).
+module "artifacts" {
+  source = "../../modules/artifacts"
+
+  bucket_name   = var.artifact_bucket_name
+  force_destroy = local.rehearsal
 }
 
 # Every function runs only code signed by the allowed profiles (AWS Signer).
 module "code_signing" {
   source = "../../modules/code_signing"
+  count  = var.enable_code_signing ? 1 : 0
 
   signing_profile_version_arns     = var.code_signing_profile_version_arns
   untrusted_artifact_on_deployment = var.code_signing_policy
@@ -46,10 +84,26 @@ module "service" {
   stripe_secret_name      = var.stripe_secret_name
   alarm_topic_arn         = var.alarm_topic_arn
   package_s3              = var.signed_package
-  code_signing_config_arn = module.code_signing.code_signing_config_arn
+  code_signing_config_arn = one(module.code_signing[*].code_signing_config_arn)
+  webhook_endpoint_kind   = "http_api"
 
   deletion_protection         = true
   kms_deletion_window_in_days = 30
   enable_schema_registry      = var.enable_schema_registry
   enable_audit_tap            = var.enable_audit_tap
+}
+
+# Lambda refuses all four CreateFunction calls for an unsigned zip when the policy is Enforce, half-way through an
+# apply: refuse the plan instead, saying what to run. A precondition (not a variable validation) so that the first
+# deploy's bootstrap (`-target=module.artifacts -target=module.code_signing`, run by make deploy) can create the
+# signing profile and the bucket before anything has been signed.
+resource "terraform_data" "signed_package_gate" {
+  input = var.signed_package
+
+  lifecycle {
+    precondition {
+      condition     = !var.enable_code_signing || var.code_signing_policy != "Enforce" || var.signed_package != null
+      error_message = "code_signing_policy = \"Enforce\" refuses an unsigned package, and signed_package is not set: run `make deploy` (it uploads build/lambda.zip to the artifacts bucket, signs it with the code_signing_profile_name profile and passes the signed object as signed_package; on a first deploy it creates the bucket and the profile first). See docs/go-live.md."
+    }
+  }
 }

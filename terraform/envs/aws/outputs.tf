@@ -35,12 +35,12 @@ output "queue_visibility_timeout_seconds" {
 
 output "code_signing_profile_name" {
   description = "Signing profile to sign build/lambda.zip with (null when existing profiles were given)."
-  value       = module.code_signing.signing_profile_name
+  value       = one(module.code_signing[*].signing_profile_name)
 }
 
 output "code_signing_config_arn" {
   description = "Code signing configuration attached to both functions."
-  value       = module.code_signing.code_signing_config_arn
+  value       = one(module.code_signing[*].code_signing_config_arn)
 }
 
 output "webhook_url" {
@@ -58,7 +58,22 @@ output "webhook_event_table_name" {
   value       = module.service.webhook_event_table_name
 }
 
+output "artifact_bucket" {
+  description = "The versioned bucket make deploy uploads build/lambda.zip to and signs it in."
+  value       = module.artifacts.bucket
+}
+
+output "secret_names" {
+  description = "Secrets whose values are set outside Terraform (docs/go-live.md): api_key and webhook_signing."
+  value       = module.service.secret_names
+}
+
+output "alarm_topic_arn" {
+  description = "The topic every alarm notifies (subscribe on-call to it)."
+  value       = module.service.alarm_topic_arn
+}
+
 output "event_archive_name" {
-  description = "Name of the archive of published events (make replay ARCHIVE=...; null when off)."
+  description = "Name of the archive of published events (make replay reads it; null when off)."
   value       = module.service.event_archive_name
 }

@@ -53,9 +53,9 @@ variable "alarm_topic_arn" {
 }
 
 variable "enable_audit_tap" {
-  description = "Create the audit tap (queue of everything novamart.payments publishes)."
+  description = "Create the audit tap (queue of everything novamart.payments publishes). Off: nothing reads that queue in AWS, so its oldest-message alarm would fire from the first event."
   type        = bool
-  default     = true
+  default     = false
 }
 
 variable "enable_schema_registry" {
@@ -71,15 +71,25 @@ variable "lambda_timeout_seconds" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrency of each function."
+  description = "Reserved concurrency of each of the four functions. AWS keeps at least 100 executions unreserved, so the account's Lambda concurrency quota must be at least 4 x reserved_concurrency + 100 (140 with the default; new accounts may start at 10: ask for an increase first, docs/go-live.md). make deploy checks the account before it applies."
   type        = number
   default     = 10
+
+  validation {
+    condition     = var.reserved_concurrency >= 2 && floor(var.reserved_concurrency) == var.reserved_concurrency
+    error_message = "reserved_concurrency is a whole number of at least 2 (an SQS event-source mapping's maximum_concurrency is at least 2 and must fit in it)."
+  }
 }
 
 variable "maximum_concurrency" {
-  description = "Maximum concurrency of each event-source mapping (protects the payment gateway)."
+  description = "Maximum concurrency of each event-source mapping (protects the payment gateway); at most reserved_concurrency."
   type        = number
   default     = 5
+
+  validation {
+    condition     = var.maximum_concurrency >= 2 && var.maximum_concurrency <= var.reserved_concurrency
+    error_message = "maximum_concurrency must be between 2 (the SQS minimum) and reserved_concurrency (above it the mapping's invocations would be throttled)."
+  }
 }
 
 variable "log_level" {
@@ -115,10 +125,33 @@ variable "code_signing_policy" {
   description = "What Lambda does with an unsigned package: Enforce (reject the deployment) or Warn."
   type        = string
   default     = "Enforce"
+
+  validation {
+    condition     = contains(["Enforce", "Warn"], var.code_signing_policy)
+    error_message = "code_signing_policy is Enforce or Warn."
+  }
+}
+
+variable "enable_code_signing" {
+  description = "Attach a code signing configuration to the functions. Off only in the emulator rehearsal (no Lambda code signing there)."
+  type        = bool
+  default     = true
+}
+
+variable "artifact_bucket_name" {
+  description = "Name of the versioned bucket make deploy uploads and signs the package in; null: novamart-payments-artifacts-<account>-<region>."
+  type        = string
+  default     = null
+}
+
+variable "rehearsal_endpoint" {
+  description = "CI rehearsal only: an emulator endpoint every AWS service of the provider is pointed at (tests/rehearsal). null (always in a real account): AWS itself."
+  type        = string
+  default     = null
 }
 
 variable "signed_package" {
-  description = "The signed build/lambda.zip as an S3 object (output of the signing job); required with code_signing_policy = Enforce, null deploys the local zip unsigned."
+  description = "The signed build/lambda.zip as an S3 object (output of the signing job, passed by make deploy); required with code_signing_policy = Enforce, null deploys the local zip unsigned."
   type = object({
     bucket         = string
     key            = string

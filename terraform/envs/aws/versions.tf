@@ -1,5 +1,5 @@
 terraform {
-  required_version = ">= 1.7.0"
+  required_version = ">= 1.10.0"
 
   required_providers {
     aws = {
@@ -8,6 +8,7 @@ terraform {
     }
   }
 
+  # 1.10: the S3 backend's native locking (use_lockfile in backend.hcl.example) needs it.
   # Remote state in S3 with native locking, partial configuration: nothing account-specific is
   # committed. Create backend.hcl from backend.hcl.example and run
   #   ./tools/tf.sh tf -chdir=terraform/envs/aws init -backend-config=backend.hcl

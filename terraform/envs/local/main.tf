@@ -57,6 +57,9 @@ module "service" {
   enable_schema_registry      = false
   restrict_dlq_sources        = false
   enable_audit_tap            = var.enable_audit_tap
+  # The emulators serve function URLs (the local Lambda service, MiniStack's /_aws/lambda-url/) and enforce no
+  # resource policy; AWS gets the HTTP API (docs/gateway.md).
+  webhook_endpoint_kind = "function_url"
 
   # Outcomes that arrive later, on a laptop's time scale: reconciliation looks at a PENDING payment after
   # 60 s (above the fast profile's redelivery horizon: 3 receives x 18 s), and a customer has

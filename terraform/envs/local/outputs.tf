@@ -49,6 +49,6 @@ output "webhook_event_table_name" {
 }
 
 output "event_archive_name" {
-  description = "Name of the archive of published events (make replay ARCHIVE=...; null when off)."
+  description = "Name of the archive of published events (make replay reads it; null when off)."
   value       = module.service.event_archive_name
 }

@@ -2,6 +2,8 @@
 # because the Lambda metrics count invocations, while a failed record is a normal answer to Lambda.
 locals {
   fn_keys = sort(keys(var.function_names))
+  # Only the functions a queue feeds have a source queue and a DLQ (webhooks and reconciliation have none).
+  queue_keys = sort(keys(var.queue_names))
 
   service_metric = [var.metrics_namespace, "{metric}", "service", var.service_name]
 
@@ -24,11 +26,11 @@ locals {
     }
     queues = {
       title   = "Source queues: oldest message (s)"
-      metrics = [for k in local.fn_keys : ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", var.queue_names[k], { stat = "Maximum" }]]
+      metrics = [for k in local.queue_keys : ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", var.queue_names[k], { stat = "Maximum" }]]
     }
     dlqs = {
       title   = "Dead-letter queues: messages"
-      metrics = [for k in local.fn_keys : ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", var.dlq_names[k], { stat = "Maximum" }]]
+      metrics = [for k in local.queue_keys : ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", var.dlq_names[k], { stat = "Maximum" }]]
     }
   }
 

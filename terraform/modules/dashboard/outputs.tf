@@ -7,3 +7,8 @@ output "metrics" {
   description = "Every metric the dashboard graphs, as namespace/name, for tests."
   value       = flatten([for w in local.body.widgets : [for m in w.properties.metrics : "${m[0]}/${m[1]}"]])
 }
+
+output "functions" {
+  description = "Every function whose Lambda metrics the dashboard graphs (FunctionName dimension), for tests."
+  value       = toset(flatten([for w in local.body.widgets : [for m in w.properties.metrics : m[3] if m[2] == "FunctionName"]]))
+}

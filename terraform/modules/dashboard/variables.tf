@@ -9,17 +9,17 @@ variable "region" {
 }
 
 variable "function_names" {
-  description = "Functions shown, keyed by a short name (payment / refund)."
+  description = "Functions shown, keyed by a short name (payment / refund / webhooks / reconciler)."
   type        = map(string)
 }
 
 variable "queue_names" {
-  description = "Source queue of each function, keyed like function_names."
+  description = "Source queue of each function a queue feeds, keyed like function_names."
   type        = map(string)
 }
 
 variable "dlq_names" {
-  description = "Dead-letter queue of each function, keyed like function_names."
+  description = "Dead-letter queue of each function a queue feeds, keyed like function_names."
   type        = map(string)
 }
 

@@ -15,6 +15,20 @@ locals {
     length(var.secret_arns) > 0 ? ["secretsmanager.${data.aws_region.current.name}.amazonaws.com"] : [],
   )
 
+  # Every table is encrypted with the service key, and DynamoDB uses that key with the caller's own rights: each
+  # read needs kms:Decrypt and kms:DescribeKey through DynamoDB, each write kms:Encrypt and kms:GenerateDataKey as
+  # well (AWS DynamoDB developer guide, "How Amazon DynamoDB uses AWS KMS"; the events its CloudTrail example
+  # shows). Only through DynamoDB (kms:ViaService), only on the service key.
+  dynamodb_write_actions = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"]
+  writes_tables          = anytrue([for g in var.table_permissions : length(setintersection(g.actions, local.dynamodb_write_actions)) > 0])
+  table_key_statements = length(var.table_permissions) == 0 ? [] : [{
+    Sid       = "ServiceKeyThroughDynamoDB"
+    Effect    = "Allow"
+    Action    = concat(["kms:Decrypt", "kms:DescribeKey"], local.writes_tables ? ["kms:Encrypt", "kms:GenerateDataKey"] : [])
+    Resource  = [var.kms_key_arn]
+    Condition = { StringEquals = { "kms:ViaService" = ["dynamodb.${data.aws_region.current.name}.amazonaws.com"] } }
+  }]
+
   # Least privilege, checked against the calls the code really makes by tests/zz_iam (the role as applied,
   # evaluated with an IAM policy evaluator): only the actions the handlers and the Lambda service use, only on
   # this function's resources. X-Ray's PutTraceSegments / PutTelemetryRecords have no resource-level
@@ -45,7 +59,7 @@ locals {
 
   policy = {
     Version = "2012-10-17"
-    Statement = concat(local.table_statements, local.secret_statements, local.queue_statements, [
+    Statement = concat(local.table_statements, local.table_key_statements, local.secret_statements, local.queue_statements, [
       {
         Sid       = "ServiceKey"
         Effect    = "Allow"

@@ -23,8 +23,9 @@ locals {
         { source = "novamart.orders", detail_types = ["order.ready_for_payment"] },
       ]
       publishes = ["payment.succeeded", "payment.failed", "payment.action_required"]
-      # The payment path claims, finishes and marks payments; it never reads a refund.
-      tables = [{ actions = ["dynamodb:PutItem", "dynamodb:UpdateItem"], tables = ["payments"] }]
+      # The payment path claims, finishes and marks payments, and reads the payment again before publishing an
+      # outcome (a stale answer must not speak: issue 24); it never reads a refund.
+      tables = [{ actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], tables = ["payments"] }]
     }
     refund = {
       function_name = var.refund_function_name
@@ -120,6 +121,8 @@ locals {
     QUEUE_MAX_RECEIVE_COUNT = tostring(var.max_receive_count)
   })
 
+  webhook_access_log_group = "/aws/apigateway/${var.webhook_function_name}"
+
   alarm_topic_arn = var.alarm_topic_arn != null ? var.alarm_topic_arn : module.notifications[0].topic_arn
 }
 
@@ -128,10 +131,13 @@ module "key" {
 
   alias_name              = var.name_prefix
   deletion_window_in_days = var.kms_deletion_window_in_days
-  log_group_names         = [for f in local.all_functions : "/aws/lambda/${f.function_name}"]
-  event_rule_arns         = local.rule_arns
-  alarm_name_prefix       = "${var.name_prefix}-"
-  tags                    = var.tags
+  log_group_names = concat(
+    [for f in local.all_functions : "/aws/lambda/${f.function_name}"],
+    var.webhook_endpoint_kind == "http_api" ? [local.webhook_access_log_group] : [],
+  )
+  event_rule_arns   = local.rule_arns
+  alarm_name_prefix = "${var.name_prefix}-"
+  tags              = var.tags
 }
 
 module "tables" {
@@ -202,7 +208,16 @@ module "function" {
 module "webhook_endpoint" {
   source = "../webhook_endpoint"
 
-  function_name = module.function["webhooks"].function_name
+  kind                   = var.webhook_endpoint_kind
+  function_name          = module.function["webhooks"].function_name
+  function_arn           = module.function["webhooks"].function_arn
+  api_name               = var.webhook_function_name
+  throttling_rate_limit  = var.webhook_throttling_rate_limit
+  throttling_burst_limit = var.webhook_throttling_burst_limit
+  access_log_group_name  = local.webhook_access_log_group
+  log_retention_days     = var.log_retention_days
+  kms_key_arn            = module.key.key_arn
+  tags                   = var.tags
 }
 
 module "reconcile_schedule" {
@@ -326,7 +341,7 @@ module "dashboard" {
 
   name              = var.name_prefix
   region            = data.aws_region.current.name
-  function_names    = { for k, f in local.functions : k => f.function_name }
+  function_names    = { for k, f in local.all_functions : k => f.function_name }
   queue_names       = local.queue_names
   dlq_names         = local.dlq_names
   metrics_namespace = var.metrics_namespace

@@ -82,6 +82,14 @@ output "alarm_topic_arn" {
   value       = local.alarm_topic_arn
 }
 
+output "secret_names" {
+  description = "Secrets whose values are set outside Terraform: api_key (the Stripe key) and webhook_signing (the endpoint's whsec_)."
+  value = {
+    api_key         = var.stripe_secret_name
+    webhook_signing = var.stripe_webhook_secret_name
+  }
+}
+
 output "schema_registry_name" {
   description = "Name of the schema registry (null when off)."
   value       = module.schema_registry.registry_name
@@ -117,12 +125,24 @@ output "wiring" {
       queue_redrive_policy = module.audit_tap.queue_redrive_policy
       policies             = module.audit_tap.policies
     }
-    function_policies   = { for k in keys(local.all_functions) : k => module.function[k].role_policy_json }
-    code_signing        = { for k in keys(local.all_functions) : k => module.function[k].code_signing_config_arn }
+    function_policies = { for k in keys(local.all_functions) : k => module.function[k].role_policy_json }
+    code_signing      = { for k in keys(local.all_functions) : k => module.function[k].code_signing_config_arn }
+    webhook_endpoint = {
+      kind                  = module.webhook_endpoint.kind
+      route_key             = module.webhook_endpoint.route_key
+      throttling            = module.webhook_endpoint.throttling
+      access_log_group_name = module.webhook_endpoint.access_log_group_name
+    }
+    # Every statement of every function's resource policy, keyed by function (who may invoke it, from where).
+    invoke_permissions = {
+      webhooks   = module.webhook_endpoint.invoke_permissions
+      reconciler = [module.reconcile_schedule.invoke_permission]
+    }
     key_policy          = module.key.key_policy
     topic_policies      = [for n in module.notifications : n.topic_policy_json]
     alarms              = module.alarms.alarm_dimensions
     dashboard_metrics   = module.dashboard.metrics
+    dashboard_functions = module.dashboard.functions
     alarm_subscriptions = flatten([for n in module.notifications : n.subscriptions])
     alarm_topic_arn     = local.alarm_topic_arn
     environment         = local.environment

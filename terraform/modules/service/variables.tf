@@ -46,6 +46,24 @@ variable "reconciler_function_name" {
   default     = "novamart-payment-reconciler"
 }
 
+variable "webhook_endpoint_kind" {
+  description = "The webhook function's endpoint: http_api (AWS; docs/gateway.md says why) or function_url (the emulators serve it)."
+  type        = string
+  default     = "http_api"
+}
+
+variable "webhook_throttling_rate_limit" {
+  description = "Requests per second the webhook route lets through (http_api); a flood beyond it is answered 429 at the edge."
+  type        = number
+  default     = 50
+}
+
+variable "webhook_throttling_burst_limit" {
+  description = "Burst the webhook route lets through (http_api)."
+  type        = number
+  default     = 100
+}
+
 variable "webhook_event_table_name" {
   description = "Name of the table of Stripe events the webhook function has handled (WEBHOOK_EVENT_TABLE_NAME)."
   type        = string

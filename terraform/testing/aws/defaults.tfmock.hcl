@@ -45,3 +45,12 @@ mock_resource "aws_signer_signing_profile" {
 mock_resource "aws_lambda_code_signing_config" {
   defaults = { arn = "arn:aws:lambda:us-east-2:123456789012:code-signing-config:csc-0123456789abcdef0" }
 }
+mock_resource "aws_cloudwatch_log_group" {
+  defaults = { arn = "arn:aws:logs:us-east-2:123456789012:log-group:/aws/mock" }
+}
+mock_resource "aws_apigatewayv2_api" {
+  defaults = {
+    api_endpoint  = "https://mockapi.execute-api.us-east-2.amazonaws.com"
+    execution_arn = "arn:aws:execute-api:us-east-2:123456789012:mockapi"
+  }
+}

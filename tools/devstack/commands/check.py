@@ -72,7 +72,7 @@ def execute(args: argparse.Namespace) -> int:
     try:
         stack = discover_stack(endpoint, region)
         if not stack.payment_table or not stack.refund_table:
-            print(f"error: no deployed payment functions at {endpoint}; run make deploy-local", file=sys.stderr)
+            print(f"error: no deployed payment functions at {endpoint}; start the stack with make dev", file=sys.stderr)
             return 1
         ddb = client("dynamodb", endpoint, region)
         if args.order:
@@ -82,9 +82,7 @@ def execute(args: argparse.Namespace) -> int:
             payments = scan_table(ddb, stack.payment_table)
             refunds = scan_table(ddb, stack.refund_table)
     except (BotoCoreError, ClientError) as exc:
-        print(
-            f"error: cannot read the tables at {endpoint}: {exc}\n  Is the emulator up? make emulator", file=sys.stderr
-        )
+        print(f"error: cannot read the tables at {endpoint}: {exc}\n  Start the stack with make dev", file=sys.stderr)
         return 1
     print(f"Payments ({stack.payment_table}, {len(payments)} records)")
     print(format_table(payment_rows(payments)[-args.limit :], PAYMENT_COLUMNS))

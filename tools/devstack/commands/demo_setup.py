@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import queue
+import re
 import subprocess
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -14,19 +17,10 @@ from tools.devstack.moto_server import is_healthy
 from tools.devstack.processes import ROOT, devstack_command, pid_alive, read_pid
 from tools.devstack.stripe_local import is_healthy as stripe_is_healthy
 
-# Terraform output lines worth showing as progress (the plan itself is long; it is shown only on failure).
-TF_PROGRESS = (
-    ">> ",
-    "Plan:",
-    "Creation complete",
-    "Modifications complete",
-    "Destruction complete",
-    "Still creating",
-    "Apply complete",
-    "No changes",
-    "Error",
-    "Warning",
-)
+# Terraform output lines shown as they come; the plan and the per-resource lines go to the log file only.
+TF_SHOWN = ("Plan:", "Apply complete", "No changes", "Error", "Warning:")
+TF_DONE = ("Creation complete", "Modifications complete", "Destruction complete")
+APPLY_LOG = "terraform-apply.log"
 
 
 def step(text: str) -> None:
@@ -104,28 +98,14 @@ class DemoStack:
             return
         if not (ROOT / "build" / "lambda.zip").exists():
             raise SystemExit("build/lambda.zip is missing: run make package (make demo does it for you)")
-        step("Applying terraform/envs/local (./tools/tf.sh apply-local; about 2 minutes on a fresh emulator)")
-        started = time.monotonic()
-        process = subprocess.Popen(
-            [str(ROOT / "tools" / "tf.sh"), "apply-local"],
-            cwd=str(ROOT),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+        log_path = self.run_dir / APPLY_LOG
+        step(
+            "Applying terraform/envs/local (./tools/tf.sh apply-local; about 2 minutes on a fresh emulator)\n"
+            f"    full Terraform output: {log_path}"
         )
-        assert process.stdout is not None
-        lines: list[str] = []
-        for raw in process.stdout:
-            line = raw.rstrip()
-            lines.append(line)
-            if any(marker in line for marker in TF_PROGRESS):
-                print(f"    tf | {line}", flush=True)
-        if process.wait() != 0:
-            print("    ... last lines of the terraform output:")
-            for line in lines[-60:]:
-                print(f"    tf | {line}")
-            raise SystemExit(f"terraform apply failed (exit {process.returncode})")
-        print(f"    applied in {time.monotonic() - started:.0f} s")
+        code, _ = filtered_apply(log_path)
+        if code != 0:
+            raise SystemExit(f"terraform apply failed (exit {code}); full output {log_path}")
 
     def lambda_service(self) -> None:
         if not stand_in_enabled():
@@ -135,8 +115,68 @@ class DemoStack:
         self._run(devstack_command("dev", "start", *self._rd))
 
     def _run(self, argv: list[str]) -> None:
+        self.run_quietly(argv)
+
+    def run_quietly(self, argv: list[str], *, check: bool = True) -> int:
+        """Run a tools.devstack command, its output indented under the step; with ``check``, stop on failure."""
         result = subprocess.run(argv, cwd=str(ROOT), text=True, capture_output=True)
         for line in (result.stdout + result.stderr).splitlines():
-            print(f"    {line}")
-        if result.returncode:
+            print(f"    {line}", flush=True)
+        if result.returncode and check:
             raise SystemExit(f"{' '.join(argv[3:5])} failed (exit {result.returncode})")
+        return result.returncode
+
+
+def filtered_apply(log_path: Path, every: float = 10.0) -> tuple[int, float]:
+    """``tools/tf.sh apply-local`` with its whole output in ``log_path`` and a short progress on the terminal:
+    the plan summary, ``[done/planned] elapsed`` every ``every`` seconds, the apply summary and the elapsed time
+    (the last lines of the log on failure). Returns the exit code and the seconds it took."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    lines: queue.Queue[str | None] = queue.Queue()
+    with log_path.open("w", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            [str(ROOT / "tools" / "tf.sh"), "apply-local"],
+            cwd=str(ROOT),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+        def pump() -> None:
+            assert process.stdout is not None
+            for raw in process.stdout:
+                log.write(raw)
+                log.flush()
+                lines.put(raw.rstrip())
+            lines.put(None)
+
+        threading.Thread(target=pump, daemon=True).start()
+        planned, done, last_report, finished = 0, 0, started, False
+        while not finished:
+            try:
+                line = lines.get(timeout=1.0)
+            except queue.Empty:
+                line = ""
+            if line is None:
+                finished = True
+                continue
+            if line.startswith("Plan:"):
+                planned = sum(int(n) for n in re.findall(r"(\d+) to (?:add|change|destroy)", line))
+            if any(marker in line for marker in TF_DONE):
+                done += 1
+            if any(line.startswith(marker) for marker in TF_SHOWN):
+                print(f"    tf | {line}", flush=True)
+            now = time.monotonic()
+            if planned and now - last_report >= every and not finished:
+                print(f"    [{done:>3}/{planned}] {now - started:4.0f} s", flush=True)
+                last_report = now
+        code = process.wait()
+    elapsed = time.monotonic() - started
+    if code != 0:
+        print("    ... last lines of the terraform output:")
+        for line in log_path.read_text(errors="replace").splitlines()[-40:]:
+            print(f"    tf | {line}")
+    else:
+        print(f"    applied in {elapsed:.0f} s ({done} resources created, changed or destroyed)", flush=True)
+    return code, elapsed

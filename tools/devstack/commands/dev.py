@@ -128,7 +128,7 @@ def start(run_dir: Path, endpoint: str, region: str, retry_delay: int, timeout: 
         print(f"local Lambda service already running (pid {pid}); log {run_dir / LOG_FILE}")
         return 0
     if not is_healthy(endpoint):
-        print(f"error: no emulator answers at {endpoint}; start it first (make emulator)", file=sys.stderr)
+        print(f"error: no emulator answers at {endpoint}; start the stack with make dev", file=sys.stderr)
         return 1
     ready = run_dir / READY_FILE
     ready.unlink(missing_ok=True)

@@ -118,7 +118,7 @@ def execute(args: argparse.Namespace) -> int:
 
     def emulator_up() -> str:
         healthy = is_healthy(endpoint) if emulator_kind() == "moto" else localstack_healthy(endpoint)
-        require(healthy, f"nothing answers at {endpoint} (make emulator)")
+        require(healthy, f"nothing answers at {endpoint} (start the stack: make dev)")
         return f"{emulator_kind()} at {endpoint}"
 
     if not doc.check("emulator up", emulator_up):
@@ -138,7 +138,7 @@ def execute(args: argparse.Namespace) -> int:
 
     def functions() -> str:
         missing = [f for f in (PAYMENT_FUNCTION, REFUND_FUNCTION) if f not in stack.functions]
-        require(not missing, f"missing {', '.join(missing)} (make deploy-local)")
+        require(not missing, f"missing {', '.join(missing)} (make dev)")
         return ", ".join(f"{f} -> {stack.functions[f].handler}" for f in (PAYMENT_FUNCTION, REFUND_FUNCTION))
 
     doc.check("functions", functions)
@@ -199,7 +199,7 @@ def execute(args: argparse.Namespace) -> int:
 
     def dlqs() -> str:
         function_dlqs = {m.queue.dlq_url for m in stack.mappings if m.queue.dlq_url}
-        require(function_dlqs, "no function DLQs found (make deploy-local)")
+        require(function_dlqs, "no function DLQs found (make dev)")
         audit_dlqs: set[str] = set()
         if stack.audit_queue_url:
             attrs = sqs.get_queue_attributes(QueueUrl=stack.audit_queue_url, AttributeNames=["RedrivePolicy"])

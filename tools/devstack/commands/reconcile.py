@@ -30,7 +30,7 @@ def execute(args: argparse.Namespace) -> int:
     stack = discover_stack(args.endpoint, args.region)
     fn = next((f for f in stack.functions.values() if f.handler == HANDLER), None)
     if fn is None:
-        print(f"error: no reconciliation function at {args.endpoint} (is the stack applied? make deploy-local)")
+        print(f"error: no reconciliation function at {args.endpoint} (start the stack with make dev)", file=sys.stderr)
         return 1
     event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
     try:

@@ -86,14 +86,13 @@ def execute(args: argparse.Namespace) -> int:
         bus = args.bus or discover_stack(endpoint, region).event_bus
     except (BotoCoreError, ClientError) as exc:
         print(
-            f"error: cannot reach the emulator at {endpoint} ({type(exc).__name__}).\n"
-            "  Start it and deploy the stack first: make emulator deploy-local (or make dev).",
+            f"error: cannot reach the emulator at {endpoint} ({type(exc).__name__}).\n  Start the stack with make dev.",
             file=sys.stderr,
         )
         return 1
     if not bus:
         print(
-            f"error: no deployed payment functions found at {endpoint}, so no bus to seed; run make deploy-local",
+            f"error: no deployed payment functions found at {endpoint}, so no bus to seed: make dev",
             file=sys.stderr,
         )
         return 1

@@ -6,6 +6,17 @@ mock_provider "aws" {
 variables {
   # The mock provider never uploads the package; any existing file gives a hash.
   package_path = "main.tf"
+  # What make deploy passes: the signing job's output object (the gate below refuses Enforce without it).
+  signed_package = { bucket = "novamart-payments-artifacts-123456789012-us-east-2", key = "signed/0123.zip", object_version = "v1" }
+}
+
+override_resource {
+  target = module.service.module.webhook_endpoint.aws_apigatewayv2_api.this[0]
+  values = {
+    id            = "abc123defg"
+    api_endpoint  = "https://abc123defg.execute-api.us-east-2.amazonaws.com"
+    execution_arn = "arn:aws:execute-api:us-east-2:123456789012:abc123defg"
+  }
 }
 
 run "protections_on" {
@@ -78,9 +89,124 @@ run "code_signing_enforced" {
   }
 
   assert {
-    condition     = module.code_signing.untrusted_artifact_on_deployment == "Enforce"
+    condition     = module.code_signing[0].untrusted_artifact_on_deployment == "Enforce"
     error_message = "Code signing must reject unsigned packages by default."
   }
+
+  assert {
+    condition     = module.artifacts.versioning == "Enabled"
+    error_message = "AWS Signer signs from a versioned bucket: the artifacts bucket must be versioned."
+  }
+}
+
+# Lambda would refuse all four CreateFunction calls half-way through the apply: the plan refuses first.
+run "enforce_without_signed_package_is_refused" {
+  command = plan
+
+  variables {
+    signed_package = null
+  }
+
+  expect_failures = [terraform_data.signed_package_gate]
+}
+
+run "warn_deploys_the_local_zip" {
+  command = plan
+
+  variables {
+    signed_package      = null
+    code_signing_policy = "Warn"
+  }
+}
+
+run "unknown_signing_policy" {
+  command = plan
+
+  variables {
+    code_signing_policy = "Off"
+  }
+
+  expect_failures = [var.code_signing_policy]
+}
+
+# The webhook endpoint: what AWS requires for it to answer, and nothing more. On AWS the HTTP API invokes the
+# function as apigateway.amazonaws.com; the permission is scoped to this API's one route by source ARN. No
+# function URL (it would need lambda:InvokeFunction for "*", which provider 5.x cannot condition on
+# lambda:InvokedViaFunctionUrl), and no statement of any function lets a principal invoke without a source ARN.
+run "webhook_endpoint_permissions" {
+  command = apply
+
+  assert {
+    condition     = module.service.wiring.webhook_endpoint.kind == "http_api" && module.service.wiring.webhook_endpoint.route_key == "POST /stripe/webhooks" && output.webhook_url == "https://abc123defg.execute-api.us-east-2.amazonaws.com/stripe/webhooks"
+    error_message = "In AWS the webhook endpoint is the HTTP API's route."
+  }
+
+  assert {
+    condition = length(module.service.wiring.invoke_permissions.webhooks) == 1 && alltrue([
+      for st in module.service.wiring.invoke_permissions.webhooks :
+      st.statement_id == "StripeWebhooksThroughHttpApi" && st.action == "lambda:InvokeFunction" &&
+      st.principal == "apigateway.amazonaws.com" && st.function_url_auth_type == null &&
+      st.source_arn == "arn:aws:execute-api:us-east-2:123456789012:abc123defg/*/POST/stripe/webhooks"
+    ])
+    error_message = "The webhook function may be invoked by API Gateway, from this API's POST /stripe/webhooks route only; nothing else."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for fn, statements in module.service.wiring.invoke_permissions : [
+        for st in statements : endswith(st.principal, ".amazonaws.com") && st.source_arn != null && !strcontains(st.action, "*") && st.action != "lambda:InvokeFunctionUrl"
+      ]
+    ]))
+    error_message = "Every invoke permission names an AWS service principal and the source it invokes from: no \"*\", no account, no function URL."
+  }
+
+  assert {
+    condition     = module.service.wiring.webhook_endpoint.throttling.throttling_rate_limit == 50 && module.service.wiring.webhook_endpoint.throttling.throttling_burst_limit == 100
+    error_message = "The webhook route is throttled, so a flood is refused at the edge."
+  }
+}
+
+run "dashboard_covers_every_function" {
+  command = apply
+
+  assert {
+    condition = module.service.wiring.dashboard_functions == toset([
+      "novamart-payment-handler", "novamart-refund-handler", "novamart-payment-webhooks", "novamart-payment-reconciler",
+    ])
+    error_message = "The dashboard must graph all four functions."
+  }
+}
+
+# Nothing reads the audit queue in AWS: its oldest-message alarm would be red from the first event.
+run "no_audit_tap_by_default" {
+  command = apply
+
+  assert {
+    condition     = !module.service.wiring.audit.enabled && output.audit_queue_url == null && !anytrue([for n, a in module.service.wiring.alarms : strcontains(a.target, "audit")])
+    error_message = "envs/aws has no audit tap (nor its age alarm) unless asked for."
+  }
+}
+
+run "maximum_concurrency_above_reserved_is_refused" {
+  command = plan
+
+  variables {
+    reserved_concurrency = 4
+    maximum_concurrency  = 5
+  }
+
+  expect_failures = [var.maximum_concurrency]
+}
+
+run "reserved_concurrency_below_two_is_refused" {
+  command = plan
+
+  variables {
+    reserved_concurrency = 1
+    maximum_concurrency  = 2
+  }
+
+  expect_failures = [var.reserved_concurrency]
 }
 
 run "dlq_sources_restricted" {
@@ -108,8 +234,9 @@ run "key_policy_narrowed" {
         "arn:aws:logs:us-east-2:123456789012:log-group:/aws/lambda/novamart-payment-reconciler",
         "arn:aws:logs:us-east-2:123456789012:log-group:/aws/lambda/novamart-refund-handler",
         "arn:aws:logs:us-east-2:123456789012:log-group:/aws/lambda/novamart-payment-webhooks",
+        "arn:aws:logs:us-east-2:123456789012:log-group:/aws/apigateway/novamart-payment-webhooks",
     ]]
-    error_message = "Only the service's four functions' log groups may use the key."
+    error_message = "Only the service's four functions' log groups and the webhook API's access log may use the key."
   }
 
   assert {
@@ -119,7 +246,6 @@ run "key_policy_narrowed" {
       ])) == toset([
       "arn:aws:events:us-east-2:123456789012:rule/novamart-payment-handler-consumed",
       "arn:aws:events:us-east-2:123456789012:rule/novamart-refund-handler-consumed",
-      "arn:aws:events:us-east-2:123456789012:rule/novamart-payments-audit",
     ])
     error_message = "Only the service's own rules may use the key to deliver to its queues."
   }

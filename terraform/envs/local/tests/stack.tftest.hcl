@@ -334,10 +334,10 @@ run "least_privilege" {
     condition = [
       for s in jsondecode(module.service.wiring.function_policies["payment"]).Statement : s if startswith(s.Sid, "Tables")
       ] == [{
-        Sid      = "Tables0", Effect = "Allow", Action = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+        Sid      = "Tables0", Effect = "Allow", Action = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
         Resource = ["arn:aws:dynamodb:us-east-2:123456789012:table/payments"]
     }]
-    error_message = "The payment role may only put and update payments."
+    error_message = "The payment role may only read, put and update payments."
   }
 
   assert {
@@ -374,11 +374,19 @@ run "least_privilege" {
         for s in jsondecode(p).Statement :
         (startswith(flatten([s.Action])[0], "sqs:") ? toset(flatten([s.Resource])) == toset([module.service.wiring.routing[k].queue_arn]) && !contains(s.Action, "sqs:ChangeMessageVisibility") : true) &&
         (startswith(flatten([s.Action])[0], "kms:") ? (
-          toset(flatten([s.Resource])) == toset([module.service.wiring.protections.key_arn]) && s.Action == ["kms:Decrypt"] &&
-          toset(s.Condition.StringEquals["kms:ViaService"]) == toset(concat(
-            contains(keys(module.service.wiring.routing), k) ? ["sqs.us-east-2.amazonaws.com"] : [],
-            ["lambda.us-east-2.amazonaws.com", "secretsmanager.us-east-2.amazonaws.com"],
-          ))
+          toset(flatten([s.Resource])) == toset([module.service.wiring.protections.key_arn]) && (
+            s.Sid == "ServiceKeyThroughDynamoDB" ? (
+              # Every function reads and writes its tables, which the service key encrypts: the key through DynamoDB.
+              s.Action == ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"] &&
+              s.Condition.StringEquals["kms:ViaService"] == ["dynamodb.us-east-2.amazonaws.com"]
+              ) : (
+              s.Action == ["kms:Decrypt"] &&
+              toset(s.Condition.StringEquals["kms:ViaService"]) == toset(concat(
+                contains(keys(module.service.wiring.routing), k) ? ["sqs.us-east-2.amazonaws.com"] : [],
+                ["lambda.us-east-2.amazonaws.com", "secretsmanager.us-east-2.amazonaws.com"],
+              ))
+            )
+          )
         ) : true) &&
         (startswith(flatten([s.Action])[0], "events:") ? (
           toset(flatten([s.Resource])) == toset(["arn:aws:events:us-east-2:123456789012:event-bus/default"]) &&
@@ -393,6 +401,16 @@ run "least_privilege" {
       ])
     ])
     error_message = "A function policy statement is not scoped to the function's own queue, the key via its services, or the bus with its own source and detail-types."
+  }
+
+  # The tables are encrypted with the service key, so every function that calls DynamoDB needs that key through
+  # DynamoDB (the assert above checks the statement's shape; this one that it is there).
+  assert {
+    condition = alltrue([
+      for k, p in module.service.wiring.function_policies :
+      length([for s in jsondecode(p).Statement : s if s.Sid == "ServiceKeyThroughDynamoDB"]) == 1
+    ])
+    error_message = "Every function reads or writes a table encrypted with the service key: it needs the key through DynamoDB."
   }
 
   # Queue and topic policies: allows are scoped to a service principal, never "*" actions;

@@ -29,7 +29,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script: the repository root, for tools.*
 
-from tools.mutant_catalogue import MUTANTS, Mutant  # noqa: E402
+from tools.mutant_catalogue import MUTANTS as CATALOGUE  # noqa: E402
+from tools.mutant_catalogue import Mutant  # noqa: E402
+from tools.mutants_on_call import ON_CALL_MUTANTS  # noqa: E402
+
+MUTANTS = (*CATALOGUE, *ON_CALL_MUTANTS)
 
 FULL = ("tests/unit", "tests/integration", "tests/reliability")
 

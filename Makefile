@@ -13,6 +13,10 @@ NODE_TOOLS := tools/contract-js
 # make bindings: datamodel-code-generator in a venv of its own, json-schema-to-typescript + tsc from npm ci.
 BINDINGS_VENV := .venv-bindings
 BINDINGS_JS   := tools/bindings-js
+# make docs-site: MkDocs and Playwright (driving the Debian chromium) in a venv of their own; the base URL the site
+# is published at (the schemas' $ids live under it).
+DOCS_VENV     := .venv-docs
+DOCS_BASE_URL ?= https://schemas.novamart.example/
 # The emulator of the dev targets: moto (default; the local Lambda service runs the functions), ministack (runs
 # them itself, no Docker) or localstack (runs them in Docker; you start it). Tests start their own on a free port.
 export EMULATOR ?= moto
@@ -47,13 +51,13 @@ TF := ./tools/tf.sh
 DEVSTACK = $(PY) -m tools.devstack
 
 .PHONY: help reconcile events pay stripe-outage test-newcomer deploy-preflight venv tools-venv ministack-venv lint typecheck test test-unit test-contract test-integration test-infra \
-        test-iam test-reliability rehearsal bdd bench mutants mutants-fast docs docs-check asyncapi-check node-tools bindings examples \
+        test-iam test-reliability rehearsal bdd bench mutants mutants-fast docs docs-check asyncapi-check node-tools bindings examples pacts pacts-verify docs-site chromium \
         package package-check tf-fmt tf-validate tf-test checkov tf-check \
         emulator emulator-stop deploy-local deploy seed check doctor dev demo invoke clean
 # make help: its groups, in this order (a target named in none is listed under "internals").
 HELP_START  := demo dev seed events pay stripe-outage check doctor invoke reconcile redrive replay emulator emulator-stop clean
 HELP_TEST   := test test-unit test-contract test-integration test-infra test-iam test-reliability test-newcomer rehearsal bdd \
-               mutants mutants-fast lint typecheck docs-check asyncapi-check bindings package-check tf-check bench
+               mutants mutants-fast lint typecheck docs-check asyncapi-check bindings pacts-verify docs-site package-check tf-check bench
 HELP_DEPLOY := deploy deploy-preflight deploy-local package
 
 help: ## List the targets by group (colour only on a terminal)
@@ -83,8 +87,8 @@ $(TOOLS_VENV)/.stamp:
 tools-venv: $(TOOLS_VENV)/.stamp
 
 lint: venv ## ruff over the Python sources
-	$(VENV)/bin/ruff check lambda_src tests tools
-	$(VENV)/bin/ruff format --check lambda_src tests tools
+	$(VENV)/bin/ruff check lambda_src tests tools contracts
+	$(VENV)/bin/ruff format --check lambda_src tests tools contracts
 
 typecheck: venv ## mypy --strict over lambda_src
 	$(VENV)/bin/mypy
@@ -117,15 +121,36 @@ asyncapi-check: node-tools ## Official AsyncAPI parser over docs/asyncapi.yaml; 
 $(BINDINGS_VENV)/.stamp:
 	@echo ">> creating $(BINDINGS_VENV) for datamodel-code-generator (kept apart from the service's dependencies)"
 	@test -x $(BINDINGS_VENV)/bin/python || $(PYTHON_BIN) -m venv $(BINDINGS_VENV)
-	@$(BINDINGS_VENV)/bin/python -m pip install -q 'datamodel-code-generator==0.89.0' 'pydantic>=2.6,<3'
+	@$(BINDINGS_VENV)/bin/python -m pip install -q 'datamodel-code-generator==0.89.0' 'pydantic>=2.6,<3' \
+		'jsonschema[format-nongpl]>=4.21,<5' setuptools wheel
 	@touch $@
 
 $(BINDINGS_JS)/node_modules/.stamp: $(BINDINGS_JS)/package.json $(BINDINGS_JS)/package-lock.json
 	cd $(BINDINGS_JS) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-bindings: docs-check $(BINDINGS_VENV)/.stamp $(BINDINGS_JS)/node_modules/.stamp ## Typed Python + TypeScript bindings of every event in build/bindings, round-tripped against every valid example
+bindings: docs-check $(BINDINGS_VENV)/.stamp $(BINDINGS_JS)/node_modules/.stamp ## A wheel and an npm package of every event's types, schemas and validate() in build/bindings/dist (version from the schemas)
 	$(BINDINGS_VENV)/bin/python tools/gen_bindings.py --out $(BUILD_DIR)/bindings
+
+pacts: venv ## Run the consumer tests of contracts/consumers and write their Pact files into contracts/pacts/
+	$(PY) tools/pacts.py write
+
+pacts-verify: venv ## Verify the service against every consumer's pact (messages from the real publisher; in make test)
+	$(PY) tools/pacts.py verify
+
+$(DOCS_VENV)/.stamp:
+	@echo ">> creating $(DOCS_VENV) for MkDocs and Playwright (the browser is the Debian chromium package)"
+	@test -x $(DOCS_VENV)/bin/python || $(PYTHON_BIN) -m venv $(DOCS_VENV)
+	@$(DOCS_VENV)/bin/python -m pip install -q 'mkdocs==1.6.1' 'playwright==1.65.2'
+	@touch $@
+
+chromium: ## Install the Debian chromium package when it is missing (the docs-site browser check needs it)
+	@command -v chromium >/dev/null || { echo ">> installing chromium (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+docs-site: docs-check $(DOCS_VENV)/.stamp chromium ## Schema site in build/site (MkDocs; schemas at their $$id paths under DOCS_BASE_URL), checked in headless Chromium
+	$(DOCS_VENV)/bin/python tools/docs_site.py --out $(BUILD_DIR)/site --base-url $(DOCS_BASE_URL)
+	$(DOCS_VENV)/bin/python tools/site_check.py --site $(BUILD_DIR)/site --screenshot $(BUILD_DIR)/site-screenshot.png
 
 test-unit: venv ## Unit tests (no AWS)
 	$(PY) -m pytest tests/unit -q
@@ -178,7 +203,7 @@ mutants-fast: venv ## The mutants against the tests named for each (part of make
 bench: venv package ## Performance benchmarks (Lambda rows on Python 3.12 from the zip), same-run baselines -> docs/performance.md
 	$(PY) tests/bench/run_all.py --write docs/performance.md
 
-test: venv package package-check tf-check lint typecheck docs-check asyncapi-check bindings mutants-fast $(MINISTACK_VENV)/.stamp ## Everything CI runs: lint, types, docs, Terraform checks, all test suites, bdd on moto and on MiniStack, the envs/aws rehearsal, the newcomer session
+test: venv package package-check tf-check lint typecheck docs-check asyncapi-check bindings docs-site mutants-fast $(MINISTACK_VENV)/.stamp ## Everything CI runs: lint, types, docs, schema site, Terraform checks, all test suites, bdd on moto and on MiniStack, the envs/aws rehearsal, the newcomer session
 	@mkdir -p $(BUILD_DIR)
 	@echo ">> beside the moto suites run (each mostly waits; their reports follow the moto suites'):"
 	@echo ">>   the behaviour suite on MiniStack ($(BUILD_DIR)/bdd-ministack.log)"

@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """Typed Python and TypeScript bindings for every event, built from the consumer schemas (``make bindings``).
 
-Consuming teams vendor or publish what this writes under ``build/bindings/``:
+Consuming teams install or publish what this writes under ``build/bindings/dist/`` (docs/events/bindings.md):
 
-- ``python/``: an installable package ``novamart-events`` (pydantic v2 models by datamodel-code-generator,
-  one module per event version, e.g. ``novamart_events.refund_failed_v2.RefundFailedV2``);
-- ``typescript/``: an npm package ``@novamart/payments-events`` (declarations by json-schema-to-typescript,
-  e.g. ``RefundFailedV2`` in ``refund.failed.v2.d.ts``).
+- ``novamart_events-<version>-py3-none-any.whl``: the Python package ``novamart-events`` (pydantic v2 models by
+  datamodel-code-generator, one module per event version, e.g. ``novamart_events.refund_failed_v2.RefundFailedV2``;
+  the consumer schemas as package data; ``validate(event)`` picks the schema by detail-type and major);
+- ``novamart-payments-events-<version>.tgz``: the npm package ``@novamart/payments-events`` (declarations by
+  json-schema-to-typescript, e.g. ``RefundFailedV2`` in ``refund.failed.v2.d.ts``, the consumer schemas, and
+  ``validate(event)`` on Ajv).
+
+Both carry the same version, computed from the schemas (``package_version``), never set by hand.
 
 The bindings come from the consumer forms (``schemas/consumer/``), so they accept fields a later minor adds.
 Timestamps and ids stay strings (``date-time=string``, ``uuid=string``): a binding never rewrites what the
@@ -35,7 +39,19 @@ REPO = Path(__file__).resolve().parents[1]
 CONSUMER = REPO / "schemas" / "consumer"
 EXAMPLES = REPO / "schemas" / "examples"
 NODE_TOOLS = REPO / "tools" / "bindings-js"
-PACKAGE_VERSION = "1.0.0"
+
+
+def package_version() -> str:
+    """The bindings' version, from the schemas' own versions: MAJOR counts the breaking releases (1 + the majors
+    above 1 of every event), MINOR the additive ones (every event's newest MINOR, plus one per event), so a new
+    major of any event bumps MAJOR and a new minor or a new event bumps MINOR."""
+    newest: dict[str, tuple[int, int]] = {}
+    for path in sorted((REPO / "schemas" / "events").glob("*/v*.json")):
+        major, minor = (int(x) for x in json.loads(path.read_text())["x-novamart"]["version"].split("."))
+        newest[path.parent.name] = max(newest.get(path.parent.name, (0, 0)), (major, minor))
+    breaking = 1 + sum(major - 1 for major, _ in newest.values())
+    additive = sum(minor for _, minor in newest.values()) + len(newest)
+    return f"{breaking}.{additive}.0"
 
 
 def schemas() -> list[tuple[str, int, Path]]:
@@ -98,6 +114,7 @@ def build_python(out: Path) -> Path:
         f"from typing import Any\n\nfrom pydantic import BaseModel\n\n{imports}\n\n"
         "#: (detail-type, schema major) -> model (the major of detail.metadata.schemaVersion).\n"
         f"MODELS: dict[tuple[str, int], type[BaseModel]] = {{\n{table}\n}}\n\n\n"
+        "from novamart_events.validate import EventInvalid, validate  # noqa: E402\n\n\n"
         "def parse_event(event: dict[str, Any]) -> BaseModel:\n"
         '    """The typed model of a whole EventBridge event, chosen like the schemas are."""\n'
         '    major = int(event["detail"]["metadata"]["schemaVersion"].split(".")[0])\n'
@@ -106,11 +123,17 @@ def build_python(out: Path) -> Path:
     (package / "py.typed").write_text("")
     (out / "pyproject.toml").write_text(
         '[build-system]\nrequires = ["setuptools>=69"]\nbuild-backend = "setuptools.build_meta"\n\n'
-        f'[project]\nname = "novamart-events"\nversion = "{PACKAGE_VERSION}"\n'
+        f'[project]\nname = "novamart-events"\nversion = "{package_version()}"\n'
         'description = "Typed models of the NovaMart Payments events (generated from schemas/consumer)"\n'
-        'requires-python = ">=3.11"\ndependencies = ["pydantic>=2.6,<3"]\n\n'
-        '[tool.setuptools.package-data]\nnovamart_events = ["py.typed"]\n'
+        'requires-python = ">=3.11"\n'
+        'dependencies = ["pydantic>=2.6,<3", "jsonschema[format-nongpl]>=4.21,<5"]\n\n'
+        '[tool.setuptools.package-data]\nnovamart_events = ["py.typed", "schemas/*/*.json"]\n'
     )
+    for dt, major, path in schemas():
+        target = package / "schemas" / dt / f"v{major}.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    shutil.copyfile(REPO / "tools" / "bindings_validate.py", package / "validate.py")
     return package
 
 
@@ -145,15 +168,24 @@ def build_typescript(out: Path) -> None:
     ]
     run(["node", str(NODE_TOOLS / "gen-ts.mjs")], input=json.dumps(jobs))
     index = "".join(f'export type {{ {type_name(dt, m)} }} from "./{dt}.v{m}";\n' for dt, m, _ in schemas())
+    index += 'export { validate, problems } from "./validate";\n'
+    for dt, major, path in schemas():
+        target = out / "schemas" / dt / f"v{major}.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    for name in ("validate.js", "validate.d.ts"):
+        shutil.copyfile(NODE_TOOLS / name, out / name)
     (out / "index.d.ts").write_text("// NovaMart Payments event types (generated by tools/gen_bindings.py).\n" + index)
     (out / "package.json").write_text(
         json.dumps(
             {
                 "name": "@novamart/payments-events",
-                "version": PACKAGE_VERSION,
+                "version": package_version(),
                 "description": "Types of the NovaMart Payments events (generated from schemas/consumer)",
                 "types": "index.d.ts",
-                "files": ["*.d.ts"],
+                "main": "validate.js",
+                "files": ["*.d.ts", "validate.js", "schemas/"],
+                "dependencies": {"ajv": "^8.17.1", "ajv-formats": "^3.0.1"},
             },
             indent=2,
         )
@@ -193,7 +225,20 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"bindings in {out.relative_to(REPO) if out.is_relative_to(REPO) else out}: {len(schemas())} event versions,")
     print(f"  {examples} valid examples round-trip through the Python models and type-check as TypeScript")
+    for package in build_dists(out):
+        print(f"  built {package.relative_to(REPO) if package.is_relative_to(REPO) else package}")
     return 0
+
+
+def build_dists(out: Path) -> list[Path]:
+    """The installable packages in ``out/dist``: the wheel (setuptools, no network) and the npm tarball."""
+    dist = out / "dist"
+    dist.mkdir()
+    pip = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(dist)]
+    run([*pip, str(out / "python")])
+    run(["npm", "pack", "--silent", "--pack-destination", str(dist)], cwd=out / "typescript")
+    shutil.rmtree(out / "python" / "build", ignore_errors=True)
+    return sorted(dist.iterdir())
 
 
 if __name__ == "__main__":

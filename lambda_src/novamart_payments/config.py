@@ -11,8 +11,11 @@ import functools
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal
+
+from novamart_payments.majors import MajorsError, code_windows, windows_from_env
 
 GatewayMode = Literal["simulated", "stripe"]
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
@@ -71,6 +74,8 @@ class Config:
     action_deadline_seconds: int = 82_800
     reconcile_pending_after_seconds: int = 7_200
     reconcile_action_after_seconds: int = 900
+    # The last day of each older major still published beside the current one (majors.py; EVENT_MAJORS).
+    event_majors: dict[str, dict[int, date]] = field(default_factory=code_windows)
 
     @property
     def aws_call_seconds(self) -> float:
@@ -116,6 +121,7 @@ class Config:
             # 0 (every unfinished payment) is for a pass run by hand; Terraform keeps the scheduled ones above 0.
             reconcile_pending_after_seconds=int(_number(env, "RECONCILE_PENDING_AFTER_SECONDS", 7_200, 0, 604_800)),
             reconcile_action_after_seconds=int(_number(env, "RECONCILE_ACTION_AFTER_SECONDS", 900, 0, 604_800)),
+            event_majors=_event_majors(env.get("EVENT_MAJORS")),
         )
 
     def require(self, name: str) -> str:
@@ -141,6 +147,13 @@ def _required(env: Mapping[str, str], name: str, pattern: re.Pattern[str], defau
         shown = "<withheld>" if name == "STRIPE_SECRET_ID" else repr(value)
         raise ConfigError(f"{name}={shown} is malformed (expected a secret name or ARN, or {pattern.pattern})")
     return value
+
+
+def _event_majors(raw: str | None) -> dict[str, dict[int, date]]:
+    try:
+        return windows_from_env(raw)
+    except MajorsError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _gateway_mode(value: str) -> GatewayMode:

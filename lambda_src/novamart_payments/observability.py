@@ -56,6 +56,9 @@ class Metric:
     # Reconciliation: records it finished, and the age of the oldest unfinished payment (alarmed).
     RECONCILED = "Reconciled"
     OLDEST_UNFINISHED_AGE = "OldestUnfinishedAgeSeconds"
+    # Every event put on the bus, one metric per detail-type and major (``published``): during a deprecation window
+    # the old major's count shows it still goes out (majors.py).
+    EVENT_PUBLISHED = "EventPublished"
 
 
 def gauge_seconds(name: str, value: float) -> None:
@@ -66,6 +69,15 @@ def gauge_seconds(name: str, value: float) -> None:
 def count(name: str) -> None:
     with _lock:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+
+def published(detail_type: str, schema_version: str) -> None:
+    """Count one published event per detail-type and major: ``EventPublished.<detail-type>.v<major>``.
+
+    A metric name per major in the invocation's metric set (flushed once, with the others): a metric of its own
+    dimensions (Powertools' single_metric) cost 125 µs per event, more than half of the handler's own CPU.
+    """
+    count(f"{Metric.EVENT_PUBLISHED}.{detail_type}.v{schema_version.split('.')[0]}")
 
 
 def flush() -> None:

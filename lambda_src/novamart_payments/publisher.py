@@ -4,33 +4,35 @@ An outcome event is a pure function of the stored record (ids, amounts, the reco
 publish of one outcome, including a republish after a crash, carries the same event id and the same content.
 Each event is checked against its published schema before it leaves: a contract break is caught here, not by
 the consuming teams.
+
+The builders build the current major of each event; ``Publisher.publish`` sends it once per major in force
+(majors.py: an older major lives on for its deprecation window), every edition with the same ``eventId``, all
+checked before any leaves and sent in one PutEvents call, and counts each in the metric
+``EventPublished.<detail-type>.v<major>``.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from novamart_payments import clients
 from novamart_payments.contracts import validate_event
 from novamart_payments.domain import Money, PaymentRecord, RefundRecord, Status, outcome_event_id
+from novamart_payments.majors import PUBLISHED_MAJORS, Windows, editions
+from novamart_payments.observability import published
 from novamart_payments.outcomes import DEFAULT_PAYMENT_FAILURE, DEFAULT_REFUND_FAILURE
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
 
 SOURCE = "novamart.payments"
-#: The schema version each published event is built to (docs/events/versioning.md). refund.failed is on major 2:
-#: v1 named the failure explanation ``reason`` while the refund record's ``reason`` is why the refund was asked.
-SCHEMA_VERSIONS = {
-    "payment.succeeded": "1.0",
-    "payment.failed": "1.1",
-    "refund.succeeded": "1.0",
-    "refund.failed": "2.0",
-    "payment.action_required": "1.0",
-    "payment.disputed": "1.0",
-}
+#: The schema version each published event is built to: the current major of majors.PUBLISHED_MAJORS (older
+#: majors in force are derived from it when published).
+SCHEMA_VERSIONS = {detail_type: majors.current for detail_type, majors in PUBLISHED_MAJORS.items()}
 
 
 class PublishError(RuntimeError):
@@ -153,28 +155,71 @@ def _event(
     return {"source": SOURCE, "detail-type": detail_type, "detail": {"metadata": metadata, "data": data}}
 
 
+def _utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
 class Publisher:
-    def __init__(self, bus_name: str, client: EventBridgeClient | None = None) -> None:
+    """Puts outcome events on the bus, once per major in force (``windows``: None is majors.py's own table)."""
+
+    def __init__(
+        self,
+        bus_name: str,
+        client: EventBridgeClient | None = None,
+        *,
+        windows: Windows | None = None,
+        today: Callable[[], date] = _utc_today,
+    ) -> None:
         self._bus = bus_name
         self._client = client
+        self._windows = windows
+        self._today = today
+
+    def editions(self, event: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The event as it goes out: once per major in force, the same ``eventId`` in each.
+
+        An event built to an older major (a replay tool's) goes out as it is.
+        """
+        detail_type = str(event.get("detail-type"))
+        detail = event["detail"]
+        if detail["metadata"].get("schemaVersion") != SCHEMA_VERSIONS.get(detail_type):
+            return [dict(event)]
+        out = []
+        for version, data in editions(detail_type, detail["data"], self._today(), self._windows):
+            metadata = {**detail["metadata"], "schemaVersion": version}
+            out.append({**event, "detail": {"metadata": metadata, "data": data}})
+        return out
+
+    @staticmethod
+    def _check(event: Mapping[str, Any]) -> None:
+        """An event that breaks its contract never leaves (tools/mutants.py removes this check)."""
+        validate_event(event)
 
     def publish(self, event: dict[str, Any]) -> None:
-        validate_event(event)
+        # Every edition is checked before any leaves: one fact goes out in all its majors or in none.
+        outgoing = self.editions(event)
+        for edition in outgoing:
+            self._check(edition)
         client = self._client if self._client is not None else clients.events()
         response = client.put_events(
             Entries=[
                 {
-                    "Source": event["source"],
-                    "DetailType": event["detail-type"],
-                    "Detail": json.dumps(event["detail"], separators=(",", ":")),
+                    "Source": edition["source"],
+                    "DetailType": edition["detail-type"],
+                    "Detail": json.dumps(edition["detail"], separators=(",", ":")),
                     "EventBusName": self._bus,
                 }
+                for edition in outgoing
             ]
         )
-        # PutEvents answers 200 even when an entry was refused; the per-entry error is the real result.
+        # PutEvents answers 200 even when an entry was refused; the per-entry error is the real result. The retry
+        # republishes every edition (same eventId): consumers deduplicate, as for any redelivery.
         if response.get("FailedEntryCount", 0):
-            entry = response["Entries"][0]
+            failed = [e for e in response["Entries"] if e.get("ErrorCode")] or response["Entries"]
+            entry = failed[0]
             raise PublishError(
                 f"PutEvents refused {event['detail-type']} "
                 f"{event['detail']['metadata']['eventId']}: {entry.get('ErrorCode')} {entry.get('ErrorMessage')}"
             )
+        for edition in outgoing:
+            published(edition["detail-type"], edition["detail"]["metadata"]["schemaVersion"])

@@ -22,7 +22,7 @@ def service() -> PaymentService:
     cfg = get_config()
     return PaymentService(
         Repository(cfg.payment_table_name, cfg.refund_table_name),
-        Publisher(cfg.event_bus_name),
+        Publisher(cfg.event_bus_name, windows=cfg.event_majors),
         TracedGateway(payment_gateway()),
         action_deadline=timedelta(seconds=cfg.action_deadline_seconds),
     )

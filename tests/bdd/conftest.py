@@ -46,6 +46,7 @@ MARKERS = {
     "refunds": "refund features",
     "partial": "partial refunds and the refund ceiling",
     "contracts": "event schemas (published and consumed)",
+    "majors": "a new major published beside the old one for its deprecation window",
     "validation": "invalid events are rejected",
     "currencies": "currencies with 0, 2 and 3 minor-unit digits",
     "resilience": "transient failures and redelivery",

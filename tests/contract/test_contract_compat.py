@@ -14,6 +14,7 @@ from contract_compat import Direction, breaking_changes
 from contract_support import EXPECTED_EVENTS, SCHEMAS, load
 
 from tools.docgen import schemas, versions
+from tools.pacts import pacts_relying_on
 
 RELEASED = SCHEMAS / "released"
 EVENT_FILES = sorted(SCHEMAS.glob("events/*/v*.json"))
@@ -33,12 +34,15 @@ def _snapshots_of_major(path: Path) -> list[Path]:
 @pytest.mark.parametrize("path", EVENT_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_current_schema_is_compatible_with_every_released_version_of_its_major(path: Path) -> None:
     snapshots = _snapshots_of_major(path)
+    major = int(path.stem[1:])
     assert snapshots, f"{path} has no released snapshot: run tools/gen_docs.py --release"
     for snapshot in snapshots:
         breaks = breaking_changes(load(snapshot), schemas.dereference(path), _direction(path))
+        relied_on = sorted({str(u) for b in breaks for u in pacts_relying_on(path.parent.name, major, b.where)})
         assert not breaks, (
             f"{path.relative_to(SCHEMAS.parent)} breaks released {snapshot.name}: "
             + "; ".join(map(str, breaks))
+            + (f". It breaks {'; '.join(relied_on)}" if relied_on else "")
             + ". Ship the change as a new major version (schemas/events/<detail-type>/v<N+1>.json)."
         )
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
+from novamart_payments.majors import terraform_table
 
 from tests.support.stack import DeployedStack, plan_local
 
@@ -192,6 +193,8 @@ def test_functions(deployed_stack: DeployedStack) -> None:
         env = dict(cfg["Environment"]["Variables"])
         secret_id, api_base = env.pop("STRIPE_SECRET_ID"), env.pop("STRIPE_API_BASE")
         assert ":secret:novamart/payments/stripe-webhook-signing-secret" in env.pop("STRIPE_WEBHOOK_SECRET_ID")
+        # The code's table of majors in force (majors.py), carried by Terraform's event_majors default.
+        assert json.loads(env.pop("EVENT_MAJORS")) == terraform_table()
         assert env == ENVIRONMENT
         assert (
             secret_id.startswith("arn:aws:secretsmanager:")

@@ -19,6 +19,7 @@ import boto3
 import pytest
 from novamart_payments import clients, config
 from novamart_payments.handlers import _batch
+from novamart_payments.majors import is_current_edition
 
 from tests.support.gateway import StripeStack, store_test_key
 from tests.support.service_aws import create_audit_queue, create_tables, handler_environment
@@ -36,8 +37,9 @@ class Aws:
     sqs: Any
     audit_queue_url: str
 
-    def published(self, order_id: str) -> list[dict[str, Any]]:
-        """Drain the audit queue and return every published event seen so far for this order."""
+    def published(self, order_id: str, *, all_majors: bool = False) -> list[dict[str, Any]]:
+        """Drain the audit queue and return every published event seen so far for this order: each outcome once, in
+        its current major, unless ``all_majors`` (then also the older majors' editions in their window)."""
         while True:
             out = self.sqs.receive_message(QueueUrl=self.audit_queue_url, MaxNumberOfMessages=10)
             messages = out.get("Messages", [])
@@ -46,7 +48,9 @@ class Aws:
             for m in messages:
                 _SEEN.append(json.loads(m["Body"]))
                 self.sqs.delete_message(QueueUrl=self.audit_queue_url, ReceiptHandle=m["ReceiptHandle"])
-        return [e for e in _SEEN if e["detail"]["data"]["orderId"] == order_id]
+        return [
+            e for e in _SEEN if e["detail"]["data"]["orderId"] == order_id and (all_majors or is_current_edition(e))
+        ]
 
     def payment_items(self, order_id: str) -> list[dict[str, Any]]:
         return _scan(self.dynamodb, PAYMENTS, order_id)

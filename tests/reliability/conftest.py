@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, settings
 from novamart_payments import clients, config, observability
 from novamart_payments.gateway.simulated import gateway
 from novamart_payments.handlers import _batch
+from novamart_payments.majors import is_current_edition
 
 from tests.reliability.harness import CLOCK
 from tests.reliability.leaks import find_leaks
@@ -83,17 +84,23 @@ class RelAws:
     sqs: Any
     audit_queue_url: str
     published: list[dict[str, Any]] = field(default_factory=list)
+    all_editions: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def drain(self) -> list[dict[str, Any]]:
-        """Move every event waiting on the audit queue into ``published``; returns ``published``."""
+        """Move every event waiting on the audit queue into ``published``; returns ``published``: each outcome once,
+        in its current major (``all_editions`` keeps the older majors' editions too)."""
         with self._lock:
             while True:
                 out = self.sqs.receive_message(QueueUrl=self.audit_queue_url, MaxNumberOfMessages=10)
                 messages = out.get("Messages", [])
                 if not messages:
                     break
-                self.published.extend(json.loads(m["Body"]) for m in messages)
+                for m in messages:
+                    event = json.loads(m["Body"])
+                    self.all_editions.append(event)
+                    if is_current_edition(event):
+                        self.published.append(event)
                 self.sqs.delete_message_batch(
                     QueueUrl=self.audit_queue_url,
                     Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],

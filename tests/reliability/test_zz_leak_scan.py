@@ -53,7 +53,8 @@ def test_invalid_event_with_card_number_leaves_no_trace(rel_aws: RelAws, service
 
 def test_no_log_line_item_or_event_of_the_whole_run_leaks(rel_aws: RelAws, service_logs: LogCapture) -> None:
     items = rel_aws.scan_all(PAYMENTS) + rel_aws.scan_all(REFUNDS)
-    events = rel_aws.drain()
+    rel_aws.drain()
+    events = rel_aws.all_editions  # every major's edition leaves the service
     lines = service_logs.lines
     assert any('"event processed"' in line for line in lines), "the capture must see the handlers' JSON lines"
     assert items and events

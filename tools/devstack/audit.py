@@ -164,9 +164,18 @@ class AuditLog:
                         Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
                     )
 
-    def for_order(self, order_id: str, detail_type: str | None = None) -> list[PublishedEvent]:
+    def for_order(
+        self, order_id: str, detail_type: str | None = None, *, all_majors: bool = False
+    ) -> list[PublishedEvent]:
+        """The order's events: each outcome once, in its current major, unless ``all_majors`` (then also the
+        editions of older majors still in their window). ``events`` holds (and validated) every edition."""
+        current = importlib.import_module("novamart_payments.majors").is_current_edition
         return [
-            e for e in self.events if e.order_id == order_id and (detail_type is None or e.detail_type == detail_type)
+            e
+            for e in self.events
+            if e.order_id == order_id
+            and (detail_type is None or e.detail_type == detail_type)
+            and (all_majors or current(e.event))
         ]
 
     def wait_for(

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tools.docgen.pages import examples_of, rule_pattern
+from tools.docgen.pages import examples_of, pinned_rule_pattern
 from tools.docgen.schemas import consumer_form, load_json, schema_meta
 
 # ------------------------------------------------------------------------------------------------
@@ -78,9 +78,7 @@ class _Components:
 
 
 def _rule_pattern_x(source: str, detail_type: str, major: int) -> dict[str, Any]:
-    pattern = rule_pattern(source, detail_type)
-    pattern["detail"] = {"metadata": {"schemaVersion": [{"prefix": f"{major}."}]}}
-    return pattern
+    return pinned_rule_pattern(source, detail_type, major)
 
 
 def asyncapi_doc(files: list[tuple[str, int, Path]]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from novamart_payments import outcomes
+from novamart_payments.majors import PUBLISHED_MAJORS
 
 from tools.docgen.paths import EXAMPLES_DIR, REPO
 from tools.docgen.schemas import CODE_DEFS, dereference, event_schema_files, load_json, registry_name, schema_meta
@@ -156,6 +157,31 @@ def rule_pattern(source: str, detail_type: str) -> dict[str, Any]:
     return {"source": [source], "detail-type": [detail_type]}
 
 
+def pinned_rule_pattern(source: str, detail_type: str, major: int) -> dict[str, Any]:
+    """The rule a consumer of one major deploys: it receives every event of that major, none of another."""
+    pattern = rule_pattern(source, detail_type)
+    pattern["detail"] = {"metadata": {"schemaVersion": [{"prefix": f"{major}."}]}}
+    return pattern
+
+
+def window_text(detail_type: str, major: int) -> str | None:
+    """Whether and until when this major of a published event is published (majors.py), for the event pages."""
+    row = PUBLISHED_MAJORS.get(detail_type)
+    if row is None:
+        return None
+    if major == row.current_major:
+        older = [f"`{o.major}.x` until {o.last_day.isoformat()}" for o in row.older]
+        beside = f"; also published beside it, with the same `eventId`: {', '.join(older)}" if older else ""
+        return f"yes, the current major{beside}"
+    old = next((o for o in row.older if o.major == major), None)
+    if old is None:
+        return f"no longer published (current major: `{row.current_major}.x`)"
+    return (
+        f"deprecated: published beside `{row.current_major}.x` (same `eventId`) up to and including "
+        f"{old.last_day.isoformat()}, then no longer; move to `{row.current_major}.x` before that day"
+    )
+
+
 def event_page(detail_type: str, major: int, path: Path) -> str:
     meta = schema_meta(path)
     schema = dereference(path)
@@ -184,10 +210,20 @@ def event_page(detail_type: str, major: int, path: Path) -> str:
         f"| registry form | [`schemas/registry/{registry_name(detail_type, major)}`]"
         f"(../../schemas/registry/{registry_name(detail_type, major)}) (JSONSchemaDraft4, closed) |",
         f"| changes | [changelog](changelog.md#{detail_type.replace('.', '')}) |",
+        *([f"| published | {window} |"] if (window := window_text(detail_type, major)) is not None else []),
         "",
         "## EventBridge rule pattern",
         "",
-        _json_block(rule_pattern(source, detail_type)),
+        *(
+            [
+                "Pin the major you validate: during a deprecation window each outcome is published once per major in",
+                "force, with the same `eventId`.",
+                "",
+                _json_block(pinned_rule_pattern(source, detail_type, major)),
+            ]
+            if meta["direction"] == "published"
+            else [_json_block(rule_pattern(source, detail_type))]
+        ),
         "",
         "## Fields of `detail`",
         "",
@@ -279,15 +315,17 @@ def index_page(files: list[tuple[str, int, Path]]) -> str:
         "Machine-readable forms: [`docs/asyncapi.yaml`](../asyncapi.yaml) (AsyncAPI 3.0),",
         "`schemas/consumer/<detail-type>/v<MAJOR>.json` (what consumers validate with) and",
         "`schemas/registry/<detail-type>.v<MAJOR>.json` (draft-04, for the EventBridge Schema Registry);",
-        "typed Python and TypeScript bindings come from `make bindings`.",
+        "typed Python and TypeScript bindings, installable, come from `make bindings` ([bindings](bindings.md)).",
         "",
         "For consuming teams:",
         "",
         "- [Delivery semantics](delivery.md): at-least-once, deduplication by `eventId`, no ordering, which",
         "  triggers produce no outcome.",
         "- [Failure codes](codes/index.md): every `code` and what to do about it.",
-        "- [Versioning policy](versioning.md) and the [changelog](changelog.md).",
+        "- [Versioning policy](versioning.md) (a new major is published beside the old one for a deprecation",
+        "  window: pin your major) and the [changelog](changelog.md).",
         "- [Subscribing from another account](subscribing.md).",
+        "- [Consumer-driven contracts](pacts.md): add your team's Pact message pact.",
         "",
     ]
     return "\n".join(lines)

@@ -17,4 +17,4 @@ OUTCOME_CODES = SCHEMAS / "common" / "outcome-codes.json"
 CODES_DIR = DOCS_EVENTS / "codes"
 CHANGELOG = DOCS_EVENTS / "changelog.md"
 # Pages written by hand next to the generated ones; --check makes sure they exist and their links resolve.
-HAND_WRITTEN = ("versioning.md", "delivery.md", "subscribing.md")
+HAND_WRITTEN = ("versioning.md", "delivery.md", "subscribing.md", "pacts.md", "bindings.md")

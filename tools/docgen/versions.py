@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from novamart_payments.majors import PUBLISHED_MAJORS
+
 from tools.docgen.paths import RELEASED_DIR
 from tools.docgen.schemas import dereference, event_schema_files, load_json, schema_meta
 
@@ -114,6 +116,13 @@ def changelog_page(files: list[tuple[str, int, Path]]) -> str:
         if pending:
             entries.append((f"{schema_meta(path)['version']} (not released yet)", pending))
         lines += [f"## [`{detail_type}`]({detail_type}.md)", ""]
+        row = PUBLISHED_MAJORS.get(detail_type)
+        current = row.current_major if row is not None else 0
+        for old in row.older if row is not None else ():
+            lines.append(
+                f"- **Deprecation window**: `{old.major}.x` is published beside `{current}.x` (the same `eventId` "
+                f"in both) up to and including {old.last_day.isoformat()}; only `{current}.x` after that day."
+            )
         for label, changes in reversed(entries):
             lines.append(f"- **{label}**")
             lines.extend(f"  - {change}" for change in changes)

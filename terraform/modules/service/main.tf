@@ -109,6 +109,7 @@ locals {
     ACTION_DEADLINE_SECONDS         = tostring(var.action_deadline_seconds)
     RECONCILE_PENDING_AFTER_SECONDS = tostring(var.reconcile_pending_after_seconds)
     RECONCILE_ACTION_AFTER_SECONDS  = tostring(var.reconcile_action_after_seconds)
+    EVENT_MAJORS                    = jsonencode(var.event_majors)
     }, {
     PAYMENT_TABLE_NAME           = var.payment_table_name
     REFUND_TABLE_NAME            = var.refund_table_name

@@ -297,6 +297,32 @@ variable "oldest_message_age_threshold_seconds" {
   default     = 300
 }
 
+variable "event_majors" {
+  description = "Per published event: its current major and the last day (YYYY-MM-DD) of each older major still published beside it (docs/events/versioning.md). The default is the code's table (lambda_src/novamart_payments/majors.py; a unit test keeps them equal); an override may only end a window earlier, which the functions check at their cold start."
+  type = map(object({
+    current    = number
+    deprecated = optional(map(string), {})
+  }))
+  default = {
+    "payment.action_required" = { current = 1 }
+    "payment.disputed"        = { current = 1 }
+    "payment.failed"          = { current = 1 }
+    "payment.succeeded"       = { current = 1 }
+    "refund.failed"           = { current = 2, deprecated = { "1" = "2027-06-30" } }
+    "refund.succeeded"        = { current = 1 }
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for event, majors in var.event_majors : [
+        for major, last_day in majors.deprecated :
+        can(regex("^[0-9]{4}-[0-9]{2}-[0-9]{2}$", last_day)) && tonumber(major) < majors.current
+      ]
+    ]))
+    error_message = "Each deprecated major must be below the current one, with its last day as YYYY-MM-DD."
+  }
+}
+
 variable "extra_environment" {
   description = "Additional environment variables for both functions (never AWS_REGION: Lambda sets it)."
   type        = map(string)

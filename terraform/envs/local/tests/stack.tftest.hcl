@@ -194,8 +194,14 @@ run "routing" {
       POWERTOOLS_METRICS_NAMESPACE    = "NovaMart/Payments"
       LOG_LEVEL                       = "DEBUG"
       QUEUE_MAX_RECEIVE_COUNT         = "5"
+      EVENT_MAJORS                    = module.service.wiring.environment["EVENT_MAJORS"] # asserted below
     }
     error_message = "Function environment differs from docs/design.md (and must never set AWS_REGION)."
+  }
+
+  assert {
+    condition     = jsondecode(module.service.wiring.environment["EVENT_MAJORS"])["refund.failed"] == { current = 2, deprecated = { "1" = "2027-06-30" } }
+    error_message = "EVENT_MAJORS must carry the code's table (majors.py): refund.failed 1.x is published beside 2.x until 2027-06-30."
   }
 }
 

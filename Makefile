@@ -55,7 +55,7 @@ DEVSTACK = $(PY) -m tools.devstack
         package package-check tf-fmt tf-validate tf-test checkov tf-check \
         emulator emulator-stop deploy-local deploy seed check doctor dev demo invoke clean
 # make help: its groups, in this order (a target named in none is listed under "internals").
-HELP_START  := demo dev seed events pay stripe-outage check doctor invoke reconcile emulator emulator-stop clean
+HELP_START  := demo dev seed events pay stripe-outage check doctor invoke reconcile redrive replay emulator emulator-stop clean
 HELP_TEST   := test test-unit test-contract test-integration test-infra test-iam test-reliability test-newcomer rehearsal bdd \
                mutants mutants-fast lint typecheck docs-check asyncapi-check bindings pacts-verify docs-site package-check tf-check bench
 HELP_DEPLOY := deploy deploy-preflight deploy-local package
@@ -93,7 +93,7 @@ lint: venv ## ruff over the Python sources
 typecheck: venv ## mypy --strict over lambda_src
 	$(VENV)/bin/mypy
 
-package: venv ## Build build/lambda.zip, deployed to both functions (Lambda python3.12, x86_64)
+package: venv ## Build build/lambda.zip, deployed to every function (Lambda python3.12, x86_64)
 	$(PY) tools/build_lambda.py --out $(BUILD_DIR)
 
 package-check: package ## Run the packaged handlers from build/lambda.zip on Python 3.12 (the Lambda runtime), simulated and Stripe gateways
@@ -255,6 +255,13 @@ demo: venv package $(EMULATOR_DEPS) ## Main job: emulator, terraform apply, orde
 
 reconcile: venv ## One reconciliation pass now against the running local stack (what the 5-minute schedule does)
 	$(DEVSTACK) reconcile
+
+.PHONY: redrive replay
+redrive: venv ## Move dead letters back to their queue: QUEUE=payment|refund [DRY_RUN=1] (shows count and ages first; docs/runbook.md)
+	$(PY) tools/ops.py redrive --queue "$(QUEUE)" $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
+
+replay: venv ## Replay published events FROM=... TO=... (ISO 8601) from the EventBridge archive to the bus (docs/runbook.md)
+	$(PY) tools/ops.py replay --from "$(FROM)" --to "$(TO)"
 
 invoke: venv ## Run the deployed function's handler on EVENT=events/<file>.json (ORDER=<id>: as that order) via python-lambda-local, on the stack's tables and local Stripe
 	$(DEVSTACK) invoke $(EVENT) $(if $(ORDER),--order $(ORDER))

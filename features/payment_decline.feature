@@ -16,12 +16,20 @@ Feature: Declined payment
     And the gateway did not charge the order
     And every trigger for the order was delivered once
 
-    # Stripe test cards, as the local Stripe treats them (docs/gateway.md); the other decline codes
-    # (insufficient_funds, expired_card, ...) cannot be produced there and are proven at the adapter's HTTP boundary.
+    # Stripe's documented test PaymentMethod ids and test cards, put on the bus as another team's producer would
+    # send them: the local Stripe answers them as Stripe's test mode does (docs/gateway.md). Decline codes outside
+    # the published enum (lost_card, stolen_card) are published as card_declined.
     # Cards that ask for 3-D Secure are not declines: three_d_secure.feature.
     Examples:
-      | card             | code          |
-      | 4000000000000341 | card_declined |
+      | card                                    | code               |
+      | 4000000000000341                        | card_declined      |
+      | 4000000000009995                        | insufficient_funds |
+      | pm_card_chargeDeclined                  | card_declined      |
+      | pm_card_chargeDeclinedInsufficientFunds | insufficient_funds |
+      | pm_card_chargeDeclinedExpiredCard       | expired_card       |
+      | pm_card_chargeDeclinedIncorrectCvc      | incorrect_cvc      |
+      | pm_card_chargeDeclinedProcessingError   | processing_error   |
+      | pm_card_chargeDeclinedLostCard          | card_declined      |
 
   Scenario: A declined order has nothing to refund
     Given an order for 3000 minor units of "USD" paid with "4000000000000341"

@@ -34,7 +34,7 @@ def create_tables(endpoint: str) -> Any:
     for table, key in (("payments", "paymentId"), ("refunds", "refundId"), ("webhook-events", "eventId")):
         indexes: dict[str, Any] = {}
         attributes = [key]
-        if table == "payments":
+        if table != "webhook-events":  # payments and refunds each have their sparse index of unfinished ones
             attributes += ["openStatus", "openSince"]
             schema = [
                 {"AttributeName": "openStatus", "KeyType": "HASH"},

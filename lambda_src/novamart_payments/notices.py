@@ -8,6 +8,7 @@ record's status only forward, the first settlement wins and the rest find nothin
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -15,9 +16,10 @@ from botocore.exceptions import ClientError
 
 from novamart_payments import clients, domain
 from novamart_payments.domain import PaymentRecord, Status
-from novamart_payments.gateway import GatewayResult
+from novamart_payments.gateway import GatewayResult, UnknownToGateway
 from novamart_payments.observability import Metric, count, logger
 from novamart_payments.publisher import Dispute, payment_disputed
+from novamart_payments.service import REFUND_LEASE, plus
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -52,13 +54,27 @@ class DisputeNotice:
 Notice = ChargeNotice | RefundNotice | DisputeNotice
 
 
+class NoticeBusy(Exception):
+    """Another delivery is settling the same object right now: the gateway is asked to deliver this one again
+    later (it then finds the object settled), rather than both publishing."""
+
+
 def settle(service: PaymentService, notice: Notice) -> str:
-    """Settle what the notice is about from the gateway's truth; returns what happened, for the log."""
-    if isinstance(notice, ChargeNotice):
-        return _settle_charge(service, notice)
-    if isinstance(notice, RefundNotice):
-        return _settle_refund(service, notice)
-    return _record_dispute(service, notice)
+    """Settle what the notice is about from the gateway's truth; returns what happened, for the log.
+
+    A notice about an object the gateway does not have (its read answers 404) is a permanent answer: it is
+    acknowledged and counted (``WebhookUnknownObject``), never retried, since no retry can make the object exist.
+    """
+    try:
+        if isinstance(notice, ChargeNotice):
+            return _settle_charge(service, notice)
+        if isinstance(notice, RefundNotice):
+            return _settle_refund(service, notice)
+        return _record_dispute(service, notice)
+    except UnknownToGateway:
+        count(Metric.WEBHOOK_UNKNOWN_OBJECT)
+        logger.warning("notification about an object the gateway does not have; acknowledged, not retried")
+        return "unknown_object"
 
 
 def _payment_behind(
@@ -96,6 +112,9 @@ def _settle_charge(service: PaymentService, notice: ChargeNotice) -> str:
 
 
 def _settle_refund(service: PaymentService, notice: RefundNotice) -> str:
+    """Stripe describes one refund change with several events (``refund.updated``, ``charge.refund.updated``),
+    often delivered together. The refund's gateway lease lets one of them at a time read the refund and settle
+    it, so the change is published and counted once; the others find it settled, or are asked to come back."""
     if notice.refund_id is None:
         return "not_ours"
     refund = service.repository.get_refund(notice.refund_id)
@@ -104,8 +123,17 @@ def _settle_refund(service: PaymentService, notice: RefundNotice) -> str:
     if refund.status is not Status.PENDING and refund.published:
         count(Metric.DUPLICATE_DELIVERY)
         return "duplicate"
-    # PENDING, or settled by a delivery that died before its event went out (a decline is written, then
-    # published): settle_refund republishes what the record says, never the notice's own answer.
+    if refund.status is Status.PENDING:
+        now = service.now()
+        if not service.repository.take_refund_lease(refund.refund_id, now, plus(now, REFUND_LEASE), str(uuid.uuid4())):
+            current = service.repository.get_refund(refund.refund_id)
+            if current is not None and current.status is not Status.PENDING and current.published:
+                count(Metric.DUPLICATE_DELIVERY)
+                return "duplicate"
+            raise NoticeBusy(f"refund {refund.refund_id} is being settled by another delivery")
+    # PENDING (this delivery holds its lease), or settled by a delivery that died before its event went out (a
+    # decline is written, then published): settle_refund republishes what the record says, never the notice's
+    # own answer.
     return service.settle_refund(refund, service.gateway.refund_status(notice.transaction_id))
 
 

@@ -55,6 +55,8 @@ class Metric:
     # Webhooks: refused before anything was read or written (bad signature, stale, not JSON, too large).
     WEBHOOK_REJECTED = "WebhookRejected"
     WEBHOOK_DUPLICATE = "WebhookDuplicate"
+    # A signed event about an object the gateway does not have (404 on the read-back): acknowledged, not retried.
+    WEBHOOK_UNKNOWN_OBJECT = "WebhookUnknownObject"
     # Reconciliation: records it finished, and the age of the oldest unfinished payment (alarmed).
     RECONCILED = "Reconciled"
     OLDEST_UNFINISHED_AGE = "OldestUnfinishedAgeSeconds"

@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 Item = dict[str, Any]
 R = TypeVar("R", PaymentRecord, RefundRecord)
 
-#: The payments table's sparse index of unfinished payments (``openStatus`` + ``openSince``): only PENDING and
-#: REQUIRES_ACTION items carry the two attributes, so reconciliation queries the few open ones, never the table.
+#: Each table's sparse index of unfinished records (``openStatus`` + ``openSince``): only PENDING and
+#: REQUIRES_ACTION payments and PENDING refunds carry the two attributes, so reconciliation queries the few open
+#: ones, never the table.
 UNFINISHED_INDEX = "unfinished"
 
 
@@ -173,28 +174,32 @@ class Repository:
 
     def unfinished_payments(self, status: Status, opened_before: str, limit: int) -> list[PaymentRecord]:
         """The oldest payments in ``status`` opened before the given time, oldest first, from the sparse index."""
+        return [payment_from_item(i) for i in self._unfinished(self._payments, status, opened_before, limit)]
+
+    def unfinished_refunds(self, opened_before: str, limit: int) -> list[RefundRecord]:
+        """The oldest PENDING refunds opened before the given time, oldest first, from the sparse index."""
+        return [refund_from_item(i) for i in self._unfinished(self._refunds, Status.PENDING, opened_before, limit)]
+
+    def oldest_unfinished_since(self, status: Status, *, refunds: bool = False) -> str | None:
+        """When the oldest payment (or refund) still in ``status`` was opened (None when there is none)."""
+        items = self._unfinished(self._refunds if refunds else self._payments, status, None, 1)
+        return _s(items[0], "openSince") if items else None
+
+    def _unfinished(self, table: str, status: Status, opened_before: str | None, limit: int) -> list[Item]:
+        values: Item = {":s": {"S": status}}
+        condition = "openStatus = :s"
+        if opened_before is not None:
+            condition += " AND openSince < :before"
+            values[":before"] = {"S": opened_before}
         out = self.client.query(
-            TableName=self._payments,
+            TableName=table,
             IndexName=UNFINISHED_INDEX,
-            KeyConditionExpression="openStatus = :s AND openSince < :before",
-            ExpressionAttributeValues={":s": {"S": status}, ":before": {"S": opened_before}},
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=values,
             ScanIndexForward=True,
             Limit=limit,
         )
-        return [payment_from_item(item) for item in out.get("Items", [])]
-
-    def oldest_unfinished_since(self, status: Status) -> str | None:
-        """When the oldest payment still in ``status`` was opened (None when there is none)."""
-        out = self.client.query(
-            TableName=self._payments,
-            IndexName=UNFINISHED_INDEX,
-            KeyConditionExpression="openStatus = :s",
-            ExpressionAttributeValues={":s": {"S": status}},
-            ScanIndexForward=True,
-            Limit=1,
-        )
-        items = out.get("Items", [])
-        return _s(items[0], "openSince") if items else None
+        return list(out.get("Items", []))
 
     def note_dispute(self, payment_id: str, dispute_id: str) -> bool:
         """Remember that the dispute's event went out (the caller publishes first); False if it was known."""
@@ -315,10 +320,13 @@ class Repository:
                     "Put": {
                         "TableName": self._refunds,
                         # The reserving delivery holds the refund's gateway lease: see take_refund_lease.
+                        # Open in the sparse unfinished index until it is settled (reconciliation finds it there).
                         "Item": {
                             **refund_to_item(refund),
                             "leaseUntil": {"S": lease_until},
                             "leaseOwner": {"S": lease_owner},
+                            "openStatus": {"S": Status.PENDING},
+                            "openSince": {"S": now},
                         },
                         "ConditionExpression": "attribute_not_exists(refundId)",
                     }
@@ -356,9 +364,10 @@ class Repository:
 
     def note_refund_pending(self, refund_id: str, transaction_id: str | None, now: str) -> bool:
         """The gateway accepted the refund but settles it later: keep it PENDING with the gateway's id, so the
-        later outcome (webhook) can find it. False when it was settled meanwhile."""
+        later outcome (webhook, reconciliation) can find it. False when it was settled meanwhile. The gateway
+        lease is given back: the refund exists at the gateway now, and whoever settles it next takes the lease."""
         values: Item = {":now": {"S": now}, ":pending": {"S": Status.PENDING}}
-        update = "SET updatedAt = :now"
+        update = "REMOVE leaseUntil, leaseOwner SET updatedAt = :now"
         if transaction_id is not None:
             update += ", transactionId = :txn"
             values[":txn"] = {"S": transaction_id}
@@ -420,7 +429,7 @@ class Repository:
         return self._update(
             self._refunds,
             {"refundId": {"S": final.refund_id}},
-            update,
+            update + " REMOVE openStatus, openSince",
             "#s = :pending",
             values,
             refund_from_item,
@@ -440,7 +449,7 @@ class Repository:
                         "TableName": self._refunds,
                         "Key": {"refundId": {"S": refund.refund_id}},
                         "UpdateExpression": "SET #s = :failed, failureCode = :code, failureReason = :reason, "
-                        "updatedAt = :now",
+                        "updatedAt = :now REMOVE openStatus, openSince",
                         "ConditionExpression": "#s = :pending AND attribute_not_exists(approved)",
                         "ExpressionAttributeNames": {"#s": "status"},
                         "ExpressionAttributeValues": {

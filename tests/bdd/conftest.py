@@ -53,6 +53,7 @@ MARKERS = {
     "harness": "tests of the behaviour-suite harness itself (the stand-in only)",
     "later": "outcomes that arrive later: 3-D Secure, webhooks, pending refunds, disputes, reconciliation",
     "webhooks": "the webhook function: signatures, replays, ordering",
+    "operations": "on-call commands: redrive dead letters, replay published events from the archive",
 }
 
 

@@ -206,7 +206,10 @@ def _reconciliation_codes() -> set[str]:
         def get_payment(self, payment_id: str) -> PaymentRecord:
             return records[payment_id]
 
-        def oldest_unfinished_since(self, status: Status) -> None:
+        def unfinished_refunds(self, before: str, limit: int) -> list[Any]:
+            return []
+
+        def oldest_unfinished_since(self, status: Status, *, refunds: bool = False) -> None:
             return None
 
         def finish_payment(self, final: PaymentRecord, now: str) -> WriteResult[PaymentRecord]:

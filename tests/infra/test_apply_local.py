@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -19,6 +20,7 @@ from tests.support.stack import DeployedStack, plan_local
 
 REGION = os.environ.get("AWS_REGION", "us-east-2")
 BUS = "default"
+REPO = Path(__file__).resolve().parents[2]
 LAMBDA_TIMEOUT = 210
 FUNCTIONS = {
     "payment": {
@@ -323,6 +325,12 @@ def test_alarms(deployed_stack: DeployedStack) -> None:
     assert ("ApproximateNumberOfMessagesVisible", f"{AUDIT_QUEUE}-dlq") in watched
     duration = [a for a in alarms if a["MetricName"] == "Duration"]
     assert all(a["Threshold"] == 0.8 * LAMBDA_TIMEOUT * 1000 for a in duration)
+    # Every alarm as applied has its runbook row, and its description links to it (docs/runbook.md).
+    runbook = (REPO / "docs" / "runbook.md").read_text(encoding="utf-8")
+    for alarm in alarms:
+        key = alarm["AlarmName"].removeprefix("novamart-payments-")
+        assert f'<a id="{key}"></a>`novamart-payments-{key}`' in runbook, f"no runbook row for {alarm['AlarmName']}"
+        assert alarm["AlarmDescription"].endswith(f"Runbook: docs/runbook.md#{key}"), alarm["AlarmDescription"]
     sns = _client(deployed_stack, "sns")
     attrs = sns.get_topic_attributes(TopicArn=next(iter(topics))[0])["Attributes"]
     assert attrs["KmsMasterKeyId"] == _key_arn(deployed_stack)

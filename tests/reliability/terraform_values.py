@@ -84,9 +84,9 @@ class Module:
             text = text[2:-1].strip()
         elif text.startswith('"'):
             return text.strip('"')
-        whole = re.fullmatch(r"var\.(\w+)", text)
-        if whole:  # passed through as it is (a list, a string): the variable's own value
-            return self.var(whole.group(1))
+        alone = re.fullmatch(r"(var|local)\.(\w+)", text)
+        if alone:  # a reference on its own may be of any type (a name, a flag)
+            return self.var(alone.group(2)) if alone.group(1) == "var" else self.evaluate(self.locals[alone.group(2)])
         if not re.fullmatch(r"[\w.\s*+/()-]+", text):
             raise ValueError(f"{self.directory}: cannot evaluate {expr!r}")
 

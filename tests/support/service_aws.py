@@ -30,20 +30,22 @@ def handler_environment(endpoint: str, payments: str, refunds: str, bus: str = "
 
 
 def create_tables(dynamodb: Any, payments: str, refunds: str, webhook_events: str | None = None) -> None:
-    """Both tables as Terraform makes them; the payments table with its sparse ``unfinished`` index too, and
+    """Both tables as Terraform makes them, each with its sparse ``unfinished`` index too, and
     the webhook function's table of handled Stripe events when a name is given."""
     for table, key in ((payments, "paymentId"), (refunds, "refundId")):
-        attributes = [key, "orderId"]
-        indexes: list[dict[str, Any]] = [
-            {
-                "IndexName": "orderId-index",
-                "KeySchema": [{"AttributeName": "orderId", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ]
-        if table == payments:
-            attributes += ["openStatus", "openSince"]
-            indexes.append(
+        dynamodb.create_table(
+            TableName=table,
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+            AttributeDefinitions=[
+                {"AttributeName": name, "AttributeType": "S"} for name in (key, "orderId", "openStatus", "openSince")
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "orderId-index",
+                    "KeySchema": [{"AttributeName": "orderId", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                },
                 {
                     "IndexName": "unfinished",
                     "KeySchema": [
@@ -51,14 +53,8 @@ def create_tables(dynamodb: Any, payments: str, refunds: str, webhook_events: st
                         {"AttributeName": "openSince", "KeyType": "RANGE"},
                     ],
                     "Projection": {"ProjectionType": "ALL"},
-                }
-            )
-        dynamodb.create_table(
-            TableName=table,
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"} for name in attributes],
-            GlobalSecondaryIndexes=indexes,
+                },
+            ],
         )
     if webhook_events is not None:
         dynamodb.create_table(

@@ -120,8 +120,11 @@ def exercised(deployed_stack: DeployedStack, deployed: dict[str, DeployedFunctio
         later = _start_later_outcomes(local_stripe)
     with deployed_environment(deployed_stack, deployed["webhooks"]):
         _walk_webhooks(later, local_stripe)
+    for name, status in (("recon_refund_ok", "succeeded"), ("recon_refund_fail", "failed")):
+        (refund,) = [str(r.id) for r in local_stripe.stripe.refunds(later[name])]
+        local_stripe.stripe.settle_refund(refund, status)  # its webhook is lost: reconciliation settles it
     with deployed_environment(deployed_stack, deployed["reconciler"]) as mp:
-        mp.setenv("RECONCILE_PENDING_AFTER_SECONDS", "0")  # a pass by hand: every unfinished payment
+        mp.setenv("RECONCILE_PENDING_AFTER_SECONDS", "0")  # a pass by hand: every unfinished payment and refund
         mp.setenv("RECONCILE_ACTION_AFTER_SECONDS", "0")
         assert reconcile_handler({"source": "aws.events"}, None)
 
@@ -143,11 +146,14 @@ def _start_later_outcomes(stripe: StripeStack) -> dict[str, str]:
         "waiting_cancel",
         "3ds_fail",
         "pending_refund_ok",
+        "recon_refund_ok",
+        "recon_refund_fail",
     )
     orders = {name: _order() for name in names}
     cards = {"3ds": "three_d_secure", "pending_refund": "pending_refund", "disputed": "disputed"}
     cards |= {"abandoned": "three_d_secure", "late": "three_d_secure", "waiting_cancel": "three_d_secure"}
     cards |= {"3ds_fail": "three_d_secure", "pending_refund_ok": "pending_refund"}
+    cards |= {"recon_refund_ok": "pending_refund", "recon_refund_fail": "pending_refund"}
     for name, card in cards.items():
         assert invoke(payment_handler, payment_event(orders[name], token=stripe.stripe.payment_method(card))) == []
     stripe.faults.fail_next("POST", CONFIRM, times=_attempts(), order_id=orders["outage"])
@@ -159,6 +165,8 @@ def _start_later_outcomes(stripe: StripeStack) -> dict[str, str]:
     _reset()
     assert invoke(refund_handler, refund_event(orders["pending_refund"])) == []
     assert invoke(refund_handler, refund_event(orders["pending_refund_ok"])) == []
+    for name in ("recon_refund_ok", "recon_refund_fail"):  # left PENDING for reconciliation
+        assert invoke(refund_handler, refund_event(orders[name])) == []
     assert invoke(refund_handler, refund_event(orders["waiting_cancel"])) == []  # cancels the waiting payment
     stripe.stripe.authenticate(_intent_of(orders["late"]), success=True)  # just before the order is cancelled
     assert invoke(refund_handler, refund_event(orders["late"])) == []

@@ -48,6 +48,8 @@ def _validator() -> Callable[[dict[str, Any]], tuple[str, ...]]:
     contracts = importlib.import_module("novamart_payments.contracts")
 
     def check(event: dict[str, Any]) -> tuple[str, ...]:
+        if "replay-name" in event:  # moto's replays also leak its archive's own ingestion-time into the envelope
+            event = {k: v for k, v in event.items() if k != "ingestion-time"}
         try:
             contracts.validate_event(event)
         except contracts.ContractViolation as exc:

@@ -10,7 +10,13 @@ switches it on at Stripe, and sends the webhook Stripe sends:
   localstripe's own ``POST /v1/payment_intents/{id}/_authenticate``) and sends ``refund.updated`` and
   ``charge.refund.updated``;
 - card 4000000000000259: the charge succeeds, then a dispute is opened (``charge.dispute.created``, reason
-  ``fraudulent``).
+  ``fraudulent``);
+- Stripe's documented test PaymentMethod ids (``pm_card_chargeDeclinedInsufficientFunds``, ...,
+  ``TEST_PAYMENT_METHODS``) are answered whoever sends them (localstripe knows three), each as the test card
+  Stripe documents behind it;
+- the documented decline cards decline when charged with Stripe's code and ``decline_code``
+  (``DECLINED_CARDS``): localstripe declines most of them only when attached to a customer, and always as a bare
+  ``card_declined``.
 
 ``install`` patches the localstripe modules in the serving process (``python -m tools.devstack stripe serve``)
 only, before ``localstripe.server`` is imported: the server binds its extra routes to the functions it finds at
@@ -23,6 +29,46 @@ from typing import Any
 
 PENDING_REFUND_CARD = "4000000000007726"
 DISPUTED_CARD = "4000000000000259"
+
+#: Stripe's test PaymentMethod ids (docs.stripe.com/testing, "PaymentMethods" tabs) and the test card behind each.
+#: American Express (15 digits) is left out: localstripe accepts 16-digit numbers only.
+TEST_PAYMENT_METHODS = {
+    "pm_card_visa": "4242424242424242",
+    "pm_card_visa_debit": "4000056655665556",
+    "pm_card_mastercard": "5555555555554444",
+    "pm_card_mastercard_debit": "5200828282828210",
+    "pm_card_discover": "6011111111111117",
+    "pm_card_diners": "3056930009020004",
+    "pm_card_jcb": "3566002020360505",
+    "pm_card_unionpay": "6200000000000005",
+    "pm_card_chargeDeclined": "4000000000000002",
+    "pm_card_visa_chargeDeclined": "4000000000000002",
+    "pm_card_chargeDeclinedInsufficientFunds": "4000000000009995",
+    "pm_card_chargeDeclinedLostCard": "4000000000009987",
+    "pm_card_chargeDeclinedStolenCard": "4000000000009979",
+    "pm_card_chargeDeclinedExpiredCard": "4000000000000069",
+    "pm_card_chargeDeclinedIncorrectCvc": "4000000000000127",
+    "pm_card_chargeDeclinedProcessingError": "4000000000000119",
+    "pm_card_chargeDeclinedVelocityLimitExceeded": "4000000000006975",
+    "pm_card_chargeCustomerFail": "4000000000000341",
+    "pm_card_threeDSecure2Required": "4000000000003220",
+    "pm_card_threeDSecureRequired": "4000000000003063",
+    "pm_card_authenticationRequired": "4000002500003155",
+    "pm_card_createDispute": DISPUTED_CARD,
+}
+
+#: What charging each documented decline card answers at Stripe: (error code, decline_code, message).
+DECLINED_CARDS = {
+    "4000000000000002": ("card_declined", "generic_decline", "Your card was declined."),
+    "4000000000009995": ("card_declined", "insufficient_funds", "Your card has insufficient funds."),
+    "4000000000009987": ("card_declined", "lost_card", "Your card was declined."),
+    "4000000000009979": ("card_declined", "stolen_card", "Your card was declined."),
+    "4000000000000069": ("expired_card", "expired_card", "Your card has expired."),
+    "4000000000000127": ("incorrect_cvc", "incorrect_cvc", "Your card's security code is incorrect."),
+    "4000000000000119": ("processing_error", "processing_error", "An error occurred while processing your card."),
+    "4000000000006975": ("card_declined", "card_velocity_exceeded", "Your card was declined."),
+    "4000000000000341": ("card_declined", "generic_decline", "Your card was declined."),
+}
 
 
 def install() -> Any:
@@ -101,6 +147,8 @@ def install() -> Any:
         schedule_webhook(event("charge.refund.updated", refund))
         return refund
 
+    _answer_test_payment_methods(resources)
+
     intent_cls._api_authenticate = classmethod(authenticate)
     intent_cls._api_cancel = classmethod(cancel)
     intent_cls._on_success = on_success
@@ -115,3 +163,57 @@ def install() -> Any:
     from localstripe import server
 
     return server
+
+
+def _answer_test_payment_methods(resources: Any) -> None:
+    """Stripe's test PaymentMethod ids resolve to their test cards, and the decline cards decline when charged
+    with Stripe's codes (``TEST_PAYMENT_METHODS``, ``DECLINED_CARDS``)."""
+    method_cls, charge_cls, intent_cls = resources.PaymentMethod, resources.Charge, resources.PaymentIntent
+
+    def canonical(cls: Any, id: str) -> Any:
+        number = TEST_PAYMENT_METHODS.get(id)
+        if number is None:
+            return None
+        # Stripe turns a test id into a stored PaymentMethod on use (localstripe does the same for its three).
+        return method_cls(type="card", card={"number": number, "exp_month": "12", "exp_year": "2034", "cvc": "123"})
+
+    original_declined = method_cls._charging_is_declined
+
+    def charging_is_declined(self: Any) -> bool:
+        return bool(original_declined(self)) or (self.type == "card" and self._card_number in DECLINED_CARDS)
+
+    def decline_of(charge: Any) -> tuple[str, str, str] | None:
+        try:
+            method = method_cls._api_retrieve(charge.payment_method)
+        except Exception:  # a source without a card number: localstripe's own answer stands
+            return None
+        return DECLINED_CARDS.get(getattr(method, "_card_number", ""))
+
+    original_auth_failure = charge_cls._set_auth_failure
+
+    def set_auth_failure(self: Any) -> None:
+        original_auth_failure(self)
+        decline = decline_of(self)
+        if decline is not None:
+            self.failure_code, self._decline_code, self.failure_message = decline
+
+    def raise_failure(self: Any) -> None:
+        details = {"code": self.failure_code, "charge": self.id}
+        if getattr(self, "_decline_code", None):
+            details["decline_code"] = self._decline_code
+        raise resources.UserError(402, self.failure_message, details)
+
+    original_last_error = intent_cls.last_payment_error
+
+    def last_payment_error(self: Any) -> Any:
+        error = original_last_error.fget(self)
+        code = getattr(self.latest_charge, "_decline_code", None) if self.latest_charge is not None else None
+        if error and code and "charge" in error:
+            return {**error, "decline_code": code}
+        return error
+
+    method_cls._try_get_canonical_test_article = classmethod(canonical)
+    method_cls._charging_is_declined = charging_is_declined
+    charge_cls._set_auth_failure = set_auth_failure
+    charge_cls._raise_failure = raise_failure
+    intent_cls.last_payment_error = property(last_payment_error)

@@ -5,9 +5,10 @@ tests need from it.
     python -m tools.devstack stripe stop  [--run-dir .run]
 
 ``start`` launches it detached (pid and log in the run dir) and polls until it answers. ``LocalStripe`` creates
-test payment methods from Stripe's test card numbers (localstripe has no ``pm_card_chargeDeclined``-style ids)
-and counts an order's money movements at the gateway: charges and refunds found through the PaymentIntents
-carrying the order's id in their metadata, never through an idempotency key (localstripe ignores those).
+test payment methods from Stripe's test card numbers (Stripe's ``pm_card_*`` test ids work too, see
+``stripe_extensions``) and counts an order's money movements at the gateway: charges and refunds found through
+the PaymentIntents carrying the order's id in their metadata, never through an idempotency key (localstripe
+ignores those).
 """
 
 from __future__ import annotations
@@ -37,12 +38,6 @@ CARDS = {
     # Added by stripe_extensions, as Stripe's test mode does them:
     "pending_refund": "4000000000007726",  # refunds start pending and settle later
     "disputed": "4000000000000259",  # the charge succeeds, then a dispute is opened
-}
-# The sample events (events/) speak the simulator's token language; on the local Stripe each becomes a test card
-# (localstripe has no pm_card_chargeDeclined-style ids and cannot produce the precise decline codes).
-_SAMPLE_TOKENS = {
-    "pm_card_mastercard": "mastercard",
-    "pm_card_threeDSecure2Required": "three_d_secure",
 }
 
 
@@ -187,9 +182,10 @@ def stripe_base_of(functions: Any) -> str | None:
 
 
 def prepare_trigger(event: dict[str, Any], api_base: str) -> dict[str, Any]:
-    """Make a payment trigger that carries a sample token work against the local Stripe: a test card's
-    PaymentMethod instead of the token, and for ``pm_sim_transient<N>_<base>`` an outage of N confirm attempts
-    on that order at the fault proxy. Other events are returned as they are."""
+    """Make a payment trigger that carries a simulator-only token work against the local Stripe: for
+    ``pm_sim_transient<N>_<base>``, an outage of N confirm attempts on that order at the fault proxy and Stripe's
+    ``pm_card_<base>``. Stripe's own test ids (``pm_card_chargeDeclined``, ...) need nothing: the local Stripe
+    answers them as Stripe's test mode does (``stripe_extensions``). Other events are returned as they are."""
     from tools.devstack.stripe_faults import CONFIRM, RemoteFaults
 
     data = (event.get("detail") or {}).get("data") or {}
@@ -201,10 +197,6 @@ def prepare_trigger(event: dict[str, Any], api_base: str) -> dict[str, Any]:
         head, _, base = token.removeprefix("pm_sim_transient").partition("_")
         RemoteFaults(api_base).fail_next("POST", CONFIRM, times=int(head or 1), order_id=data.get("orderId"))
         token = f"pm_card_{base}"
-    card = _SAMPLE_TOKENS.get(token) or ("declined" if token.startswith("pm_card_chargeDeclined") else None)
-    if card is not None:
-        method["token"] = LocalStripe(api_base).payment_method(card)
-    elif token != method.get("token"):
         method["token"] = token
     return event
 

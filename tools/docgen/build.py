@@ -15,6 +15,7 @@ from pathlib import Path
 from novamart_payments import outcomes
 
 from tools.docgen.asyncapi import asyncapi_doc, dump_yaml
+from tools.docgen.facts import Facts
 from tools.docgen.pages import code_page, codes_index_page, event_page, index_page
 from tools.docgen.paths import (
     ASYNCAPI,
@@ -27,6 +28,7 @@ from tools.docgen.paths import (
     REGISTRY_DIR,
     REPO,
 )
+from tools.docgen.runbook import RUNBOOK, runbook_page
 from tools.docgen.schemas import consumer_form, event_schema_files, outcome_codes_schema, registry_form, registry_name
 from tools.docgen.versions import changelog_page, release
 
@@ -51,6 +53,8 @@ def render_all() -> dict[Path, str]:
         out[DOCS_EVENTS / f"{dt}.md"] = event_page(dt, major, path)
         out[REGISTRY_DIR / registry_name(dt, major)] = json.dumps(registry_form(path), indent=2) + "\n"
     out[ASYNCAPI] = dump_yaml(asyncapi_doc(files))
+    out[REPO / RUNBOOK] = runbook_page()
+    out.update(Facts().render())
     return out
 
 
@@ -89,7 +93,9 @@ def check(rendered: dict[Path, str]) -> list[str]:
         problems.append(f"orphan:  {path.relative_to(REPO)}")
     hand_written = [DOCS_EVENTS / name for name in HAND_WRITTEN]
     problems += [f"missing: {p.relative_to(REPO)} (written by hand)" for p in hand_written if not p.exists()]
-    return problems + broken_links([*hand_written, *(p for p in rendered if p.suffix == ".md")])
+    # The catalogue's pages; the hand-written pages that only carry generated facts keep their own links.
+    catalogue = (p for p in rendered if p.suffix == ".md" and DOCS_EVENTS in p.parents)
+    return problems + broken_links([*hand_written, *catalogue])
 
 
 def write(rendered: dict[Path, str]) -> list[Path]:

@@ -115,6 +115,12 @@ class GatewayMisconfigured(GatewayError):
     never published as ``payment.failed``: the record fails, is redelivered, and an alarm fires."""
 
 
+class UnknownToGateway(GatewayError):
+    """The gateway has no object with that id (Stripe's 404 ``resource_missing`` on a read). A permanent answer:
+    the object will not appear on a retry, so the caller acknowledges it and counts it, never retries it (a
+    signed notification about another account's or a deleted object, a refund that never reached the gateway)."""
+
+
 class PaymentMethodRefused(GatewayError):
     """``begin_charge`` could not even open the attempt: the gateway does not know the payment method. A final
     answer about the customer's token, published as a decline; the order's record then holds no handle, which

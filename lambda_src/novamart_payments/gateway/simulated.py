@@ -30,6 +30,7 @@ from novamart_payments.gateway import (
     Outcome,
     RefundRequest,
     TransientGatewayError,
+    UnknownToGateway,
 )
 
 _DECLINES: dict[str, tuple[str, str]] = {
@@ -132,7 +133,7 @@ class SimulatedGateway:
         with self._lock:
             intent = self._intents.get(handle)
             if intent is None:
-                return GatewayResult(Outcome.DECLINED, None, "invalid_payment_method", "Unknown payment handle.")
+                raise UnknownToGateway(f"no payment attempt {handle}")
             if intent.result is not None:
                 return intent.result
             if _base_outcome(intent, intent.request.token, count=False) == _THREE_D_SECURE and intent.confirmed:
@@ -153,7 +154,7 @@ class SimulatedGateway:
             for entry in self.ledger_unlocked():
                 if entry.kind == "refund" and entry.transaction_id == transaction_id:
                     return GatewayResult(Outcome.APPROVED, transaction_id, processed_at=_now())
-        return GatewayResult(Outcome.DECLINED, transaction_id, "charge_not_found", "No such refund at the gateway.")
+        raise UnknownToGateway(f"no refund {transaction_id}")
 
     def authenticate(self, handle: str, *, success: bool) -> None:
         """Play the customer completing (or failing) 3-D Secure for a handle waiting on it."""

@@ -41,6 +41,7 @@ from novamart_payments.gateway import (
     PaymentMethodRefused,
     RefundRequest,
     TransientGatewayError,
+    UnknownToGateway,
 )
 
 # Stripe's card-error codes the service passes on as they are; any other decline becomes ``card_declined``, so the
@@ -132,7 +133,9 @@ class StripeGateway:
             self._call(lambda c: c.v1.payment_intents.cancel(handle))
 
     def charge_status(self, handle: str) -> GatewayResult:
-        return _intent_result(self._call(lambda c: c.v1.payment_intents.retrieve(handle)), settled_only=False)
+        return _intent_result(
+            self._call(lambda c: c.v1.payment_intents.retrieve(handle), reading=True), settled_only=False
+        )
 
     def cancel_charge(self, handle: str) -> GatewayResult:
         """Cancel an unfinished intent. Stripe refuses to cancel one that succeeded or was canceled already; then
@@ -143,7 +146,7 @@ class StripeGateway:
         return _intent_result(answer, settled_only=False)
 
     def refund_status(self, transaction_id: str) -> GatewayResult:
-        return _refund_result(self._call(lambda c: c.v1.refunds.retrieve(transaction_id)))
+        return _refund_result(self._call(lambda c: c.v1.refunds.retrieve(transaction_id), reading=True))
 
     def complete_charge(self, handle: str, request: ChargeRequest) -> GatewayResult:
         confirm: PaymentIntentConfirmParams = {"off_session": True} if self._off_session else {}
@@ -226,6 +229,9 @@ class StripeGateway:
             if kinds.get("creating") and (err.code == "resource_missing" or err.http_status == 404):
                 # The only objects a create names are the payment method (and a Stripe customer): unknown.
                 return _Declined("invalid_payment_method", "The gateway does not know the payment method.", None)
+            if kinds.get("reading") and (err.code == "resource_missing" or err.http_status == 404):
+                # A read of an object Stripe does not have: permanent, so never retried (see UnknownToGateway).
+                raise UnknownToGateway(f"Stripe has no such object ({err.http_status})") from None
             raise
         except stripe.StripeError as err:
             if (err.http_status or 500) >= 500 or err.http_status == 409:  # 409: a lock or a key still in flight

@@ -4,7 +4,9 @@ Nothing is read or written before the request proves to be a fresh event signed 
 missing or wrong signature, a timestamp outside the tolerance or a body that is not JSON gets a 4xx, a metric and
 a log line naming the check (never the body). A genuine event is claimed by its id (``NoticeLog``), settled from
 the gateway's truth (``notices.settle``) and marked done, so a replay is answered at once and changes nothing.
-A failure answers 5xx, and Stripe retries the delivery (for up to three days).
+A failure answers 5xx, and Stripe retries the delivery (for up to three days). An event about an object Stripe
+itself does not have (404 on the read-back) is a permanent answer: acknowledged with a 2xx and counted, never
+retried. An event whose object another delivery is settling right now answers 409, and its retry finds it done.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 from novamart_payments import clients
 from novamart_payments.config import get_config
 from novamart_payments.gateway import GatewayMisconfigured
-from novamart_payments.notices import NoticeLog, settle
+from novamart_payments.notices import NoticeBusy, NoticeLog, settle
 from novamart_payments.observability import Metric, count, flush, logger, traced_when_sampled
 from novamart_payments.wiring import service
 
@@ -100,6 +102,12 @@ def _handle(event: dict[str, Any]) -> dict[str, Any]:
         return _answer(409, "in_progress")  # another delivery of the same event holds it: Stripe retries later
     try:
         outcomes = [settle(service(), notice) for notice in notices]
+    except NoticeBusy as busy:
+        # Another delivery about the same object holds it (Stripe sends a refund change as two events at once):
+        # this one comes back later and finds it settled. Not an error.
+        logger.info("webhook deferred; another delivery is settling the same object", extra={"why": str(busy)})
+        _release(log, stripe_event["id"])
+        return _answer(409, "in_progress")
     except GatewayMisconfigured as err:
         count(Metric.GATEWAY_AUTH_ERROR)
         logger.error("gateway refused our credentials; Stripe will retry", extra={"why": str(err)})

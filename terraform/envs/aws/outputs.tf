@@ -72,3 +72,8 @@ output "alarm_topic_arn" {
   description = "The topic every alarm notifies (subscribe on-call to it)."
   value       = module.service.alarm_topic_arn
 }
+
+output "event_archive_name" {
+  description = "Name of the archive of published events (make replay reads it; null when off)."
+  value       = module.service.event_archive_name
+}

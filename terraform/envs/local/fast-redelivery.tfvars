@@ -1,7 +1,7 @@
 # Short timeouts for emulators that really run the functions (EMULATOR=ministack or localstack).
 #
 # There, a failed message comes back only after its queue's visibility timeout, which the routing module keeps
-# at 6 x the Lambda timeout: 540 s with the defaults, so a transient failure or an invalid event would take many
+# at 6 x the Lambda timeout (many minutes with the defaults: terraform/README.md), so a transient failure or an invalid event would take many
 # minutes. tools/tf.sh adds this file to every plan and apply of envs/local when EMULATOR is ministack or
 # localstack; against moto (the default) the local Lambda service invokes in-process and the defaults stay. The numbers keep the handler's per-record budget (novamart_payments.config.Config.record_budget_seconds)
 # inside the Lambda timeout, as in production:

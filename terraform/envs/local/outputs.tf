@@ -47,3 +47,8 @@ output "webhook_event_table_name" {
   description = "Name of the table of handled Stripe events (WEBHOOK_EVENT_TABLE_NAME)."
   value       = module.service.webhook_event_table_name
 }
+
+output "event_archive_name" {
+  description = "Name of the archive of published events (make replay reads it; null when off)."
+  value       = module.service.event_archive_name
+}

@@ -35,7 +35,7 @@ variable "log_level" {
 }
 
 variable "lambda_timeout_seconds" {
-  description = "Timeout of both functions (queue visibility timeout = 6x); holds a batch of records at their worst case with margin."
+  description = "Timeout of every function (queue visibility timeout = 6x); holds a batch of records at their worst case with margin."
   type        = number
   default     = 210
 }
@@ -104,7 +104,7 @@ variable "stripe_max_network_retries" {
 }
 
 variable "stripe_timeout_seconds" {
-  description = "STRIPE_TIMEOUT_SECONDS of the functions; null leaves the code's default (8.0)."
+  description = "STRIPE_TIMEOUT_SECONDS of the functions; null leaves the code's default (novamart_payments/config.py; terraform/README.md states it)."
   type        = number
   default     = null
 }

@@ -59,7 +59,7 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   for_each = local.alarms
 
   alarm_name          = "${var.name_prefix}-${each.key}"
-  alarm_description   = each.value.description
+  alarm_description   = "${each.value.description} Runbook: ${var.runbook_url}#${each.key}"
   namespace           = each.value.namespace
   metric_name         = each.value.metric
   dimensions          = { (each.value.dimension) = each.value.target }

@@ -79,3 +79,9 @@ variable "tags" {
   default     = {}
 }
 
+
+variable "runbook_url" {
+  description = "Where the runbook is read (docs/runbook.md as published); each alarm's description ends with a link to its row, <runbook_url>#<alarm key>."
+  type        = string
+  default     = "docs/runbook.md"
+}

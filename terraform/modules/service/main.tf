@@ -67,11 +67,13 @@ locals {
     reconciler = {
       function_name = var.reconciler_function_name
       handler       = "novamart_payments.handlers.reconcile.handler"
-      description   = "NovaMart: finishes payments stuck PENDING or waiting for the customer"
-      publishes     = ["payment.succeeded", "payment.failed", "payment.action_required"]
+      description   = "NovaMart: finishes payments and refunds stuck PENDING or waiting for the customer"
+      publishes     = ["payment.succeeded", "payment.failed", "payment.action_required", "refund.succeeded", "refund.failed"]
+      # Settles a refund like the webhook does: takes its gateway lease and moves it forward; a failed one gives
+      # its amount back to the payment (a transaction: UpdateItem on both).
       tables = [
-        { actions = ["dynamodb:GetItem", "dynamodb:UpdateItem"], tables = ["payments"] },
-        { actions = ["dynamodb:Query"], tables = ["unfinished_index"] },
+        { actions = ["dynamodb:GetItem", "dynamodb:UpdateItem"], tables = ["payments", "refunds"] },
+        { actions = ["dynamodb:Query"], tables = ["unfinished_index", "refund_unfinished_index"] },
         { actions = ["dynamodb:UpdateItem"], tables = ["webhook_events"] }, # the gateway request budget
       ]
       secrets = ["api_key"]
@@ -81,7 +83,10 @@ locals {
     { for k, f in local.functions : k => merge(f, { secrets = ["api_key"] }) },
     local.later_functions,
   )
-  table_arns = merge(module.tables.table_arns, { unfinished_index = module.tables.unfinished_index_arn })
+  table_arns = merge(module.tables.table_arns, {
+    unfinished_index        = module.tables.unfinished_index_arn
+    refund_unfinished_index = module.tables.refund_unfinished_index_arn
+  })
   secret_arns = {
     api_key         = module.gateway_secret.secret_arn
     webhook_signing = module.webhook_secret.secret_arn
@@ -272,6 +277,15 @@ module "audit_tap" {
   tags                 = var.tags
 }
 
+module "event_archive" {
+  source = "../event_archive"
+
+  enabled        = var.enable_event_archive
+  name           = "${var.name_prefix}-published"
+  event_bus_arn  = data.aws_cloudwatch_event_bus.this.arn
+  retention_days = var.event_archive_retention_days
+}
+
 module "notifications" {
   source = "../notifications"
   count  = var.alarm_topic_arn == null ? 1 : 0
@@ -298,6 +312,7 @@ module "alarms" {
     var.enable_audit_tap ? { audit = "${var.name_prefix}-audit-dlq" } : {},
   )
   alarm_topic_arn                      = local.alarm_topic_arn
+  runbook_url                          = var.runbook_url
   oldest_message_age_threshold_seconds = var.oldest_message_age_threshold_seconds
   metrics_namespace                    = var.metrics_namespace
   service_name                         = var.powertools_service_name
@@ -332,7 +347,7 @@ module "alarms" {
     }
     oldest-unfinished-payment = {
       metric      = "OldestUnfinishedAgeSeconds", threshold = var.oldest_unfinished_alarm_seconds, statistic = "Maximum"
-      description = "A payment has stayed PENDING or waiting for the customer for more than ${var.oldest_unfinished_alarm_seconds} s: reconciliation cannot finish it (gateway down, or a bug)."
+      description = "A payment (PENDING or waiting for the customer) or a refund (PENDING) has stayed unfinished for more than ${var.oldest_unfinished_alarm_seconds} s: reconciliation cannot finish it (gateway down, or a bug)."
     }
     mismatch-rejected = {
       metric      = "DuplicateRejected", threshold = 0

@@ -161,3 +161,8 @@ output "wiring" {
     }
   }
 }
+
+output "event_archive_name" {
+  description = "Name of the archive of published events (make replay reads it; null when off)."
+  value       = module.event_archive.name
+}

@@ -395,3 +395,21 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "runbook_url" {
+  description = "Where the runbook is read (docs/runbook.md as published); each alarm's description links to its row there."
+  type        = string
+  default     = "docs/runbook.md"
+}
+
+variable "enable_event_archive" {
+  description = "Archive everything the service publishes on its bus, so a window can be replayed (make replay, docs/runbook.md)."
+  type        = bool
+  default     = true
+}
+
+variable "event_archive_retention_days" {
+  description = "Days a published event stays replayable from the archive (0 keeps them for ever)."
+  type        = number
+  default     = 30
+}

@@ -1,7 +1,7 @@
 # The service's tables. Payments and refunds are keyed by a deterministic uuid5 (see docs/design.md) and have an
-# `orderId-index` GSI so the handlers can find an order's payment and refunds. The payments table also has the
-# sparse `unfinished` index (openStatus + openSince, present only on PENDING / REQUIRES_ACTION items) that
-# reconciliation queries instead of scanning. The webhook-events table remembers the Stripe events already
+# `orderId-index` GSI so the handlers can find an order's payment and refunds. Both also have the sparse
+# `unfinished` index (openStatus + openSince, present only on PENDING / REQUIRES_ACTION payments and PENDING
+# refunds) that reconciliation queries instead of scanning. The webhook-events table remembers the Stripe events already
 # handled, forgotten by TTL.
 locals {
   gsi_name        = "orderId-index"
@@ -9,7 +9,7 @@ locals {
 
   tables = {
     payments = { name = var.payment_table_name, hash_key = "paymentId", unfinished_index = true }
-    refunds  = { name = var.refund_table_name, hash_key = "refundId", unfinished_index = false }
+    refunds  = { name = var.refund_table_name, hash_key = "refundId", unfinished_index = true }
   }
 }
 

@@ -23,6 +23,11 @@ output "unfinished_index_arn" {
   value       = "${aws_dynamodb_table.this["payments"].arn}/index/${local.unfinished_name}"
 }
 
+output "refund_unfinished_index_arn" {
+  description = "ARN of the refunds table's sparse index of PENDING refunds (reconciliation queries it)."
+  value       = "${aws_dynamodb_table.this["refunds"].arn}/index/${local.unfinished_name}"
+}
+
 output "index_arns" {
   description = "ARNs of the orderId-index GSI of both tables, keyed payments / refunds."
   value       = { for k, t in aws_dynamodb_table.this : k => "${t.arn}/index/${local.gsi_name}" }

@@ -382,18 +382,18 @@ run "least_privilege" {
       ] == [
       {
         Sid      = "Tables0", Effect = "Allow", Action = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
-        Resource = ["arn:aws:dynamodb:us-east-2:123456789012:table/payments"]
+        Resource = ["arn:aws:dynamodb:us-east-2:123456789012:table/payments", "arn:aws:dynamodb:us-east-2:123456789012:table/refunds"]
       },
       {
         Sid      = "Tables1", Effect = "Allow", Action = ["dynamodb:Query"]
-        Resource = ["arn:aws:dynamodb:us-east-2:123456789012:table/payments/index/unfinished"]
+        Resource = ["arn:aws:dynamodb:us-east-2:123456789012:table/payments/index/unfinished", "arn:aws:dynamodb:us-east-2:123456789012:table/refunds/index/unfinished"]
       },
       {
         Sid      = "Tables2", Effect = "Allow", Action = ["dynamodb:UpdateItem"]
         Resource = [module.service.wiring.budget_table_arn]
       },
     ]
-    error_message = "The reconciler may read and move payments, query only the unfinished index (never Scan), and spend the gateway request budget."
+    error_message = "The reconciler may read and move payments and refunds, query only the unfinished indexes (never Scan), and spend the gateway request budget."
   }
 
   # Each function touches only its own queue, the key (through the services holding its data), the bus
@@ -429,7 +429,7 @@ run "least_privilege" {
             payment    = ["payment.succeeded", "payment.failed", "payment.action_required"]
             refund     = ["refund.succeeded", "refund.failed", "payment.succeeded", "payment.failed"]
             webhooks   = ["payment.succeeded", "payment.failed", "payment.action_required", "payment.disputed", "refund.succeeded", "refund.failed"]
-            reconciler = ["payment.succeeded", "payment.failed", "payment.action_required"]
+            reconciler = ["payment.succeeded", "payment.failed", "payment.action_required", "refund.succeeded", "refund.failed"]
           }[k])
         ) : true)
       ])

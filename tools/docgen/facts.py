@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import hcl2
-
 from novamart_payments.config import RECORD_MAX_AWS_CALLS, RECORD_MAX_GATEWAY_CALLS, Config, receives_for_horizon
 
 from tests.reliability.terraform_values import Module

@@ -47,7 +47,16 @@ ENVIRONMENT = {
     "POWERTOOLS_SERVICE_NAME": "novamart-payments",
     "POWERTOOLS_METRICS_NAMESPACE": "NovaMart/Payments",
     "LOG_LEVEL": "DEBUG",
-    "QUEUE_MAX_RECEIVE_COUNT": "5",
+    # envs/local's retry schedule and horizon (1 s, 2 s over 4 s), from which Terraform derives maxReceiveCount with
+    # the code's formula (config.receives_for_horizon): 4.
+    "QUEUE_MAX_RECEIVE_COUNT": "4",
+    "RETRY_SCHEDULE_SECONDS": "1,2",
+    "RETRY_JITTER": "0.2",
+    "RETRY_HORIZON_SECONDS": "4",
+    # The gateway request budget all four functions share: 20/s for the local Stripe (a test-mode account), its
+    # per-slot counters in the webhook-events table.
+    "GATEWAY_BUDGET_PER_SECOND": "20",
+    "GATEWAY_BUDGET_TABLE_NAME": "payment-webhook-events",
     "WEBHOOK_EVENT_TABLE_NAME": "payment-webhook-events",
     "ACTION_DEADLINE_SECONDS": "15",
     "RECONCILE_PENDING_AFTER_SECONDS": "60",
@@ -176,7 +185,7 @@ def test_event_source_mappings(deployed_stack: DeployedStack) -> None:
         assert len(mappings) == 1
         esm = mappings[0]
         assert esm["EventSourceArn"] == deployed_stack["functions"][key]["queue_arn"]
-        assert esm["BatchSize"] == 2
+        assert esm["BatchSize"] == 1  # no record waits behind another's gateway requests (README, Configuration)
         assert esm["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert esm["ScalingConfig"] == {"MaximumConcurrency": 5}
         assert esm["State"] == "Enabled"

@@ -4,8 +4,8 @@ Each pair is two fresh processes of the Lambda runtime's Python (a virtualenv ho
 runtime does), interleaved so drift on the machine hits both sides alike:
 
 - handler: the unpacked ``build/lambda.zip`` first on ``sys.path``; import the payment handler, build its clients,
-  then answer one real payment event (validator compiled, service built, three AWS calls against the emulator);
-- baseline: import boto3, build the same two clients with the same configuration, then make the same three raw
+  then answer one real payment event (validator compiled, service built, four AWS calls against the emulator);
+- baseline: import boto3, build the same two clients with the same configuration, then make the same four raw
   calls (tests/bench/raw_calls.py).
 
 Both report ``time.monotonic()`` (CLOCK_MONOTONIC, shared by every process of the machine) at the first response;

@@ -3,9 +3,9 @@
 
 Run by ``run_all.py`` on the Lambda runtime's Python (3.12) with the unpacked zip first on ``sys.path``, as Lambda
 runs it; it can also run from a checkout (``--pkg lambda_src``). The DynamoDB and EventBridge clients are
-replaced by stubs that answer at once what the real calls answer on the new-payment path (so no botocore work
-and no I/O is counted: that is the calls' cost, measured apart in the warm rows), and every payment event is a
-new order. Prints one JSON object.
+replaced by stubs that answer at once what the real calls answer on the new-payment path (the claim's PutItem,
+the intent's UpdateItem, PutEvents, the final UpdateItem; so no botocore work and no I/O is counted: that is the
+calls' cost, measured apart in the warm rows), and every payment event is a new order. Prints one JSON object.
 
 - CPU: ``time.process_time`` over N events, with the simulated gateway (the in-process stand-in for a real
   gateway's HTTP call), schema validation and Powertools' log and metric writes inside.
@@ -39,13 +39,44 @@ def _rss_kib() -> int:
 
 
 class _StubDynamoDB:
-    """Answers PutItem and UpdateItem as DynamoDB does when the condition holds."""
+    """Answers the new-payment path's calls as DynamoDB does when each condition holds: the claim's PutItem, the
+    UpdateItem that stores the gateway intent (``ReturnValues=ALL_NEW``: the record's new image, which the
+    repository parses), and the final UpdateItem (no image asked back).
 
-    def put_item(self, **_: Any) -> dict[str, Any]:
+    It keeps the item of each payment in flight, so the new image is the claimed item with the update's ``SET``s
+    applied, and forgets it at the final write (a finished payment is never read again on this path), so the stub
+    adds nothing to the memory rows. An update it cannot answer faithfully fails loudly rather than guess.
+    """
+
+    def __init__(self) -> None:
+        self._items: dict[str, dict[str, Any]] = {}
+
+    def put_item(self, *, Item: dict[str, Any], **_: Any) -> dict[str, Any]:
+        self._items[Item["paymentId"]["S"]] = dict(Item)
         return {}
 
-    def update_item(self, **_: Any) -> dict[str, Any]:
-        return {}
+    def update_item(
+        self,
+        *,
+        Key: dict[str, Any],
+        UpdateExpression: str,
+        ExpressionAttributeValues: dict[str, Any],
+        ReturnValues: str = "NONE",
+        **_: Any,
+    ) -> dict[str, Any]:
+        key = Key["paymentId"]["S"]
+        if ReturnValues == "NONE":
+            self._items.pop(key, None)
+            return {}
+        if ReturnValues != "ALL_NEW" or not UpdateExpression.startswith("SET ") or " REMOVE " in UpdateExpression:
+            raise NotImplementedError(f"stub cannot answer {UpdateExpression!r} with ReturnValues={ReturnValues}")
+        item = self._items[key]
+        for assignment in UpdateExpression[len("SET ") :].split(","):
+            name, _, value = (part.strip() for part in assignment.partition("="))
+            if not value.startswith(":") or not name.isidentifier():
+                raise NotImplementedError(f"stub cannot apply {assignment.strip()!r}")
+            item[name] = ExpressionAttributeValues[value]
+        return {"Attributes": dict(item)}
 
 
 class _StubEvents:
@@ -97,8 +128,9 @@ def measure(pkg: Path, cpu_events: int, memory_events: int) -> dict[str, Any]:
     from novamart_payments.handlers import _batch as batch_module
     from novamart_payments.handlers.payment import handler
 
-    clients.dynamodb = lambda: _StubDynamoDB()  # type: ignore[assignment]
-    clients.events = lambda: _StubEvents()  # type: ignore[assignment]
+    dynamodb, events = _StubDynamoDB(), _StubEvents()  # one of each, as clients caches them per container
+    clients.dynamodb = lambda: dynamodb  # type: ignore[assignment]
+    clients.events = lambda: events  # type: ignore[assignment]
     svc = batch_module.service()
     validation = [0.0]
     gateway = [0.0]

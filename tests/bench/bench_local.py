@@ -6,7 +6,7 @@ function with its environment, its SQS queue behind an EventBridge rule, the eve
 ``MaximumConcurrency`` and the audit tap (a rule on everything the service publishes -> a queue). The local Lambda
 service runs it as ``make dev`` does (concurrent mode), and payment events are put on the bus in a closed loop (at
 most ``in_flight`` unfinished at once). Events/s is measured per window of completed events, end to end: PutEvents,
-rule, queue, poller, handler (its three AWS calls), settled message.
+rule, queue, poller, handler (its four AWS calls), settled message.
 
 Two runs on fresh emulators: the audit queue bounded as `make dev` now keeps it (``AuditTapBound``), and left to
 fill as before. Nothing reads the audit queue in either: that is `make dev`.

@@ -1,10 +1,11 @@
 """The AWS calls a new payment cannot avoid, made raw with boto3: the baseline every handler figure is divided by.
 
-A new payment costs three calls (README, "Crash safety"): the conditional PutItem that claims the order, the
-PutEvents of its outcome, and the conditional UpdateItem that records the outcome. Items, expressions and details
-carry the same attributes as the handler's requests (captured from it with botocore's ``provide-client-params``
-hook), so only the handler's own work separates the two. This module needs nothing but the clients it is given,
-so the cold-start baseline process uses it without loading anything of the service.
+A new payment costs four calls (README, "Crash safety"): the conditional PutItem that claims the order (before any
+gateway request, so with no intent yet), the conditional UpdateItem that stores the gateway intent the claim's owner
+opened, the PutEvents of its outcome, and the conditional UpdateItem that records the outcome. Items, expressions
+and details carry the same attributes as the handler's requests (captured from it with botocore's
+``provide-client-params`` hook), so only the handler's own work separates the two. This module needs nothing but
+the clients it is given, so the cold-start baseline process uses it without loading anything of the service.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import uuid
 from typing import Any
 
 CREATED_AT = "2026-11-26T10:00:00.000Z"
+INTENT_AT = "2026-11-26T10:00:00.003Z"
 PROCESSED_AT = "2026-11-26T10:00:00.005Z"
 FINISHED_AT = "2026-11-26T10:00:00.012Z"
 
@@ -42,10 +44,28 @@ def claim(ddb: Any, table: str, order_id: str) -> None:
             "updatedAt": {"S": CREATED_AT},
             "correlationId": {"S": "corr-0123456789ab"},
             "causationId": {"S": str(uuid.uuid4())},
-            "intentId": {"S": "pi_sim000000000001"},  # the gateway handle the claim stores
         },
         ConditionExpression="attribute_not_exists(paymentId)",
         ReturnValuesOnConditionCheckFailure="ALL_OLD",
+    )
+
+
+def store_intent(ddb: Any, table: str, order_id: str) -> None:
+    """The conditional UpdateItem that attaches the opened gateway intent to the PENDING record, as the repository
+    makes it (new image asked back: the handler confirms the intent the record now holds)."""
+    ddb.update_item(
+        TableName=table,
+        Key={"paymentId": {"S": payment_id(order_id)}},
+        UpdateExpression="SET intentId = :intent, updatedAt = :now",
+        ConditionExpression="#s = :pending AND attribute_not_exists(intentId) AND attribute_not_exists(abandonedAt)",
+        ExpressionAttributeValues={
+            ":intent": {"S": "pi_sim000000000001"},
+            ":now": {"S": INTENT_AT},
+            ":pending": {"S": "PENDING"},
+        },
+        ReturnValues="ALL_NEW",
+        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        ExpressionAttributeNames={"#s": "status"},
     )
 
 
@@ -106,7 +126,8 @@ def finish(ddb: Any, table: str, order_id: str) -> None:
 
 
 def new_payment(ddb: Any, events: Any, table: str, order_id: str) -> None:
-    """All three calls of a new payment, in the handler's order."""
+    """All four calls of a new payment, in the handler's order."""
     claim(ddb, table, order_id)
+    store_intent(ddb, table, order_id)
     publish(events, order_id)
     finish(ddb, table, order_id)

@@ -2,14 +2,14 @@
 """Performance benchmarks: every ratio is against a baseline measured in the same run, on the same emulator.
 
 1. Cold start as Lambda runs it (tests/bench/bench_cold.py): Python 3.12, build/lambda.zip unpacked, process start
-   to the first response of a real payment event / boto3 + the same clients + the same three raw calls; median
+   to the first response of a real payment event / boto3 + the same clients + the same four raw calls; median
    of COLD_PAIRS interleaved pairs with min-max. The import-only figure is a detail.
 2. Package: the size of build/lambda.zip, and of the same build without the stripe SDK.
 3. Handler's own CPU per event with the AWS calls stubbed, and RSS growth over 20,000 events, on Python 3.12
    from the zip (tests/bench/bench_cpu.py); schema validation per event against jsonschema (bench_validation.py).
-4. Warm p50 and p95 of one payment event / the three raw calls a new payment cannot avoid (tests/bench/raw_calls.py),
+4. Warm p50 and p95 of one payment event / the four raw calls a new payment cannot avoid (tests/bench/raw_calls.py),
    in this process.
-5. Duplicate delivery p50 / a raw conditional-check failure; events/s at concurrency 8 / raw three-call payments.
+5. Duplicate delivery p50 / a raw conditional-check failure; events/s at concurrency 8 / raw four-call payments.
 
 The emulator is a moto server in its own process, so the handler's CPU and the emulator's do not share one GIL.
 Usage: run_all.py [--write docs/performance.md] [--quick]
@@ -219,7 +219,7 @@ class Baseline:
         raw_calls.claim(self.ddb, PAYMENTS, order_id)
 
     def calls(self) -> str:
-        """The three calls of a new payment."""
+        """The four calls of a new payment."""
         order = new_order()
         raw_calls.new_payment(self.ddb, self.events, PAYMENTS, order)
         return order
@@ -441,7 +441,7 @@ def render(r: dict[str, Any], elapsed: float) -> str:
     rows = [
         (
             "1. Cold start to the first response, Python 3.12 + build/lambda.zip / boto3 + the same clients + the "
-            f"same three raw calls (median of {cold['pairs']} interleaved pairs, min-max)",
+            f"same four raw calls (median of {cold['pairs']} interleaved pairs, min-max)",
             f"{_ms(cold['handler'])} / {_ms(cold['baseline'])}",
             f"{cold['ratio']:.2f} (pairs {cold['pair_ratio_min']:.2f}-{cold['pair_ratio_max']:.2f})",
             f"≤ {GOALS['cold']}",
@@ -463,14 +463,14 @@ def render(r: dict[str, Any], elapsed: float) -> str:
             verdict(cpu["cpu_us_per_event"], GOALS["cpu_us"]),
         ),
         (
-            "4. Warm payment event p50 / its three raw AWS calls p50",
+            "4. Warm payment event p50 / its four raw AWS calls p50",
             f"{warm['handler_p50_ms']:.2f} ms / {warm['baseline_p50_ms']:.2f} ms",
             f"{warm['ratio']:.2f}",
             f"≤ {GOALS['warm']}",
             verdict(warm["ratio"], GOALS["warm"]),
         ),
         (
-            "4. Warm payment event p95 / its three raw AWS calls p95",
+            "4. Warm payment event p95 / its four raw AWS calls p95",
             f"{warm['handler_p95_ms']:.2f} ms / {warm['baseline_p95_ms']:.2f} ms",
             f"{warm['ratio_p95']:.2f}",
             f"≤ {GOALS['warm']}",
@@ -491,7 +491,7 @@ def render(r: dict[str, Any], elapsed: float) -> str:
             verdict(dup["ratio"], GOALS["duplicate"]),
         ),
         (
-            f"7. Events/s at concurrency {thr['workers']}: handler / raw three-call payments",
+            f"7. Events/s at concurrency {thr['workers']}: handler / raw four-call payments",
             f"{thr['handler_eps']:.0f} / {thr['baseline_eps']:.0f}",
             f"{thr['ratio']:.2f}",
             f"≥ {GOALS['throughput']}",
@@ -525,8 +525,8 @@ jsonschema-rs {m["jsonschema-rs"]} (runtime), jsonschema {m["jsonschema"]} (refe
 Details:
 - Cold: each side is a fresh Python 3.12 process, timed from just before it starts (interpreter start-up
   included) to the first response: for the handler, one real payment event answered (validator compiled,
-  service built, its three AWS calls made); for the baseline, boto3 imported, the same two clients built with
-  the same configuration and the same three raw calls made (`tests/bench/raw_calls.py`). Import-only (handler
+  service built, its four AWS calls made); for the baseline, boto3 imported, the same two clients built with
+  the same configuration and the same four raw calls made (`tests/bench/raw_calls.py`). Import-only (handler
   imported and clients built / boto3 imported and clients built), from the same processes:
   {_ms(cold["import_handler"])} / {_ms(cold["import_baseline"])} = {cold["import_ratio"]:.2f}. The first invocation is
   sampled (X-Ray's default rule records the first request each second: a function that is not busy has most of
@@ -542,14 +542,14 @@ Details:
   header. Per-event wall time with the stubs: p50 {cpu["wall_p50_us"]:.0f} µs, p95 {cpu["wall_p95_us"]:.0f} µs.
   The stubs skip botocore, and with it the X-Ray SDK's patch of every AWS call, which an unsampled invocation
   still goes through: {cpu["xray_us_per_aws_call"]:.1f} µs of CPU per call (a real client answered by botocore's
-  Stubber, SDK on against SDK off), so {3 * cpu["xray_us_per_aws_call"]:.0f} µs for the three calls of a payment,
-  {3 * cpu["xray_us_per_aws_call"] / (warm["handler_p50_ms"] * 10):.1f} % of the warm p50 (row 4, measured with
+  Stubber, SDK on against SDK off), so {4 * cpu["xray_us_per_aws_call"]:.0f} µs for the four calls of a payment,
+  {4 * cpu["xray_us_per_aws_call"] / (warm["handler_p50_ms"] * 10):.1f} % of the warm p50 (row 4, measured with
   tracing off).
 - Validation: `bench_validation.measure()` gives {val["us_per_event"]:.1f} µs per valid event through
   `contracts.validate_event` (p50 {val["p50_us"]:.1f} µs, invalid events {val["invalid"]["mean_us"]:.1f} µs with their
   violations rendered); jsonschema, the reference engine the runtime used before, takes {ref["mean_us"]:.1f} µs for the
   same events in the same run ({ref["mean_us"] / val["us_per_event"]:.0f}x).
-- Warm: {warm["n"]} payment events, each a new order, alternating with the baseline's three calls on the same
+- Warm: {warm["n"]} payment events, each a new order, alternating with the baseline's four calls on the same
   clients. The simulated gateway's own share: {warm["gateway_ms_per_event"]:.3f} ms per event.
 - Memory: VmRSS after {cpu["memory_events"]:,} more events than a 2,000-event warm-up, with a stateless stub in place
   of the simulated gateway, as a real gateway adapter holds no per-order state. The next {cpu["memory_events"]:,}
@@ -640,7 +640,7 @@ def analysis(r: dict[str, Any]) -> str:
     for key, name in (("ratio", "p50"), ("ratio_p95", "p95")):
         if warm[key] > GOALS["warm"]:
             notes.append(
-                f"- Warm {name} ({warm[key]:.2f} > {GOALS['warm']}): the handler makes the same three calls as the "
+                f"- Warm {name} ({warm[key]:.2f} > {GOALS['warm']}): the handler makes the same four calls as the "
                 f"baseline ({r['calls_per_payment']} counted); the difference is its own CPU per event (row 3) plus "
                 "the simulated gateway, on top of calls that cost a few milliseconds each on this emulator."
             )

@@ -90,5 +90,5 @@ def test_baseline_makes_the_handlers_calls(endpoint: str, monkeypatch: pytest.Mo
         config.get_config.cache_clear()
         clients.reset()
         _batch.service.cache_clear()
-    assert [op for op, _ in handler_calls] == ["PutItem", "PutEvents", "UpdateItem"]
+    assert [op for op, _ in handler_calls] == ["PutItem", "UpdateItem", "PutEvents", "UpdateItem"]
     assert baseline_calls == handler_calls

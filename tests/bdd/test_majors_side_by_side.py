@@ -18,7 +18,6 @@ from typing import Any
 
 import jsonschema
 import pytest
-from novamart_payments import wiring
 from pytest_bdd import given, parsers, scenarios, then
 
 from tests.bdd.world import SETTLE_TIMEOUT, Order, World
@@ -89,11 +88,11 @@ def window_ended(world: World, windows: dict[str, dict[str, str]], detail_type: 
 
 def _new_containers(world: World) -> None:
     """On Lambda (and MiniStack) a configuration change starts new containers. The stand-in reads each function's
-    environment when it discovers the stack and runs the handlers in this process: rediscover, and drop the
-    service built from the old configuration (the stand-in itself resets only the configuration and clients)."""
+    environment when it discovers the stack: rediscover. Its runtime drops what was built from the old environment
+    (configuration, clients, the service and its publisher) when it runs a function in the new one
+    (tools/devstack/lambda_runtime.py), whatever ran in between (the webhook function keeps the old window)."""
     if world.service is not None:
         world.service.discover()
-        wiring.service.cache_clear()
 
 
 @given(parsers.parse('a consumer of "{detail_type}" subscribed with {{"prefix": "{prefix}"}}'))

@@ -4,7 +4,8 @@
 trigger: a realistic context (a fresh request id per invocation, remaining time counted down from the configured
 timeout, function name/ARN/version/memory, log group and stream), and while the handler runs the process
 environment holds the function's variables plus ``AWS_ENDPOINT_URL`` and the region
-(``novamart_payments.config.get_config`` and the cached clients are reset when that changes). An exception or a
+(the container state built from it, ``novamart_payments.config.get_config``, the cached clients and the
+service built from them, is reset when that changes). An exception or a
 run longer than the configured timeout is the invocation's error. Triggers live elsewhere: the SQS event-source
 mapping poller is ``lambda_service``; another trigger (a function URL, a scheduled rule) would call ``invoke`` too.
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import sys
 import threading
 import time
 import uuid
@@ -100,13 +102,29 @@ class _EnvGate:
             _reset_package_caches()
 
 
+# What a container builds from its environment and keeps while warm: the configuration, the AWS clients, and
+# everything built from them (the service with its publisher's deprecation windows, the gateway's secret reader,
+# the webhook function's signing secret and notice log). All functions run in this one process, so when the
+# environment changes (another function, or a function whose configuration was updated: AWS starts new execution
+# environments then) all of it goes, or one function would run with what was built from another's configuration.
+_CONTAINER_STATE = (
+    ("novamart_payments.config", "get_config"),
+    ("novamart_payments.clients", "reset"),
+    ("novamart_payments.wiring", "service"),
+    ("novamart_payments.gateway.stripe_gateway", "_secrets_provider"),
+    ("novamart_payments.handlers.webhooks", "_signing_secret"),
+    ("novamart_payments.handlers.webhooks", "_log"),
+)
+
+
 def _reset_package_caches() -> None:
-    for module, attr in (("novamart_payments.config", "get_config"), ("novamart_payments.clients", "reset")):
-        try:
-            obj = getattr(importlib.import_module(module), attr)
-        except (ImportError, AttributeError):
+    for module, attr in _CONTAINER_STATE:
+        if module not in sys.modules:
+            continue  # never imported: nothing built from it yet (and importing it here could need the SDK)
+        obj = getattr(sys.modules[module], attr, None)
+        if obj is None:
             continue
-        if attr == "get_config":
+        if hasattr(obj, "cache_clear"):
             obj.cache_clear()
         else:
             obj()

@@ -24,8 +24,7 @@ from tests.reliability.terraform_values import TERRAFORM, Module, function_limit
 BEGIN = "<!-- customer-waits:begin (python -m tests.reliability.customer_waits --write docs/performance.md) -->"
 END = "<!-- customer-waits:end -->"
 
-# Inputs that are not Terraform values.
-STRIPE_LATENCY_S = 0.3  # one Stripe request, p50 (the issue's figure; p99 about 2 s)
+# Inputs that are not Terraform values (Stripe's latency is: gateway_request_latency_ms, which sizes the mappings).
 PICKUP_S = 1.0  # a message visible again is picked up by the Lambda pollers (long polling) within about this
 AWS_CALLS_S = 0.05  # the record's DynamoDB and EventBridge calls together (5 calls of ~10 ms)
 SDK_FIRST_BACKOFF_S = 0.5  # stripe-python's delay before its first network retry (INITIAL_DELAY)
@@ -60,6 +59,8 @@ class Waits:
     reconcile_every: int
     sdk_retries: int
     budget: int
+    latency: float  # one Stripe request, p50 (gateway_request_latency_ms; p99 about 2 s)
+    requests_per_payment: int
 
     def arrival(self, receive: int) -> float:
         """When the ``receive``-th delivery starts, after failures on all earlier ones (jitter at its centre)."""
@@ -67,7 +68,7 @@ class Waits:
 
     @property
     def payment_seconds(self) -> float:
-        return 2 * STRIPE_LATENCY_S + AWS_CALLS_S
+        return self.requests_per_payment * self.latency + AWS_CALLS_S
 
 
 def from_terraform() -> Waits:
@@ -87,11 +88,13 @@ def from_terraform() -> Waits:
         lambda_timeout=limits.lambda_timeout_seconds,
         visibility=limits.visibility_timeout_seconds,
         batch=limits.batch_size,
-        concurrency=int(service.var("maximum_concurrency")),
+        concurrency=int(service.evaluate(service.locals["maximum_concurrency"])),
         memory_mb=int(service.var("lambda_memory_size")),
         reconcile_after=int(service.var("reconcile_pending_after_seconds")),
         reconcile_every=int(every.group(1)) * 60,
         budget=int(service.var("gateway_budget_per_second")),
+        latency=float(service.var("gateway_request_latency_ms")) / 1000,
+        requests_per_payment=int(service.locals["gateway_requests_per_payment"]),
         sdk_retries=int(
             limits.environment_overrides.get("STRIPE_MAX_NETWORK_RETRIES", defaults["gateway_max_retries"].default)
         ),
@@ -101,13 +104,13 @@ def from_terraform() -> Waits:
 def one_500(w: Waits) -> float:
     """A 500 on confirm: the SDK retries in the invocation (same key) after its first backoff."""
     assert w.sdk_retries >= 1
-    return SDK_FIRST_BACKOFF_S + STRIPE_LATENCY_S
+    return SDK_FIRST_BACKOFF_S + w.latency
 
 
 def one_429(w: Waits) -> float:
     """A 429 on confirm (the SDK does not retry it): the message comes back after the first backoff at its jitter's
     top, is picked up, and the redelivery confirms the stored intent (one request)."""
-    return w.schedule[0] * (1 + w.jitter) + PICKUP_S + STRIPE_LATENCY_S + AWS_CALLS_S
+    return w.schedule[0] * (1 + w.jitter) + PICKUP_S + w.latency + AWS_CALLS_S
 
 
 def outage(w: Waits, seconds: float) -> float:
@@ -120,8 +123,8 @@ def outage(w: Waits, seconds: float) -> float:
 
 
 def drain(w: Waits) -> tuple[float, float]:
-    """(payments/s, seconds for the burst) at the mapping's concurrency, and the rate the live limit would allow."""
-    rate = w.concurrency * w.batch / (w.batch * w.payment_seconds)
+    """(payments/s, seconds for the burst): the mappings' concurrency or the shared budget, whichever is tighter."""
+    rate = min(w.concurrency * w.batch / (w.batch * w.payment_seconds), _sustained(w.budget) / w.requests_per_payment)
     return rate, BURST / rate
 
 
@@ -165,8 +168,9 @@ def render() -> str:
         f"(maxReceiveCount {w.receives}), Lambda timeout {w.lambda_timeout:.0f} s (visibility {w.visibility:.0f} s, "
         f"waited out only after a crash), batch {w.batch}, mapping concurrency {w.concurrency}, "
         f"{w.memory_mb} MB, SDK retries {w.sdk_retries}, reconciliation every {w.reconcile_every} s for PENDING "
-        f"payments older than {w.reconcile_after} s. Not from Terraform: Stripe {STRIPE_LATENCY_S} s per request "
-        f"(p50), pick-up of a message visible again {PICKUP_S} s, the record's AWS calls {AWS_CALLS_S} s.",
+        f"payments older than {w.reconcile_after} s, Stripe {w.latency:g} s per request (p50, the assumption that "
+        f"sizes the mapping concurrency), gateway budget {w.budget} req/s. Not from Terraform: pick-up of a "
+        f"message visible again {PICKUP_S} s, the record's AWS calls {AWS_CALLS_S} s.",
         "",
         "| event | the customer's outcome arrives after | arithmetic |",
         "|---|---|---|",
@@ -213,12 +217,13 @@ def _wait_rows(
         ),
         (
             "10,000-order burst",
-            f"{drain_s:.0f} s ({drain_s / 60:.0f} min) at {rate:.1f} payments/s",
-            f"concurrency {w.concurrency} x batch {w.batch} / {w.payment_seconds:.2f} s per payment; the live limit "
-            f"at 80 % ({STRIPE_LIVE_LIMIT} req/s x 0.8 / 2) would allow {live:.0f} payments/s ({BURST / live:.0f} s): "
-            f"the shared request budget ({w.budget} req/s: {_sustained(w.budget)} req/s sustained) would let "
-            f"{_sustained(w.budget) / 2:.0f} payments/s through; the mapping concurrency is the tighter brake and "
-            "was not raised on this branch",
+            f"{drain_s:.0f} s ({drain_s / 60:.1f} min) at {rate:.1f} payments/s",
+            f"the shared request budget, {w.budget} req/s ({_sustained(w.budget)} req/s sustained by its slots) / "
+            f"{w.requests_per_payment} requests per payment = {_sustained(w.budget) / w.requests_per_payment:g} "
+            f"payments/s; the mappings' concurrency ({w.concurrency}, sized from the budget: "
+            f"{w.budget} / {w.requests_per_payment} x {w.requests_per_payment} x {w.latency:g} s) would carry "
+            f"{w.concurrency} / {w.payment_seconds:.2f} s per payment = {w.concurrency / w.payment_seconds:.1f}/s; "
+            f"(live limit at 80 %: {live:.0f} payments/s)",
         ),
     ]
 

@@ -144,8 +144,8 @@ class FunctionLimits:
     environment_overrides: dict[str, str]
 
 
-def function_limits(env: str = "local") -> FunctionLimits:
-    root = Module(TERRAFORM / "envs" / env)
+def function_limits(env: str = "local", terraform: Path = TERRAFORM) -> FunctionLimits:
+    root = Module(terraform / "envs" / env)
     service = root.child("service")
     function = service.child("function")
     routing = service.child("routing")

@@ -127,6 +127,18 @@ GATEWAY_MUTANTS = (
         guards="only the lease's holder gives it back (or marks the refund not sent): never a delivery it outlived",
     ),
     Mutant(
+        "reconciliation-looks-up-a-refund-marked-not-sent",
+        f"{PKG}/reconciliation.py",
+        "    elif lease.nothing_sent:\n",
+        "    elif False:\n",
+        (
+            f"{REQUESTS}::test_a_rate_limit_outage_on_refunds_past_the_horizon_ends_in_one_refund_failed_without_a_"
+            "lookup",
+        ),
+        write="reconciliation._reconcile_refund (refundNotSent)",
+        guards="a refund whose attempts all did nothing is closed without a gateway lookup",
+    ),
+    Mutant(
         "refund-429-after-an-unclear-attempt-taken-for-nothing-done",
         f"{PKG}/gateway/stripe_gateway.py",
         "            if watch.answered() if watch is not None else self._retries > 0:",

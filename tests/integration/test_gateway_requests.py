@@ -210,6 +210,23 @@ def test_one_500_on_confirm_is_retried_within_the_invocation(aws: Aws, sdk_retri
     assert charges(order) == [4999] and kinds(aws, order) == ["payment.succeeded"]
 
 
+def test_a_rate_limit_outage_on_refunds_past_the_horizon_ends_in_one_refund_failed_without_a_lookup(aws: Aws) -> None:
+    """Every receive of the trigger answered 429: nothing was refunded, and the record says so, so reconciliation
+    gives the reservation back and publishes refund.failed without asking the gateway."""
+    order = paid(new_order())
+    stripe_stack().faults.fail_next("POST", r"/v1/refunds$", times=3, status=429, error_type="rate_limit_error")
+    cancelled = refund_event(order, detail_type="order.cancelled")
+    for _ in range(3):
+        assert len(invoke(refund_handler, cancelled)) == 1
+    assert requests(order) == [*CONFIRMED, REFUND, REFUND, REFUND]
+    reconcile(svc_of(), NOW)
+    assert requests(order) == [*CONFIRMED, REFUND, REFUND, REFUND]  # no lookup: nothing can be there
+    assert kinds(aws, order) == ["payment.succeeded", "refund.failed"] and refunds(order) == []
+    assert aws.payment_items(order)[0]["refundedAmount"]["N"] == "0"
+    reconcile(svc_of(), NOW)
+    assert kinds(aws, order) == ["payment.succeeded", "refund.failed"]
+
+
 def test_a_refund_lease_that_passed_to_another_delivery_is_not_given_back_by_its_former_holder(
     aws: Aws, svc: PaymentService
 ) -> None:

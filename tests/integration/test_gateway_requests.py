@@ -242,6 +242,15 @@ def test_a_refund_lease_that_passed_to_another_delivery_is_not_given_back_by_its
     assert item["leaseOwner"]["S"] == "the-next-delivery" and "refundNotSent" not in item
 
 
+def test_one_500_on_a_refund_is_retried_within_the_invocation(aws: Aws, sdk_retries_once: None) -> None:
+    """As production runs it (the SDK retries once, same idempotency key): one transient failure, one request more."""
+    order = paid(new_order())
+    stripe_stack().faults.fail_next("POST", r"/v1/refunds$", times=1, status=500)
+    assert invoke(refund_handler, refund_event(order, detail_type="order.cancelled")) == []
+    assert requests(order) == [*CONFIRMED, REFUND, REFUND] and refunds(order) == [4999]
+    assert kinds(aws, order) == ["payment.succeeded", "refund.succeeded"]
+
+
 def test_a_429_after_an_attempt_that_got_no_clear_answer_is_not_taken_for_nothing_done(
     aws: Aws, sdk_retries_once: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:

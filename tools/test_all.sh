@@ -4,7 +4,8 @@
 # Why a script: the suites that mostly wait (Terraform creating SQS queues, emulators, a newcomer's make dev) used
 # to start only after every static check had run one after another, and the pip and npm installs of those checks
 # are network-bound. On the 2-core machines that made `make test` 19-21 minutes. Now:
-#   1. the suites that mostly wait start at once, in the background, each with its log in BUILD_DIR;
+#   1. the suites that mostly wait start at once, in the background, each with its log in BUILD_DIR (the bench
+#      smoke too: it drives the handlers against an emulator of its own, polling);
 #   2. the static checks (and the installs they need) run two at a time, each target's output printed whole
 #      when it finishes;
 #   3. the moto suites run in the foreground, in one process: the IAM check (tests/zz_iam) judges every AWS call
@@ -37,6 +38,8 @@ background "behaviour suite on MiniStack" "$BUILD_DIR/bdd-ministack.log" \
   env EMULATOR=ministack "$PY" -m pytest tests/bdd -q -rs -p no:cacheprovider
 background "rehearsal of envs/aws on MiniStack" "$BUILD_DIR/rehearsal-aws.log" \
   "$PY" -m pytest tests/rehearsal -q -rs -p no:cacheprovider
+background "bench smoke: the whole bench, small samples" "$BUILD_DIR/bench-smoke.log" \
+  "$PY" -m pytest tests/bench -q -rs -p no:cacheprovider
 background "newcomer session: make dev twice, seed, events, invoke, clean, dev" "$BUILD_DIR/newcomer.log" \
   "$PY" -m pytest tests/newcomer -q -rs -p no:cacheprovider
 
@@ -48,9 +51,9 @@ checks=$?
 summary+=("static checks: exit $checks, $((SECONDS - started)) s")
 
 if [ "$checks" -eq 0 ]; then
-  echo ">> the moto suites (unit, contract, integration, reliability, behaviour on moto, infra, bench, IAM check)"
+  echo ">> the moto suites (unit, contract, integration, reliability, behaviour on moto, infra, IAM check)"
   started=$SECONDS
-  EMULATOR=moto "$PY" -m pytest tests --ignore=tests/rehearsal --ignore=tests/newcomer
+  EMULATOR=moto "$PY" -m pytest tests --ignore=tests/rehearsal --ignore=tests/newcomer --ignore=tests/bench
   moto=$?
   summary+=("moto suites: exit $moto, $((SECONDS - started)) s")
 else

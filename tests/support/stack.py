@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from typing import Any
 import pytest
 
 from tests.support.emulator import start_moto
+from tools.devstack.aws import emulator_kind
 
 ROOT = Path(__file__).resolve().parents[2]
 TF_SH = ROOT / "tools" / "tf.sh"
@@ -42,12 +44,15 @@ DEFAULT_TIMEOUT = float(os.environ.get("TF_APPLY_TIMEOUT", "600"))
 __all__ = [
     "DeployError",
     "DeployedStack",
+    "EarlyApply",
     "deploy_local",
     "deployed_stack",
     "moto_endpoint",
+    "needs_deployed_stack",
     "plan_local",
     "pytest_progress",
     "run_tf",
+    "stack_applied_ahead",
     "stderr_progress",
     "tf_env",
 ]
@@ -289,15 +294,95 @@ def moto_endpoint() -> Iterator[str]:
         server.stop()
 
 
+def needs_deployed_stack(items: Sequence[pytest.Item]) -> bool:
+    """Whether a collected test uses the applied stack: directly, or through the behaviour suite's ``world`` on
+    moto (it asks for ``deployed_stack`` only at run time)."""
+    return any(
+        "deployed_stack" in item.fixturenames or ("world" in item.fixturenames and emulator_kind() == "moto")
+        for item in items
+    )
+
+
+class EarlyApply:
+    """terraform/envs/local being applied in a thread from the session's first test on.
+
+    Why: the apply is ~100 s of waiting (the provider polls each new SQS queue) and used to block the first
+    behaviour test while both cores idled; started at once, it overlaps the unit and contract suites, which
+    ``tests/conftest.py`` orders first and which send nothing to the emulator's buses. The thread cannot write to
+    the terminal (pytest captures the test that is running), so its progress is queued and shown by ``wait``.
+    """
+
+    def __init__(self, endpoint_url: str, state_dir: Path, variables: dict[str, str]) -> None:
+        self._messages: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._result: DeployedStack | None = None
+        self._error: BaseException | None = None
+        self.started = time.monotonic()
+        self._thread = threading.Thread(
+            target=self._apply, args=(endpoint_url, state_dir, variables), name="apply-envs-local", daemon=True
+        )
+        self._thread.start()
+
+    def _apply(self, endpoint_url: str, state_dir: Path, variables: dict[str, str]) -> None:
+        try:
+            self._result = deploy_local(endpoint_url, state_dir, progress=self._messages.put, variables=variables)
+        except BaseException as exc:  # handed to the waiting fixture, which reports it
+            self._error = exc
+
+    def wait(self, progress: Progress) -> DeployedStack:
+        """Block until the apply ends, relaying its progress; its result, or its error raised here."""
+        waited = time.monotonic()
+        while self._thread.is_alive():
+            self._thread.join(1)
+            self._relay(progress)
+        self._relay(progress)
+        if waited - self.started > 1:  # only worth saying when the apply ran beside other tests
+            ahead, waited_for = waited - self.started, time.monotonic() - waited
+            progress(f"(started {ahead:.0f} s before a test needed it, which then waited {waited_for:.0f} s)\n")
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+    def _relay(self, progress: Progress) -> None:
+        while True:
+            try:
+                progress(self._messages.get_nowait())
+            except queue.Empty:
+                return
+
+
+_EARLY = pytest.StashKey[EarlyApply]()
+
+
+def _start_apply(
+    config: pytest.Config, endpoint_url: str, stripe_api_base: str, factory: pytest.TempPathFactory
+) -> EarlyApply:
+    early = config.stash.get(_EARLY, None)
+    if early is None:
+        variables = {"gateway_mode": "stripe", "stripe_api_base": stripe_api_base}
+        early = EarlyApply(endpoint_url, factory.mktemp("tf-local"), variables)
+        config.stash[_EARLY] = early
+    return early
+
+
+@pytest.fixture(scope="session", autouse=True)
+def stack_applied_ahead(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Start applying the stack with the session's first test when any collected test will need it."""
+    if needs_deployed_stack(request.session.items):
+        endpoint_url = request.getfixturevalue("moto_endpoint")
+        stripe = request.getfixturevalue("local_stripe")
+        _start_apply(request.config, endpoint_url, stripe.api_base, tmp_path_factory)
+
+
 @pytest.fixture(scope="session")
 def deployed_stack(
     moto_endpoint: str, local_stripe: Any, tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
 ) -> DeployedStack:
     """terraform/envs/local applied once into the session's moto server, its functions on the Stripe gateway
-    against the session's localstripe (through the fault proxy); the flattened outputs."""
-    state_dir = tmp_path_factory.mktemp("tf-local")
-    variables = {"gateway_mode": "stripe", "stripe_api_base": local_stripe.api_base}
+    against the session's localstripe (through the fault proxy); the flattened outputs. Usually the apply began
+    with the session's first test (``stack_applied_ahead``) and is done or nearly so."""
+    early = _start_apply(pytestconfig, moto_endpoint, local_stripe.api_base, tmp_path_factory)
     try:
-        return deploy_local(moto_endpoint, state_dir, progress=pytest_progress(pytestconfig), variables=variables)
+        return early.wait(pytest_progress(pytestconfig))
     except DeployError as exc:
         pytest.fail(f"deploying terraform/envs/local failed: {exc}", pytrace=False)

@@ -200,10 +200,14 @@ class FunctionInvoker:
         return env
 
     def log_stream(self, fn: FunctionConfig) -> str:
-        if fn.name not in self._log_streams:
+        stream = self._log_streams.get(fn.name)
+        if stream is None:
+            # setdefault, not a check then a store: two first invocations racing here would otherwise get two
+            # streams, so two environments, and the gate would run them one after the other (a flaky
+            # "concurrent deliveries run simultaneously").
             day = datetime.now(UTC).strftime("%Y/%m/%d")
-            self._log_streams[fn.name] = f"{day}/[{fn.version}]{uuid.uuid4().hex}"
-        return self._log_streams[fn.name]
+            stream = self._log_streams.setdefault(fn.name, f"{day}/[{fn.version}]{uuid.uuid4().hex}")
+        return stream
 
     def invoke(
         self, fn: FunctionConfig, event: dict[str, Any], barrier: threading.Barrier | None = None

@@ -29,7 +29,7 @@ from botocore.exceptions import ClientError
 from tools.devstack.aws import LOG, chunks, client, redact
 from tools.devstack.lambda_runtime import ENV_GATE, FunctionInvoker, Handler
 from tools.devstack.sqs_records import Invocation, MessageTrack, failed_ids, sqs_record, summary
-from tools.devstack.stack import EventSourceMapping, discover_stack
+from tools.devstack.stack import EventSourceMapping, FunctionConfig, discover_stack
 
 # Concurrent mode: invocations of a mapping without MaximumConcurrency at once (Lambda starts with five batches),
 # and the most invocations of all mappings together.
@@ -223,10 +223,24 @@ class LocalLambdaService:
                 track.receive_count = count
                 track.state = "in-flight"
 
+    def _function_now(self, mapping: EventSourceMapping) -> FunctionConfig:
+        """The mapping's function as last discovered, not as it was when this poll pass began.
+
+        A pass iterates over the mappings it found when it started; when a configuration change is discovered
+        meanwhile (a test ending a deprecation window), a batch received after that must run in the new
+        environment, as on Lambda, whose invocations after an update start in new execution environments. The
+        stale snapshot made "After the window only the new major goes out" fail now and then.
+        """
+        with self._lock:
+            for current in self.mappings:
+                if current.uuid == mapping.uuid:
+                    return current.function
+        return mapping.function
+
     def _invoke_batch(
         self, mapping: EventSourceMapping, messages: list[dict[str, Any]], barrier: threading.Barrier | None
     ) -> None:
-        fn = mapping.function
+        fn = self._function_now(mapping)
         event = {"Records": [sqs_record(m, mapping.queue.arn, self.region) for m in messages]}
         ids = [m["MessageId"] for m in messages]
         outcome = self.invoker.invoke(fn, event, barrier)

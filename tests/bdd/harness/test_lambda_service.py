@@ -219,6 +219,29 @@ def test_exception_and_invalid_identifier_fail_the_whole_batch(endpoint: str, wi
     assert all(t.deliveries == 3 and t.state == "succeeded" for t in service.tracks.values())
 
 
+def test_a_batch_received_after_a_configuration_change_runs_in_the_new_environment(
+    endpoint: str, wiring: dict[str, str]
+) -> None:
+    """A poll pass works through the mappings it began with; a batch it receives after a configuration change was
+    discovered runs with the new environment, as Lambda starts new execution environments after an update."""
+    seen: list[str | None] = []
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        seen.append(os.environ.get("NOVAMART_PROBE"))
+        return {"batchItemFailures": []}
+
+    service = _service(endpoint, wiring["name"], handler)
+    begun_with = service.mappings[0]  # what a pass already under way holds
+    _client("lambda", endpoint).update_function_configuration(
+        FunctionName=wiring["name"], Environment={"Variables": {"NOVAMART_PROBE": "changed"}}
+    )
+    service.discover()
+    _send(endpoint, wiring["queue"], 1)
+    assert service._poll_mapping(begun_with) == 1
+    service.stop()
+    assert seen == ["changed"]
+
+
 def test_concurrent_deliveries_run_simultaneously(endpoint: str, wiring: dict[str, str]) -> None:
     import threading
 
@@ -232,14 +255,14 @@ def test_concurrent_deliveries_run_simultaneously(endpoint: str, wiring: dict[st
             inside["max"] = max(inside["max"], inside["now"])
             if inside["now"] == 2:
                 release.set()
-        release.wait(timeout=5)
+        release.wait(timeout=15)  # ends as soon as both are inside; long enough for a loaded machine
         with lock:
             inside["now"] -= 1
 
     _send(endpoint, wiring["queue"], 2)
     service = _service(endpoint, wiring["name"], handler)
     with service.concurrent_deliveries(2):
-        service.run_until_idle(timeout=20)
+        service.run_until_idle(timeout=40)
     service.stop()
     assert inside["max"] == 2
     assert len(service.invocations) == 2

@@ -224,18 +224,10 @@ class LocalLambdaService:
                 track.state = "in-flight"
 
     def _function_now(self, mapping: EventSourceMapping) -> FunctionConfig:
-        """The mapping's function as last discovered, not as it was when this poll pass began.
-
-        A pass iterates over the mappings it found when it started; when a configuration change is discovered
-        meanwhile (a test ending a deprecation window), a batch received after that must run in the new
-        environment, as on Lambda, whose invocations after an update start in new execution environments. The
-        stale snapshot made "After the window only the new major goes out" fail now and then.
-        """
+        """The mapping's function as last discovered, not the poll pass's snapshot: a batch received after a
+        configuration change runs in the new environment, as on Lambda (a stale one failed the majors scenario)."""
         with self._lock:
-            for current in self.mappings:
-                if current.uuid == mapping.uuid:
-                    return current.function
-        return mapping.function
+            return next((m.function for m in self.mappings if m.uuid == mapping.uuid), mapping.function)
 
     def _invoke_batch(
         self, mapping: EventSourceMapping, messages: list[dict[str, Any]], barrier: threading.Barrier | None

@@ -25,6 +25,7 @@ _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _SECRET_ID = re.compile(
     r"^(?!sk_|rk_)([A-Za-z0-9/_+=.@-]{1,512}|arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+)$"
 )
+_PARAMETER = re.compile(r"^(/[A-Za-z0-9_.-]+)+$|^[A-Za-z0-9_.-]{1,1011}$")
 _URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d+)?/?$")
 
 
@@ -89,6 +90,12 @@ class Config:
     action_deadline_seconds: int = 82_800
     reconcile_pending_after_seconds: int = 7_200
     reconcile_action_after_seconds: int = 900
+    # The risk check (issue 20): the SSM parameter holding the rules document, how long a container caches it
+    # (a rules change is in force within this many seconds, no deploy), and the counters' table. No parameter: no
+    # risk check (every order allowed, nothing counted).
+    risk_rules_parameter: str = ""
+    risk_rules_max_age_seconds: int = 60
+    risk_table_name: str = ""
     # The last day of each older major still published beside the current one (majors.py; EVENT_MAJORS).
     event_majors: dict[str, dict[int, date]] = field(default_factory=code_windows)
 
@@ -151,6 +158,9 @@ class Config:
             reconcile_pending_after_seconds=int(_number(env, "RECONCILE_PENDING_AFTER_SECONDS", 7_200, 0, 604_800)),
             reconcile_action_after_seconds=int(_number(env, "RECONCILE_ACTION_AFTER_SECONDS", 900, 0, 604_800)),
             event_majors=_event_majors(env.get("EVENT_MAJORS")),
+            risk_rules_parameter=_optional(env, "RISK_RULES_PARAMETER", _PARAMETER) or "",
+            risk_rules_max_age_seconds=int(_number(env, "RISK_RULES_MAX_AGE_SECONDS", 60, 0, 3600)),
+            risk_table_name=_risk_table(env),
         )
 
     def require(self, name: str) -> str:
@@ -176,6 +186,13 @@ def _required(env: Mapping[str, str], name: str, pattern: re.Pattern[str], defau
         shown = "<withheld>" if name == "STRIPE_SECRET_ID" else repr(value)
         raise ConfigError(f"{name}={shown} is malformed (expected a secret name or ARN, or {pattern.pattern})")
     return value
+
+
+def _risk_table(env: Mapping[str, str]) -> str:
+    table = _optional(env, "RISK_TABLE_NAME", _TABLE_NAME) or ""
+    if env.get("RISK_RULES_PARAMETER") and not table:
+        raise ConfigError("RISK_TABLE_NAME is not set; the risk rules (RISK_RULES_PARAMETER) count orders in it")
+    return table
 
 
 def _event_majors(raw: str | None) -> dict[str, dict[int, date]]:

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from novamart_payments import clients
 from novamart_payments.domain import Money, PaymentRecord, PaymentTrigger, RefundRecord, Status, TriggerMeta
 from novamart_payments.outcomes import PaymentFailureCode
+from novamart_payments.risk import RiskDecision
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -75,6 +76,19 @@ class Repository:
             **_meta_attrs(trigger.meta),
         }
         return self._put_new(self._payments, "paymentId", item, payment_from_item)
+
+    def record_risk_decision(self, payment_id: str, decision: RiskDecision, now: str) -> WriteResult[PaymentRecord]:
+        """Store the risk check's decision on the PENDING claim, once: a delivery that loses (another delivery of
+        the order decided first, or the record moved on) gets the item as it stands and follows its decision."""
+        return self._update(
+            self._payments,
+            {"paymentId": {"S": payment_id}},
+            "SET risk = :risk, updatedAt = :now",
+            "#s = :pending AND attribute_not_exists(risk)",
+            {":risk": {"M": decision.to_item()}, ":now": {"S": now}, ":pending": {"S": Status.PENDING}},
+            payment_from_item,
+            names={"#s": "status"},
+        )
 
     def block_payment(self, payment_id: str, order_id: str, meta: TriggerMeta, now: str) -> WriteResult[PaymentRecord]:
         """Record that the order was cancelled before payment, so that a later payment trigger cannot charge."""
@@ -584,6 +598,7 @@ def payment_from_item(item: Item) -> PaymentRecord:
         action_type=_s(item, "actionType"),
         action_expires_at=_s(item, "actionExpiresAt"),
         dispute_ids=frozenset(item.get("disputeIds", {}).get("SS", [])),
+        risk=RiskDecision.from_item(item["risk"]["M"]) if "risk" in item else None,
     )
 
 

@@ -35,6 +35,7 @@ from novamart_payments.observability import Metric, count, logger
 from novamart_payments.outcomes import DEFAULT_REFUND_FAILURE, PaymentFailureCode
 from novamart_payments.publisher import Publisher, action_required, payment_outcome, refund_outcome
 from novamart_payments.repository import Repository
+from novamart_payments.risk import ALLOW, RiskCheck, RiskDecision, RiskSubject
 
 _MAX_ROUNDS = 5
 # How long one delivery may hold a PENDING refund's gateway lease: longer than any invocation can live (Lambda
@@ -67,6 +68,7 @@ def charge_request(trigger: PaymentTrigger) -> ChargeRequest:
         correlation_id=trigger.meta.correlation_id,
         amount=trigger.amount,
         token=trigger.token,
+        context=trigger.context,
     )
 
 
@@ -78,7 +80,9 @@ class PaymentService:
         gateway: PaymentGateway,
         clock: Callable[[], str] = utc_now,
         action_deadline: timedelta = ACTION_DEADLINE,
+        risk: RiskCheck | None = None,
     ) -> None:
+        self._risk = risk  # None: no risk check configured, nothing stored (the service before issue 20)
         self._repo = repository
         self._publisher = publisher
         self._gateway = gateway
@@ -151,6 +155,11 @@ class PaymentService:
         """
         handle = pending.intent_id
         if handle is None:
+            verdict = self._risk_decision(pending, request)
+            if verdict.blocked:
+                # No gateway request: published as the risk code, dated from the claim (every publish identical).
+                blocked = GatewayResult(Outcome.DECLINED, None, verdict.code, verdict.reason, pending.created_at)
+                return self.settle_payment(pending, blocked)
             try:
                 opened = self._gateway.begin_charge(request)
             except PaymentMethodRefused as refused:
@@ -171,6 +180,34 @@ class PaymentService:
         if result.outcome is Outcome.PENDING:  # pragma: no cover - adapters report an undecided charge as transient
             raise RetryLater(f"payment {pending.payment_id} is not decided yet")
         return self.settle_payment(replace(pending, intent_id=handle), result)
+
+    def _risk_decision(self, pending: PaymentRecord, request: ChargeRequest) -> RiskDecision:
+        """The order's risk decision: the one stored on the claim, or a new one stored there first.
+
+        Only the claim's owner gets here, before its first gateway request. A delivery that loses the store (a
+        concurrent copy of the trigger decided first) follows the stored decision, so every delivery of the order
+        acts on one decision; the check itself counts the order at most once however often it is asked.
+        """
+        if pending.risk is not None:
+            return pending.risk
+        if self._risk is None:
+            return ALLOW
+        subject = RiskSubject(
+            order_id=request.order_id,
+            customer_id=request.customer_id,
+            amount=request.amount,
+            token=request.token,
+            claimed_at=pending.created_at,
+            context=request.context,
+        )
+        decision = self._risk.assess(subject)
+        stored = self._repo.record_risk_decision(pending.payment_id, decision, self._now())
+        if stored.won:
+            return decision
+        current = stored.current
+        if current is None or current.risk is None or current.status is not Status.PENDING:
+            raise RetryLater(f"payment {pending.payment_id} changed while its risk was assessed")
+        return current.risk
 
     def settle_payment(
         self, record: PaymentRecord, result: GatewayResult, *, code: str | None = None, reason: str | None = None

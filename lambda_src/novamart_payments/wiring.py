@@ -13,6 +13,7 @@ from novamart_payments.gateway import PaymentGateway
 from novamart_payments.observability import TracedGateway
 from novamart_payments.publisher import Publisher
 from novamart_payments.repository import Repository
+from novamart_payments.risk import RiskCheck
 from novamart_payments.service import PaymentService
 
 
@@ -25,7 +26,20 @@ def service() -> PaymentService:
         Publisher(cfg.event_bus_name, windows=cfg.event_majors),
         TracedGateway(payment_gateway()),
         action_deadline=timedelta(seconds=cfg.action_deadline_seconds),
+        risk=risk_check(),
     )
+
+
+def risk_check() -> RiskCheck | None:
+    """The risk check the configuration names: the rules document (and its counters), or none."""
+    cfg = get_config()
+    if not cfg.risk_rules_parameter:
+        return None
+    from novamart_payments.risk.adapters import RulesCheck, RulesSource, ssm_fetch
+    from novamart_payments.risk.counters import Counters
+
+    name = cfg.risk_rules_parameter
+    return RulesCheck(RulesSource(ssm_fetch(name, cfg.risk_rules_max_age_seconds), name), Counters(cfg.risk_table_name))
 
 
 def payment_gateway() -> PaymentGateway:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from novamart_payments.domain import Money
+from novamart_payments.risk import NO_CONTEXT, RiskContext
 
 
 class Outcome(enum.StrEnum):
@@ -78,6 +79,8 @@ class ChargeRequest:
     correlation_id: str
     amount: Money
     token: str
+    # Optional risk signals for the gateway's fraud screening (Stripe Radar's radar_options and metadata).
+    context: RiskContext = NO_CONTEXT
 
     def __repr__(self) -> str:
         return f"ChargeRequest(order_id={self.order_id!r}, amount={self.amount!r}, token=<redacted>)"

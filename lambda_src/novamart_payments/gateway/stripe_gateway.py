@@ -62,8 +62,15 @@ _API_VERSION = "2025-03-31.basil"
 _OUR_FAULT = ("AccessDenied", "ResourceNotFound", "DecryptionFailure", "InvalidRequest", "KMS")
 
 
+#: Stripe's ``decline_code`` of a charge Radar blocked (its outcome type ``blocked``): a fraud code of its own
+#: (payment.failed 2.0), never a plain ``card_declined`` the storefront would answer by asking for another card.
+RADAR_DECLINE_CODES = {"fraudulent": "radar_blocked"}
+
+
 def decline_code(code: str | None, detail: str | None) -> str:
     """Stripe puts the precise reason of a generic ``card_declined`` into ``decline_code``."""
+    if detail in RADAR_DECLINE_CODES:
+        return RADAR_DECLINE_CODES[detail]
     for candidate in (detail, code):
         if candidate in DECLINE_CODES:
             return candidate

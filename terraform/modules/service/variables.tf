@@ -344,7 +344,7 @@ variable "event_majors" {
   default = {
     "payment.action_required" = { current = 1 }
     "payment.disputed"        = { current = 1 }
-    "payment.failed"          = { current = 1 }
+    "payment.failed"          = { current = 2, deprecated = { "1" = "2027-06-30" } }
     "payment.succeeded"       = { current = 1 }
     "refund.failed"           = { current = 2, deprecated = { "1" = "2027-06-30" } }
     "refund.succeeded"        = { current = 1 }

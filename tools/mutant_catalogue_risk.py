@@ -1,0 +1,39 @@
+"""Issue 20's mutants (fraud and risk), kept beside ``tools/mutant_catalogue.py``: the risk check skipped, an order
+counted per delivery instead of once, and the early-fraud-warning refund not deduplicated."""
+
+from __future__ import annotations
+
+from tools.mutant_catalogue import PKG, Mutant
+
+RISK = "tests/integration/test_risk.py"
+
+RISK_MUTANTS = (
+    Mutant(
+        "risk-check-skipped",
+        f"{PKG}/service.py",
+        "            verdict = self._risk_decision(pending, request)\n",
+        "            verdict = ALLOW\n",
+        (f"{RISK}::test_a_blocked_order_makes_no_gateway_request_and_publishes_one_fraud_failure",),
+        write="service._charge (risk decision before the first gateway request)",
+        guards="a blocked order makes no gateway request and fails with its fraud code",
+    ),
+    Mutant(
+        "risk-decision-overwritten",
+        f"{PKG}/repository.py",
+        '            "#s = :pending AND attribute_not_exists(risk)",\n',
+        '            "#s = :pending",\n',
+        (f"{RISK}::test_the_decision_is_stored_once_and_a_later_one_loses_to_it",),
+        write="repository.record_risk_decision",
+        guards="one risk decision per order: every delivery follows the first one stored",
+    ),
+    Mutant(
+        "risk-counted-per-delivery",
+        f"{PKG}/risk/counters.py",
+        '                ExpressionAttributeNames={"#o": f"{ORDER_PREFIX}{subject.order_id}"},\n',
+        "                ExpressionAttributeNames="
+        '{"#o": f"{ORDER_PREFIX}{subject.order_id}:{__import__(\'uuid\').uuid4()}"},\n',
+        (f"{RISK}::test_a_redelivery_after_a_crash_before_the_decision_was_stored_counts_nothing_twice",),
+        write="risk.counters.Counters._count_order",
+        guards="each order is counted once in the velocity counters, however many deliveries ask",
+    ),
+)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from tools.mutant_catalogue import PKG, Mutant
 
 RISK = "tests/integration/test_risk.py"
+RADAR = "tests/integration/test_radar.py"
 
 RISK_MUTANTS = (
     Mutant(
@@ -35,5 +36,19 @@ RISK_MUTANTS = (
         (f"{RISK}::test_a_redelivery_after_a_crash_before_the_decision_was_stored_counts_nothing_twice",),
         write="risk.counters.Counters._count_order",
         guards="each order is counted once in the velocity counters, however many deliveries ask",
+    ),
+    Mutant(
+        "fraud-warning-refund-not-deduplicated",
+        f"{PKG}/radar.py",
+        "    outcome = service.handle_refund(trigger, known=(record, existing))\n",
+        "    assert record.amount is not None\n"
+        "    money = record.amount\n"
+        "    left = type(money)(money.minor_units - record.refunded_minor_units, money.currency)\n"
+        "    per_delivery = replace(trigger.meta, request_id=f'{notice.warning_id}-{id(notice)}')\n"
+        "    outcome = service.handle_refund(replace(trigger, amount=left, meta=per_delivery), known=(record, None))\n",
+        (f"{RADAR}::test_an_early_fraud_warning_refunds_once_under_replay_and_second_events",),
+        write="radar.settle_fraud_notice (the order's full-refund key)",
+        guards="an early fraud warning refunds the order once: replays, second events and the order's own "
+        "cancellation make one refund",
     ),
 )

@@ -96,6 +96,8 @@ class Config:
     risk_rules_parameter: str = ""
     risk_rules_max_age_seconds: int = 60
     risk_table_name: str = ""
+    # What an early fraud warning does (radar.py): refund_actionable (default), refund_all or record_only.
+    radar_early_fraud_warning_policy: str = "refund_actionable"
     # The last day of each older major still published beside the current one (majors.py; EVENT_MAJORS).
     event_majors: dict[str, dict[int, date]] = field(default_factory=code_windows)
 
@@ -161,6 +163,9 @@ class Config:
             risk_rules_parameter=_optional(env, "RISK_RULES_PARAMETER", _PARAMETER) or "",
             risk_rules_max_age_seconds=int(_number(env, "RISK_RULES_MAX_AGE_SECONDS", 60, 0, 3600)),
             risk_table_name=_risk_table(env),
+            radar_early_fraud_warning_policy=_choice(
+                env, "RADAR_EARLY_FRAUD_WARNING_POLICY", ("refund_actionable", "refund_all", "record_only")
+            ),
         )
 
     def require(self, name: str) -> str:
@@ -185,6 +190,13 @@ def _required(env: Mapping[str, str], name: str, pattern: re.Pattern[str], defau
         # The secret's id setting may by mistake hold the key itself: never echo that one.
         shown = "<withheld>" if name == "STRIPE_SECRET_ID" else repr(value)
         raise ConfigError(f"{name}={shown} is malformed (expected a secret name or ARN, or {pattern.pattern})")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name) or allowed[0]
+    if value not in allowed:
+        raise ConfigError(f"{name}={value!r} must be one of {', '.join(allowed)}")
     return value
 
 

@@ -76,7 +76,8 @@ PUBLISHED_MAJORS: Mapping[str, EventMajors] = {
     "payment.succeeded": EventMajors("1.0"),
     # 2.0 added the risk and Radar codes (a widened enum); 1.1 stays for its window, fraud codes as card_declined.
     "payment.failed": EventMajors("2.0", (OlderMajor("1.1", date(2027, 6, 30), _payment_failed_v1),)),
-    "refund.succeeded": EventMajors("1.0"),
+    # 1.1 added the optional refundReason (``fraudulent`` for the service's own fraud refunds, issue 20).
+    "refund.succeeded": EventMajors("1.1"),
     # 2.0 split v1's ambiguous ``reason`` into failureReason and refundReason; 1.0 stays for its window.
     "refund.failed": EventMajors("2.0", (OlderMajor("1.0", date(2027, 6, 30), _refund_failed_v1),)),
     "payment.action_required": EventMajors("1.0"),

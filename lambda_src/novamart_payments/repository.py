@@ -231,6 +231,16 @@ class Repository:
             raise
         return True
 
+    def note_review(self, payment_id: str, review_id: str, state: str) -> None:
+        """Record a Radar review's state on the payment (``opened``, ``closed:<reason>``): a set, so a replay or an
+        out-of-order delivery only adds what is already there."""
+        self.client.update_item(
+            TableName=self._payments,
+            Key={"paymentId": {"S": payment_id}},
+            UpdateExpression="ADD radarReviews :r",
+            ExpressionAttributeValues={":r": {"SS": [f"{review_id}:{state}"]}},
+        )
+
     def finish_payment(self, final: PaymentRecord, now: str) -> WriteResult[PaymentRecord]:
         """Move an unfinished payment to its final status, noting that its outcome event went out (the caller
         publishes first), and take it out of the unfinished index. Only one delivery or notification can do so;

@@ -293,14 +293,23 @@ class PaymentService:
 
     # --- refunds -----------------------------------------------------------------------------------------
 
-    def handle_refund(self, trigger: RefundTrigger) -> str:
-        """Refund what the trigger asks for, never more than was captured; returns what happened."""
+    def refund_records(self, trigger: RefundTrigger) -> tuple[PaymentRecord | None, RefundRecord | None]:
+        """The order's payment and the trigger's own refund, as ``handle_refund`` first reads them (one call)."""
+        key = domain.refund_key(trigger)
+        return self._repo.get_payment_and_refund(domain.payment_id_for(trigger.order_id), domain.refund_id_for(key))
+
+    def handle_refund(
+        self, trigger: RefundTrigger, known: tuple[PaymentRecord | None, RefundRecord | None] | None = None
+    ) -> str:
+        """Refund what the trigger asks for, never more than was captured; returns what happened. ``known``: the
+        records a caller just read with ``refund_records`` (the first round then reads nothing)."""
         payment_id = domain.payment_id_for(trigger.order_id)
         key = domain.refund_key(trigger)
         refund_id = domain.refund_id_for(key)
         me = str(uuid.uuid4())  # this delivery, as the owner of a refund lease
         for _ in range(_MAX_ROUNDS):
-            payment, existing = self._repo.get_payment_and_refund(payment_id, refund_id)
+            payment, existing = known if known is not None else self._repo.get_payment_and_refund(payment_id, refund_id)
+            known = None
             decision = domain.decide_refund(payment, existing, trigger)
             action = decision.action
             if action is RefundAction.DUPLICATE:

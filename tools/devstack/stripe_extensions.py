@@ -11,6 +11,10 @@ switches it on at Stripe, and sends the webhook Stripe sends:
   ``charge.refund.updated``;
 - card 4000000000000259: the charge succeeds, then a dispute is opened (``charge.dispute.created``, reason
   ``fraudulent``);
+- Radar (issue 20): card 4000000000005423 succeeds, then Radar raises an early fraud warning
+  (``radar.early_fraud_warning.created``, actionable); 4100000000000019 (always blocked) and 4000000000004954
+  (highest risk, blocked by Radar's default rule) are declined with ``decline_code`` ``fraudulent``, as Stripe
+  declines a charge Radar blocked; 4000000000009235 (elevated risk) succeeds;
 - Stripe's documented test PaymentMethod ids (``pm_card_chargeDeclinedInsufficientFunds``, ...,
   ``TEST_PAYMENT_METHODS``) are answered whoever sends them (localstripe knows three), each as the test card
   Stripe documents behind it;
@@ -29,6 +33,10 @@ from typing import Any
 
 PENDING_REFUND_CARD = "4000000000007726"
 DISPUTED_CARD = "4000000000000259"
+EARLY_FRAUD_WARNING_CARD = "4000000000005423"
+RADAR_BLOCKED_CARD = "4100000000000019"
+RADAR_HIGHEST_RISK_CARD = "4000000000004954"
+RADAR_ELEVATED_RISK_CARD = "4000000000009235"
 
 #: Stripe's test PaymentMethod ids (docs.stripe.com/testing, "PaymentMethods" tabs) and the test card behind each.
 #: American Express (15 digits) is left out: localstripe accepts 16-digit numbers only.
@@ -55,6 +63,9 @@ TEST_PAYMENT_METHODS = {
     "pm_card_threeDSecureRequired": "4000000000003063",
     "pm_card_authenticationRequired": "4000002500003155",
     "pm_card_createDispute": DISPUTED_CARD,
+    "pm_card_radarBlock": RADAR_BLOCKED_CARD,
+    "pm_card_riskLevelHighest": RADAR_HIGHEST_RISK_CARD,
+    "pm_card_riskLevelElevated": RADAR_ELEVATED_RISK_CARD,
 }
 
 #: What charging each documented decline card answers at Stripe: (error code, decline_code, message).
@@ -68,6 +79,9 @@ DECLINED_CARDS = {
     "4000000000000119": ("processing_error", "processing_error", "An error occurred while processing your card."),
     "4000000000006975": ("card_declined", "card_velocity_exceeded", "Your card was declined."),
     "4000000000000341": ("card_declined", "generic_decline", "Your card was declined."),
+    # Radar blocks: Stripe answers card_declined with decline_code fraudulent (the charge's outcome type blocked).
+    RADAR_BLOCKED_CARD: ("card_declined", "fraudulent", "Your card was declined."),
+    RADAR_HIGHEST_RISK_CARD: ("card_declined", "fraudulent", "Your card was declined."),
 }
 
 
@@ -106,6 +120,17 @@ def install() -> Any:
             self.status = "needs_response"
             self.metadata: dict[str, str] = {}
 
+    class EarlyFraudWarning(resources.StripeObject):  # type: ignore[misc,name-defined]
+        object = "radar.early_fraud_warning"
+        _id_prefix = "issfr_"
+
+        def __init__(self, charge: Any, intent_id: str) -> None:
+            super().__init__()
+            self.charge = charge.id
+            self.payment_intent = intent_id
+            self.actionable = True
+            self.fraud_type = "made_with_stolen_card"
+
     original_authenticate = intent_cls._api_authenticate.__func__
 
     def authenticate(cls: Any, id: str, client_secret: Any = None, success: Any = False, **kwargs: Any) -> Any:
@@ -127,6 +152,9 @@ def install() -> Any:
         original_on_success(self)
         if card_of(self.payment_method) == DISPUTED_CARD and self.latest_charge is not None:
             schedule_webhook(event("charge.dispute.created", Dispute(self.latest_charge, self.id)))
+        if card_of(self.payment_method) == EARLY_FRAUD_WARNING_CARD and self.latest_charge is not None:
+            warning = EarlyFraudWarning(self.latest_charge, self.id)
+            schedule_webhook(event("radar.early_fraud_warning.created", warning))
 
     original_refund_init = refund_cls.__init__
 

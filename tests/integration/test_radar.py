@@ -1,0 +1,114 @@
+"""Stripe Radar's signals (issue 20) against the real Stripe adapter and the local Stripe's Radar emulation.
+
+A charge Radar blocks fails as ``radar_blocked`` (its 1.x edition ``card_declined``), not a plain decline. An early
+fraud warning refunds the order once, whatever replays and second events say about the same warning, and never
+more than remains refundable; reviews are recorded on the payment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from novamart_payments.handlers.payment import handler as payment_handler
+from novamart_payments.handlers.refund import handler as refund_handler
+from novamart_payments.radar import fraud_refund_trigger
+
+from tests.integration.conftest import Aws, card, charges, invoke, new_order, payment_event, refund_event, refunds
+from tests.integration.test_later_outcomes import deliver, event_about, intent_of, kinds
+from tools.devstack.stripe_extensions import (
+    EARLY_FRAUD_WARNING_CARD,
+    RADAR_BLOCKED_CARD,
+    RADAR_ELEVATED_RISK_CARD,
+    RADAR_HIGHEST_RISK_CARD,
+)
+
+
+def codes(aws: Aws, order: str) -> dict[str, str]:
+    return {
+        e["detail"]["metadata"]["schemaVersion"]: e["detail"]["data"]["code"]
+        for e in aws.published(order, all_majors=True)
+        if e["detail-type"] == "payment.failed"
+    }
+
+
+@pytest.mark.parametrize("number", [RADAR_BLOCKED_CARD, RADAR_HIGHEST_RISK_CARD])
+def test_a_charge_radar_blocks_fails_as_radar_blocked(aws: Aws, number: str) -> None:
+    order = new_order()
+    assert invoke(payment_handler, payment_event(order, 3100, "USD", token=card(number))) == []
+    assert codes(aws, order) == {"2.0": "radar_blocked", "1.1": "card_declined"}
+    assert charges(order) == []
+
+
+def test_an_elevated_risk_charge_succeeds(aws: Aws) -> None:
+    order = new_order()
+    assert invoke(payment_handler, payment_event(order, 3100, "USD", token=card(RADAR_ELEVATED_RISK_CARD))) == []
+    assert kinds(aws, order) == ["payment.succeeded"] and charges(order) == [3100]
+
+
+def _warned_order(aws: Aws, amount: int = 5400) -> tuple[str, dict[str, Any]]:
+    order = new_order()
+    assert invoke(payment_handler, payment_event(order, amount, "USD", token=card(EARLY_FRAUD_WARNING_CARD))) == []
+    return order, event_about(intent_of(aws, order), "radar.early_fraud_warning.created")
+
+
+def refund_events(aws: Aws, order: str) -> list[dict[str, Any]]:
+    return [e for e in aws.published(order) if e["detail-type"].startswith("refund.")]
+
+
+def test_an_early_fraud_warning_refunds_once_under_replay_and_second_events(aws: Aws) -> None:
+    order, warning = _warned_order(aws)
+    assert deliver(warning) == (200, "fraud_refund:refunded:succeeded")
+    assert deliver(warning) == (200, "replayed")  # the same event again
+    updated = {**warning, "id": warning["id"] + "-updated", "type": "radar.early_fraud_warning.updated"}
+    assert deliver(updated)[0] == 200  # a second event about the same warning
+    assert invoke(refund_handler, refund_event(order, detail_type="order.cancelled")) == []  # and the order ends
+    assert refunds(order) == [5400]
+    [refunded] = refund_events(aws, order)
+    assert refunded["detail-type"] == "refund.succeeded"
+    assert refunded["detail"]["data"]["refundReason"] == "fraudulent"
+    assert refunded["detail"]["data"]["amount"] == {"minorUnits": 5400, "currency": "USD"}
+
+
+def test_an_early_fraud_warning_refunds_only_what_is_left(aws: Aws) -> None:
+    order, warning = _warned_order(aws)
+    partial = refund_event(order, 1000, detail_type="order.cancelled", request_id="rq-partial-1")
+    assert invoke(refund_handler, partial) == []
+    assert deliver(warning)[0] == 200
+    assert refunds(order) == [1000, 4400]
+    amounts = [e["detail"]["data"]["amount"]["minorUnits"] for e in refund_events(aws, order)]
+    assert sorted(amounts) == [1000, 4400]
+
+
+def test_a_warning_about_a_refunded_order_moves_nothing(aws: Aws) -> None:
+    order, warning = _warned_order(aws)
+    assert invoke(refund_handler, refund_event(order, detail_type="order.cancelled")) == []
+    assert deliver(warning) == (200, "fraud_refund:duplicate")  # the order's full refund is this one
+    assert refunds(order) == [5400] and len(refund_events(aws, order)) == 1
+
+
+def test_a_warning_that_is_not_actionable_is_recorded_not_refunded(aws: Aws) -> None:
+    order, warning = _warned_order(aws)
+    obj = {**warning["data"]["object"], "actionable": False}
+    quiet = {**warning, "id": warning["id"] + "-na", "data": {**warning["data"], "object": obj}}
+    assert deliver(quiet) == (200, "warning_recorded")
+    assert refunds(order) == []
+
+
+def test_reviews_are_recorded_on_the_payment(aws: Aws) -> None:
+    order, warning = _warned_order(aws)
+    intent = intent_of(aws, order)
+    review = {"id": "prv_test_1", "object": "review", "payment_intent": intent, "reason": "rule", "open": True}
+    opened = {**warning, "id": warning["id"] + "-rev-o", "type": "review.opened", "data": {"object": review}}
+    closed_review = {**review, "reason": "approved", "open": False}
+    closed = {**warning, "id": warning["id"] + "-rev-c", "type": "review.closed", "data": {"object": closed_review}}
+    assert deliver(closed) == (200, "review_closed:approved")  # out of order: the close first
+    assert deliver(opened) == (200, "review_opened")
+    [item] = aws.payment_items(order)
+    assert sorted(item["radarReviews"]["SS"]) == ["prv_test_1:closed:approved", "prv_test_1:opened"]
+    assert refunds(order) == []
+
+
+def test_the_fraud_refund_is_the_orders_full_refund() -> None:
+    trigger = fraud_refund_trigger("ord-1", "corr-1", "efw:issfr_1")
+    assert trigger.amount is None and trigger.reason == "fraudulent"

@@ -54,6 +54,7 @@ MARKERS = {
     "later": "outcomes that arrive later: 3-D Secure, webhooks, pending refunds, disputes, reconciliation",
     "webhooks": "the webhook function: signatures, replays, ordering",
     "operations": "on-call commands: redrive dead letters, replay published events from the archive",
+    "fraud": "fraud and risk: the risk rules before the charge, Stripe Radar's signals after it",
 }
 
 
@@ -178,6 +179,11 @@ def service_running(world: World) -> None:
 @given(parsers.parse('an order for {minor:d} minor units of "{currency}" paid with "{token}"'))
 def an_order(world: World, order: Order, minor: int, currency: str, token: str) -> None:
     order.minor_units, order.currency, order.token = minor, currency, world.token_for(token)
+
+
+@given(parsers.parse('the order\'s customer is "{customer}"'))
+def order_customer(order: Order, customer: str) -> None:
+    order.customer_id = customer
 
 
 @given(parsers.parse("the gateway fails every charge attempt of the next {times:d} deliveries"))
@@ -525,6 +531,20 @@ def gateway_no_charge(world: World, order: Order) -> None:
     ledger = world.ledger(order)
     if ledger is not None:
         assert ledger[0] == []
+
+
+@then("the gateway received no request for the order")
+def gateway_no_request(world: World, order: Order) -> None:
+    """Counted at the local Stripe's fault proxy: a blocked order never reaches the gateway."""
+    assert world.gateway is not None, "needs the local Stripe's fault proxy"
+    assert world.gateway.faults.requests_for(order.order_id) == []
+
+
+@then(parsers.parse('the order\'s refund names the reason "{reason}"'))
+@eventually
+def refund_reason(world: World, order: Order, reason: str) -> None:
+    events = world.distinct(order, "refund.succeeded")
+    assert [e.data.get("refundReason") for e in events] == [reason]
 
 
 @then("the gateway did not charge any of the orders")

@@ -77,7 +77,7 @@ def risky(risk_aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[
     put_rules(risk_aws, RULES)
 
     def configure(max_age: int) -> None:
-        monkeypatch.setenv("RISK_RULES_PARAMETER", RULES_PARAMETER)
+        monkeypatch.setenv("RISK_RULES_PARAMETER_NAME", RULES_PARAMETER)
         monkeypatch.setenv("RISK_TABLE_NAME", RISK_TABLE)
         monkeypatch.setenv("RISK_RULES_MAX_AGE_SECONDS", str(max_age))
         _reset_process_state()  # a new container: the service, its rules cache and its SSM provider are rebuilt

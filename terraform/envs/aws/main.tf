@@ -75,9 +75,12 @@ module "service" {
   package_path           = coalesce(var.package_path, "${local.repo_root}/build/lambda.zip")
   schema_dir             = "${local.repo_root}/schemas/registry"
   lambda_timeout_seconds = var.lambda_timeout_seconds
-  reserved_concurrency   = var.reserved_concurrency
-  maximum_concurrency    = var.maximum_concurrency
-  log_level              = var.log_level
+  # The risk check (docs/risk.md): a rules document turns it on; a change is an apply of this variable only.
+  risk_rules                       = var.risk_rules
+  radar_early_fraud_warning_policy = var.radar_early_fraud_warning_policy
+  reserved_concurrency             = var.reserved_concurrency
+  maximum_concurrency              = var.maximum_concurrency
+  log_level                        = var.log_level
   # Always Stripe: the simulator's ledger lives in one process, so on a Lambda fleet it would publish
   # payment.succeeded for orders nobody charged. The service module refuses nothing; this root does.
   gateway_mode            = var.gateway_mode

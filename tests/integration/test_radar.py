@@ -14,7 +14,17 @@ from novamart_payments.handlers.payment import handler as payment_handler
 from novamart_payments.handlers.refund import handler as refund_handler
 from novamart_payments.radar import fraud_refund_trigger
 
-from tests.integration.conftest import Aws, card, charges, invoke, new_order, payment_event, refund_event, refunds
+from tests.integration.conftest import (
+    Aws,
+    card,
+    charges,
+    invoke,
+    new_order,
+    payment_event,
+    refund_event,
+    refunds,
+    stripe_stack,
+)
 from tests.integration.test_later_outcomes import deliver, event_about, intent_of, kinds
 from tools.devstack.stripe_extensions import (
     EARLY_FRAUD_WARNING_CARD,
@@ -112,3 +122,29 @@ def test_reviews_are_recorded_on_the_payment(aws: Aws) -> None:
 def test_the_fraud_refund_is_the_orders_full_refund() -> None:
     trigger = fraud_refund_trigger("ord-1", "corr-1", "efw:issfr_1")
     assert trigger.amount is None and trigger.reason == "fraudulent"
+
+
+def test_the_orders_risk_context_reaches_radar(aws: Aws) -> None:
+    order = new_order()
+    event = payment_event(order, 2100, "USD")
+    context = {
+        "clientIp": "203.0.113.7",
+        "emailSha256": "a" * 64,
+        "shippingCountry": "DE",
+        "sessionId": "rse_test_1",
+    }
+    event["detail"]["data"]["riskContext"] = context
+    assert invoke(payment_handler, event) == []
+    [intent] = stripe_stack().stripe.intents(order)
+    seen = intent.to_dict()
+    assert {k: seen["metadata"].get(k) for k in context} == context
+    assert seen.get("radar_options") == {"session": "rse_test_1"}
+    assert kinds(aws, order) == ["payment.succeeded"]
+
+
+def test_a_risk_context_that_breaks_its_schema_is_refused(aws: Aws) -> None:
+    order = new_order()
+    event = payment_event(order)
+    event["detail"]["data"]["riskContext"] = {"email": "someone@example.com"}  # a plain address: never
+    assert len(invoke(payment_handler, event)) == 1
+    assert aws.payment_items(order) == []

@@ -131,6 +131,16 @@ def install() -> Any:
             self.actionable = True
             self.fraud_type = "made_with_stolen_card"
 
+    original_create = intent_cls._api_create.__func__
+
+    def create(cls: Any, radar_options: Any = None, **data: Any) -> Any:
+        """Stripe accepts ``radar_options[session]`` (a Radar Session from Stripe.js); localstripe knows no Radar:
+        keep it on the intent, as Stripe shows it."""
+        obj = original_create(cls, **data)
+        if radar_options:
+            obj.radar_options = dict(radar_options)
+        return obj
+
     original_authenticate = intent_cls._api_authenticate.__func__
 
     def authenticate(cls: Any, id: str, client_secret: Any = None, success: Any = False, **kwargs: Any) -> Any:
@@ -177,6 +187,7 @@ def install() -> Any:
 
     _answer_test_payment_methods(resources)
 
+    intent_cls._api_create = classmethod(create)
     intent_cls._api_authenticate = classmethod(authenticate)
     intent_cls._api_cancel = classmethod(cancel)
     intent_cls._on_success = on_success

@@ -81,6 +81,18 @@ def decline_code(code: str | None, detail: str | None) -> str:
     return "card_declined"
 
 
+def radar_metadata(request: ChargeRequest) -> dict[str, str]:
+    """The order's optional risk context as PaymentIntent metadata, which Radar rules can read (``::clientIp::``)."""
+    c = request.context
+    fields = {
+        "clientIp": c.client_ip,
+        "emailSha256": c.email_sha256,
+        "shippingCountry": c.shipping_country,
+        "sessionId": c.session_id,
+    }
+    return {k: v for k, v in fields.items() if v}
+
+
 class StripeGateway:
     """``PaymentGateway`` on Stripe. ``api_key`` is called for every client build, so a rotated secret is used
     as soon as the Parameters cache expires."""
@@ -125,6 +137,10 @@ class StripeGateway:
         }
         if request.customer_id.startswith("cus_"):  # a Stripe customer id (ours are NovaMart's own otherwise)
             params["customer"] = request.customer_id
+        params["metadata"].update(radar_metadata(request))
+        session = request.context.session_id or ""
+        if session.startswith("rse_"):  # a Radar Session made by Stripe.js
+            params["radar_options"] = {"session": session}
         intent = self._call(
             lambda c: c.v1.payment_intents.create(params=params, options={"idempotency_key": request.idempotency_key}),
             creating=True,

@@ -110,6 +110,10 @@ class PaymentRecord:
     # The risk check's decision, stored on the claim before any gateway request (issue 20): every later delivery
     # of the order reads it instead of asking again.
     risk: RiskDecision | None = None
+    # The gateway's fraud screening of the charge (Stripe Radar's outcome type, risk level and score).
+    radar_outcome: str | None = None
+    radar_risk_level: str | None = None
+    radar_risk_score: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -259,10 +259,15 @@ class Repository:
             ("failureCode", ":code", final.failure_code),
             ("failureReason", ":reason", final.failure_reason),
             ("processedAt", ":processed", final.processed_at),
+            ("radarOutcome", ":radar", final.radar_outcome),
+            ("radarRiskLevel", ":risklevel", final.radar_risk_level),
         ):
             if value is not None:
                 sets.append(f"{attr} = {placeholder}")
                 values[placeholder] = {"S": value}
+        if final.radar_risk_score is not None:
+            sets.append("radarRiskScore = :riskscore")
+            values[":riskscore"] = {"N": str(final.radar_risk_score)}
         return self._update(
             self._payments,
             {"paymentId": {"S": final.payment_id}},
@@ -609,6 +614,9 @@ def payment_from_item(item: Item) -> PaymentRecord:
         action_expires_at=_s(item, "actionExpiresAt"),
         dispute_ids=frozenset(item.get("disputeIds", {}).get("SS", [])),
         risk=RiskDecision.from_item(item["risk"]["M"]) if "risk" in item else None,
+        radar_outcome=_s(item, "radarOutcome"),
+        radar_risk_level=_s(item, "radarRiskLevel"),
+        radar_risk_score=int(item["radarRiskScore"]["N"]) if "radarRiskScore" in item else None,
     )
 
 

@@ -253,6 +253,9 @@ class PaymentService:
             failure_reason=None if result.approved else (reason or result.reason),
             processed_at=result.processed_at or record.created_at,
             published=True,
+            radar_outcome=result.radar.outcome_type if result.radar else record.radar_outcome,
+            radar_risk_level=result.radar.risk_level if result.radar else record.radar_risk_level,
+            radar_risk_score=result.radar.risk_score if result.radar else record.radar_risk_score,
         )
         self._publisher.publish(payment_outcome(final))
         done = self._repo.finish_payment(final, self._now())

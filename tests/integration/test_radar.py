@@ -48,12 +48,25 @@ def test_a_charge_radar_blocks_fails_as_radar_blocked(aws: Aws, number: str) -> 
     assert invoke(payment_handler, payment_event(order, 3100, "USD", token=card(number))) == []
     assert codes(aws, order) == {"2.0": "radar_blocked", "1.1": "card_declined"}
     assert charges(order) == []
+    assert radar_of(aws, order)[0] == "blocked"
 
 
-def test_an_elevated_risk_charge_succeeds(aws: Aws) -> None:
+def radar_of(aws: Aws, order: str) -> tuple[str | None, ...]:
+    [item] = aws.payment_items(order)
+    return tuple(
+        item.get(k, {}).get("S") or item.get(k, {}).get("N")
+        for k in ("radarOutcome", "radarRiskLevel", "radarRiskScore")
+    )
+
+
+def test_an_elevated_risk_charge_succeeds_with_its_radar_outcome_stored(aws: Aws) -> None:
     order = new_order()
     assert invoke(payment_handler, payment_event(order, 3100, "USD", token=card(RADAR_ELEVATED_RISK_CARD))) == []
     assert kinds(aws, order) == ["payment.succeeded"] and charges(order) == [3100]
+    assert radar_of(aws, order) == ("authorized", "elevated", "67")
+    normal = new_order()
+    assert invoke(payment_handler, payment_event(normal, 3100, "USD")) == []
+    assert radar_of(aws, normal) == ("authorized", "normal", "12")
 
 
 def _warned_order(aws: Aws, amount: int = 5400) -> tuple[str, dict[str, Any]]:

@@ -85,6 +85,21 @@ DECLINED_CARDS = {
 }
 
 
+def radar_outcome(card: str | None) -> dict[str, Any]:
+    """A charge's ``outcome`` as Stripe's test mode reports it: blocked for the Radar block cards, elevated risk for
+    4000000000009235, normal otherwise."""
+    if card in (RADAR_BLOCKED_CARD, RADAR_HIGHEST_RISK_CARD):
+        return {"type": "blocked", "risk_level": "highest", "risk_score": 95, "network_status": "not_sent_to_network"}
+    if card == RADAR_ELEVATED_RISK_CARD:
+        return {
+            "type": "authorized",
+            "risk_level": "elevated",
+            "risk_score": 67,
+            "network_status": "approved_by_network",
+        }
+    return {"type": "authorized", "risk_level": "normal", "risk_score": 12, "network_status": "approved_by_network"}
+
+
 def install() -> Any:
     """Patch localstripe and return its ``server`` module, with the extra route added."""
     import sys
@@ -130,6 +145,13 @@ def install() -> Any:
             self.payment_intent = intent_id
             self.actionable = True
             self.fraud_type = "made_with_stolen_card"
+
+    original_charge_init = resources.Charge.__init__
+
+    def charge_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        """Radar's ``outcome`` on every charge, as Stripe reports it for the documented test cards."""
+        original_charge_init(self, *args, **kwargs)
+        self.outcome = radar_outcome(card_of(getattr(self, "payment_method", None)))
 
     original_create = intent_cls._api_create.__func__
 
@@ -187,6 +209,7 @@ def install() -> Any:
 
     _answer_test_payment_methods(resources)
 
+    resources.Charge.__init__ = charge_init
     intent_cls._api_create = classmethod(create)
     intent_cls._api_authenticate = classmethod(authenticate)
     intent_cls._api_cancel = classmethod(cancel)

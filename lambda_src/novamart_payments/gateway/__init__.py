@@ -47,6 +47,15 @@ class Outcome(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class RadarOutcome:
+    """The gateway's fraud screening of the charge (Stripe Radar's ``charge.outcome``): kept on the payment."""
+
+    outcome_type: str  # authorized, manual_review, blocked, issuer_declined, invalid
+    risk_level: str | None = None  # normal, elevated, highest, not_assessed
+    risk_score: int | None = None  # 0..99
+
+
+@dataclass(frozen=True, slots=True)
 class GatewayResult:
     """The gateway's answer to one money movement."""
 
@@ -62,6 +71,8 @@ class GatewayResult:
     # On a status read of a charge: the order the attempt was opened for (from the gateway's metadata), so a
     # notification that names only the gateway's objects (a dispute) finds its payment.
     order_id: str | None = None
+    # The charge's fraud screening, when the gateway reported it (issue 20).
+    radar: RadarOutcome | None = None
 
     @property
     def approved(self) -> bool:

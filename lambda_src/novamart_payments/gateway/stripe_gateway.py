@@ -39,6 +39,7 @@ from novamart_payments.gateway import (
     IdempotencyKeyReused,
     Outcome,
     PaymentMethodRefused,
+    RadarOutcome,
     RefundRequest,
     TransientGatewayError,
     UnknownToGateway,
@@ -173,6 +174,7 @@ class StripeGateway:
 
     def complete_charge(self, handle: str, request: ChargeRequest) -> GatewayResult:
         confirm: PaymentIntentConfirmParams = {"off_session": True} if self._off_session else {}
+        confirm["expand"] = ["latest_charge"]  # the charge's Radar outcome, in the same request
         answer = self._call(
             lambda c: c.v1.payment_intents.confirm(
                 handle, params=confirm, options={"idempotency_key": f"{request.idempotency_key}:confirm"}
@@ -181,7 +183,10 @@ class StripeGateway:
         )
         if isinstance(answer, _Declined):
             # A card error on confirm: Stripe also left it on the intent, where a redelivery will read it.
-            return GatewayResult(Outcome.DECLINED, answer.charge or handle, answer.code, answer.reason, _now())
+            blocked = RadarOutcome("blocked") if answer.code == "radar_blocked" else None
+            return GatewayResult(
+                Outcome.DECLINED, answer.charge or handle, answer.code, answer.reason, _now(), radar=blocked
+            )
         if answer is None:  # the intent was past confirmation: read what happened to it
             answer = self._call(lambda c: c.v1.payment_intents.retrieve(handle))
         return _intent_result(answer)
@@ -329,7 +334,11 @@ def _intent_result(answer: Any, *, settled_only: bool = True) -> GatewayResult:
     order_id = (intent.get("metadata") or {}).get("orderId")
     if status == "succeeded":
         return GatewayResult(
-            Outcome.APPROVED, _id(intent.get("latest_charge")) or intent["id"], processed_at=when, order_id=order_id
+            Outcome.APPROVED,
+            _id(intent.get("latest_charge")) or intent["id"],
+            processed_at=when,
+            order_id=order_id,
+            radar=_radar(intent.get("latest_charge")),
         )
     if status in ("processing", "requires_capture") or (status == "requires_confirmation" and settled_only):
         if settled_only:
@@ -355,6 +364,18 @@ def _intent_result(answer: Any, *, settled_only: bool = True) -> GatewayResult:
         str(error.get("message") or "The card was declined.")[:500],
         when,
         order_id=order_id,
+    )
+
+
+def _radar(charge: Any) -> RadarOutcome | None:
+    """Radar's ``outcome`` of an expanded charge (None when the charge was not expanded or has none)."""
+    outcome = charge.get("outcome") if isinstance(charge, dict) else None
+    if not isinstance(outcome, dict) or not isinstance(outcome.get("type"), str):
+        return None
+    score = outcome.get("risk_score")
+    level = outcome.get("risk_level")
+    return RadarOutcome(
+        str(outcome["type"]), str(level) if level is not None else None, int(score) if isinstance(score, int) else None
     )
 
 

@@ -25,6 +25,7 @@ from tests.integration.conftest import (
     REGION,
     Aws,
     _reset_process_state,
+    card,
     charges,
     invoke,
     new_order,
@@ -281,3 +282,11 @@ def test_the_decision_is_stored_once_and_a_later_one_loses_to_it(risky: Any, aws
     assert first.won and not later.won
     assert later.current is not None and later.current.risk == block
     assert svc.repository.get_payment(payment_id).risk == block
+
+
+def test_a_payment_the_gateway_declines_after_the_check_fits_the_records_call_cap(risky: Any, aws: Aws) -> None:
+    """The longest payment path (claim, two counters, the decision, the intent, the re-read before a decline is
+    published, PutEvents, the final write) stays within RECORD_MAX_AWS_CALLS: it is not failed at the cap."""
+    order = new_order()
+    assert invoke(payment_handler, payment_event(order, token=card("declined"), customer_id=customer())) == []
+    assert failed_code(aws, order) == ["card_declined"] and charges(order) == []

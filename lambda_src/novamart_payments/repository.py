@@ -77,19 +77,6 @@ class Repository:
         }
         return self._put_new(self._payments, "paymentId", item, payment_from_item)
 
-    def record_risk_decision(self, payment_id: str, decision: RiskDecision, now: str) -> WriteResult[PaymentRecord]:
-        """Store the risk check's decision on the PENDING claim, once: a delivery that loses (another delivery of
-        the order decided first, or the record moved on) gets the item as it stands and follows its decision."""
-        return self._update(
-            self._payments,
-            {"paymentId": {"S": payment_id}},
-            "SET risk = :risk, updatedAt = :now",
-            "#s = :pending AND attribute_not_exists(risk)",
-            {":risk": {"M": decision.to_item()}, ":now": {"S": now}, ":pending": {"S": Status.PENDING}},
-            payment_from_item,
-            names={"#s": "status"},
-        )
-
     def block_payment(self, payment_id: str, order_id: str, meta: TriggerMeta, now: str) -> WriteResult[PaymentRecord]:
         """Record that the order was cancelled before payment, so that a later payment trigger cannot charge."""
         item: Item = {
@@ -128,6 +115,19 @@ class Repository:
                 ":true": {"BOOL": True},
             },
             payment_from_item,
+        )
+
+    def record_risk_decision(self, payment_id: str, decision: RiskDecision, now: str) -> WriteResult[PaymentRecord]:
+        """Store the risk check's decision on the PENDING claim, once: a delivery that loses (another delivery of
+        the order decided first, or the record moved on) gets the item as it stands and follows its decision."""
+        return self._update(
+            self._payments,
+            {"paymentId": {"S": payment_id}},
+            "SET risk = :risk, updatedAt = :now",
+            "#s = :pending AND attribute_not_exists(risk)",
+            {":risk": {"M": decision.to_item()}, ":now": {"S": now}, ":pending": {"S": Status.PENDING}},
+            payment_from_item,
+            names={"#s": "status"},
         )
 
     def store_intent(self, payment_id: str, intent_id: str, now: str) -> WriteResult[PaymentRecord]:

@@ -51,4 +51,13 @@ RISK_MUTANTS = (
         guards="an early fraud warning refunds the order once: replays, second events and the order's own "
         "cancellation make one refund",
     ),
+    Mutant(
+        "review-refund-not-adopted",
+        f"{PKG}/radar.py",
+        "    outcome = service.handle_refund(trigger, known=(record, existing), adopt=adopted)\n",
+        "    outcome = service.handle_refund(trigger, known=(record, existing), adopt=None)\n",
+        (f"{RADAR}::test_a_review_closed_as_refunded_as_fraud_publishes_stripes_refund_once",),
+        write="radar._settle_review (Stripe's refund adopted as the order's full refund)",
+        guards="a review closed as refunded as fraud publishes Stripe's refund once and never refunds again",
+    ),
 )

@@ -303,10 +303,15 @@ class PaymentService:
         return self._repo.get_payment_and_refund(domain.payment_id_for(trigger.order_id), domain.refund_id_for(key))
 
     def handle_refund(
-        self, trigger: RefundTrigger, known: tuple[PaymentRecord | None, RefundRecord | None] | None = None
+        self,
+        trigger: RefundTrigger,
+        known: tuple[PaymentRecord | None, RefundRecord | None] | None = None,
+        adopt: GatewayResult | None = None,
     ) -> str:
         """Refund what the trigger asks for, never more than was captured; returns what happened. ``known``: the
-        records a caller just read with ``refund_records`` (the first round then reads nothing)."""
+        records a caller just read with ``refund_records`` (the first round then reads nothing). ``adopt``: a
+        refund the gateway already made without us (read back from it by the caller), recorded and published as
+        this refund's answer instead of a new gateway request (``radar``: a review closed as refunded as fraud)."""
         payment_id = domain.payment_id_for(trigger.order_id)
         key = domain.refund_key(trigger)
         refund_id = domain.refund_id_for(key)
@@ -330,7 +335,7 @@ class PaymentService:
                 return self._publish_refund(existing, "republished")
             if action is RefundAction.RESUME_REFUND:
                 assert existing is not None
-                return self._refund(existing, payment, lease_owner=me, resumed=True)
+                return self._refund(existing, payment, lease_owner=me, resumed=True, adopt=adopt)
             if action is RefundAction.WAIT_FOR_PAYMENT:
                 raise RetryLater(f"payment for order {trigger.order_id} is still in flight")
             if action is RefundAction.CANCEL_PAYMENT:
@@ -366,7 +371,7 @@ class PaymentService:
             assert payment is not None
             lease_until = plus(refund.created_at, REFUND_LEASE)
             if self._repo.reserve_refund(payment, refund, refund.created_at, lease_until, me):
-                return self._refund(refund, payment, lease_owner=me, resumed=False)
+                return self._refund(refund, payment, lease_owner=me, resumed=False, adopt=adopt)
             # Lost a race: another refund took the amount, or this refund exists already. Decide again.
         raise RetryLater(f"refund {refund_id} kept changing under concurrent deliveries")
 
@@ -399,7 +404,15 @@ class PaymentService:
             updated_at=now,
         )
 
-    def _refund(self, refund: RefundRecord, payment: PaymentRecord | None, *, lease_owner: str, resumed: bool) -> str:
+    def _refund(
+        self,
+        refund: RefundRecord,
+        payment: PaymentRecord | None,
+        *,
+        lease_owner: str,
+        resumed: bool,
+        adopt: GatewayResult | None = None,
+    ) -> str:
         """Refund through the gateway, publish, then finish the record (same crash reasoning as ``_charge``).
 
         The gateway does not deduplicate refunds for us. The delivery that reserved the refund holds its lease and
@@ -407,14 +420,15 @@ class PaymentService:
         none when the gateway's answer is already recorded (an approval: publish and finish; a refund the gateway
         settles later: its webhook or reconciliation finishes it); otherwise it takes the lease (one at a time),
         asks the gateway whether an earlier attempt got through, unless the record says none was made, and
-        refunds only if none did.
+        refunds only if none did. A refund to ``adopt`` stands in for the delivery's own request (after its own
+        earlier attempt, if one got through).
         """
         handle = payment.intent_id or payment.transaction_id if payment is not None else None
         if handle is None or refund.amount is None:  # pragma: no cover
             raise RetryLater(f"refund {refund.refund_id} has no captured payment to refund against")
         request = RefundRequest(refund.idempotency_key, refund.order_id, refund.refund_id, handle, refund.amount)
         if not resumed:
-            return self.settle_refund(refund, self._refund_once(request, lease_owner))
+            return self.settle_refund(refund, adopt or self._refund_once(request, lease_owner))
         if refund.approved:
             return self._refund_decided(refund)
         if refund.transaction_id is not None:
@@ -432,7 +446,7 @@ class PaymentService:
                 # Only asked, refunded nothing: the next delivery need not wait for the lease to run out.
                 self._repo.release_refund_lease(refund.refund_id, lease_owner, nothing_sent=False)
                 raise
-        return self.settle_refund(refund, found or self._refund_once(request, lease_owner))
+        return self.settle_refund(refund, found or adopt or self._refund_once(request, lease_owner))
 
     def _refund_once(self, request: RefundRequest, lease_owner: str) -> GatewayResult:
         """One refund request, by the lease's holder. Refused before it did anything (the request budget, or the

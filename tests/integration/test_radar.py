@@ -161,3 +161,67 @@ def test_a_risk_context_that_breaks_its_schema_is_refused(aws: Aws) -> None:
     event["detail"]["data"]["riskContext"] = {"email": "someone@example.com"}  # a plain address: never
     assert len(invoke(payment_handler, event)) == 1
     assert aws.payment_items(order) == []
+
+
+# --- a review closed as refunded as fraud: Stripe refunded, the service publishes that refund once -------------
+
+
+def _review_closed(
+    warning: dict[str, Any], intent: str, suffix: str, reason: str = "refunded_as_fraud"
+) -> dict[str, Any]:
+    review = {"id": "prv_fraud_1", "object": "review", "payment_intent": intent, "reason": reason, "open": False}
+    return {**warning, "id": warning["id"] + suffix, "type": "review.closed", "data": {"object": review}}
+
+
+def _stripe_refunds_as_fraud(intent: str, amount: int | None = None) -> str:
+    """What Stripe does when the merchant closes the review by refunding the charge as fraud (no metadata of ours)."""
+    params: dict[str, Any] = {"payment_intent": intent}  # localstripe refuses a refund reason
+    if amount is not None:
+        params["amount"] = amount
+    return str(stripe_stack().stripe.client().v1.refunds.create(params=params).id)  # type: ignore[arg-type]
+
+
+def test_a_review_closed_as_refunded_as_fraud_publishes_stripes_refund_once(aws: Aws) -> None:
+    order, warning = _warned_order(aws)
+    intent = intent_of(aws, order)
+    stripes = _stripe_refunds_as_fraud(intent)
+    closed = _review_closed(warning, intent, "-rev-f1")
+    assert deliver(closed) == (200, "review_refund:refunded:succeeded")
+    assert deliver(closed) == (200, "replayed")  # the same event again
+    assert deliver(_review_closed(warning, intent, "-rev-f2")) == (200, "review_refund:duplicate")  # another event
+    assert deliver(warning) == (200, "fraud_refund:duplicate")  # the warning after it converges: no own refund
+    assert invoke(refund_handler, refund_event(order, detail_type="order.cancelled")) == []
+    assert refunds(order) == [5400]  # Stripe's only
+    [refunded] = refund_events(aws, order)
+    assert refunded["detail-type"] == "refund.succeeded"
+    assert refunded["detail"]["data"]["refundReason"] == "fraudulent"
+    assert refunded["detail"]["data"]["amount"] == {"minorUnits": 5400, "currency": "USD"}
+    [item] = aws.refund_items(order)
+    assert item["transactionId"]["S"] == stripes  # the refund recorded is Stripe's own
+
+
+def test_a_review_closed_after_the_warnings_refund_publishes_nothing_more(aws: Aws) -> None:
+    order, warning = _warned_order(aws)
+    intent = intent_of(aws, order)
+    assert deliver(warning) == (200, "fraud_refund:refunded:succeeded")
+    assert deliver(_review_closed(warning, intent, "-rev-after")) == (200, "review_refund:duplicate")
+    assert refunds(order) == [5400] and len(refund_events(aws, order)) == 1
+
+
+def test_a_review_refund_is_published_for_what_was_left(aws: Aws) -> None:
+    order, warning = _warned_order(aws)
+    intent = intent_of(aws, order)
+    partial = refund_event(order, 1000, detail_type="order.cancelled", request_id="rq-partial-rev")
+    assert invoke(refund_handler, partial) == []
+    _stripe_refunds_as_fraud(intent, 4400)  # Stripe refunds what remains of the charge
+    assert deliver(_review_closed(warning, intent, "-rev-left")) == (200, "review_refund:refunded:succeeded")
+    assert refunds(order) == [1000, 4400]
+    amounts = sorted(e["detail"]["data"]["amount"]["minorUnits"] for e in refund_events(aws, order))
+    assert amounts == [1000, 4400]
+
+
+def test_a_review_closed_as_fraud_without_a_refund_at_stripe_publishes_nothing(aws: Aws) -> None:
+    order, warning = _warned_order(aws)
+    closed = _review_closed(warning, intent_of(aws, order), "-rev-none")
+    assert deliver(closed) == (200, "review_closed:no_refund_to_publish")  # the notice's word is not enough
+    assert refunds(order) == [] and refund_events(aws, order) == []

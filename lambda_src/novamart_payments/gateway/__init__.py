@@ -160,6 +160,12 @@ class PaymentGateway(Protocol):
 
     def find_refund(self, request: RefundRequest) -> GatewayResult | None: ...
 
+    def find_outside_refund(self, handle: str, minor_units: int) -> GatewayResult | None:
+        """A refund of ``minor_units`` on the charge attempt ``handle`` that the service did not make (no refund id
+        of ours in its metadata: Stripe's own, when a Radar review is closed as refunded as fraud, or one made in
+        the Dashboard), if the gateway has one (never moves money)."""
+        ...
+
     def charge_status(self, handle: str) -> GatewayResult:
         """What the gateway knows of the charge attempt now (never moves money)."""
         ...

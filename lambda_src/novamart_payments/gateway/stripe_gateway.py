@@ -231,6 +231,16 @@ class StripeGateway:
                 return _refund_result(refund)
         return None
 
+    def find_outside_refund(self, handle: str, minor_units: int) -> GatewayResult | None:
+        page = self._call(lambda c: c.v1.refunds.list(params={"payment_intent": handle, "limit": 100}))
+        for refund in page.auto_paging_iter():
+            plain = _plain(refund)
+            if "refundId" not in (plain.get("metadata") or {}) and plain.get("amount") == minor_units:
+                result = _refund_result(refund)
+                if result.outcome is not Outcome.DECLINED:
+                    return result
+        return None
+
     # --- plumbing ----------------------------------------------------------------------------------------
 
     def _stripe(self) -> stripe.StripeClient:

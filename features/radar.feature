@@ -1,7 +1,8 @@
 @payments @fraud
 Feature: Stripe Radar's signals
   A charge Radar blocks fails with its own fraud code, not a plain decline; an early fraud warning on a captured
-  charge refunds it once, before a dispute arrives (docs/risk.md). The local Stripe emulates Radar for Stripe's
+  charge refunds it once, before a dispute arrives, and a review closed as refunded as fraud publishes Stripe's own
+  refund once (docs/risk.md). The local Stripe emulates Radar for Stripe's
   documented test cards.
 
   Background:
@@ -22,4 +23,14 @@ Feature: Stripe Radar's signals
     And exactly one "refund.succeeded" event is published for the order for 5400 minor units of "USD"
     And the order's refund names the reason "fraudulent"
     And the gateway refunded 5400 minor units for the order
+    And every event published for the order conforms to its schema
+
+  Scenario: A review closed as refunded as fraud publishes Stripe's refund once
+    Given an order for 4700 minor units of "USD" paid with "4242424242424242"
+    When the order is ready for payment
+    And the merchant closes the order's Radar review as refunded as fraud
+    And "refund.succeeded" is published for the order
+    Then exactly one "refund.succeeded" event is published for the order for 4700 minor units of "USD"
+    And the order's refund names the reason "fraudulent"
+    And the gateway refunded 4700 minor units for the order
     And every event published for the order conforms to its schema

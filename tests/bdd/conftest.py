@@ -653,6 +653,12 @@ def customer_authenticates(world: World, order: Order) -> None:
     _until_payment_leaves(world, order, "REQUIRES_ACTION")
 
 
+@when("the merchant closes the order's Radar review as refunded as fraud")
+def review_closed_as_fraud(world: World, order: Order) -> None:
+    _until_payment_leaves(world, order, "PENDING")  # a review closes on a captured charge
+    world.gateway.stripe.close_review_as_fraud(_intent(world, order))
+
+
 @when("the customer fails authentication")
 def customer_fails_authentication(world: World, order: Order) -> None:
     world.gateway.stripe.authenticate(_intent(world, order), success=False)

@@ -14,7 +14,9 @@ switches it on at Stripe, and sends the webhook Stripe sends:
 - Radar (issue 20): card 4000000000005423 succeeds, then Radar raises an early fraud warning
   (``radar.early_fraud_warning.created``, actionable); 4100000000000019 (always blocked) and 4000000000004954
   (highest risk, blocked by Radar's default rule) are declined with ``decline_code`` ``fraudulent``, as Stripe
-  declines a charge Radar blocked; 4000000000009235 (elevated risk) succeeds;
+  declines a charge Radar blocked; 4000000000009235 (elevated risk) succeeds; a merchant closing a charge's Radar
+  review as refunded as fraud (``POST /v1/payment_intents/{id}/_close_review_as_fraud``, a test control) refunds
+  the rest of the charge without our metadata and sends ``review.closed`` (``refunded_as_fraud``);
 - Stripe's documented test PaymentMethod ids (``pm_card_chargeDeclinedInsufficientFunds``, ...,
   ``TEST_PAYMENT_METHODS``) are answered whoever sends them (localstripe knows three), each as the test card
   Stripe documents behind it;
@@ -146,6 +148,29 @@ def install() -> Any:
             self.actionable = True
             self.fraud_type = "made_with_stolen_card"
 
+    class Review(resources.StripeObject):  # type: ignore[misc,name-defined]
+        object = "review"
+        _id_prefix = "prv_"
+
+        def __init__(self, charge: Any, intent_id: str, reason: str) -> None:
+            super().__init__()
+            self.charge = charge.id
+            self.payment_intent = intent_id
+            self.open = False
+            self.reason = reason
+            self.opened_reason = "rule"
+
+    def close_review_as_fraud(id: str, **_: Any) -> Any:
+        """The merchant closing a Radar review by refunding the charge as fraud (Dashboard): Stripe refunds the
+        rest of the charge, with no metadata of ours, then sends ``review.closed`` (``refunded_as_fraud``)."""
+        intent = intent_cls._api_retrieve(id)
+        if intent.status != "succeeded" or intent.latest_charge is None:
+            raise resources.UserError(400, "Bad request")
+        refund_cls(payment_intent=id)
+        review = Review(intent.latest_charge, id, "refunded_as_fraud")
+        schedule_webhook(event("review.closed", review))
+        return review
+
     original_charge_init = resources.Charge.__init__
 
     def charge_init(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -221,6 +246,7 @@ def install() -> Any:
     }
     resources.extra_apis[:] = [(method, url, replaced.get(url, func)) for method, url, func in resources.extra_apis]
     resources.extra_apis.append(("POST", "/v1/refunds/{id}/_settle", settle))
+    resources.extra_apis.append(("POST", "/v1/payment_intents/{id}/_close_review_as_fraud", close_review_as_fraud))
 
     from localstripe import server
 

@@ -34,8 +34,11 @@ _URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d+)?/?$")
 # redelivered). Without the risk check the longest path makes 5 (refund of an order cancelled before payment: read,
 # marker, refund record, PutEvents, published mark); 2 more cover the single reads that replace a throttled
 # BatchGetItem. With the risk check (issue 20) a payment the gateway declines makes 8: claim, the two counters,
-# the decision, the intent, the re-read before a decline is published, PutEvents, the final write.
-# tests/reliability/test_budget.py measures every path against it.
+# the decision, the intent, the re-read before a decline is published, PutEvents, the final write. A webhook
+# delivery is capped the same: a Radar review closed as refunded as fraud makes 8 (the event's claim, the payment
+# and refund read, the review's mark, the reservation or the lease, the approval, PutEvents, the final write, the
+# event's done mark; tests/integration/test_radar.py fails with a cap of 7); an early fraud warning's refund 7.
+# tests/reliability/test_budget.py measures every SQS path against it.
 RECORD_MAX_AWS_CALLS = 8
 # The most gateway requests one record can make: a payment creates, confirms and may read back its intent (a
 # concurrent copy of the same trigger that lost the store cancels its own instead); a resumed refund lists, then

@@ -32,10 +32,11 @@ sys.path.insert(0, str(ROOT))  # run as a script: the repository root, for tools
 from tools.mutant_catalogue import MUTANTS as CATALOGUE  # noqa: E402
 from tools.mutant_catalogue import Mutant  # noqa: E402
 from tools.mutant_catalogue_gateway import GATEWAY_MUTANTS  # noqa: E402
+from tools.mutant_catalogue_risk import RISK_MUTANTS  # noqa: E402
 from tools.mutants_on_call import ON_CALL_MUTANTS  # noqa: E402
 
-# Each issue's guards in a file of their own (the tools' 400-line limit): status writes, the gateway, on-call.
-MUTANTS = (*CATALOGUE, *GATEWAY_MUTANTS, *ON_CALL_MUTANTS)
+# Each issue's guards in a file of their own (the tools' 400-line limit): status writes, the gateway, on-call, risk.
+MUTANTS = (*CATALOGUE, *GATEWAY_MUTANTS, *ON_CALL_MUTANTS, *RISK_MUTANTS)
 
 FULL = ("tests/unit", "tests/integration", "tests/reliability")
 

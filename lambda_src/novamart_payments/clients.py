@@ -96,7 +96,14 @@ def sqs() -> SQSClient:
     return _session().client("sqs", config=_boto_config())
 
 
+@functools.cache
+def ssm() -> Any:
+    """The risk rules' reads (Powertools Parameters): one per cache TTL per container, outside the record's capped
+    calls (a cold cache would otherwise cost a record one call more than its path)."""
+    return _session().client("ssm", config=_boto_config())
+
+
 def reset() -> None:
     """Forget cached clients, e.g. after a harness switched endpoint or configuration."""
-    for cached in (_session, dynamodb, events, sqs, budget_dynamodb):
+    for cached in (_session, dynamodb, events, sqs, budget_dynamodb, ssm):
         cached.cache_clear()

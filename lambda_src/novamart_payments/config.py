@@ -25,14 +25,21 @@ _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _SECRET_ID = re.compile(
     r"^(?!sk_|rk_)([A-Za-z0-9/_+=.@-]{1,512}|arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+)$"
 )
+_PARAMETER = re.compile(r"^(/[A-Za-z0-9_.-]+)+$|^[A-Za-z0-9_.-]{1,1011}$")
+_SCORER_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~/-]*)?$")
 _URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d+)?/?$")
 
 
 # The most AWS calls one record may make, enforced by ``clients`` (a record that would make more fails and is
-# redelivered). The longest path makes 5 (refund of an order cancelled before payment: read, marker, refund
-# record, PutEvents, published mark); 2 more cover the single reads that replace a throttled BatchGetItem.
-# tests/reliability/test_budget.py measures every path against it.
-RECORD_MAX_AWS_CALLS = 7
+# redelivered). Without the risk check the longest path makes 5 (refund of an order cancelled before payment: read,
+# marker, refund record, PutEvents, published mark); 2 more cover the single reads that replace a throttled
+# BatchGetItem. With the risk check (issue 20) a payment the gateway declines makes 8: claim, the two counters,
+# the decision, the intent, the re-read before a decline is published, PutEvents, the final write. A webhook
+# delivery is capped the same: a Radar review closed as refunded as fraud makes 8 (the event's claim, the payment
+# and refund read, the review's mark, the reservation or the lease, the approval, PutEvents, the final write, the
+# event's done mark; tests/integration/test_radar.py fails with a cap of 7); an early fraud warning's refund 7.
+# tests/reliability/test_budget.py measures every SQS path against it.
+RECORD_MAX_AWS_CALLS = 8
 # The most gateway requests one record can make: a payment creates, confirms and may read back its intent (a
 # concurrent copy of the same trigger that lost the store cancels its own instead); a resumed refund lists, then
 # creates.
@@ -89,6 +96,21 @@ class Config:
     action_deadline_seconds: int = 82_800
     reconcile_pending_after_seconds: int = 7_200
     reconcile_action_after_seconds: int = 900
+    # The risk check (issue 20): the SSM parameter holding the rules document, how long a container caches it
+    # (a rules change is in force within this many seconds, no deploy), and the counters' table. No parameter: no
+    # risk check (every order allowed, nothing counted).
+    risk_rules_parameter: str = ""
+    risk_rules_max_age_seconds: int = 60
+    risk_table_name: str = ""
+    # The external fraud scorer (risk/scorer.py): its URL (none: not asked), its own timeout (inside the record
+    # budget), the score that blocks, what happens when it fails, and where its API key lives (none: no key).
+    risk_scorer_url: str = ""
+    risk_scorer_timeout_seconds: float = 1.0
+    risk_scorer_block_score: float = 80.0
+    risk_scorer_fail_closed: bool = False
+    risk_scorer_secret_id: str = ""
+    # What an early fraud warning does (radar.py): refund_actionable (default), refund_all or record_only.
+    radar_early_fraud_warning_policy: str = "refund_actionable"
     # The last day of each older major still published beside the current one (majors.py; EVENT_MAJORS).
     event_majors: dict[str, dict[int, date]] = field(default_factory=code_windows)
 
@@ -118,7 +140,10 @@ class Config:
     def record_budget_seconds(self) -> float:
         """Worst-case time of one record: the capped AWS calls and gateway requests at their worst. A record is
         only started when this much time is left; Terraform sizes batch x budget below the Lambda timeout."""
-        return RECORD_MAX_AWS_CALLS * self.aws_call_seconds + RECORD_MAX_GATEWAY_CALLS * self.gateway_call_seconds
+        scorer = self.risk_scorer_timeout_seconds if self.risk_scorer_url else 0.0
+        return (
+            RECORD_MAX_AWS_CALLS * self.aws_call_seconds + RECORD_MAX_GATEWAY_CALLS * self.gateway_call_seconds + scorer
+        )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
@@ -151,6 +176,18 @@ class Config:
             reconcile_pending_after_seconds=int(_number(env, "RECONCILE_PENDING_AFTER_SECONDS", 7_200, 0, 604_800)),
             reconcile_action_after_seconds=int(_number(env, "RECONCILE_ACTION_AFTER_SECONDS", 900, 0, 604_800)),
             event_majors=_event_majors(env.get("EVENT_MAJORS")),
+            risk_rules_parameter=_optional(env, "RISK_RULES_PARAMETER_NAME", _PARAMETER) or "",
+            risk_rules_max_age_seconds=int(_number(env, "RISK_RULES_MAX_AGE_SECONDS", 60, 0, 3600)),
+            risk_table_name=_risk_table(env),
+            risk_scorer_url=_optional(env, "RISK_SCORER_URL", _SCORER_URL) or "",
+            risk_scorer_timeout_seconds=_number(env, "RISK_SCORER_TIMEOUT_SECONDS", 1.0, 0.05, 5.0),
+            risk_scorer_block_score=_number(env, "RISK_SCORER_BLOCK_SCORE", 80.0, 0.0, 100.0),
+            risk_scorer_fail_closed=_choice(env, "RISK_SCORER_FAILURE_POLICY", ("fail_open", "fail_closed"))
+            == "fail_closed",
+            risk_scorer_secret_id=_optional(env, "RISK_SCORER_SECRET_ID", _SECRET_ID) or "",
+            radar_early_fraud_warning_policy=_choice(
+                env, "RADAR_EARLY_FRAUD_WARNING_POLICY", ("refund_actionable", "refund_all", "record_only")
+            ),
         )
 
     def require(self, name: str) -> str:
@@ -176,6 +213,20 @@ def _required(env: Mapping[str, str], name: str, pattern: re.Pattern[str], defau
         shown = "<withheld>" if name == "STRIPE_SECRET_ID" else repr(value)
         raise ConfigError(f"{name}={shown} is malformed (expected a secret name or ARN, or {pattern.pattern})")
     return value
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name) or allowed[0]
+    if value not in allowed:
+        raise ConfigError(f"{name}={value!r} must be one of {', '.join(allowed)}")
+    return value
+
+
+def _risk_table(env: Mapping[str, str]) -> str:
+    table = _optional(env, "RISK_TABLE_NAME", _TABLE_NAME) or ""
+    if env.get("RISK_RULES_PARAMETER_NAME") and not table:
+        raise ConfigError("RISK_TABLE_NAME is not set; the risk rules (RISK_RULES_PARAMETER_NAME) count orders in it")
+    return table
 
 
 def _event_majors(raw: str | None) -> dict[str, dict[int, date]]:

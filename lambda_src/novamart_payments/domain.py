@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from novamart_payments.outcomes import RefundFailureCode
+from novamart_payments.risk import NO_CONTEXT, RiskContext, RiskDecision
 
 # Fixed namespace so that ids derived from business keys are identical in every process and every run:
 # this is what makes a redelivered trigger find the record (and the outcome event id) of its first delivery.
@@ -57,6 +58,8 @@ class PaymentTrigger:
     amount: Money
     token: str
     meta: TriggerMeta
+    # Optional risk signals of the consumed event (issue 20), for the risk check and the gateway's fraud screening.
+    context: RiskContext = NO_CONTEXT
 
     def __repr__(self) -> str:
         # The token must never reach a log line, even through an accidental repr() of the trigger.
@@ -104,6 +107,13 @@ class PaymentRecord:
     action_expires_at: str | None = None
     # Disputes whose payment.disputed went out.
     dispute_ids: frozenset[str] = frozenset()
+    # The risk check's decision, stored on the claim before any gateway request (issue 20): every later delivery
+    # of the order reads it instead of asking again.
+    risk: RiskDecision | None = None
+    # The gateway's fraud screening of the charge (Stripe Radar's outcome type, risk level and score).
+    radar_outcome: str | None = None
+    radar_risk_level: str | None = None
+    radar_risk_score: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

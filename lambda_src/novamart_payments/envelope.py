@@ -21,6 +21,7 @@ from typing import Any
 
 from novamart_payments.contracts import ContractViolation, Violation, validate_event
 from novamart_payments.domain import Money, PaymentTrigger, RefundTrigger, TriggerMeta
+from novamart_payments.risk import RiskContext
 
 PAYMENT_TRIGGERS = frozenset({"inventory.reserved", "order.ready_for_payment"})
 REFUND_TRIGGERS = frozenset({"inventory.reservation_failed", "order.cancelled"})
@@ -185,6 +186,7 @@ def payment_trigger(event: Mapping[str, Any]) -> PaymentTrigger:
         amount=_amount(data["amount"]),
         token=data["paymentMethod"]["token"],
         meta=_meta(detail),
+        context=RiskContext.from_event(data.get("riskContext")),
     )
 
 

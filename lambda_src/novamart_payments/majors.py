@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from novamart_payments.outcomes import older_code
+
 #: Converts the ``detail.data`` of the current major into the ``detail.data`` of an older major.
 Downgrade = Callable[[Mapping[str, Any]], dict[str, Any]]
 
@@ -59,12 +61,23 @@ def _refund_failed_v1(data: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _payment_failed_v1(data: Mapping[str, Any]) -> dict[str, Any]:
+    """payment.failed 1.1 from 2.0: 2.0 widened the ``code`` enum (fraud_suspected, risk_limit_exceeded,
+    radar_blocked); a 1.x consumer's schema rejects those, so its edition carries the stand-in the outcome table
+    names for each (``card_declined``: what a Radar block was published as before 2.0). ``reason`` still says why."""
+    out = dict(data)
+    out["code"] = older_code(str(data["code"]), 1)
+    return out
+
+
 #: The table. Every published detail-type has a row; ``tests/unit/test_majors.py`` checks each version against
 #: its schema file and ``schemas/released``, and the Terraform default against ``terraform_table()``.
 PUBLISHED_MAJORS: Mapping[str, EventMajors] = {
     "payment.succeeded": EventMajors("1.0"),
-    "payment.failed": EventMajors("1.1"),
-    "refund.succeeded": EventMajors("1.0"),
+    # 2.0 added the risk and Radar codes (a widened enum); 1.1 stays for its window, fraud codes as card_declined.
+    "payment.failed": EventMajors("2.0", (OlderMajor("1.1", date(2027, 6, 30), _payment_failed_v1),)),
+    # 1.1 added the optional refundReason (``fraudulent`` for the service's own fraud refunds, issue 20).
+    "refund.succeeded": EventMajors("1.1"),
     # 2.0 split v1's ambiguous ``reason`` into failureReason and refundReason; 1.0 stays for its window.
     "refund.failed": EventMajors("2.0", (OlderMajor("1.0", date(2027, 6, 30), _refund_failed_v1),)),
     "payment.action_required": EventMajors("1.0"),

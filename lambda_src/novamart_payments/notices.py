@@ -51,7 +51,26 @@ class DisputeNotice:
     dispute: Dispute
 
 
-Notice = ChargeNotice | RefundNotice | DisputeNotice
+@dataclass(frozen=True, slots=True)
+class FraudWarningNotice:
+    """The card network warned of fraud on a charge (Stripe Radar's early fraud warning), before any dispute."""
+
+    handle: str
+    warning_id: str
+    actionable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewNotice:
+    """Radar opened or closed a manual review of a payment; ``reason`` is Stripe's (``refunded_as_fraud``, ...)."""
+
+    handle: str
+    review_id: str
+    opened: bool
+    reason: str
+
+
+Notice = ChargeNotice | RefundNotice | DisputeNotice | FraudWarningNotice | ReviewNotice
 
 
 class NoticeBusy(Exception):
@@ -70,6 +89,10 @@ def settle(service: PaymentService, notice: Notice) -> str:
             return _settle_charge(service, notice)
         if isinstance(notice, RefundNotice):
             return _settle_refund(service, notice)
+        if isinstance(notice, FraudWarningNotice | ReviewNotice):
+            from novamart_payments.radar import settle_fraud_notice
+
+            return settle_fraud_notice(service, notice)
         return _record_dispute(service, notice)
     except UnknownToGateway:
         count(Metric.WEBHOOK_UNKNOWN_OBJECT)

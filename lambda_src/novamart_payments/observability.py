@@ -141,6 +141,9 @@ class TracedGateway:
     def find_refund(self, request: RefundRequest) -> GatewayResult | None:
         return self._traced("find_refund", lambda: self._inner.find_refund(request))
 
+    def find_outside_refund(self, handle: str, minor_units: int) -> GatewayResult | None:
+        return self._traced("find_outside_refund", lambda: self._inner.find_outside_refund(handle, minor_units))
+
     def charge_status(self, handle: str) -> GatewayResult:
         return self._traced("charge_status", lambda: self._inner.charge_status(handle))
 

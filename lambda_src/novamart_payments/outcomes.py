@@ -31,6 +31,10 @@ class PaymentFailureCode(enum.StrEnum):
     AUTHENTICATION_EXPIRED = "authentication_expired"
     GATEWAY_UNAVAILABLE = "gateway_unavailable"
     PAYMENT_CANCELED = "payment_canceled"
+    # payment.failed 2.0 (issue 20): the risk check and Stripe Radar.
+    FRAUD_SUSPECTED = "fraud_suspected"
+    RISK_LIMIT_EXCEEDED = "risk_limit_exceeded"
+    RADAR_BLOCKED = "radar_blocked"
 
 
 class RefundFailureCode(enum.StrEnum):
@@ -67,6 +71,7 @@ class Action(enum.StrEnum):
     NOTHING = "nothing to do; no money moved"
     FIX_REQUEST = "fix the request (amount or currency) and send a new one"
     INVESTIGATE = "investigate with finance; money may have moved outside this service"
+    CANCEL_FRAUD = "cancel the order and never retry it with the same card; nothing was charged"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +83,10 @@ class CodeSpec:
     meaning: str
     action: Action
     note: str = ""
+    #: The first major of its event whose ``code`` enum carries it; an older major in its window carries
+    #: ``older_code`` instead (majors.py derives the old edition from this table).
+    since_major: int = 1
+    older_code: PaymentFailureCode | RefundFailureCode | None = None
 
     @property
     def event(self) -> str:
@@ -137,6 +146,37 @@ OUTCOME_CODES: tuple[CodeSpec, ...] = (
         "The payment was canceled at the gateway before capture.",
         Action.CLOSE_ORDER,
         "The Stripe adapter answers with it for a PaymentIntent found canceled; gateway webhooks (issue 10) too.",
+    ),
+    CodeSpec(
+        P.FRAUD_SUSPECTED,
+        Origin.SERVICE,
+        "The service's risk check blocked the order before any gateway request: a block list or the external "
+        "fraud scorer.",
+        Action.CANCEL_FRAUD,
+        "The payment.failed names the rule in failureReason. payment.failed 1.x (in its window) carries "
+        "card_declined instead, what a Radar block looked like before.",
+        since_major=2,
+        older_code=P.CARD_DECLINED,
+    ),
+    CodeSpec(
+        P.RISK_LIMIT_EXCEEDED,
+        Origin.SERVICE,
+        "The order went over a risk limit (orders or amount per customer and window, customers per card and day, "
+        "amount per order) before any gateway request.",
+        Action.CANCEL_FRAUD,
+        "Limits are in docs/risk.md. payment.failed 1.x (in its window) carries card_declined instead.",
+        since_major=2,
+        older_code=P.CARD_DECLINED,
+    ),
+    CodeSpec(
+        P.RADAR_BLOCKED,
+        Origin.STRIPE,
+        "Stripe Radar blocked the charge as likely fraud.",
+        Action.CANCEL_FRAUD,
+        "The Stripe adapter answers with it for a charge whose outcome type is 'blocked'. payment.failed 1.x (in "
+        "its window) carries card_declined instead, as before this code existed.",
+        since_major=2,
+        older_code=P.CARD_DECLINED,
     ),
     CodeSpec(
         R.NO_PAYMENT,
@@ -199,6 +239,25 @@ DEFAULT_PAYMENT_FAILURE = PaymentFailureCode.CARD_DECLINED
 DEFAULT_REFUND_FAILURE = RefundFailureCode.REFUND_DECLINED
 
 
-def codes_for(event: str) -> tuple[str, ...]:
-    """The enum of ``event``'s ``code`` field, in table order."""
-    return tuple(spec.code.value for spec in OUTCOME_CODES if spec.event == event)
+class RefundReason(enum.StrEnum):
+    """Why the service itself refunds (``refundReason`` of refund.succeeded), besides the consumed events' reasons."""
+
+    #: An early fraud warning from the card network (Radar) or a review closed as fraud: refunded before a dispute.
+    FRAUDULENT = "fraudulent"
+
+
+def codes_for(event: str, major: int | None = None) -> tuple[str, ...]:
+    """The enum of ``event``'s ``code`` field in ``major`` (default: the newest), in table order."""
+    return tuple(
+        spec.code.value
+        for spec in OUTCOME_CODES
+        if spec.event == event and (major is None or spec.since_major <= major)
+    )
+
+
+def older_code(code: str, major: int) -> str:
+    """The code an edition of ``major`` carries for ``code``: itself, or its stand-in if ``major`` predates it."""
+    for spec in OUTCOME_CODES:
+        if spec.code.value == code and spec.since_major > major and spec.older_code is not None:
+            return spec.older_code.value
+    return code

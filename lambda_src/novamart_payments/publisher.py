@@ -124,6 +124,7 @@ def refund_outcome(record: RefundRecord) -> dict[str, Any]:
     if not succeeded:
         data["code"] = record.failure_code or DEFAULT_REFUND_FAILURE
         data["failureReason"] = record.failure_reason or "The refund failed."
+    if record.reason or not succeeded:  # refund.succeeded 1.1: optional; refund.failed 2.0: required
         data["refundReason"] = record.reason
     return _event(detail_type, record.refund_id, record.correlation_id, record.causation_id, _occurred(record), data)
 

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from novamart_payments import clients
 from novamart_payments.domain import Money, PaymentRecord, PaymentTrigger, RefundRecord, Status, TriggerMeta
 from novamart_payments.outcomes import PaymentFailureCode
+from novamart_payments.risk import RiskDecision
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -124,6 +125,19 @@ class Repository:
             payment_from_item,
         )
 
+    def record_risk_decision(self, payment_id: str, decision: RiskDecision, now: str) -> WriteResult[PaymentRecord]:
+        """Store the risk check's decision on the PENDING claim, once: a delivery that loses (another delivery of
+        the order decided first, or the record moved on) gets the item as it stands and follows its decision."""
+        return self._update(
+            self._payments,
+            {"paymentId": {"S": payment_id}},
+            "SET risk = :risk, updatedAt = :now",
+            "#s = :pending AND attribute_not_exists(risk)",
+            {":risk": {"M": decision.to_item()}, ":now": {"S": now}, ":pending": {"S": Status.PENDING}},
+            payment_from_item,
+            names={"#s": "status"},
+        )
+
     def store_intent(self, payment_id: str, intent_id: str, now: str) -> WriteResult[PaymentRecord]:
         """Attach the gateway handle the claim's owner opened, before it is confirmed. The condition is the one
         place that decides which handle an order is charged on: a second handle (a concurrent copy of the same
@@ -225,6 +239,16 @@ class Repository:
             raise
         return True
 
+    def note_review(self, payment_id: str, review_id: str, state: str) -> None:
+        """Record a Radar review's state on the payment (``opened``, ``closed:<reason>``): a set, so a replay or an
+        out-of-order delivery only adds what is already there."""
+        self.client.update_item(
+            TableName=self._payments,
+            Key={"paymentId": {"S": payment_id}},
+            UpdateExpression="ADD radarReviews :r",
+            ExpressionAttributeValues={":r": {"SS": [f"{review_id}:{state}"]}},
+        )
+
     def finish_payment(self, final: PaymentRecord, now: str) -> WriteResult[PaymentRecord]:
         """Move an unfinished payment to its final status, noting that its outcome event went out (the caller
         publishes first), and take it out of the unfinished index. Only one delivery or notification can do so;
@@ -243,10 +267,15 @@ class Repository:
             ("failureCode", ":code", final.failure_code),
             ("failureReason", ":reason", final.failure_reason),
             ("processedAt", ":processed", final.processed_at),
+            ("radarOutcome", ":radar", final.radar_outcome),
+            ("radarRiskLevel", ":risklevel", final.radar_risk_level),
         ):
             if value is not None:
                 sets.append(f"{attr} = {placeholder}")
                 values[placeholder] = {"S": value}
+        if final.radar_risk_score is not None:
+            sets.append("radarRiskScore = :riskscore")
+            values[":riskscore"] = {"N": str(final.radar_risk_score)}
         return self._update(
             self._payments,
             {"paymentId": {"S": final.payment_id}},
@@ -622,6 +651,10 @@ def payment_from_item(item: Item) -> PaymentRecord:
         action_type=_s(item, "actionType"),
         action_expires_at=_s(item, "actionExpiresAt"),
         dispute_ids=frozenset(item.get("disputeIds", {}).get("SS", [])),
+        risk=RiskDecision.from_item(item["risk"]["M"]) if "risk" in item else None,
+        radar_outcome=_s(item, "radarOutcome"),
+        radar_risk_level=_s(item, "radarRiskLevel"),
+        radar_risk_score=int(item["radarRiskScore"]["N"]) if "radarRiskScore" in item else None,
     )
 
 

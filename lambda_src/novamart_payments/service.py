@@ -36,6 +36,7 @@ from novamart_payments.observability import Metric, count, logger
 from novamart_payments.outcomes import DEFAULT_REFUND_FAILURE, PaymentFailureCode
 from novamart_payments.publisher import Publisher, action_required, payment_outcome, refund_outcome
 from novamart_payments.repository import Repository
+from novamart_payments.risk import ALLOW, RiskCheck, RiskDecision, RiskSubject
 
 _MAX_ROUNDS = 5
 # How long one delivery may hold a PENDING refund's gateway lease: longer than any invocation can live (Lambda
@@ -68,6 +69,7 @@ def charge_request(trigger: PaymentTrigger) -> ChargeRequest:
         correlation_id=trigger.meta.correlation_id,
         amount=trigger.amount,
         token=trigger.token,
+        context=trigger.context,
     )
 
 
@@ -79,7 +81,9 @@ class PaymentService:
         gateway: PaymentGateway,
         clock: Callable[[], str] = utc_now,
         action_deadline: timedelta = ACTION_DEADLINE,
+        risk: RiskCheck | None = None,
     ) -> None:
+        self._risk = risk  # None: no risk check configured, nothing stored (the service before issue 20)
         self._repo = repository
         self._publisher = publisher
         self._gateway = gateway
@@ -152,6 +156,11 @@ class PaymentService:
         """
         handle = pending.intent_id
         if handle is None:
+            verdict = self._risk_decision(pending, request)
+            if verdict.blocked:
+                # No gateway request: published as the risk code, dated from the claim (every publish identical).
+                blocked = GatewayResult(Outcome.DECLINED, None, verdict.code, verdict.reason, pending.created_at)
+                return self.settle_payment(pending, blocked)
             try:
                 opened = self._gateway.begin_charge(request)
             except PaymentMethodRefused as refused:
@@ -172,6 +181,34 @@ class PaymentService:
         if result.outcome is Outcome.PENDING:  # pragma: no cover - adapters report an undecided charge as transient
             raise RetryLater(f"payment {pending.payment_id} is not decided yet")
         return self.settle_payment(replace(pending, intent_id=handle), result)
+
+    def _risk_decision(self, pending: PaymentRecord, request: ChargeRequest) -> RiskDecision:
+        """The order's risk decision: the one stored on the claim, or a new one stored there first.
+
+        Only the claim's owner gets here, before its first gateway request. A delivery that loses the store (a
+        concurrent copy of the trigger decided first) follows the stored decision, so every delivery of the order
+        acts on one decision; the check itself counts the order at most once however often it is asked.
+        """
+        if pending.risk is not None:
+            return pending.risk
+        if self._risk is None:
+            return ALLOW
+        subject = RiskSubject(
+            order_id=request.order_id,
+            customer_id=request.customer_id,
+            amount=request.amount,
+            token=request.token,
+            claimed_at=pending.created_at,
+            context=request.context,
+        )
+        decision = self._risk.assess(subject)
+        stored = self._repo.record_risk_decision(pending.payment_id, decision, self._now())
+        if stored.won:
+            return decision
+        current = stored.current
+        if current is None or current.risk is None or current.status is not Status.PENDING:
+            raise RetryLater(f"payment {pending.payment_id} changed while its risk was assessed")
+        return current.risk
 
     def settle_payment(
         self, record: PaymentRecord, result: GatewayResult, *, code: str | None = None, reason: str | None = None
@@ -217,6 +254,9 @@ class PaymentService:
             failure_reason=None if result.approved else (reason or result.reason),
             processed_at=result.processed_at or record.created_at,
             published=True,
+            radar_outcome=result.radar.outcome_type if result.radar else record.radar_outcome,
+            radar_risk_level=result.radar.risk_level if result.radar else record.radar_risk_level,
+            radar_risk_score=result.radar.risk_score if result.radar else record.radar_risk_score,
         )
         self._publisher.publish(payment_outcome(final))
         done = self._repo.finish_payment(final, self._now())
@@ -257,14 +297,28 @@ class PaymentService:
 
     # --- refunds -----------------------------------------------------------------------------------------
 
-    def handle_refund(self, trigger: RefundTrigger) -> str:
-        """Refund what the trigger asks for, never more than was captured; returns what happened."""
+    def refund_records(self, trigger: RefundTrigger) -> tuple[PaymentRecord | None, RefundRecord | None]:
+        """The order's payment and the trigger's own refund, as ``handle_refund`` first reads them (one call)."""
+        key = domain.refund_key(trigger)
+        return self._repo.get_payment_and_refund(domain.payment_id_for(trigger.order_id), domain.refund_id_for(key))
+
+    def handle_refund(
+        self,
+        trigger: RefundTrigger,
+        known: tuple[PaymentRecord | None, RefundRecord | None] | None = None,
+        adopt: GatewayResult | None = None,
+    ) -> str:
+        """Refund what the trigger asks for, never more than was captured; returns what happened. ``known``: the
+        records a caller just read with ``refund_records`` (the first round then reads nothing). ``adopt``: a
+        refund the gateway already made without us (read back from it by the caller), recorded and published as
+        this refund's answer instead of a new gateway request (``radar``: a review closed as refunded as fraud)."""
         payment_id = domain.payment_id_for(trigger.order_id)
         key = domain.refund_key(trigger)
         refund_id = domain.refund_id_for(key)
         me = str(uuid.uuid4())  # this delivery, as the owner of a refund lease
         for _ in range(_MAX_ROUNDS):
-            payment, existing = self._repo.get_payment_and_refund(payment_id, refund_id)
+            payment, existing = known if known is not None else self._repo.get_payment_and_refund(payment_id, refund_id)
+            known = None
             decision = domain.decide_refund(payment, existing, trigger)
             action = decision.action
             if action is RefundAction.DUPLICATE:
@@ -281,7 +335,7 @@ class PaymentService:
                 return self._publish_refund(existing, "republished")
             if action is RefundAction.RESUME_REFUND:
                 assert existing is not None
-                return self._refund(existing, payment, lease_owner=me, resumed=True)
+                return self._refund(existing, payment, lease_owner=me, resumed=True, adopt=adopt)
             if action is RefundAction.WAIT_FOR_PAYMENT:
                 raise RetryLater(f"payment for order {trigger.order_id} is still in flight")
             if action is RefundAction.CANCEL_PAYMENT:
@@ -317,7 +371,7 @@ class PaymentService:
             assert payment is not None
             lease_until = plus(refund.created_at, REFUND_LEASE)
             if self._repo.reserve_refund(payment, refund, refund.created_at, lease_until, me):
-                return self._refund(refund, payment, lease_owner=me, resumed=False)
+                return self._refund(refund, payment, lease_owner=me, resumed=False, adopt=adopt)
             # Lost a race: another refund took the amount, or this refund exists already. Decide again.
         raise RetryLater(f"refund {refund_id} kept changing under concurrent deliveries")
 
@@ -350,7 +404,15 @@ class PaymentService:
             updated_at=now,
         )
 
-    def _refund(self, refund: RefundRecord, payment: PaymentRecord | None, *, lease_owner: str, resumed: bool) -> str:
+    def _refund(
+        self,
+        refund: RefundRecord,
+        payment: PaymentRecord | None,
+        *,
+        lease_owner: str,
+        resumed: bool,
+        adopt: GatewayResult | None = None,
+    ) -> str:
         """Refund through the gateway, publish, then finish the record (same crash reasoning as ``_charge``).
 
         The gateway does not deduplicate refunds for us. The delivery that reserved the refund holds its lease and
@@ -358,14 +420,15 @@ class PaymentService:
         none when the gateway's answer is already recorded (an approval: publish and finish; a refund the gateway
         settles later: its webhook or reconciliation finishes it); otherwise it takes the lease (one at a time),
         asks the gateway whether an earlier attempt got through, unless the record says none was made, and
-        refunds only if none did.
+        refunds only if none did. A refund to ``adopt`` stands in for the delivery's own request (after its own
+        earlier attempt, if one got through).
         """
         handle = payment.intent_id or payment.transaction_id if payment is not None else None
         if handle is None or refund.amount is None:  # pragma: no cover
             raise RetryLater(f"refund {refund.refund_id} has no captured payment to refund against")
         request = RefundRequest(refund.idempotency_key, refund.order_id, refund.refund_id, handle, refund.amount)
         if not resumed:
-            return self.settle_refund(refund, self._refund_once(request, lease_owner))
+            return self.settle_refund(refund, adopt or self._refund_once(request, lease_owner))
         if refund.approved:
             return self._refund_decided(refund)
         if refund.transaction_id is not None:
@@ -383,7 +446,7 @@ class PaymentService:
                 # Only asked, refunded nothing: the next delivery need not wait for the lease to run out.
                 self._repo.release_refund_lease(refund.refund_id, lease_owner, nothing_sent=False)
                 raise
-        return self.settle_refund(refund, found or self._refund_once(request, lease_owner))
+        return self.settle_refund(refund, found or adopt or self._refund_once(request, lease_owner))
 
     def _refund_once(self, request: RefundRequest, lease_owner: str) -> GatewayResult:
         """One refund request, by the lease's holder. Refused before it did anything (the request budget, or the

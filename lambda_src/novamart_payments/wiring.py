@@ -13,6 +13,7 @@ from novamart_payments.gateway import PaymentGateway
 from novamart_payments.observability import TracedGateway
 from novamart_payments.publisher import Publisher
 from novamart_payments.repository import Repository
+from novamart_payments.risk import FirstBlock, RiskCheck
 from novamart_payments.service import PaymentService
 
 
@@ -25,7 +26,46 @@ def service() -> PaymentService:
         Publisher(cfg.event_bus_name, windows=cfg.event_majors),
         TracedGateway(payment_gateway()),
         action_deadline=timedelta(seconds=cfg.action_deadline_seconds),
+        risk=risk_check(),
     )
+
+
+def risk_check() -> RiskCheck | None:
+    """The risk checks the configuration names, composed (the first block decides): the rules document (and its
+    counters), then the external scorer; None when neither is configured."""
+    cfg = get_config()
+    checks: list[RiskCheck] = []
+    if cfg.risk_rules_parameter:
+        from novamart_payments.risk.adapters import RulesCheck, RulesSource, ssm_fetch
+        from novamart_payments.risk.counters import Counters
+
+        name = cfg.risk_rules_parameter
+        source = RulesSource(ssm_fetch(name, cfg.risk_rules_max_age_seconds), name)
+        checks.append(RulesCheck(source, Counters(cfg.risk_table_name)))
+    if cfg.risk_scorer_url:
+        from novamart_payments.risk.scorer import ScorerCheck
+
+        key = None
+        if cfg.risk_scorer_secret_id:
+            from novamart_payments.gateway.stripe_gateway import secret_key_reader
+
+            key = secret_key_reader(
+                cfg.risk_scorer_secret_id,
+                cfg.stripe_secret_max_age_seconds,
+                cfg.aws_call_timeout_seconds,
+                prefixes=("",),
+            )
+        scorer = ScorerCheck(
+            cfg.risk_scorer_url,
+            timeout_seconds=cfg.risk_scorer_timeout_seconds,
+            block_score=cfg.risk_scorer_block_score,
+            fail_closed=cfg.risk_scorer_fail_closed,
+            api_key=key,
+        )
+        checks.append(scorer)
+    if not checks:
+        return None
+    return checks[0] if len(checks) == 1 else FirstBlock(*checks)
 
 
 def payment_gateway() -> PaymentGateway:

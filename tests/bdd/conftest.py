@@ -54,6 +54,7 @@ MARKERS = {
     "later": "outcomes that arrive later: 3-D Secure, webhooks, pending refunds, disputes, reconciliation",
     "webhooks": "the webhook function: signatures, replays, ordering",
     "operations": "on-call commands: redrive dead letters, replay published events from the archive",
+    "fraud": "fraud and risk: the risk rules before the charge, Stripe Radar's signals after it",
 }
 
 
@@ -178,6 +179,11 @@ def service_running(world: World) -> None:
 @given(parsers.parse('an order for {minor:d} minor units of "{currency}" paid with "{token}"'))
 def an_order(world: World, order: Order, minor: int, currency: str, token: str) -> None:
     order.minor_units, order.currency, order.token = minor, currency, world.token_for(token)
+
+
+@given(parsers.parse('the order\'s customer is "{customer}"'))
+def order_customer(order: Order, customer: str) -> None:
+    order.customer_id = customer
 
 
 @given(parsers.parse("the gateway fails every charge attempt of the next {times:d} deliveries"))
@@ -527,6 +533,20 @@ def gateway_no_charge(world: World, order: Order) -> None:
         assert ledger[0] == []
 
 
+@then("the gateway received no request for the order")
+def gateway_no_request(world: World, order: Order) -> None:
+    """Counted at the local Stripe's fault proxy: a blocked order never reaches the gateway."""
+    assert world.gateway is not None, "needs the local Stripe's fault proxy"
+    assert world.gateway.faults.requests_for(order.order_id) == []
+
+
+@then(parsers.parse('the order\'s refund names the reason "{reason}"'))
+@eventually
+def refund_reason(world: World, order: Order, reason: str) -> None:
+    events = world.distinct(order, "refund.succeeded")
+    assert [e.data.get("refundReason") for e in events] == [reason]
+
+
 @then("the gateway did not charge any of the orders")
 def gateway_charged_none(world: World, orders: list[Order]) -> None:
     assert orders and world.gateway is not None
@@ -631,6 +651,12 @@ def _until_payment_leaves(world: World, order: Order, status: str) -> None:
 def customer_authenticates(world: World, order: Order) -> None:
     world.gateway.stripe.authenticate(_intent(world, order), success=True)
     _until_payment_leaves(world, order, "REQUIRES_ACTION")
+
+
+@when("the merchant closes the order's Radar review as refunded as fraud")
+def review_closed_as_fraud(world: World, order: Order) -> None:
+    _until_payment_leaves(world, order, "PENDING")  # a review closes on a captured charge
+    world.gateway.stripe.close_review_as_fraud(_intent(world, order))
 
 
 @when("the customer fails authentication")

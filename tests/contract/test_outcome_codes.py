@@ -224,12 +224,35 @@ def _reconciliation_codes() -> set[str]:
     return {e["detail"]["data"]["code"] for e in published if e["detail-type"] == "payment.failed"}
 
 
+def _risk_codes() -> set[str]:
+    """The risk rules' blocks (issue 20): a block list, an amount limit, a velocity limit."""
+    from novamart_payments.domain import Money
+    from novamart_payments.risk import RiskSubject
+    from novamart_payments.risk.rules import CounterView, counted_decision, parse_rules, static_decision
+
+    rules = parse_rules(
+        {
+            "version": 1,
+            "blockList": {"customers": ["cus-bad"]},
+            "amountLimits": {"USD": 100},
+            "velocity": [{"name": "hourly", "windowSeconds": 3600, "maxOrders": 1}],
+        }
+    )
+    at = "2026-12-01T10:00:00.000Z"
+    bad = RiskSubject("ord-1", "cus-bad", Money(50, "USD"), "pm_card_visa", at)
+    big = RiskSubject("ord-2", "cus-ok", Money(500, "USD"), "pm_card_visa", at)
+    fast = RiskSubject("ord-3", "cus-ok", Money(50, "USD"), "pm_card_visa", at)
+    twice = CounterView((("ord-0", at, 50, "USD"), ("ord-3", at, 50, "USD")))
+    decisions = [static_decision(rules, bad), static_decision(rules, big), counted_decision(rules, fast, twice)]
+    return {str(d.code) for d in decisions if d.code is not None}
+
+
 def driven_codes() -> dict[str, set[str]]:
     """Codes produced by running every code-deciding path this repository has."""
     charge_codes, refund_codes = _simulated_gateway_codes()
     payment_fallback, refund_fallback = _fallback_codes()
     return {
-        "payment.failed": charge_codes | {_marker_code(), payment_fallback} | _reconciliation_codes(),
+        "payment.failed": charge_codes | {_marker_code(), payment_fallback} | _reconciliation_codes() | _risk_codes(),
         "refund.failed": refund_codes | _refund_decision_codes() | {refund_fallback, outcomes.DEFAULT_REFUND_FAILURE},
     }
 

@@ -61,6 +61,12 @@ ENVIRONMENT = {
     "ACTION_DEADLINE_SECONDS": "15",
     "RECONCILE_PENDING_AFTER_SECONDS": "60",
     "RECONCILE_ACTION_AFTER_SECONDS": "5",
+    # The risk check (docs/risk.md): the rules parameter (terraform/envs/local/risk-rules.json), its cache TTL, the
+    # counters' table, and what a Radar early fraud warning does.
+    "RISK_RULES_PARAMETER_NAME": "/novamart-payments/risk-rules",
+    "RISK_RULES_MAX_AGE_SECONDS": "5",
+    "RISK_TABLE_NAME": "novamart-payments-risk-counters",
+    "RADAR_EARLY_FRAUD_WARNING_POLICY": "refund_actionable",
 }
 LATER_FUNCTIONS = {
     "webhooks": ("novamart-payment-webhooks", "novamart_payments.handlers.webhooks.handler"),
@@ -216,6 +222,19 @@ def test_functions(deployed_stack: DeployedStack) -> None:
         assert cfg["KMSKeyArn"] == key_arn
         assert cfg["Role"].endswith(f":role/{spec['name']}-role")
         assert lam.get_function_concurrency(FunctionName=spec["name"])["ReservedConcurrentExecutions"] == 10
+
+
+def test_the_risk_rules_and_counters_are_deployed(deployed_stack: DeployedStack) -> None:
+    from novamart_payments.risk.rules import parse_rules
+
+    rules_file = Path(__file__).resolve().parents[2] / "terraform" / "envs" / "local" / "risk-rules.json"
+    value = _client(deployed_stack, "ssm").get_parameter(Name="/novamart-payments/risk-rules")["Parameter"]["Value"]
+    assert json.loads(value) == json.loads(rules_file.read_text()) and parse_rules(value)
+    ddb = _client(deployed_stack, "dynamodb")
+    ttl = ddb.describe_time_to_live(TableName="novamart-payments-risk-counters")["TimeToLiveDescription"]
+    assert ttl["AttributeName"] == "expiresAt" and ttl["TimeToLiveStatus"] == "ENABLED"
+    sse = ddb.describe_table(TableName="novamart-payments-risk-counters")["Table"]["SSEDescription"]
+    assert sse["KMSMasterKeyArn"] == _key_arn(deployed_stack)
 
 
 def test_function_roles_are_least_privilege(deployed_stack: DeployedStack) -> None:

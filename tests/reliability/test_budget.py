@@ -249,7 +249,7 @@ def test_a_record_that_keeps_losing_races_fails_at_the_cap_and_is_redelivered(
     monkeypatch.setattr(svc._repo, "get_payment_and_refund", read_twice)
     monkeypatch.setattr(svc._repo, "reserve_refund", lambda *a, **k: False)
     assert len(invoke(refund_handler, refund_event(order))) == 1
-    assert 2 * len(calls) <= RECORD_MAX_AWS_CALLS + 1
+    assert len(calls) <= RECORD_MAX_AWS_CALLS // 2 + 1  # two calls a round: the cap cut the last one short
     assert refunds(order) == []
 
 

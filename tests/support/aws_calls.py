@@ -186,6 +186,8 @@ def iam_requests(
             bus = _named("event-bus", entry.get("EventBusName") or "default")
             conditions = {"events:source": entry.get("Source", ""), "events:detail-type": entry.get("DetailType", "")}
             yield req(operation, bus, conditions)
+    elif prefix == "ssm" and operation == "GetParameter":  # the risk rules, through Powertools Parameters
+        yield req(operation, _named("parameter", params["Name"]))
     elif prefix == "secretsmanager" and operation in ("GetSecretValue", "DescribeSecret"):
         yield req(operation, _named("secret", params["SecretId"]))
     elif prefix == "sqs" and operation in ("ChangeMessageVisibility", "SendMessage"):

@@ -255,6 +255,8 @@ def resource_arn(fn: DeployedFunction, ref: ResourceRef) -> str:
         return f"{prefix.format('events')}:event-bus/{name}"
     if ref.kind == "secret":
         return name  # a name: the lookup turns it into the ARN
+    if ref.kind == "parameter":  # an SSM parameter: a path name keeps its leading slash after "parameter"
+        return f"{prefix.format('ssm')}:parameter{name if name.startswith('/') else '/' + name}"
     raise AssertionError(f"no ARN rule for resource kind {ref.kind!r}")
 
 

@@ -53,12 +53,12 @@ def test_malformed_setting_is_named(name: str, value: str) -> None:
 
 def test_record_budget_is_the_capped_calls_and_the_gateway_call_at_worst_case_retries() -> None:
     cfg = Config.from_env({**GOOD, "AWS_CALL_TIMEOUT_SECONDS": "1", "AWS_MAX_ATTEMPTS": "3"})
-    # 3 attempts x (1 s connect + 1 s read) + 1 s + 2 s of backoff = 9 s per call, 7 calls at most
+    # 3 attempts x (1 s connect + 1 s read) + 1 s + 2 s of backoff = 9 s per call, 8 calls at most (docs/risk.md)
     assert cfg.aws_call_seconds == 9
     # the gateway: 2 attempts x (5 s + the request budget's call 2 s and its longest wait 1 s) + the SDK's largest
     # backoff (5 s) = 21 s, at most 4 requests per record
     assert cfg.gateway_call_seconds == 21
-    assert cfg.record_budget_seconds == 7 * 9 + 4 * 21
+    assert cfg.record_budget_seconds == 8 * 9 + 4 * 21
     slower = Config.from_env({**GOOD, "STRIPE_TIMEOUT_SECONDS": "10", "STRIPE_MAX_NETWORK_RETRIES": "2"})
     assert slower.gateway_call_seconds == 3 * (10 + 3) + 2 * 5
 

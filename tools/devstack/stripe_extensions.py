@@ -11,6 +11,12 @@ switches it on at Stripe, and sends the webhook Stripe sends:
   ``charge.refund.updated``;
 - card 4000000000000259: the charge succeeds, then a dispute is opened (``charge.dispute.created``, reason
   ``fraudulent``);
+- Radar (issue 20): card 4000000000005423 succeeds, then Radar raises an early fraud warning
+  (``radar.early_fraud_warning.created``, actionable); 4100000000000019 (always blocked) and 4000000000004954
+  (highest risk, blocked by Radar's default rule) are declined with ``decline_code`` ``fraudulent``, as Stripe
+  declines a charge Radar blocked; 4000000000009235 (elevated risk) succeeds; a merchant closing a charge's Radar
+  review as refunded as fraud (``POST /v1/payment_intents/{id}/_close_review_as_fraud``, a test control) refunds
+  the rest of the charge without our metadata and sends ``review.closed`` (``refunded_as_fraud``);
 - Stripe's documented test PaymentMethod ids (``pm_card_chargeDeclinedInsufficientFunds``, ...,
   ``TEST_PAYMENT_METHODS``) are answered whoever sends them (localstripe knows three), each as the test card
   Stripe documents behind it;
@@ -29,6 +35,10 @@ from typing import Any
 
 PENDING_REFUND_CARD = "4000000000007726"
 DISPUTED_CARD = "4000000000000259"
+EARLY_FRAUD_WARNING_CARD = "4000000000005423"
+RADAR_BLOCKED_CARD = "4100000000000019"
+RADAR_HIGHEST_RISK_CARD = "4000000000004954"
+RADAR_ELEVATED_RISK_CARD = "4000000000009235"
 
 #: Stripe's test PaymentMethod ids (docs.stripe.com/testing, "PaymentMethods" tabs) and the test card behind each.
 #: American Express (15 digits) is left out: localstripe accepts 16-digit numbers only.
@@ -55,6 +65,9 @@ TEST_PAYMENT_METHODS = {
     "pm_card_threeDSecureRequired": "4000000000003063",
     "pm_card_authenticationRequired": "4000002500003155",
     "pm_card_createDispute": DISPUTED_CARD,
+    "pm_card_radarBlock": RADAR_BLOCKED_CARD,
+    "pm_card_riskLevelHighest": RADAR_HIGHEST_RISK_CARD,
+    "pm_card_riskLevelElevated": RADAR_ELEVATED_RISK_CARD,
 }
 
 #: What charging each documented decline card answers at Stripe: (error code, decline_code, message).
@@ -68,7 +81,25 @@ DECLINED_CARDS = {
     "4000000000000119": ("processing_error", "processing_error", "An error occurred while processing your card."),
     "4000000000006975": ("card_declined", "card_velocity_exceeded", "Your card was declined."),
     "4000000000000341": ("card_declined", "generic_decline", "Your card was declined."),
+    # Radar blocks: Stripe answers card_declined with decline_code fraudulent (the charge's outcome type blocked).
+    RADAR_BLOCKED_CARD: ("card_declined", "fraudulent", "Your card was declined."),
+    RADAR_HIGHEST_RISK_CARD: ("card_declined", "fraudulent", "Your card was declined."),
 }
+
+
+def radar_outcome(card: str | None) -> dict[str, Any]:
+    """A charge's ``outcome`` as Stripe's test mode reports it: blocked for the Radar block cards, elevated risk for
+    4000000000009235, normal otherwise."""
+    if card in (RADAR_BLOCKED_CARD, RADAR_HIGHEST_RISK_CARD):
+        return {"type": "blocked", "risk_level": "highest", "risk_score": 95, "network_status": "not_sent_to_network"}
+    if card == RADAR_ELEVATED_RISK_CARD:
+        return {
+            "type": "authorized",
+            "risk_level": "elevated",
+            "risk_score": 67,
+            "network_status": "approved_by_network",
+        }
+    return {"type": "authorized", "risk_level": "normal", "risk_score": 12, "network_status": "approved_by_network"}
 
 
 def install() -> Any:
@@ -106,6 +137,57 @@ def install() -> Any:
             self.status = "needs_response"
             self.metadata: dict[str, str] = {}
 
+    class EarlyFraudWarning(resources.StripeObject):  # type: ignore[misc,name-defined]
+        object = "radar.early_fraud_warning"
+        _id_prefix = "issfr_"
+
+        def __init__(self, charge: Any, intent_id: str) -> None:
+            super().__init__()
+            self.charge = charge.id
+            self.payment_intent = intent_id
+            self.actionable = True
+            self.fraud_type = "made_with_stolen_card"
+
+    class Review(resources.StripeObject):  # type: ignore[misc,name-defined]
+        object = "review"
+        _id_prefix = "prv_"
+
+        def __init__(self, charge: Any, intent_id: str, reason: str) -> None:
+            super().__init__()
+            self.charge = charge.id
+            self.payment_intent = intent_id
+            self.open = False
+            self.reason = reason
+            self.opened_reason = "rule"
+
+    def close_review_as_fraud(id: str, **_: Any) -> Any:
+        """The merchant closing a Radar review by refunding the charge as fraud (Dashboard): Stripe refunds the
+        rest of the charge, with no metadata of ours, then sends ``review.closed`` (``refunded_as_fraud``)."""
+        intent = intent_cls._api_retrieve(id)
+        if intent.status != "succeeded" or intent.latest_charge is None:
+            raise resources.UserError(400, "Bad request")
+        refund_cls(payment_intent=id)
+        review = Review(intent.latest_charge, id, "refunded_as_fraud")
+        schedule_webhook(event("review.closed", review))
+        return review
+
+    original_charge_init = resources.Charge.__init__
+
+    def charge_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        """Radar's ``outcome`` on every charge, as Stripe reports it for the documented test cards."""
+        original_charge_init(self, *args, **kwargs)
+        self.outcome = radar_outcome(card_of(getattr(self, "payment_method", None)))
+
+    original_create = intent_cls._api_create.__func__
+
+    def create(cls: Any, radar_options: Any = None, **data: Any) -> Any:
+        """Stripe accepts ``radar_options[session]`` (a Radar Session from Stripe.js); localstripe knows no Radar:
+        keep it on the intent, as Stripe shows it."""
+        obj = original_create(cls, **data)
+        if radar_options:
+            obj.radar_options = dict(radar_options)
+        return obj
+
     original_authenticate = intent_cls._api_authenticate.__func__
 
     def authenticate(cls: Any, id: str, client_secret: Any = None, success: Any = False, **kwargs: Any) -> Any:
@@ -127,6 +209,9 @@ def install() -> Any:
         original_on_success(self)
         if card_of(self.payment_method) == DISPUTED_CARD and self.latest_charge is not None:
             schedule_webhook(event("charge.dispute.created", Dispute(self.latest_charge, self.id)))
+        if card_of(self.payment_method) == EARLY_FRAUD_WARNING_CARD and self.latest_charge is not None:
+            warning = EarlyFraudWarning(self.latest_charge, self.id)
+            schedule_webhook(event("radar.early_fraud_warning.created", warning))
 
     original_refund_init = refund_cls.__init__
 
@@ -149,6 +234,8 @@ def install() -> Any:
 
     _answer_test_payment_methods(resources)
 
+    resources.Charge.__init__ = charge_init
+    intent_cls._api_create = classmethod(create)
     intent_cls._api_authenticate = classmethod(authenticate)
     intent_cls._api_cancel = classmethod(cancel)
     intent_cls._on_success = on_success
@@ -159,6 +246,7 @@ def install() -> Any:
     }
     resources.extra_apis[:] = [(method, url, replaced.get(url, func)) for method, url, func in resources.extra_apis]
     resources.extra_apis.append(("POST", "/v1/refunds/{id}/_settle", settle))
+    resources.extra_apis.append(("POST", "/v1/payment_intents/{id}/_close_review_as_fraud", close_review_as_fraud))
 
     from localstripe import server
 

@@ -128,7 +128,10 @@ class FaultProxy(_Rules):
             def _control(self, body: bytes) -> None:
                 if self.command == "GET":
                     order = (parse_qs(urlsplit(self.path).query).get("order") or [""])[0]
-                    payload = json.dumps(proxy.requests_for(order)).encode()
+                    if order:
+                        payload = json.dumps(proxy.requests_for(order)).encode()
+                    else:  # every request received, attributed to an order or not (e.g. a blocked order: none)
+                        payload = json.dumps({"total": proxy.total()}).encode()
                     self.send_response(200)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(payload)))
@@ -200,6 +203,11 @@ class FaultProxy(_Rules):
         with self._lock:
             return list(self._per_order.get(order_id, []))
 
+    def total(self) -> int:
+        """Every request the proxy received, whether or not it could tell the order."""
+        with self._lock:
+            return len(self.requests)
+
     def _take(self, method: str, path: str) -> Fault | None:
         path = path.split("?")[0]
         intent = _INTENT.match(path)
@@ -242,3 +250,8 @@ class RemoteFaults(_Rules):
         """Every gateway request the proxy received about the order (method, path)."""
         with urllib.request.urlopen(f"{self.url}/requests?order={quote(order_id)}", timeout=5) as answer:
             return [(str(m), str(p)) for m, p in json.loads(answer.read())]
+
+    def total(self) -> int:
+        """Every gateway request the proxy received so far, attributed to an order or not."""
+        with urllib.request.urlopen(f"{self.url}/requests", timeout=5) as answer:
+            return int(json.loads(answer.read())["total"])

@@ -162,6 +162,11 @@ class LocalStripe:
         """A pending refund settling (``succeeded`` or ``failed``): tools/devstack/stripe_extensions.py."""
         self._control(f"/v1/refunds/{refund_id}/_settle?status={status}")
 
+    def close_review_as_fraud(self, intent_id: str) -> None:
+        """The merchant closing the charge's Radar review as refunded as fraud: Stripe refunds the rest of the
+        charge itself and sends ``review.closed`` (tools/devstack/stripe_extensions.py)."""
+        self._control(f"/v1/payment_intents/{intent_id}/_close_review_as_fraud")
+
     def register_webhook(self, url: str, secret: str, name: str = "novamart") -> None:
         """Where localstripe posts its signed events (every kind), and the signing secret it uses."""
         from urllib.parse import urlencode

@@ -25,11 +25,11 @@ _CODE_STATUS = {
 
 
 def _code_example(spec: outcomes.CodeSpec) -> Path | None:
-    """The first valid example of the newest major of the code's event that carries the code."""
-    major = max(m for dt, m, _ in event_schema_files() if dt == spec.event)
-    for path in examples_of(spec.event, major, "valid"):
-        if load_json(path)["detail"]["data"].get("code") == spec.code.value:
-            return path
+    """The first valid example that carries the code, from the newest major of the code's event that has one."""
+    for major in sorted((m for dt, m, _ in event_schema_files() if dt == spec.event), reverse=True):
+        for path in examples_of(spec.event, major, "valid"):
+            if load_json(path)["detail"]["data"].get("code") == spec.code.value:
+                return path
     return None
 
 
@@ -44,6 +44,14 @@ def code_page(spec: outcomes.CodeSpec) -> str:
         "|---|---|",
         f"| event | [`{spec.event}`](../{spec.event}.md), `detail.data.code` |",
         f"| status | {state} |",
+        *(
+            [
+                f"| since | major {spec.since_major} of the event; an older major's edition (in its deprecation "
+                f"window) carries [`{spec.older_code.value}`]({spec.older_code.value}.md) |"
+            ]
+            if spec.since_major > 1 and spec.older_code is not None
+            else []
+        ),
         "",
         "## What it means",
         "",
@@ -241,6 +249,8 @@ def event_page(detail_type: str, major: int, path: Path) -> str:
         for spec in outcomes.OUTCOME_CODES:
             if spec.event == detail_type:
                 reserved = " (reserved)" if spec.origin == "reserved" else ""
+                if spec.since_major > 1 and spec.older_code is not None:
+                    reserved += f" (since {spec.since_major}.0; the 1.x edition carries `{spec.older_code.value}`)"
                 lines.append(f"- [`{spec.code.value}`](codes/{spec.code.value}.md){reserved}: {spec.meaning}")
     lines += ["", "## Example", ""]
     if valid:

@@ -243,6 +243,31 @@ _RECORD_ROWS: dict[str, tuple[str, str, str]] = {
         "correlation ids.",
         "Tell the producing team; their fix is a new order or a new `requestId`.",
     ),
+    "risk-blocked": (
+        "The risk check blocked more orders per minute than the threshold (payment.failed with fraud_suspected or "
+        "risk_limit_exceeded, no gateway request). A jump right after a rules change is most often that change "
+        "blocking good customers.",
+        "The metric `RiskBlocked.<rule>` names the rule; the log line `order blocked by the risk check` carries "
+        "`rule` and the order ids; `aws ssm get-parameter --name /novamart-payments/risk-rules` shows the rules in "
+        "force (docs/risk.md).",
+        "A bad push: put the previous document back (`terraform apply` of `risk_rules`, or `aws ssm "
+        "put-parameter --overwrite` in an emergency): in force within the cache TTL, no deploy. Blocked orders "
+        "stay failed: the storefront asks those customers to order again. A real attack: nothing; the rule works.",
+    ),
+    "risk-rules-invalid": (
+        "A rules document read from SSM broke its schema. Running containers keep their last good rules; a new "
+        "container has none, so its payment records fail and are retried (never charged unchecked).",
+        "The log line `risk rules document refused` names the JSON pointers and the parameter.",
+        "Put a valid document (docs/risk.md, schema in lambda_src/novamart_payments/risk/rules.schema.json); "
+        "`terraform plan` refuses most mistakes before they reach SSM.",
+    ),
+    "risk-scorer-errors": (
+        "The external fraud scorer answered an error, or nothing within its timeout; orders were decided by the "
+        "configured policy (fail-open: allowed by the rules alone; fail-closed: blocked as fraud_suspected).",
+        "The log line `risk scorer unavailable` names the error (never the order's token); the vendor's status page.",
+        "Fail-open: nothing to do but watch fraud while it lasts. Fail-closed: good customers are being refused; "
+        "consider switching to fail-open (`RISK_SCORER_FAILURE_POLICY`) until the vendor recovers.",
+    ),
 }
 
 

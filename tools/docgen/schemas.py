@@ -228,20 +228,35 @@ def open_objects(node: Any) -> Any:
 CODE_DEFS = {"payment.failed": "paymentFailedCode", "refund.failed": "refundFailedCode"}
 
 
+def code_def(event: str, major: int) -> str:
+    """The $defs name of ``event``'s code enum in ``major``: the first major's keeps the unsuffixed name its
+    released schema references; a later major that widened the enum gets its own (``paymentFailedCodeV2``)."""
+    first = min(s.since_major for s in outcomes.OUTCOME_CODES if s.event == event)
+    return CODE_DEFS[event] if major <= first else f"{CODE_DEFS[event]}V{major}"
+
+
 def outcome_codes_schema() -> dict[str, Any]:
-    """``schemas/common/outcome-codes.json``: each failure event's code enum, from the table in outcomes.py."""
+    """``schemas/common/outcome-codes.json``: each failure event's code enum per major, from outcomes.py's table."""
     defs: dict[str, Any] = {}
-    for event, name in CODE_DEFS.items():
-        reserved = [s.code.value for s in outcomes.OUTCOME_CODES if s.event == event and s.origin == "reserved"]
-        defs[name] = {
-            "description": (
-                f"Why the {event.split('.')[0]} failed. Exhaustive for this major version: a new value needs a new "
-                f"major. Reserved (not emitted yet): {', '.join(reserved) or 'none'}. One page per code with what "
-                "to do: docs/events/codes/."
-            ),
-            "$ref": "identifiers.json#/$defs/code",
-            "enum": list(outcomes.codes_for(event)),
-        }
+    for event in CODE_DEFS:
+        majors = sorted({s.since_major for s in outcomes.OUTCOME_CODES if s.event == event})
+        for major in majors:
+            reserved = [
+                s.code.value
+                for s in outcomes.OUTCOME_CODES
+                if s.event == event and s.origin == "reserved" and s.since_major <= major
+            ]
+            defs[code_def(event, major)] = {
+                "description": (
+                    f"Why the {event.split('.')[0]} failed"
+                    + (f" (major {major})" if major > majors[0] else "")
+                    + ". Exhaustive for this major version: a new value needs a new "
+                    f"major. Reserved (not emitted yet): {', '.join(reserved) or 'none'}. One page per code with what "
+                    "to do: docs/events/codes/."
+                ),
+                "$ref": "identifiers.json#/$defs/code",
+                "enum": list(outcomes.codes_for(event, major)),
+            }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://schemas.novamart.example/payments/common/outcome-codes.json",

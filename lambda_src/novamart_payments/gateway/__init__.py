@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from novamart_payments.domain import Money
+from novamart_payments.risk import NO_CONTEXT, RiskContext
 
 
 class Outcome(enum.StrEnum):
@@ -45,6 +46,15 @@ class Outcome(enum.StrEnum):
     REQUIRES_ACTION = "requires_action"
     # The attempt exists but was never confirmed: nothing was charged and nothing will be unless it is confirmed.
     NOT_STARTED = "not_started"
+
+
+@dataclass(frozen=True, slots=True)
+class RadarOutcome:
+    """The gateway's fraud screening of the charge (Stripe Radar's ``charge.outcome``): kept on the payment."""
+
+    outcome_type: str  # authorized, manual_review, blocked, issuer_declined, invalid
+    risk_level: str | None = None  # normal, elevated, highest, not_assessed
+    risk_score: int | None = None  # 0..99
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +73,8 @@ class GatewayResult:
     # On a status read of a charge: the order the attempt was opened for (from the gateway's metadata), so a
     # notification that names only the gateway's objects (a dispute) finds its payment.
     order_id: str | None = None
+    # The charge's fraud screening, when the gateway reported it (issue 20).
+    radar: RadarOutcome | None = None
 
     @property
     def approved(self) -> bool:
@@ -80,6 +92,8 @@ class ChargeRequest:
     correlation_id: str
     amount: Money
     token: str
+    # Optional risk signals for the gateway's fraud screening (Stripe Radar's radar_options and metadata).
+    context: RiskContext = NO_CONTEXT
 
     def __repr__(self) -> str:
         return f"ChargeRequest(order_id={self.order_id!r}, amount={self.amount!r}, token=<redacted>)"
@@ -145,6 +159,12 @@ class PaymentGateway(Protocol):
     def refund(self, request: RefundRequest) -> GatewayResult: ...
 
     def find_refund(self, request: RefundRequest) -> GatewayResult | None: ...
+
+    def find_outside_refund(self, handle: str, minor_units: int) -> GatewayResult | None:
+        """A refund of ``minor_units`` on the charge attempt ``handle`` that the service did not make (no refund id
+        of ours in its metadata: Stripe's own, when a Radar review is closed as refunded as fraud, or one made in
+        the Dashboard), if the gateway has one (never moves money)."""
+        ...
 
     def charge_status(self, handle: str) -> GatewayResult:
         """What the gateway knows of the charge attempt now (never moves money)."""

@@ -129,6 +129,10 @@ class SimulatedGateway:
                     return GatewayResult(Outcome.APPROVED, entry.transaction_id, processed_at=_now())
             return None
 
+    def find_outside_refund(self, handle: str, minor_units: int) -> GatewayResult | None:
+        """The simulator has no Dashboard and no Radar reviews: every refund in its ledger is the service's."""
+        return None
+
     def charge_status(self, handle: str) -> GatewayResult:
         with self._lock:
             intent = self._intents.get(handle)

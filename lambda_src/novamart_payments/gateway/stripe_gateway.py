@@ -39,6 +39,7 @@ from novamart_payments.gateway import (
     IdempotencyKeyReused,
     Outcome,
     PaymentMethodRefused,
+    RadarOutcome,
     RefundRequest,
     TransientGatewayError,
     UnknownToGateway,
@@ -62,8 +63,15 @@ _API_VERSION = "2025-03-31.basil"
 _OUR_FAULT = ("AccessDenied", "ResourceNotFound", "DecryptionFailure", "InvalidRequest", "KMS")
 
 
+#: Stripe's ``decline_code`` of a charge Radar blocked (its outcome type ``blocked``): a fraud code of its own
+#: (payment.failed 2.0), never a plain ``card_declined`` the storefront would answer by asking for another card.
+RADAR_DECLINE_CODES = {"fraudulent": "radar_blocked"}
+
+
 def decline_code(code: str | None, detail: str | None) -> str:
     """Stripe puts the precise reason of a generic ``card_declined`` into ``decline_code``."""
+    if detail in RADAR_DECLINE_CODES:
+        return RADAR_DECLINE_CODES[detail]
     for candidate in (detail, code):
         if candidate in DECLINE_CODES:
             return candidate
@@ -72,6 +80,18 @@ def decline_code(code: str | None, detail: str | None) -> str:
     if code == "payment_intent_authentication_failure":
         return "authentication_required"
     return "card_declined"
+
+
+def radar_metadata(request: ChargeRequest) -> dict[str, str]:
+    """The order's optional risk context as PaymentIntent metadata, which Radar rules can read (``::clientIp::``)."""
+    c = request.context
+    fields = {
+        "clientIp": c.client_ip,
+        "emailSha256": c.email_sha256,
+        "shippingCountry": c.shipping_country,
+        "sessionId": c.session_id,
+    }
+    return {k: v for k, v in fields.items() if v}
 
 
 class StripeGateway:
@@ -126,6 +146,10 @@ class StripeGateway:
         }
         if request.customer_id.startswith("cus_"):  # a Stripe customer id (ours are NovaMart's own otherwise)
             params["customer"] = request.customer_id
+        params["metadata"].update(radar_metadata(request))
+        session = request.context.session_id or ""
+        if session.startswith("rse_"):  # a Radar Session made by Stripe.js
+            params["radar_options"] = {"session": session}
         intent = self._call(
             lambda c: c.v1.payment_intents.create(params=params, options={"idempotency_key": request.idempotency_key}),
             creating=True,
@@ -158,6 +182,7 @@ class StripeGateway:
 
     def complete_charge(self, handle: str, request: ChargeRequest) -> GatewayResult:
         confirm: PaymentIntentConfirmParams = {"off_session": True} if self._off_session else {}
+        confirm["expand"] = ["latest_charge"]  # the charge's Radar outcome, in the same request
         answer = self._call(
             lambda c: c.v1.payment_intents.confirm(
                 handle, params=confirm, options={"idempotency_key": f"{request.idempotency_key}:confirm"}
@@ -166,7 +191,10 @@ class StripeGateway:
         )
         if isinstance(answer, _Declined):
             # A card error on confirm: Stripe also left it on the intent, where a redelivery will read it.
-            return GatewayResult(Outcome.DECLINED, answer.charge or handle, answer.code, answer.reason, _now())
+            blocked = RadarOutcome("blocked") if answer.code == "radar_blocked" else None
+            return GatewayResult(
+                Outcome.DECLINED, answer.charge or handle, answer.code, answer.reason, _now(), radar=blocked
+            )
         if answer is None:  # the intent was past confirmation: read what happened to it
             answer = self._call(lambda c: c.v1.payment_intents.retrieve(handle))
         return _intent_result(answer)
@@ -201,6 +229,16 @@ class StripeGateway:
         for refund in page.auto_paging_iter():
             if _plain(refund.metadata or {}).get("refundId") == request.refund_id:
                 return _refund_result(refund)
+        return None
+
+    def find_outside_refund(self, handle: str, minor_units: int) -> GatewayResult | None:
+        page = self._call(lambda c: c.v1.refunds.list(params={"payment_intent": handle, "limit": 100}))
+        for refund in page.auto_paging_iter():
+            plain = _plain(refund)
+            if "refundId" not in (plain.get("metadata") or {}) and plain.get("amount") == minor_units:
+                result = _refund_result(refund)
+                if result.outcome is not Outcome.DECLINED:
+                    return result
         return None
 
     # --- plumbing ----------------------------------------------------------------------------------------
@@ -339,7 +377,11 @@ def _intent_result(answer: Any, *, settled_only: bool = True) -> GatewayResult:
     order_id = (intent.get("metadata") or {}).get("orderId")
     if status == "succeeded":
         return GatewayResult(
-            Outcome.APPROVED, _id(intent.get("latest_charge")) or intent["id"], processed_at=when, order_id=order_id
+            Outcome.APPROVED,
+            _id(intent.get("latest_charge")) or intent["id"],
+            processed_at=when,
+            order_id=order_id,
+            radar=_radar(intent.get("latest_charge")),
         )
     if status in ("processing", "requires_capture") or (status == "requires_confirmation" and settled_only):
         if settled_only:
@@ -365,6 +407,18 @@ def _intent_result(answer: Any, *, settled_only: bool = True) -> GatewayResult:
         str(error.get("message") or "The card was declined.")[:500],
         when,
         order_id=order_id,
+    )
+
+
+def _radar(charge: Any) -> RadarOutcome | None:
+    """Radar's ``outcome`` of an expanded charge (None when the charge was not expanded or has none)."""
+    outcome = charge.get("outcome") if isinstance(charge, dict) else None
+    if not isinstance(outcome, dict) or not isinstance(outcome.get("type"), str):
+        return None
+    score = outcome.get("risk_score")
+    level = outcome.get("risk_level")
+    return RadarOutcome(
+        str(outcome["type"]), str(level) if level is not None else None, int(score) if isinstance(score, int) else None
     )
 
 

@@ -13,7 +13,14 @@ from typing import Any
 import stripe
 
 from novamart_payments.domain import Money
-from novamart_payments.notices import ChargeNotice, DisputeNotice, Notice, RefundNotice
+from novamart_payments.notices import (
+    ChargeNotice,
+    DisputeNotice,
+    FraudWarningNotice,
+    Notice,
+    RefundNotice,
+    ReviewNotice,
+)
 from novamart_payments.publisher import Dispute
 
 #: Stripe signs ``t=<unix time>`` into the header; an event older than this is refused as a possible replay.
@@ -58,6 +65,18 @@ def notices_of(event: dict[str, Any]) -> list[Notice]:
         return [_refund_notice(r) for r in refunds if isinstance(r, dict) and r.get("object") == "refund"]
     if kind == "charge.dispute.created" and obj.get("object") == "dispute":
         return _dispute_notice(obj)
+    if kind in ("radar.early_fraud_warning.created", "radar.early_fraud_warning.updated"):
+        handle = _id(obj.get("payment_intent"))
+        if obj.get("object") != "radar.early_fraud_warning" or handle is None or not isinstance(obj.get("id"), str):
+            return []
+        return [FraudWarningNotice(handle, str(obj["id"]), bool(obj.get("actionable")))]
+    if kind in ("review.opened", "review.closed") and obj.get("object") == "review":
+        handle = _id(obj.get("payment_intent"))
+        if handle is None or not isinstance(obj.get("id"), str):
+            return []
+        reason = str(obj.get("reason") or "other")
+        reason = reason if len(reason) <= 64 and set(reason) <= _REASON_CHARS else "other"
+        return [ReviewNotice(handle, str(obj["id"]), kind == "review.opened", reason)]
     return []
 
 

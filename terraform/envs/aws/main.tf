@@ -75,8 +75,11 @@ module "service" {
   package_path           = coalesce(var.package_path, "${local.repo_root}/build/lambda.zip")
   schema_dir             = "${local.repo_root}/schemas/registry"
   lambda_timeout_seconds = var.lambda_timeout_seconds
-  reserved_concurrency   = var.reserved_concurrency
-  maximum_concurrency    = var.maximum_concurrency
+  # The risk check (docs/risk.md): a rules document turns it on; a change is an apply of this variable only.
+  risk_rules                       = var.risk_rules
+  radar_early_fraud_warning_policy = var.radar_early_fraud_warning_policy
+  reserved_concurrency             = var.reserved_concurrency
+  maximum_concurrency              = var.maximum_concurrency
   # The mapping concurrency is sized from these two (modules/service: the concurrency local).
   gateway_budget_per_second  = var.gateway_budget_per_second
   gateway_request_latency_ms = var.gateway_request_latency_ms

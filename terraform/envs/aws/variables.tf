@@ -191,3 +191,15 @@ variable "subscriber_account_ids" {
     error_message = "subscriber_account_ids holds 12-digit AWS account ids."
   }
 }
+
+variable "risk_rules" {
+  description = "The risk rules document (JSON, docs/risk.md; e.g. file(\"risk-rules.json\")). null: no risk check."
+  type        = string
+  default     = null
+}
+
+variable "radar_early_fraud_warning_policy" {
+  description = "What a Stripe Radar early fraud warning does: refund_actionable, refund_all or record_only (docs/risk.md)."
+  type        = string
+  default     = "refund_actionable"
+}

@@ -71,6 +71,11 @@ module "service" {
   # Outcomes that arrive later, on a laptop's time scale: reconciliation looks at a PENDING payment after
   # 60 s (above the fast profile's redelivery horizon: 3 receives x 18 s), and a customer has
   # 15 s to authenticate, so the behaviour suite sees every path in seconds.
+  # The risk check (docs/risk.md): the local rules block the demo's customer cus-fraud-demo; the limits are far
+  # above what the suites and the demo send. A rules change is `make deploy-local` of this file, no code change.
+  risk_rules                 = file("${path.module}/risk-rules.json")
+  risk_rules_max_age_seconds = 5
+
   reconcile_pending_after_seconds = var.reconcile_pending_after_seconds
   reconcile_action_after_seconds  = var.reconcile_action_after_seconds
   action_deadline_seconds         = var.action_deadline_seconds

@@ -42,6 +42,14 @@ locals {
     }
   ]
 
+  # The risk rules (issue 20): read through Powertools Parameters (ssm:GetParameter); a String parameter, no key.
+  parameter_statements = length(var.parameter_arns) == 0 ? [] : [{
+    Sid      = "ReadParameters"
+    Effect   = "Allow"
+    Action   = ["ssm:GetParameter"]
+    Resource = var.parameter_arns
+  }]
+
   secret_statements = length(var.secret_arns) == 0 ? [] : [{
     Sid      = "ReadSecrets"
     Effect   = "Allow"
@@ -76,7 +84,7 @@ locals {
 
   policy = {
     Version = "2012-10-17"
-    Statement = concat(local.table_statements, local.table_key_statements, local.secret_statements, local.queue_statements, local.requeue_key_statements, [
+    Statement = concat(local.table_statements, local.table_key_statements, local.secret_statements, local.parameter_statements, local.queue_statements, local.requeue_key_statements, [
       {
         Sid       = "ServiceKey"
         Effect    = "Allow"

@@ -124,6 +124,12 @@ variable "secret_arns" {
   default     = []
 }
 
+variable "parameter_arns" {
+  description = "SSM parameters the function reads (ssm:GetParameter): the risk rules. Empty: none."
+  type        = list(string)
+  default     = []
+}
+
 variable "queue_arn" {
   description = "ARN of the function's own SQS source queue (receive, delete, attributes: the event-source mapping); null for a function no queue feeds (webhooks, reconciliation)."
   type        = string

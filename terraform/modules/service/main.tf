@@ -25,10 +25,11 @@ locals {
       publishes = ["payment.succeeded", "payment.failed", "payment.action_required"]
       # The payment path claims, finishes and marks payments, and reads the payment again before publishing an
       # outcome (a stale answer must not speak: issue 24); it never reads a refund.
-      tables = [
+      tables = concat([
         { actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], tables = ["payments"] },
-        { actions = ["dynamodb:UpdateItem"], tables = ["webhook_events"] }, # the gateway request budget
-      ]
+        { actions = ["dynamodb:UpdateItem"], tables = ["webhook_events"] },                    # the gateway request budget
+      ], local.risk_enabled ? [{ actions = ["dynamodb:UpdateItem"], tables = ["risk"] }] : []) # counts each order once
+      parameters = ["risk_rules"]
     }
     refund = {
       function_name = var.refund_function_name
@@ -58,8 +59,12 @@ locals {
       publishes     = ["payment.succeeded", "payment.failed", "payment.action_required", "payment.disputed", "refund.succeeded", "refund.failed"]
       # Reads the record a notice names and moves it forward; a failed refund gives its amount back to the payment
       # (a transaction: UpdateItem on both). Claims, finishes and releases the Stripe event's id.
+      # An early fraud warning refunds like the refund function (issue 20): reads payment and refund together
+      # (BatchGetItem), reserves and writes the refund (PutItem / UpdateItem).
       tables = [
         { actions = ["dynamodb:GetItem", "dynamodb:UpdateItem"], tables = ["payments", "refunds"] },
+        { actions = ["dynamodb:BatchGetItem"], tables = ["payments", "refunds"] },
+        { actions = ["dynamodb:PutItem"], tables = ["refunds"] },
         { actions = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], tables = ["webhook_events"] },
       ]
       secrets = ["api_key", "webhook_signing"]
@@ -86,7 +91,22 @@ locals {
   table_arns = merge(module.tables.table_arns, {
     unfinished_index        = module.tables.unfinished_index_arn
     refund_unfinished_index = module.tables.refund_unfinished_index_arn
-  })
+  }, local.risk_enabled ? { risk = module.risk[0].table_arn } : {})
+
+  # The risk check (issue 20) runs when a rules document is given.
+  risk_enabled   = var.risk_rules != null
+  parameter_arns = local.risk_enabled ? { risk_rules = module.risk[0].parameter_arn } : {}
+  risk_environment = merge(!local.risk_enabled ? {} : {
+    RISK_RULES_PARAMETER_NAME  = module.risk[0].parameter_name
+    RISK_TABLE_NAME            = module.risk[0].table_name
+    RISK_RULES_MAX_AGE_SECONDS = tostring(var.risk_rules_max_age_seconds)
+    }, var.risk_scorer == null ? {} : { for k, v in {
+      RISK_SCORER_URL             = var.risk_scorer.url
+      RISK_SCORER_FAILURE_POLICY  = var.risk_scorer.failure_policy
+      RISK_SCORER_TIMEOUT_SECONDS = tostring(var.risk_scorer.timeout_seconds)
+      RISK_SCORER_BLOCK_SCORE     = tostring(var.risk_scorer.block_score)
+      RISK_SCORER_SECRET_ID       = var.risk_scorer.secret_arn
+  } : k => v if v != null })
   secret_arns = {
     api_key         = module.gateway_secret.secret_arn
     webhook_signing = module.webhook_secret.secret_arn
@@ -127,13 +147,15 @@ locals {
     var.stripe_api_base == null ? {} : { STRIPE_API_BASE = var.stripe_api_base, STRIPE_OFF_SESSION = "false" },
   )
 
-  environment = merge(var.extra_environment, local.stripe_environment, {
+  environment = merge(var.extra_environment, local.stripe_environment, local.risk_environment, {
     WEBHOOK_EVENT_TABLE_NAME        = var.webhook_event_table_name
     STRIPE_WEBHOOK_SECRET_ID        = module.webhook_secret.secret_arn
     ACTION_DEADLINE_SECONDS         = tostring(var.action_deadline_seconds)
     RECONCILE_PENDING_AFTER_SECONDS = tostring(var.reconcile_pending_after_seconds)
     RECONCILE_ACTION_AFTER_SECONDS  = tostring(var.reconcile_action_after_seconds)
     EVENT_MAJORS                    = jsonencode(var.event_majors)
+    # What an early fraud warning does (docs/risk.md).
+    RADAR_EARLY_FRAUD_WARNING_POLICY = var.radar_early_fraud_warning_policy
     }, {
     PAYMENT_TABLE_NAME           = var.payment_table_name
     REFUND_TABLE_NAME            = var.refund_table_name
@@ -204,6 +226,18 @@ module "webhook_secret" {
   tags                    = var.tags
 }
 
+module "risk" {
+  source = "../risk"
+  count  = local.risk_enabled ? 1 : 0
+
+  parameter_name      = "/${var.name_prefix}/risk-rules"
+  table_name          = "${var.name_prefix}-risk-counters"
+  rules               = var.risk_rules
+  kms_key_arn         = module.key.key_arn
+  deletion_protection = var.deletion_protection
+  tags                = var.tags
+}
+
 module "function" {
   source   = "../function"
   for_each = local.all_functions
@@ -226,9 +260,10 @@ module "function" {
       resources = [for t in grant.tables : local.table_arns[t]]
     }
   ]
-  secret_arns = [
+  secret_arns = concat([
     for s in each.value.secrets : local.secret_arns[s] if var.gateway_mode == "stripe" || s != "api_key"
-  ]
+  ], each.key == "payment" && try(var.risk_scorer.secret_arn, null) != null ? [var.risk_scorer.secret_arn] : [])
+  parameter_arns          = [for p in lookup(each.value, "parameters", []) : local.parameter_arns[p] if contains(keys(local.parameter_arns), p)]
   queue_arn               = contains(keys(local.queue_names), each.key) ? "${local.sqs_arn_prefix}:${local.queue_names[each.key]}" : null
   event_bus_arn           = data.aws_cloudwatch_event_bus.this.arn
   publish_detail_types    = each.value.publishes
@@ -366,6 +401,18 @@ module "alarms" {
     mismatch-rejected = {
       metric      = "DuplicateRejected", threshold = 0
       description = "A repeated trigger carried other parameters (amount, currency) than the first and was refused; its producer must be told."
+    }
+    risk-blocked = {
+      metric      = "RiskBlocked", threshold = var.risk_block_alarm_threshold
+      description = "More than ${var.risk_block_alarm_threshold} orders per minute were blocked by the risk check: a bad rules push may be blocking good customers."
+    }
+    risk-rules-invalid = {
+      metric      = "RiskRulesInvalid", threshold = 0
+      description = "A risk rules document was refused at read: the functions keep the last good rules (a fresh container has none and retries its records)."
+    }
+    risk-scorer-errors = {
+      metric      = "RiskScorerError", threshold = 0
+      description = "The external fraud scorer failed or was slow: orders were decided by the configured fail-open or fail-closed policy."
     }
   }
   tags = var.tags

@@ -365,7 +365,7 @@ variable "event_majors" {
   default = {
     "payment.action_required" = { current = 1 }
     "payment.disputed"        = { current = 1 }
-    "payment.failed"          = { current = 1 }
+    "payment.failed"          = { current = 2, deprecated = { "1" = "2027-06-30" } }
     "payment.succeeded"       = { current = 1 }
     "refund.failed"           = { current = 2, deprecated = { "1" = "2027-06-30" } }
     "refund.succeeded"        = { current = 1 }
@@ -433,4 +433,60 @@ variable "event_archive_retention_days" {
   description = "Days a published event stays replayable from the archive (0 keeps them for ever)."
   type        = number
   default     = 30
+}
+
+variable "risk_rules" {
+  description = "The risk rules document (JSON, docs/risk.md), kept in SSM Parameter Store and checked at plan (modules/risk) and at every read. null: no risk check (every order allowed, nothing counted)."
+  type        = string
+  default     = null
+}
+
+variable "risk_rules_max_age_seconds" {
+  description = "How long a function caches the rules document: a rules change is in force within this many seconds, without a deploy."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.risk_rules_max_age_seconds >= 0 && var.risk_rules_max_age_seconds <= 3600
+    error_message = "risk_rules_max_age_seconds must be within 0..3600."
+  }
+}
+
+variable "radar_early_fraud_warning_policy" {
+  description = "What a Stripe Radar early fraud warning does: refund_actionable (refund once if the warning is actionable), refund_all, or record_only (docs/risk.md)."
+  type        = string
+  default     = "refund_actionable"
+
+  validation {
+    condition     = contains(["refund_actionable", "refund_all", "record_only"], var.radar_early_fraud_warning_policy)
+    error_message = "radar_early_fraud_warning_policy must be refund_actionable, refund_all or record_only."
+  }
+}
+
+variable "risk_block_alarm_threshold" {
+  description = "Orders per minute the risk check may block before the RiskBlocked alarm fires: a jump in blocks is most often a bad rules push blocking good customers."
+  type        = number
+  default     = 20
+}
+
+variable "risk_scorer" {
+  description = "The external fraud scorer (docs/risk.md): its URL, fail_open or fail_closed, its timeout (inside the record budget), the score that blocks, and the ARN of an existing Secrets Manager secret holding its API key (the payment role may read it). null: no scorer."
+  type = object({
+    url             = string
+    failure_policy  = optional(string, "fail_open")
+    timeout_seconds = optional(number, 1)
+    block_score     = optional(number, 80)
+    secret_arn      = optional(string)
+  })
+  default = null
+
+  validation {
+    condition = var.risk_scorer == null || (
+      can(regex("^https?://", try(var.risk_scorer.url, ""))) &&
+      contains(["fail_open", "fail_closed"], try(var.risk_scorer.failure_policy, "")) &&
+      try(var.risk_scorer.timeout_seconds >= 0.05 && var.risk_scorer.timeout_seconds <= 5, false) &&
+      try(var.risk_scorer.block_score >= 0 && var.risk_scorer.block_score <= 100, false)
+    )
+    error_message = "risk_scorer: url http(s)://..., failure_policy fail_open or fail_closed, timeout_seconds 0.05..5, block_score 0..100."
+  }
 }

@@ -55,8 +55,10 @@ def build_cases(run: str) -> list[Case]:
     def oid(name: str) -> str:
         return f"demo-{run}-{name}"
 
-    def pay(order_id: str, minor: int, currency: str, token: str = "pm_card_visa") -> dict[str, Any]:
-        data = payment_data(order_id, minor, currency, token, f"cus-demo-{run}")
+    def pay(
+        order_id: str, minor: int, currency: str, token: str = "pm_card_visa", customer: str = ""
+    ) -> dict[str, Any]:
+        data = payment_data(order_id, minor, currency, token, customer or f"cus-demo-{run}")
         return trigger_event("order.ready_for_payment", data, correlation_id=f"corr-{order_id}")
 
     def cancel(order_id: str, amount: tuple[int, str] | None = None) -> dict[str, Any]:
@@ -161,6 +163,23 @@ def build_cases(run: str) -> list[Case]:
             first_want={"payment.action_required": 1},
             want={"payment.action_required": 1, "payment.succeeded": 1},
             checks=[amount_is("payment.succeeded", 7400, "GBP")],
+        ),
+        Case(
+            "fraud-rule",
+            "Blocked by a risk rule (block list), no Stripe request",
+            oid("fraud-rule"),
+            # cus-fraud-demo is on the block list of terraform/envs/local/risk-rules.json (docs/risk.md)
+            [pay(oid("fraud-rule"), 2500, "USD", customer="cus-fraud-demo")],
+            want={"payment.failed": 1},
+            checks=[code_is("payment.failed", "fraud_suspected")],
+        ),
+        Case(
+            "radar",
+            "Blocked by Stripe Radar",
+            oid("radar"),
+            [pay(oid("radar"), 3100, "USD", "pm_card_radarBlock")],
+            want={"payment.failed": 1},
+            checks=[code_is("payment.failed", "radar_blocked")],
         ),
         Case(
             "transient",

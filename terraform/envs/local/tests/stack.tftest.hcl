@@ -25,6 +25,16 @@ override_resource {
 }
 
 override_resource {
+  target = module.service.module.risk[0].aws_dynamodb_table.counters
+  values = { arn = "arn:aws:dynamodb:us-east-2:123456789012:table/novamart-payments-risk-counters" }
+}
+
+override_resource {
+  target = module.service.module.risk[0].aws_ssm_parameter.rules
+  values = { arn = "arn:aws:ssm:us-east-2:123456789012:parameter/novamart-payments/risk-rules" }
+}
+
+override_resource {
   target = module.service.module.routing["payment"].aws_sqs_queue.this
   values = {
     arn = "arn:aws:sqs:us-east-2:123456789012:novamart-payment-handler-queue"
@@ -187,28 +197,32 @@ run "routing" {
 
   assert {
     condition = module.service.wiring.environment == {
-      PAYMENT_TABLE_NAME              = "payments"
-      REFUND_TABLE_NAME               = "refunds"
-      EVENT_BUS_NAME                  = "default"
-      GATEWAY_MODE                    = "stripe"
-      STRIPE_SECRET_ID                = "arn:aws:secretsmanager:us-east-2:123456789012:secret:novamart/payments/stripe-secret-key-AbCdEf"
-      STRIPE_API_BASE                 = "http://127.0.0.1:8420"
-      STRIPE_OFF_SESSION              = "false"
-      STRIPE_WEBHOOK_SECRET_ID        = "arn:aws:secretsmanager:us-east-2:123456789012:secret:novamart/payments/stripe-secret-key-AbCdEf"
-      WEBHOOK_EVENT_TABLE_NAME        = "payment-webhook-events"
-      ACTION_DEADLINE_SECONDS         = "15"
-      RECONCILE_PENDING_AFTER_SECONDS = "60"
-      RECONCILE_ACTION_AFTER_SECONDS  = "5"
-      POWERTOOLS_SERVICE_NAME         = "novamart-payments"
-      POWERTOOLS_METRICS_NAMESPACE    = "NovaMart/Payments"
-      LOG_LEVEL                       = "DEBUG"
-      QUEUE_MAX_RECEIVE_COUNT         = "4"
-      RETRY_SCHEDULE_SECONDS          = "1,2"
-      RETRY_JITTER                    = "0.2"
-      RETRY_HORIZON_SECONDS           = "4"
-      GATEWAY_BUDGET_PER_SECOND       = "20"
-      GATEWAY_BUDGET_TABLE_NAME       = "payment-webhook-events"
-      EVENT_MAJORS                    = module.service.wiring.environment["EVENT_MAJORS"] # asserted below
+      PAYMENT_TABLE_NAME               = "payments"
+      REFUND_TABLE_NAME                = "refunds"
+      EVENT_BUS_NAME                   = "default"
+      GATEWAY_MODE                     = "stripe"
+      STRIPE_SECRET_ID                 = "arn:aws:secretsmanager:us-east-2:123456789012:secret:novamart/payments/stripe-secret-key-AbCdEf"
+      STRIPE_API_BASE                  = "http://127.0.0.1:8420"
+      STRIPE_OFF_SESSION               = "false"
+      STRIPE_WEBHOOK_SECRET_ID         = "arn:aws:secretsmanager:us-east-2:123456789012:secret:novamart/payments/stripe-secret-key-AbCdEf"
+      WEBHOOK_EVENT_TABLE_NAME         = "payment-webhook-events"
+      ACTION_DEADLINE_SECONDS          = "15"
+      RECONCILE_PENDING_AFTER_SECONDS  = "60"
+      RECONCILE_ACTION_AFTER_SECONDS   = "5"
+      POWERTOOLS_SERVICE_NAME          = "novamart-payments"
+      POWERTOOLS_METRICS_NAMESPACE     = "NovaMart/Payments"
+      LOG_LEVEL                        = "DEBUG"
+      QUEUE_MAX_RECEIVE_COUNT          = "4"
+      RETRY_SCHEDULE_SECONDS           = "1,2"
+      RETRY_JITTER                     = "0.2"
+      RETRY_HORIZON_SECONDS            = "4"
+      GATEWAY_BUDGET_PER_SECOND        = "20"
+      GATEWAY_BUDGET_TABLE_NAME        = "payment-webhook-events"
+      EVENT_MAJORS                     = module.service.wiring.environment["EVENT_MAJORS"] # asserted below
+      RADAR_EARLY_FRAUD_WARNING_POLICY = "refund_actionable"
+      RISK_RULES_PARAMETER_NAME        = "/novamart-payments/risk-rules"
+      RISK_TABLE_NAME                  = "novamart-payments-risk-counters"
+      RISK_RULES_MAX_AGE_SECONDS       = "5"
     }
     error_message = "Function environment differs from docs/design.md (and must never set AWS_REGION)."
   }
@@ -359,8 +373,28 @@ run "least_privilege" {
         }, {
         Sid      = "Tables1", Effect = "Allow", Action = ["dynamodb:UpdateItem"]
         Resource = [module.service.wiring.budget_table_arn]
+        }, {
+        Sid      = "Tables2", Effect = "Allow", Action = ["dynamodb:UpdateItem"]
+        Resource = ["arn:aws:dynamodb:us-east-2:123456789012:table/novamart-payments-risk-counters"]
     }]
-    error_message = "The payment role may only read, put and update payments, and spend the gateway request budget."
+    error_message = "The payment role may only read, put and update payments, spend the gateway request budget and count orders in the risk counters."
+  }
+
+  assert {
+    condition = [
+      for s in jsondecode(module.service.wiring.function_policies["payment"]).Statement : s if s.Sid == "ReadParameters"
+      ] == [{
+        Sid      = "ReadParameters", Effect = "Allow", Action = ["ssm:GetParameter"]
+        Resource = ["arn:aws:ssm:us-east-2:123456789012:parameter/novamart-payments/risk-rules"]
+    }]
+    error_message = "The payment role reads the risk rules parameter, and only it."
+  }
+
+  assert {
+    condition = alltrue([
+      for k, p in module.service.wiring.function_policies : k == "payment" || length([for s in jsondecode(p).Statement : s if s.Sid == "ReadParameters"]) == 0
+    ])
+    error_message = "Only the payment function reads the risk rules."
   }
 
   assert {

@@ -42,8 +42,8 @@ module "service" {
   lambda_timeout_seconds = var.lambda_timeout_seconds
   retry_schedule_seconds = var.retry_schedule_seconds
   retry_horizon_seconds  = var.retry_horizon_seconds
-  # localstripe stands for a test-mode account: 25 requests/s, 80 % of it.
-  gateway_budget_per_second = 20
+  # localstripe stands for a test-mode account: 25 requests/s, 80 % of it (make load sets its own: variables.tf).
+  gateway_budget_per_second = var.gateway_budget_per_second
   batch_size                = var.batch_size
   log_level                 = var.log_level
   gateway_mode              = var.gateway_mode

@@ -43,13 +43,14 @@ from tools.devstack.aws import client
 from tools.devstack.events import payment_data, put_events, refund_data, trigger_event
 from tools.devstack.load_report import PassResult, acceptance, count_requests, rate_windows, render, write_section
 from tools.devstack.load_stack import LoadStack, LocalSettings, build
+from tools.devstack.processes import port_in_use
 from tools.devstack.stripe_faults import RemoteFaults
 from tools.devstack.stripe_traffic import TrafficSettings, requests_from
 
 REGION = "us-east-2"
 QUIET_SECONDS = 3.0
 PREFIX = {"fault-free": "free", "faulted": "fltd"}
-LARGER = "make load LOAD_ORDERS=600 TF_VAR_gateway_budget_per_second=20"
+LARGER = "make load LOAD_ORDERS=600"
 
 
 class Deadline(RuntimeError):
@@ -363,6 +364,9 @@ def _start(options: Options, run_dir: Path) -> tuple[list[subprocess.Popen[bytes
     from tools.devstack import ministack, moto_server, stripe_local
 
     endpoint = f"http://{options.host}:{options.port}"
+    for port in (options.port, options.stripe_port):
+        if port_in_use(options.host, port):
+            raise RuntimeError(f"{options.host}:{port} is in use: make load starts its own emulator and Stripe")
     processes: list[subprocess.Popen[bytes]] = []
     if options.emulator == "ministack":
         processes.append(ministack.start_process(options.host, options.port, run_dir / "ministack-load.log"))

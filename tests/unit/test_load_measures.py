@@ -32,19 +32,19 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return fake
 
 
-def test_limiter_answers_429_above_its_rate_in_any_sliding_second(clock: Clock) -> None:
+def test_limiter_is_a_token_bucket_of_one_seconds_worth(clock: Clock) -> None:
     traffic = Traffic()
-    traffic.configure(TrafficSettings(rate_limit=3))
+    traffic.configure(TrafficSettings(rate_limit=3))  # a full bucket: 3 requests at once
     verdicts = []
-    for step in (0.0, 0.2, 0.4, 0.6, 1.05, 1.25, 1.3):
+    for step in (0.0, 0.0, 0.0, 0.0, 0.34, 0.35, 1.5, 1.5, 1.5, 1.5):
         clock.now = 1_000.0 + step
         verdicts.append(traffic.arrive()[1])
-    # 0.6 is the 4th inside one second; at 1.05 only 0.2 and 0.4 are, at 1.25 only 0.4 and 1.05: admitted; at 1.3
-    # 0.4, 1.05 and 1.25 are: refused.
-    assert verdicts == [None, None, None, 429, None, None, 429]
+    # the 4th at once finds the bucket empty; 0.34 s refill 1.02 tokens; 0.35 finds 0.05; 1.5 s later it is full
+    # again (never more than 3)
+    assert verdicts == [None, None, None, 429, None, 429, None, None, None, 429]
 
 
-def test_refused_requests_do_not_count_against_the_window(clock: Clock) -> None:
+def test_refused_requests_spend_nothing(clock: Clock) -> None:
     traffic = Traffic()
     traffic.configure(TrafficSettings(rate_limit=1))
     assert traffic.arrive()[1] is None
@@ -79,15 +79,18 @@ def test_settings_refuse_nonsense() -> None:
 
 def test_rate_windows_find_the_densest_second_and_the_burst_mean() -> None:
     arrivals = [0.0, 0.1, 0.5, 0.95, 1.0, 1.2, 1.9, 2.5, 2.6, 2.7, 2.8, 2.99, 5.0]
-    rates = rate_windows(arrivals, 0.0, 3.2)
+    rates = rate_windows(arrivals, 0.2, 3.2)
+    assert rates.max_second == 5  # second 2: 2.5 .. 2.99
     assert rates.max_sliding == 5  # 2.5 .. 2.99 (the second ending at 2.99 leaves 1.9 out)
-    assert rates.windows == 3 and rates.mean == pytest.approx(12 / 3)
+    assert rates.windows == 2 and rates.mean == pytest.approx((3 + 5) / 2)  # seconds 1 and 2 lie inside
+    denser = rate_windows([0.5, 0.6, 0.7, 1.1, 1.2, 1.3], 0.0, 2.0)
+    assert (denser.max_second, denser.max_sliding) == (3, 6)
 
 
 def _pass(**changes: object) -> PassResult:
     base = PassResult("p", 2, 1, 10, 10, 300, 0.05, 1.0, True, [1.0, 2.0], [0.5], Counter({1: 2}), Counter({1: 1}))
     base.charges = Counter({1: 2})
-    base.rate = RateWindows(9.0, 10, 8)
+    base.rate = RateWindows(9.0, 10, 11, 8)
     for key, value in changes.items():
         setattr(base, key, value)
     return base
@@ -100,8 +103,8 @@ def test_acceptance_says_no_to_each_missed_figure() -> None:
     assert acceptance(_pass(), _pass(refund_outcomes=Counter({0: 1})))
     assert acceptance(_pass(), _pass(charges=Counter({1: 1, 2: 1})))
     assert acceptance(_pass(), _pass(over_refunded=1))
-    assert acceptance(_pass(), _pass(rate=RateWindows(9.0, 11, 8)))
-    assert acceptance(_pass(), _pass(rate=RateWindows(8.4, 10, 8)))
+    assert acceptance(_pass(), _pass(rate=RateWindows(9.0, 11, 11, 8)))
+    assert acceptance(_pass(), _pass(rate=RateWindows(8.4, 10, 10, 8)))
     assert acceptance(_pass(), _pass(payment_times=[1.0, 6.1]))  # p99 above 3 x 2.0
     assert acceptance(_pass(), _pass(complete=False))
 

@@ -31,26 +31,28 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 @dataclass(frozen=True)
 class RateWindows:
-    """Gateway requests per second over the burst: the mean over its whole 1 s windows, and the most in any
-    sliding 1 s window (an arrival and the 1 s before it) over the whole pass."""
+    """Gateway requests per second at the proxy (Stripe's side): the mean over the burst's whole seconds, the most in
+    any one second of the pass (seconds of the clock, the budget's own: it cuts each into slots), and, for the record,
+    the most in any sliding 1 s window (an arrival and the second before it)."""
 
     mean: float
+    max_second: int
     max_sliding: int
     windows: int
 
 
 def rate_windows(arrivals: Sequence[float], burst_start: float, burst_end: float) -> RateWindows:
     times = sorted(arrivals)
-    most, lo = 0, 0
+    sliding, lo = 0, 0
     for hi, t in enumerate(times):
         while times[lo] <= t - 1.0:
             lo += 1
-        most = max(most, hi - lo + 1)
-    whole = int(burst_end - burst_start)
-    if whole < 1:
-        return RateWindows(0.0, most, 0)
-    inside = sum(1 for t in times if burst_start <= t < burst_start + whole)
-    return RateWindows(inside / whole, most, whole)
+        sliding = max(sliding, hi - lo + 1)
+    per_second = Counter(math.floor(t) for t in times)
+    first, last = math.ceil(burst_start), math.floor(burst_end)  # the whole seconds inside the burst
+    windows = max(last - first, 0)
+    mean = sum(per_second[s] for s in range(first, last)) / windows if windows else 0.0
+    return RateWindows(mean, max(per_second.values(), default=0), sliding, windows)
 
 
 @dataclass
@@ -75,7 +77,7 @@ class PassResult:
     rate_limited: int = 0  # 429s the proxy answered
     injected_500: int = 0
     per_order_requests: float = 0.0  # both triggers, retries and refunds included
-    rate: RateWindows = RateWindows(0.0, 0, 0)
+    rate: RateWindows = RateWindows(0.0, 0, 0, 0)
     peak_in_flight: int = 0
     probe: dict[str, float] = field(default_factory=dict)  # requests per payment: new order, second trigger, ...
 
@@ -98,9 +100,9 @@ class PassResult:
             out.append(f"{self.name}: charges per order {dict(self.charges)} (at most 1)")
         if self.over_refunded:
             out.append(f"{self.name}: {self.over_refunded} orders refunded above their charge")
-        if self.rate.max_sliding > self.budget:
-            most, budget = self.rate.max_sliding, self.budget
-            out.append(f"{self.name}: {most} gateway requests in one 1 s window (budget {budget})")
+        if self.rate.max_second > self.budget:
+            most, budget = self.rate.max_second, self.budget
+            out.append(f"{self.name}: {most} gateway requests in one second (budget {budget})")
         if self.rate.mean < 0.85 * self.budget:
             out.append(f"{self.name}: {self.rate.mean:.1f} requests/s during the burst < 0.85 x {self.budget}")
         return out
@@ -132,7 +134,8 @@ def render(run: dict[str, Any], free: PassResult, faulted: PassResult) -> str:
         rows.append(
             f"| {r.name} | {r.orders} ({r.refunds_asked} cancelled) | {ms(r.p(50))} / {ms(r.p(95))} / {ms(r.p(99))} "
             f"| {ms(r.p(50, True)) if r.refund_times else '-'} / {ms(r.p(99, True)) if r.refund_times else '-'} "
-            f"| {r.per_order_requests:.2f} | {r.rate.mean:.1f} (x{r.rate.mean / r.budget:.2f}) / {r.rate.max_sliding} "
+            f"| {r.per_order_requests:.2f} | {r.rate.mean:.1f} (x{r.rate.mean / r.budget:.2f}) / {r.rate.max_second} "
+            f"({r.rate.max_sliding}) "
             f"| {r.rate_limited} | {r.injected_500} | {r.dead_letters} | {_dist(r.payment_outcomes)} "
             f"| {_dist(r.refund_outcomes)} | {_dist(r.charges)} | {r.over_refunded} | {r.seconds:.0f} s |"
         )
@@ -157,7 +160,8 @@ def render(run: dict[str, Any], free: PassResult, faulted: PassResult) -> str:
         "as its `payment.succeeded` is seen.",
         "",
         "| pass | orders | time to outcome p50 / p95 / p99 | refund p50 / p99 | gateway requests per order | "
-        "achieved rate mean over the burst (x budget) / max in any 1 s | 429s | 500s injected | DLQ | "
+        "achieved rate: mean over the burst (x budget) / max in any second (in any sliding 1 s) | 429s | "
+        "500s injected | DLQ | "
         "payment outcomes per order | refund outcomes per cancelled order | charges per order | refunds above the "
         "charge | wall |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
@@ -170,8 +174,12 @@ def render(run: dict[str, Any], free: PassResult, faulted: PassResult) -> str:
         "",
         "Time to outcome runs from the order's triggers to its outcome on the bus (the audit queue's SentTimestamp); "
         "in a burst it is mostly the wait behind the budget. The achieved rate counts every request at the proxy, "
-        "refused and failed ones included; the burst's 1 s windows run from its first gateway request for as long as "
-        "the queues still held a full round of invocations (the mapping concurrency) waiting.",
+        "refused and failed ones included, in the seconds of the clock the budget cuts into slots; the burst's seconds "
+        "run from its first gateway request for as long as the queues still held a full round of invocations (the "
+        "mapping concurrency) waiting. A sliding second can hold one request more than the budget: the budget "
+        "counts a request when it is taken, the proxy when it arrives a few milliseconds later, and the wait for a "
+        "slot ends at the slot's start, so two requests taken just over a second apart can arrive just under it. "
+        "Stripe's limiter, a token bucket, lets that through (the limiter here is one too, at the budget).",
         "",
         "Acceptance (issue 19): " + ("**met**" if not verdict else "**not met**: " + "; ".join(verdict)),
         "",

@@ -86,6 +86,7 @@ class FaultProxy(_Rules):
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            _unlogged: LoggedRequest | None = None
 
             def log_message(self, format: str, *args: object) -> None:  # quiet
                 pass
@@ -102,15 +103,20 @@ class FaultProxy(_Rules):
                 fault = proxy._take(self.command, self.path) if verdict is None else None
                 proxy.requests.append((self.command, self.path))
                 order = proxy._count(self.command, self.path, body)
-                status = 0
+                path = self.path.split("?")[0]
+                self._unlogged = LoggedRequest(arrived, self.command, path, 0, order) if shaped else None
                 try:
                     if latency:
                         time.sleep(latency)
-                    status = self._answer(fault, verdict, body)
+                    self._answer(fault, verdict, body)
                 finally:
-                    if shaped:
-                        path = self.path.split("?")[0]
-                        proxy.traffic.done(LoggedRequest(arrived, self.command, path, status, order))
+                    self._log(0)  # no answer (a dropped connection, an error): logged as status 0
+
+            def _log(self, status: int) -> None:
+                """Log the request with its answer before the answer goes out, so whoever got it finds it logged."""
+                entry, self._unlogged = self._unlogged, None
+                if entry is not None:
+                    proxy.traffic.done(LoggedRequest(entry.at, entry.method, entry.path, status, entry.order))
 
             def _answer(self, fault: Fault | None, verdict: int | None, body: bytes) -> int:
                 """Answer the request: an injected fault (a rule, then the traffic's 429/500) or localstripe's."""
@@ -130,6 +136,7 @@ class FaultProxy(_Rules):
                 conn.request(self.command, self.path, body=body or None, headers=headers)
                 answer = conn.getresponse()
                 data = answer.read()
+                self._log(answer.status)
                 self.send_response(answer.status)
                 for key, value in answer.getheaders():
                     if key.lower() not in ("transfer-encoding", "connection", "content-length"):
@@ -143,6 +150,7 @@ class FaultProxy(_Rules):
                 return answer.status
 
             def _send_json(self, status: int, document: Any) -> None:
+                self._log(status)
                 payload = json.dumps(document).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

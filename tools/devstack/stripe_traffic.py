@@ -6,9 +6,10 @@ consults a ``Traffic`` before it forwards an API request (``/v1/...``), so a loa
 gateway that behaves like Stripe:
 
 * **latency**: every API request waits ``latency_ms`` (uniform within +/- ``jitter`` of it) before its answer;
-* **rate limiter**: above ``rate_limit`` requests in any sliding 1 s window the request is answered 429
-  ``rate_limit`` as Stripe does (no ``Stripe-Should-Retry`` header), and not forwarded; a refused request does not
-  count against the window;
+* **rate limiter**: a token bucket, as Stripe's request rate limiter is (Stripe's engineering blog, "Scaling your
+  API with rate limiters"): ``rate_limit`` tokens a second, at most one second's worth (one token at least) saved
+  up; a request that finds no token is answered 429 ``rate_limit`` as Stripe does (no ``Stripe-Should-Retry``
+  header) and not forwarded, and spends nothing;
 * **transient faults**: a ``fault_fraction`` of the admitted requests is answered 500 ``api_error`` without being
   forwarded (nothing happens at Stripe, as when Stripe fails before acting).
 
@@ -23,7 +24,6 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections import deque
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -32,7 +32,7 @@ from typing import Any
 class TrafficSettings:
     latency_ms: float = 0.0
     jitter: float = 0.3  # the latency is uniform in [1 - jitter, 1 + jitter] x latency_ms
-    rate_limit: float = 0.0  # requests per sliding second; 0: no limiter
+    rate_limit: float = 0.0  # requests per second (the bucket holds one second's worth); 0: no limiter
     fault_fraction: float = 0.0  # share of admitted requests answered 500
     seed: int | None = None
 
@@ -70,14 +70,15 @@ class Traffic:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self._admitted: deque[float] = deque()
+        self._tokens = max(self.settings.rate_limit, 1.0)
+        self._refilled = time.time()
         self._rng = random.Random(self.settings.seed)
 
     def configure(self, settings: TrafficSettings) -> None:
         with self._lock:
             self.settings = settings
             self._rng = random.Random(settings.seed)
-            self._admitted.clear()
+            self._tokens, self._refilled = max(settings.rate_limit, 1.0), time.time()  # a full bucket
 
     def reset_log(self) -> None:
         with self._lock:
@@ -93,11 +94,11 @@ class Traffic:
             s = self.settings
             latency = s.latency_ms / 1000 * self._rng.uniform(1 - s.jitter, 1 + s.jitter)
             if s.rate_limit > 0:
-                while self._admitted and self._admitted[0] <= now - 1.0:
-                    self._admitted.popleft()
-                if len(self._admitted) >= s.rate_limit:
+                self._tokens = min(max(s.rate_limit, 1.0), self._tokens + (now - self._refilled) * s.rate_limit)
+                self._refilled = now
+                if self._tokens < 1:
                     return now, 429, latency
-                self._admitted.append(now)
+                self._tokens -= 1
             if s.fault_fraction > 0 and self._rng.random() < s.fault_fraction:
                 return now, 500, latency
         return now, None, latency

@@ -75,6 +75,7 @@ def test_money_moves_at_most_once_per_order(passes: tuple[PassResult, PassResult
 
 def test_gateway_requests_per_payment(passes: tuple[PassResult, PassResult]) -> None:
     probe = passes[0].probe
+    assert probe, "the probe orders got no outcome in time"
     assert (probe["new"], probe["second"], probe["redelivery"]) == (2.0, 0.0, 0.0)
 
 

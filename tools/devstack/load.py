@@ -417,7 +417,9 @@ def run(options: Options) -> tuple[int, PassResult | None, PassResult | None]:
     try:
         stripe_base = f"http://{options.host}:{options.stripe_port}"
         endpoint = f"http://{options.host}:{options.port}"
-        stack = build(endpoint, REGION, stripe_base, settings)
+        # With moto the handlers run in this process and log to its output: only their warnings, beside the progress.
+        quiet_handlers = options.emulator == "moto"
+        stack = build(endpoint, REGION, stripe_base, settings, log_level="WARNING" if quiet_handlers else "INFO")
         if options.emulator == "moto":
             from tools.devstack.lambda_service import LocalLambdaService
 

@@ -89,7 +89,7 @@ class PassResult:
         """The acceptance figures this pass misses (empty when it meets them all)."""
         out = []
         if not self.complete:
-            out.append(f"{self.name}: not every order got its outcome before the deadline")
+            out.append(f"{self.name}: not every order got its outcome (dead-lettered, or the deadline passed)")
         if self.dead_letters:
             out.append(f"{self.name}: {self.dead_letters} dead letters")
         if set(self.payment_outcomes) != {1} or sum(self.payment_outcomes.values()) != self.orders:
@@ -154,8 +154,9 @@ def render(run: dict[str, Any], free: PassResult, faulted: PassResult) -> str:
         "",
         f"Gateway budget: **{free.budget} requests/s** (`gateway_budget_per_second` of `envs/local`; "
         f"TF_VAR_gateway_budget_per_second sets it), sustained share {run['sustained']}/s by its slots. The fault "
-        f"proxy plays Stripe: {free.latency_ms:.0f} ms per request (+/- {run['jitter']:.0%}), a rate limiter answering "
-        f"429 above {free.limiter:g} requests in any 1 s window, and in the faulted pass "
+        f"proxy plays Stripe: {free.latency_ms:.0f} ms per request (+/- {run['jitter']:.0%}), and in the faulted pass "
+        f"a token-bucket rate limiter of {faulted.limiter:g} requests/s (one second's worth saved up) answering 429 "
+        "as Stripe does, and "
         f"{faulted.fault_fraction:.0%} of admitted requests answered 500. Each order sends both payment triggers "
         "(`order.ready_for_payment`, `inventory.reserved`) at once; a share is cancelled (`order.cancelled`) as soon "
         "as its `payment.succeeded` is seen.",

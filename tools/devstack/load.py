@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import random
@@ -288,8 +289,8 @@ class Run:
             for order in orders:
                 ids = self.bus.payment_ids.get(order, {})
                 result.payment_outcomes[len(ids)] += 1
-                if ids:
-                    result.payment_times.append(min(ids.values()) - sent[order])
+                # An order that never got its outcome waited for ever: it counts in the percentiles.
+                result.payment_times.append(min(ids.values()) - sent[order] if ids else math.inf)
                 if order in cancel:
                     rids = self.bus.refund_ids.get(order, {})
                     result.refund_outcomes[len(rids)] += 1

@@ -108,6 +108,7 @@ def test_acceptance_says_no_to_each_missed_figure() -> None:
     assert acceptance(_pass(), _pass(rate=RateWindows(8.4, 10, 10, 8)))
     assert acceptance(_pass(), _pass(payment_times=[1.0, 6.1]))  # p99 above 3 x 2.0
     assert acceptance(_pass(), _pass(payment_times=[1.0, math.inf]))  # an order without an outcome waits for ever
+    assert acceptance(_pass(payment_times=[1.0, math.inf]), _pass())  # no fault-free p99 to compare with
     assert acceptance(_pass(), _pass(complete=False))
 
 

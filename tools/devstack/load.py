@@ -22,29 +22,24 @@ the load section of ``docs/performance.md`` (``load_report``). Exit status 0 whe
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import os
 import platform
 import random
-import shlex
-import signal
-import subprocess
 import sys
-import threading
 import time
 import uuid
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tools.devstack.aws import client
 from tools.devstack.events import payment_data, put_events, refund_data, trigger_event
+from tools.devstack.load_bus import Bus
+from tools.devstack.load_processes import start, stop
 from tools.devstack.load_report import PassResult, acceptance, count_requests, rate_windows, render, write_section
 from tools.devstack.load_stack import LoadStack, LocalSettings, build
-from tools.devstack.processes import port_in_use
 from tools.devstack.stripe_faults import RemoteFaults
 from tools.devstack.stripe_traffic import TrafficSettings, requests_from
 
@@ -76,64 +71,6 @@ class Options:
     seed: int = 19
     quiet: bool = False
     command: str = "make load"
-
-
-@dataclass
-class Bus:
-    """The audit queue drained in the background: every outcome the service published, by order."""
-
-    stack: LoadStack
-    payment_ids: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(dict))  # order -> id -> t
-    refund_ids: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(dict))
-    succeeded: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._sqs = client("sqs", self.stack.endpoint, self.stack.region)
-        self._thread = threading.Thread(target=self._drain, name="load-audit", daemon=True)
-        self._thread.start()
-
-    def _drain(self) -> None:
-        while not self._stop.is_set():
-            try:
-                answer = self._sqs.receive_message(
-                    QueueUrl=self.stack.audit_queue,
-                    MaxNumberOfMessages=10,
-                    WaitTimeSeconds=1,
-                    AttributeNames=["SentTimestamp"],
-                )
-            except Exception:  # emulator busy: try again (bounded by the run's deadline elsewhere)
-                continue
-            messages = answer.get("Messages", [])
-            for m in messages:
-                event = json.loads(m["Body"])
-                kind, meta, data = event["detail-type"], event["detail"]["metadata"], event["detail"]["data"]
-                at = int(m["Attributes"]["SentTimestamp"]) / 1000
-                with self._lock:
-                    if kind.startswith("payment.") and kind != "payment.action_required":
-                        ids = self.payment_ids[data["orderId"]]
-                        if kind == "payment.succeeded" and not ids:
-                            self.succeeded.append(data["orderId"])
-                        ids.setdefault(meta["eventId"], at)
-                    elif kind.startswith("refund."):
-                        self.refund_ids[data["orderId"]].setdefault(meta["eventId"], at)
-            if messages:
-                entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
-                self._sqs.delete_message_batch(QueueUrl=self.stack.audit_queue, Entries=entries)
-
-    def take_succeeded(self) -> list[str]:
-        with self._lock:
-            out, self.succeeded = self.succeeded, []
-            return out
-
-    def counts(self, orders: set[str]) -> tuple[int, int]:
-        with self._lock:
-            return sum(1 for o in orders if self.payment_ids.get(o)), sum(1 for o in orders if self.refund_ids.get(o))
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
 
 
 class Run:
@@ -360,46 +297,6 @@ class Run:
         self.bus.stop()
 
 
-# ---- processes ----------------------------------------------------------------------------------------------
-
-
-def _start(options: Options, run_dir: Path) -> tuple[list[subprocess.Popen[bytes]], Any]:
-    """The emulator and the local Stripe, fresh, on loopback; (processes, the local Lambda service or None)."""
-    from tools.devstack import ministack, moto_server, stripe_local
-
-    endpoint = f"http://{options.host}:{options.port}"
-    for port in (options.port, options.stripe_port):
-        if port_in_use(options.host, port):
-            raise RuntimeError(f"{options.host}:{port} is in use: make load starts its own emulator and Stripe")
-    processes: list[subprocess.Popen[bytes]] = []
-    if options.emulator == "ministack":
-        processes.append(ministack.start_process(options.host, options.port, run_dir / "ministack-load.log"))
-        healthy = ministack.is_healthy
-    else:
-        with (run_dir / "moto-load.log").open("ab") as log:
-            command = moto_server.serve_command(options.host, str(options.port))
-            processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
-        healthy = moto_server.is_healthy
-    deadline = time.monotonic() + 90
-    while not healthy(endpoint):
-        if processes[0].poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"{options.emulator} did not start on {endpoint} (log in {run_dir})")
-        time.sleep(0.2)
-    processes.append(stripe_local.start_process(options.host, options.stripe_port, run_dir / "localstripe-load.log"))
-    return processes, None
-
-
-def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=15)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
-
-
 def run(options: Options) -> tuple[int, PassResult | None, PassResult | None]:
     """One load run: (exit status, fault-free pass, faulted pass)."""
     if options.host not in ("127.0.0.1", "localhost", "::1"):
@@ -413,7 +310,8 @@ def run(options: Options) -> tuple[int, PassResult | None, PassResult | None]:
         f"{settings.budget_per_second}/s, mapping concurrency {settings.maximum_concurrency}, logs in {run_dir}",
         flush=True,
     )
-    processes, lambda_service = _start(options, run_dir)
+    processes = start(options.emulator, options.host, options.port, options.stripe_port, run_dir)
+    lambda_service: Any = None
     load: Run | None = None
     try:
         stripe_base = f"http://{options.host}:{options.stripe_port}"
@@ -441,7 +339,7 @@ def run(options: Options) -> tuple[int, PassResult | None, PassResult | None]:
             load.close()
         if lambda_service is not None:
             lambda_service.stop()
-        _stop(processes)
+        stop(processes)
     from novamart_payments.budget import slots_for
 
     slots, share = slots_for(settings.budget_per_second)
@@ -469,47 +367,3 @@ def run(options: Options) -> tuple[int, PassResult | None, PassResult | None]:
     for line in missed:
         print(f"missed: {line}", file=sys.stderr)
     return (1 if missed else 0), free, faulted
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    d = Options()
-    parser.add_argument("--orders", type=int, default=d.orders, help="orders per pass (each sends both triggers)")
-    parser.add_argument("--refund-share", type=float, default=d.refund_share, help="share cancelled once paid")
-    parser.add_argument("--latency-ms", type=float, default=d.latency_ms, help="mean latency of a Stripe request")
-    parser.add_argument("--jitter", type=float, default=d.jitter, help="latency spread (+/- share of the mean)")
-    parser.add_argument("--fault-fraction", type=float, default=d.fault_fraction, help="500s in the faulted pass")
-    parser.add_argument("--limiter", type=float, default=None, help="Stripe's 429 limit per second (default: budget)")
-    parser.add_argument("--emulator", choices=("ministack", "moto"), default=d.emulator)
-    parser.add_argument("--host", default=d.host)
-    parser.add_argument("--port", type=int, default=d.port)
-    parser.add_argument("--stripe-port", type=int, default=d.stripe_port)
-    parser.add_argument("--run-dir", type=Path, default=d.run_dir)
-    parser.add_argument("--deadline", type=float, default=d.deadline_seconds, help="seconds for the whole run")
-    parser.add_argument("--write", type=Path, default=None, help="replace the load section of this page")
-    parser.add_argument("--seed", type=int, default=d.seed)
-
-
-def execute(args: argparse.Namespace) -> int:
-    options = Options(
-        orders=args.orders,
-        refund_share=args.refund_share,
-        latency_ms=args.latency_ms,
-        jitter=args.jitter,
-        fault_fraction=args.fault_fraction,
-        limiter=args.limiter,
-        emulator=args.emulator,
-        host=args.host,
-        port=args.port,
-        stripe_port=args.stripe_port,
-        run_dir=args.run_dir,
-        deadline_seconds=args.deadline,
-        write=args.write,
-        seed=args.seed,
-        command=" ".join(["python -m tools.devstack", *(shlex.quote(a) for a in sys.argv[1:])]),
-    )
-    try:
-        status, _, _ = run(options)
-    except (RuntimeError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return status

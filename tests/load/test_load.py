@@ -72,6 +72,7 @@ def test_money_moves_at_most_once_per_order(passes: tuple[PassResult, PassResult
         assert max(p.charges) <= 1, f"{p.name}: charges per order {p.charges}"
         assert p.charges == {1: p.orders}, f"{p.name}: every order here pays with a card that succeeds"
         assert p.over_refunded == 0, f"{p.name}: {p.over_refunded} orders refunded above their charge"
+        assert p.refunds == {1: p.refunds_asked}, f"{p.name}: refunds per cancelled order at Stripe {p.refunds}"
 
 
 def test_gateway_requests_per_payment(passes: tuple[PassResult, PassResult]) -> None:

@@ -233,10 +233,10 @@ class Run:
                     result.refund_outcomes[len(rids)] += 1
                     if rids:
                         result.refund_times.append(min(rids.values()) - sent[f"cancel:{order}"])
-        self._money(result, set(orders))
+        self._money(result, set(orders), cancel)
         return result
 
-    def _money(self, result: PassResult, orders: set[str]) -> None:
+    def _money(self, result: PassResult, orders: set[str], cancelled: set[str]) -> None:
         """Charges and refunds per order at localstripe: intents by metadata, refunds by intent."""
         from tools.devstack.stripe_local import LocalStripe
 
@@ -251,12 +251,16 @@ class Run:
                 charged[order] = charged.get(order, 0) + int(intent.amount)
                 order_of[intent.id] = order
         refunded: Counter[str] = Counter()
+        refunds: Counter[str] = Counter()
         for refund in stripe.v1.refunds.list(params={"limit": 100}).auto_paging_iter():
             order = order_of.get(str(refund.payment_intent))
             if order is not None and refund.status in ("succeeded", "pending"):
                 refunded[order] += int(refund.amount)
+                refunds[order] += 1
         for order in orders:
             result.charges[charges[order]] += 1
+            if order in cancelled:
+                result.refunds[refunds[order]] += 1
         result.over_refunded = sum(1 for order, amount in refunded.items() if amount > charged.get(order, 0))
 
     def probe(self) -> dict[str, float]:

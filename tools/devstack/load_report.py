@@ -71,6 +71,7 @@ class PassResult:
     payment_outcomes: Counter[int] = field(default_factory=Counter)  # distinct outcome events per order -> orders
     refund_outcomes: Counter[int] = field(default_factory=Counter)  # the same, per cancelled order
     charges: Counter[int] = field(default_factory=Counter)  # charges per order -> orders
+    refunds: Counter[int] = field(default_factory=Counter)  # refunds at the gateway per cancelled order -> orders
     over_refunded: int = 0  # orders refunded more than they were charged
     dead_letters: int = 0
     requests: int = 0
@@ -137,7 +138,8 @@ def render(run: dict[str, Any], free: PassResult, faulted: PassResult) -> str:
             f"| {r.per_order_requests:.2f} | {r.rate.mean:.1f} (x{r.rate.mean / r.budget:.2f}) / {r.rate.max_second} "
             f"({r.rate.max_sliding}) "
             f"| {r.rate_limited} | {r.injected_500} | {r.dead_letters} | {_dist(r.payment_outcomes)} "
-            f"| {_dist(r.refund_outcomes)} | {_dist(r.charges)} | {r.over_refunded} | {r.seconds:.0f} s |"
+            f"| {_dist(r.refund_outcomes)} | {_dist(r.charges)} | {_dist(r.refunds)} | {r.over_refunded} "
+            f"| {r.seconds:.0f} s |"
         )
     probe = free.probe
     verdict = acceptance(free, faulted)
@@ -164,9 +166,10 @@ def render(run: dict[str, Any], free: PassResult, faulted: PassResult) -> str:
         "| pass | orders | time to outcome p50 / p95 / p99 | refund p50 / p99 | gateway requests per order | "
         "achieved rate: mean over the burst (x budget) / max in any second (in any sliding 1 s) | 429s | "
         "500s injected | DLQ | "
-        "payment outcomes per order | refund outcomes per cancelled order | charges per order | refunds above the "
+        "payment outcomes per order | refund outcomes per cancelled order | charges per order | refunds per "
+        "cancelled order | refunds above the "
         "charge | wall |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         *rows,
         "",
         f"Gateway requests per payment, counted per order at the proxy before the passes ({probe.get('orders', 0):.0f} "

@@ -12,6 +12,10 @@ requests see each failure exactly once. Other processes (the demo, the behaviour
 The proxy also counts every request it receives per order (``GET /_faults/requests?order=ord-1``): injected
 failures included, since each is a request spent against Stripe's rate limit. Tests assert gateway requests per
 order there, where a wasted request would show, whatever the service believes it sent.
+
+Under load (``make load``) the proxy also behaves like Stripe as a whole: latency, a 429 rate limiter and a fraction
+of transient 500s on every API request, with a log of each request's arrival, answer and order (``Traffic`` in
+``stripe_traffic``; ``/_faults/traffic``, ``RemoteFaults.shape`` and ``.traffic``). All of it is off unless set.
 """
 
 from __future__ import annotations

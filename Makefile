@@ -177,7 +177,8 @@ checkov: tools-venv ## checkov over terraform/ (skips carry reasons in the code)
 	@# modules are checked through envs/aws above, where the code signing configuration is attached.
 	$(CHECKOV) -d terraform --skip-path 'envs/aws' --skip-check CKV_AWS_272
 
-tf-check: tf-fmt tf-validate tf-test checkov ## All static Terraform checks
+tf-check: ## All static Terraform checks (one after another: validate and test share each folder's .terraform)
+	@$(MAKE) --no-print-directory -j1 tf-fmt tf-validate tf-test checkov
 
 test-infra: venv package ## Apply envs/local into a fresh moto server and read it back
 	$(PY) -m pytest tests/infra -q
@@ -203,21 +204,11 @@ mutants-fast: venv ## The mutants against the tests named for each (part of make
 bench: venv package ## Performance benchmarks (Lambda rows on Python 3.12 from the zip), same-run baselines -> docs/performance.md
 	$(PY) tests/bench/run_all.py --write docs/performance.md
 
-test: venv package package-check tf-check lint typecheck docs-check asyncapi-check bindings docs-site mutants-fast $(MINISTACK_VENV)/.stamp ## Everything CI runs: lint, types, docs, schema site, Terraform checks, all test suites, bdd on moto and on MiniStack, the envs/aws rehearsal, the newcomer session
-	@mkdir -p $(BUILD_DIR)
-	@echo ">> beside the moto suites run (each mostly waits; their reports follow the moto suites'):"
-	@echo ">>   the behaviour suite on MiniStack ($(BUILD_DIR)/bdd-ministack.log)"
-	@echo ">>   the rehearsal of envs/aws on a MiniStack of its own ($(BUILD_DIR)/rehearsal-aws.log)"
-	@echo ">>   the newcomer session: make dev twice, seed, events, invoke, clean, dev ($(BUILD_DIR)/newcomer.log)"
-	@EMULATOR=ministack $(PY) -m pytest tests/bdd -q -rs > $(BUILD_DIR)/bdd-ministack.log 2>&1 & ms=$$!; \
-	$(PY) -m pytest tests/rehearsal -q -rs > $(BUILD_DIR)/rehearsal-aws.log 2>&1 & rh=$$!; \
-	$(PY) -m pytest tests/newcomer -q -rs > $(BUILD_DIR)/newcomer.log 2>&1 & nc=$$!; \
-	EMULATOR=moto $(PY) -m pytest tests --ignore=tests/rehearsal --ignore=tests/newcomer; moto=$$?; \
-	wait $$ms; ministack=$$?; wait $$rh; rehearsal=$$?; wait $$nc; newcomer=$$?; \
-	echo ">> behaviour suite on MiniStack (exit $$ministack):"; cat $(BUILD_DIR)/bdd-ministack.log; \
-	echo ">> rehearsal of envs/aws on MiniStack (exit $$rehearsal):"; cat $(BUILD_DIR)/rehearsal-aws.log; \
-	echo ">> newcomer session (exit $$newcomer):"; cat $(BUILD_DIR)/newcomer.log; \
-	test $$moto -eq 0 && test $$ministack -eq 0 && test $$rehearsal -eq 0 && test $$newcomer -eq 0
+# What make test checks before the moto suites (tools/test_all.sh runs them two at a time beside the waiting suites).
+TEST_CHECKS := package-check tf-check lint typecheck docs-check asyncapi-check bindings docs-site mutants-fast
+
+test: venv package $(MINISTACK_VENV)/.stamp ## Everything CI runs: lint, types, docs, schema site, Terraform checks, all test suites, bdd on moto and on MiniStack, the envs/aws rehearsal, the newcomer session
+	@PY=$(PY) BUILD_DIR=$(BUILD_DIR) CHECKS="$(TEST_CHECKS)" MAKE="$(MAKE)" bash tools/test_all.sh
 
 test-newcomer: venv ## A newcomer's first hour through the Make targets, in a fresh copy on free ports (part of make test)
 	$(PY) -m pytest tests/newcomer -q -rs

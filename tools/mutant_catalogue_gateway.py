@@ -9,6 +9,7 @@ from tools.mutant_catalogue import PKG, Mutant
 REQUESTS = "tests/integration/test_gateway_requests.py"
 BACKOFF = "tests/integration/test_backoff.py"
 BUDGET = "tests/integration/test_request_budget.py"
+SEMANTICS = "tests/integration/test_semantics.py"
 
 GATEWAY_MUTANTS = (
     Mutant(
@@ -85,6 +86,66 @@ GATEWAY_MUTANTS = (
         (f"{BUDGET}::test_every_stripe_request_of_a_payment_is_counted_against_the_budget",),
         write="stripe_gateway._PacedClient.request",
         guards="every Stripe HTTP request is counted against the shared budget",
+    ),
+    Mutant(
+        "recorded-refund-answer-asked-again",
+        f"{PKG}/service.py",
+        "        if refund.approved:\n            return self._refund_decided(refund)\n",
+        "",
+        (f"{REQUESTS}::test_a_resumed_refund_whose_approval_is_recorded_asks_the_gateway_nothing",),
+        write="service._refund (resumed)",
+        guards="a resumed refund whose approval is recorded publishes and finishes it without a gateway request",
+    ),
+    Mutant(
+        "resumed-refund-not-looked-up",
+        f"{PKG}/service.py",
+        "        if not lease.nothing_sent:\n",
+        "        if False:\n",
+        (
+            f"{REQUESTS}::test_a_refund_whose_answer_was_lost_is_looked_up_before_it_is_made_again",
+            f"{SEMANTICS}::test_a_resumed_refund_waits_for_the_lease_holder",
+        ),
+        write="repository.take_refund_lease (refundNotSent)",
+        guards="a resumed refund skips the gateway lookup only when its last attempt is known to have done nothing",
+    ),
+    Mutant(
+        "refund-marked-not-sent-after-any-failure",
+        f"{PKG}/service.py",
+        "        except GatewayRateLimited:\n            self._repo.release_refund_lease(",
+        "        except Exception:\n            self._repo.release_refund_lease(",
+        (f"{REQUESTS}::test_a_refund_whose_answer_was_lost_is_looked_up_before_it_is_made_again",),
+        write="service._refund_once (release_refund_lease)",
+        guards="only a refund refused before it did anything is marked not sent (a 5xx may follow a refund made)",
+    ),
+    Mutant(
+        "refund-lease-released-by-a-former-holder",
+        f"{PKG}/repository.py",
+        'ConditionExpression="#s = :pending AND leaseOwner = :me AND attribute_not_exists(approved)",',
+        'ConditionExpression="#s = :pending",',
+        (f"{REQUESTS}::test_a_refund_lease_that_passed_to_another_delivery_is_not_given_back_by_its_former_holder",),
+        write="repository.release_refund_lease",
+        guards="only the lease's holder gives it back (or marks the refund not sent): never a delivery it outlived",
+    ),
+    Mutant(
+        "reconciliation-looks-up-a-refund-marked-not-sent",
+        f"{PKG}/reconciliation.py",
+        "    elif lease.nothing_sent:\n",
+        "    elif False:\n",
+        (
+            f"{REQUESTS}::test_a_rate_limit_outage_on_refunds_past_the_horizon_ends_in_one_refund_failed_without_a_"
+            "lookup",
+        ),
+        write="reconciliation._reconcile_refund (refundNotSent)",
+        guards="a refund whose attempts all did nothing is closed without a gateway lookup",
+    ),
+    Mutant(
+        "refund-429-after-an-unclear-attempt-taken-for-nothing-done",
+        f"{PKG}/gateway/stripe_gateway.py",
+        "            if watch.answered() if watch is not None else self._retries > 0:",
+        "            if False:",
+        (f"{REQUESTS}::test_a_429_after_an_attempt_that_got_no_clear_answer_is_not_taken_for_nothing_done",),
+        write="stripe_gateway.refund (rate limited)",
+        guards="a 429 counts as nothing refunded only if no attempt of the call got another answer, or none",
     ),
     Mutant(
         "reconciliation-closes-a-record-holding-an-attempt",

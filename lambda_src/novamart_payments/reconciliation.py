@@ -157,7 +157,8 @@ def _reconcile_refund(service: PaymentService, listed: RefundRecord) -> str:
     or a webhook cannot settle it at the same time, and a delivery still calling the gateway is left alone)."""
     repo = service.repository
     now = service.now()
-    if not repo.take_refund_lease(listed.refund_id, now, plus(now, REFUND_LEASE), str(uuid.uuid4())):
+    lease = repo.take_refund_lease(listed.refund_id, now, plus(now, REFUND_LEASE), str(uuid.uuid4()))
+    if lease is None:
         return "nothing_to_do"  # settled meanwhile, or a live delivery holds it: the next pass looks again
     refund = repo.get_refund(listed.refund_id)
     payment = repo.get_payment(refund.payment_id) if refund is not None and refund.payment_id else None
@@ -167,6 +168,8 @@ def _reconcile_refund(service: PaymentService, listed: RefundRecord) -> str:
     assert handle is not None  # a refund is reserved only against a captured payment
     if refund.transaction_id is not None:
         result: GatewayResult | None = service.gateway.refund_status(refund.transaction_id)
+    elif lease.nothing_sent:
+        result = None  # its last attempt was refused before it did anything: there is nothing to look for
     else:
         request = RefundRequest(refund.idempotency_key, refund.order_id, refund.refund_id, handle, refund.amount)
         result = service.gateway.find_refund(request)

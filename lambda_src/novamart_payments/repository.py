@@ -30,6 +30,14 @@ UNFINISHED_INDEX = "unfinished"
 
 
 @dataclass(frozen=True, slots=True)
+class Lease:
+    """A refund's gateway lease, taken. ``nothing_sent``: the refund's last attempt was refused before it did
+    anything (and every attempt before it is known to have done nothing), so no refund exists at the gateway."""
+
+    nothing_sent: bool
+
+
+@dataclass(frozen=True, slots=True)
 class WriteResult(Generic[R]):
     """Outcome of a conditional write: ``won`` tells whether this caller's write took effect; ``current`` is the
     item after the write, or as it stood when the condition failed (None if it does not exist)."""
@@ -334,18 +342,22 @@ class Repository:
             ]
         )
 
-    def take_refund_lease(self, refund_id: str, now: str, lease_until: str, lease_owner: str) -> bool:
-        """Let one delivery at a time talk to the gateway about a PENDING refund.
+    def take_refund_lease(self, refund_id: str, now: str, lease_until: str, lease_owner: str) -> Lease | None:
+        """Let one delivery at a time talk to the gateway about a PENDING refund (None: another holds it).
 
         The gateway does not deduplicate refunds for us, so a delivery that resumes a PENDING refund must be the
         only one asking "did an earlier attempt get through?" and then refunding. The lease outlives any
         invocation (it is longer than the Lambda timeout), so an expired lease means its holder is gone. Its owner
-        may take it again (a delivery whose reservation went through but whose answer was lost)."""
+        may take it again (a delivery whose reservation went through but whose answer was lost).
+
+        Taking the lease also takes the refund's ``refundNotSent`` mark (``release_refund_lease``): the taker
+        learns that no refund exists at the gateway and may refund without asking; from now on, until it says
+        so again, an attempt may be under way."""
         try:
-            self.client.update_item(
+            out = self.client.update_item(
                 TableName=self._refunds,
                 Key={"refundId": {"S": refund_id}},
-                UpdateExpression="SET leaseUntil = :until, leaseOwner = :me",
+                UpdateExpression="SET leaseUntil = :until, leaseOwner = :me REMOVE refundNotSent",
                 ConditionExpression="#s = :pending AND "
                 "(attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :me)",
                 ExpressionAttributeNames={"#s": "status"},
@@ -355,6 +367,32 @@ class Repository:
                     ":now": {"S": now},
                     ":pending": {"S": Status.PENDING},
                 },
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return Lease(nothing_sent=bool(out.get("Attributes", {}).get("refundNotSent", {}).get("BOOL")))
+
+    def release_refund_lease(self, refund_id: str, lease_owner: str, *, nothing_sent: bool) -> bool:
+        """Give the lease back at once, instead of letting the next delivery wait for it to run out, when this
+        delivery knows no request of its own can still move money: its gateway request was refused before
+        anything was done (``nothing_sent``: no refund exists at the gateway, so the next delivery refunds without
+        asking first), or it only asked and did not refund. False when the lease was no longer this delivery's."""
+        update = "REMOVE leaseUntil, leaseOwner"
+        values: Item = {":me": {"S": lease_owner}, ":pending": {"S": Status.PENDING}}
+        if nothing_sent:
+            update += " SET refundNotSent = :true"
+            values[":true"] = {"BOOL": True}
+        try:
+            self.client.update_item(
+                TableName=self._refunds,
+                Key={"refundId": {"S": refund_id}},
+                UpdateExpression=update,
+                ConditionExpression="#s = :pending AND leaseOwner = :me AND attribute_not_exists(approved)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=values,
             )
         except ClientError as err:
             if err.response["Error"]["Code"] == "ConditionalCheckFailedException":

@@ -25,6 +25,7 @@ from novamart_payments.domain import (
 )
 from novamart_payments.gateway import (
     ChargeRequest,
+    GatewayRateLimited,
     GatewayResult,
     Outcome,
     PaymentGateway,
@@ -353,21 +354,47 @@ class PaymentService:
         """Refund through the gateway, publish, then finish the record (same crash reasoning as ``_charge``).
 
         The gateway does not deduplicate refunds for us. The delivery that reserved the refund holds its lease and
-        refunds at once; a delivery that resumes a PENDING refund must take the lease first (one at a time), then
-        asks the gateway whether an earlier attempt got through, and refunds only if none did.
+        refunds at once. A delivery that resumes a PENDING refund spends only the gateway requests still missing:
+        none when the gateway's answer is already recorded (an approval: publish and finish; a refund the gateway
+        settles later: its webhook or reconciliation finishes it); otherwise it takes the lease (one at a time),
+        asks the gateway whether an earlier attempt got through, unless the record says none was made, and
+        refunds only if none did.
         """
         handle = payment.intent_id or payment.transaction_id if payment is not None else None
         if handle is None or refund.amount is None:  # pragma: no cover
             raise RetryLater(f"refund {refund.refund_id} has no captured payment to refund against")
         request = RefundRequest(refund.idempotency_key, refund.order_id, refund.refund_id, handle, refund.amount)
-        if resumed:
-            now = self._now()
-            if not self._repo.take_refund_lease(refund.refund_id, now, plus(now, REFUND_LEASE), lease_owner):
-                raise RetryLater(f"refund {refund.refund_id} is being carried out by another delivery")
-            result = self._gateway.find_refund(request) or self._gateway.refund(request)
-        else:
-            result = self._gateway.refund(request)
-        return self.settle_refund(refund, result)
+        if not resumed:
+            return self.settle_refund(refund, self._refund_once(request, lease_owner))
+        if refund.approved:
+            return self._refund_decided(refund)
+        if refund.transaction_id is not None:
+            count(Metric.DUPLICATE_DELIVERY)  # accepted by the gateway, settles later: nothing to ask or publish
+            return "refund_pending"
+        now = self._now()
+        lease = self._repo.take_refund_lease(refund.refund_id, now, plus(now, REFUND_LEASE), lease_owner)
+        if lease is None:
+            raise RetryLater(f"refund {refund.refund_id} is being carried out by another delivery")
+        found = None
+        if not lease.nothing_sent:
+            try:
+                found = self._gateway.find_refund(request)
+            except Exception:
+                # Only asked, refunded nothing: the next delivery need not wait for the lease to run out.
+                self._repo.release_refund_lease(refund.refund_id, lease_owner, nothing_sent=False)
+                raise
+        return self.settle_refund(refund, found or self._refund_once(request, lease_owner))
+
+    def _refund_once(self, request: RefundRequest, lease_owner: str) -> GatewayResult:
+        """One refund request, by the lease's holder. Refused before it did anything (the request budget, or the
+        gateway's 429 on every attempt): the lease goes back marked so, and the next delivery refunds without
+        asking first. Any other failure keeps the lease until it runs out: the refund may exist at the gateway,
+        or still be under way there, and the next delivery asks before it refunds."""
+        try:
+            return self._gateway.refund(request)
+        except GatewayRateLimited:
+            self._repo.release_refund_lease(request.refund_id, lease_owner, nothing_sent=True)
+            raise
 
     def settle_refund(self, refund: RefundRecord, result: GatewayResult) -> str:
         """Carry the gateway's answer about a PENDING refund into the record and onto the bus (from the trigger's

@@ -734,8 +734,8 @@ def main() -> int:
             "prof": 50,
             "cpu": 500,
             "mem": 2000,
-            "local": 300,
-            "local_window": 100,
+            "local": 60,
+            "local_window": 20,
         }
         if args.quick
         else {}

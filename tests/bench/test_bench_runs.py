@@ -2,8 +2,8 @@
 
 The bench drives the handlers with parts of them replaced (stubbed clients, a timed gateway); twice a change of
 the service's ports broke it without a sound, and docs/performance.md kept figures nobody could reproduce. This
-runs the whole bench with small samples (``--quick``, about a minute) and checks it produced every row; the
-figures themselves are for ``make bench`` to write, not for a test to judge.
+runs the whole bench with small samples (``--quick``: about a minute alone, two on a loaded machine) and checks it
+produced every row; the figures themselves are for ``make bench`` to write, not for a test to judge.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import pytest
 from novamart_payments.handlers.payment import handler as payment_handler
 from novamart_payments.handlers.refund import handler as refund_handler
 from novamart_payments.reconciliation import Ages, reconcile
+from novamart_payments.service import PaymentService
 
 from tests.integration.conftest import (
     Aws,
@@ -127,16 +128,68 @@ def test_a_notification_that_changes_a_record_is_read_back_from_the_gateway(aws:
     assert ("GET", "/v1/payment_intents/{pi}") in requests(order)
 
 
-def test_a_redelivered_or_second_refund_trigger_of_a_finished_refund_spends_nothing(aws: Aws) -> None:
-    order = new_order()
+REFUND = ("POST", "/v1/refunds")
+LIST_REFUNDS = ("GET", "/v1/refunds")
+
+
+def paid(order: str) -> str:
     assert invoke(payment_handler, payment_event(order)) == []
+    assert requests(order) == CONFIRMED
+    return order
+
+
+def test_a_new_refund_costs_one_request_its_second_trigger_and_redeliveries_none(aws: Aws) -> None:
+    order = paid(new_order())
     cancelled = refund_event(order, detail_type="order.cancelled")
     assert invoke(refund_handler, cancelled) == []
-    spent = requests(order)
-    assert spent == [*CONFIRMED, ("POST", "/v1/refunds")]
+    assert requests(order) == [*CONFIRMED, REFUND]
+    assert invoke(refund_handler, cancelled) == []  # a redelivery of the finished refund
+    assert invoke(refund_handler, refund_event(order, detail_type="inventory.reservation_failed")) == []  # 2nd trigger
+    assert requests(order) == [*CONFIRMED, REFUND] and refunds(order) == [4999]
+    assert kinds(aws, order) == ["payment.succeeded", "refund.succeeded"]
+
+
+def test_one_rate_limited_refund_costs_one_request_more(aws: Aws) -> None:
+    """A 429 did nothing: the delivery gives its lease back saying so, and the next one refunds without asking."""
+    order = paid(new_order())
+    stripe_stack().faults.fail_next("POST", r"/v1/refunds$", times=1, status=429, error_type="rate_limit_error")
+    cancelled = refund_event(order, detail_type="order.cancelled")
+    assert len(invoke(refund_handler, cancelled)) == 1
+    assert invoke(refund_handler, refund_event(order, detail_type="inventory.reservation_failed")) == []  # resumes it
+    assert requests(order) == [*CONFIRMED, REFUND, REFUND]
     assert invoke(refund_handler, cancelled) == []
-    assert invoke(refund_handler, refund_event(order, detail_type="inventory.reservation_failed")) == []
-    assert requests(order) == spent and refunds(order) == [4999]
+    assert requests(order) == [*CONFIRMED, REFUND, REFUND] and refunds(order) == [4999]
+    assert kinds(aws, order) == ["payment.succeeded", "refund.succeeded"]
+
+
+def test_a_refund_whose_answer_was_lost_is_looked_up_before_it_is_made_again(
+    aws: Aws, svc: PaymentService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 503 may follow a refund that went through: the lease stays with the failed delivery until it runs out,
+    then the next delivery asks the gateway first (one request) and refunds only if nothing is there."""
+    order = paid(new_order())
+    stripe_stack().faults.fail_next("POST", r"/v1/refunds$", times=1, status=503)
+    cancelled = refund_event(order, detail_type="order.cancelled")
+    assert len(invoke(refund_handler, cancelled)) == 1
+    assert len(invoke(refund_handler, cancelled)) == 1  # the lease is held: no request
+    assert requests(order) == [*CONFIRMED, REFUND]
+    monkeypatch.setattr(svc, "_now", lambda: "2099-01-01T00:00:00.000Z")  # past the lease
+    assert invoke(refund_handler, cancelled) == []
+    assert requests(order) == [*CONFIRMED, REFUND, LIST_REFUNDS, REFUND] and refunds(order) == [4999]
+
+
+def test_a_resumed_refund_whose_approval_is_recorded_asks_the_gateway_nothing(
+    aws: Aws, svc: PaymentService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order = paid(new_order())
+    cancelled = refund_event(order, detail_type="order.cancelled")
+    real = svc.publisher.publish
+    monkeypatch.setattr(svc.publisher, "publish", lambda event: (_ for _ in ()).throw(RuntimeError("bus down")))
+    assert len(invoke(refund_handler, cancelled)) == 1  # refunded and approved; refund.succeeded never went out
+    monkeypatch.setattr(svc.publisher, "publish", real)
+    assert invoke(refund_handler, cancelled) == []  # the lease is still held, but nothing is asked of the gateway
+    assert requests(order) == [*CONFIRMED, REFUND] and refunds(order) == [4999]
+    assert kinds(aws, order) == ["payment.succeeded", "refund.succeeded"]
 
 
 @pytest.fixture
@@ -155,6 +208,65 @@ def test_one_500_on_confirm_is_retried_within_the_invocation(aws: Aws, sdk_retri
     assert invoke(payment_handler, payment_event(order)) == []  # no redelivery: the SDK retried once
     assert requests(order) == [*CONFIRMED, CONFIRMED[1]]
     assert charges(order) == [4999] and kinds(aws, order) == ["payment.succeeded"]
+
+
+def test_a_rate_limit_outage_on_refunds_past_the_horizon_ends_in_one_refund_failed_without_a_lookup(aws: Aws) -> None:
+    """Every receive of the trigger answered 429: nothing was refunded, and the record says so, so reconciliation
+    gives the reservation back and publishes refund.failed without asking the gateway."""
+    order = paid(new_order())
+    stripe_stack().faults.fail_next("POST", r"/v1/refunds$", times=3, status=429, error_type="rate_limit_error")
+    cancelled = refund_event(order, detail_type="order.cancelled")
+    for _ in range(3):
+        assert len(invoke(refund_handler, cancelled)) == 1
+    assert requests(order) == [*CONFIRMED, REFUND, REFUND, REFUND]
+    reconcile(svc_of(), NOW)
+    assert requests(order) == [*CONFIRMED, REFUND, REFUND, REFUND]  # no lookup: nothing can be there
+    assert kinds(aws, order) == ["payment.succeeded", "refund.failed"] and refunds(order) == []
+    assert aws.payment_items(order)[0]["refundedAmount"]["N"] == "0"
+    reconcile(svc_of(), NOW)
+    assert kinds(aws, order) == ["payment.succeeded", "refund.failed"]
+
+
+def test_a_refund_lease_that_passed_to_another_delivery_is_not_given_back_by_its_former_holder(
+    aws: Aws, svc: PaymentService
+) -> None:
+    order = paid(new_order())
+    stripe_stack().faults.fail_next("POST", r"/v1/refunds$", times=1, status=503)
+    assert len(invoke(refund_handler, refund_event(order, detail_type="order.cancelled"))) == 1
+    [item] = aws.refund_items(order)
+    refund_id = item["refundId"]["S"]
+    later = "2099-01-01T00:00:00.000Z"  # the failed delivery's lease has run out: another delivery takes it
+    assert svc.repository.take_refund_lease(refund_id, later, "2099-01-01T00:05:00.000Z", "the-next-delivery")
+    assert not svc.repository.release_refund_lease(refund_id, "the-failed-delivery", nothing_sent=True)
+    [item] = aws.refund_items(order)
+    assert item["leaseOwner"]["S"] == "the-next-delivery" and "refundNotSent" not in item
+
+
+def test_one_500_on_a_refund_is_retried_within_the_invocation(aws: Aws, sdk_retries_once: None) -> None:
+    """As production runs it (the SDK retries once, same idempotency key): one transient failure, one request more."""
+    order = paid(new_order())
+    stripe_stack().faults.fail_next("POST", r"/v1/refunds$", times=1, status=500)
+    assert invoke(refund_handler, refund_event(order, detail_type="order.cancelled")) == []
+    assert requests(order) == [*CONFIRMED, REFUND, REFUND] and refunds(order) == [4999]
+    assert kinds(aws, order) == ["payment.succeeded", "refund.succeeded"]
+
+
+def test_a_429_after_an_attempt_that_got_no_clear_answer_is_not_taken_for_nothing_done(
+    aws: Aws, sdk_retries_once: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SDK retries a 503 once; a 429 on that retry says nothing about the first attempt, so the refund is
+    treated as possibly made: the lease stays held and the next delivery looks before it refunds."""
+    order = paid(new_order())
+    faults = stripe_stack().faults
+    faults.fail_next("POST", r"/v1/refunds$", times=1, status=503)
+    faults.fail_next("POST", r"/v1/refunds$", times=1, status=429, error_type="rate_limit_error")
+    cancelled = refund_event(order, detail_type="order.cancelled")
+    assert len(invoke(refund_handler, cancelled)) == 1
+    assert len(invoke(refund_handler, cancelled)) == 1  # the lease is held
+    assert requests(order) == [*CONFIRMED, REFUND, REFUND]
+    monkeypatch.setattr(svc_of(), "_now", lambda: "2099-01-01T00:00:00.000Z")
+    assert invoke(refund_handler, cancelled) == []
+    assert requests(order) == [*CONFIRMED, REFUND, REFUND, LIST_REFUNDS, REFUND] and refunds(order) == [4999]
 
 
 def test_reconciliation_cannot_close_a_record_that_holds_an_attempt(aws: Aws) -> None:

@@ -100,7 +100,18 @@ def test_every_function_runs_under_its_key_with_its_reservation(rehearsal: dict[
         config = lam.get_function_configuration(FunctionName=name)
         assert config["KMSKeyArn"] == key, (name, config.get("KMSKeyArn"))
         assert config["Environment"]["Variables"]["GATEWAY_MODE"] == "stripe"
-        assert lam.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"] == 10
+        reserved = lam.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"]
+        # Sized from the gateway budget (80/s / 2 requests x 2 x 300 ms: docs/gateway.md) and applied as planned.
+        assert reserved == rehearsal["outputs"]["concurrency"]["reserved_concurrency"] == 24, (name, reserved)
+    mappings = [
+        m
+        for m in lam.list_event_source_mappings()["EventSourceMappings"]
+        if m["FunctionArn"].rsplit(":", 1)[-1] in FUNCTIONS
+    ]
+    assert len(mappings) == 2  # the payment and refund queues
+    for mapping in mappings:
+        scaling = mapping.get("ScalingConfig", {}).get("MaximumConcurrency")
+        assert scaling == rehearsal["outputs"]["concurrency"]["maximum_concurrency"] == 24, (mapping, scaling)
 
 
 def test_the_tables_are_encrypted_with_the_service_key(rehearsal: dict[str, Any]) -> None:

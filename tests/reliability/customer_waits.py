@@ -1,11 +1,13 @@
-"""What a customer waits on AWS, computed from the committed Terraform values of ``envs/aws`` (issue 19).
+"""What a customer waits on AWS, and what a million payments cost, from the committed Terraform values of
+``envs/aws`` (issue 19).
 
-    python -m tests.reliability.customer_waits --write docs/performance.md
+    make docs        (or: python -m tests.reliability.customer_waits --write docs/performance.md)
 
-rewrites the block between the markers below in docs/performance.md (``make bench`` keeps it);
-``tests/reliability/test_customer_waits.py`` fails when the committed block differs from what the Terraform values
-give now, and checks the issue's limits (one 500 <= 10 s, one 429 <= 60 s). Nothing here is measured on AWS: the
-inputs that are not Terraform values (Stripe's latency, SQS's pick-up delay, AWS prices) are stated as such.
+rewrites the block between the markers below in docs/performance.md (``make bench`` keeps it); ``make docs-check``
+fails when the committed block differs from what the Terraform values give now, and
+``tests/reliability/test_customer_waits.py`` checks the issue's limits (one 500 <= 10 s, one 429 <= 60 s).
+Nothing here is measured on AWS: the inputs that are not Terraform values (SQS's pick-up delay, the AWS calls'
+latency, AWS prices: ``tests/reliability/costs.py``) are stated as such.
 """
 
 from __future__ import annotations
@@ -19,30 +21,19 @@ from pathlib import Path
 from novamart_payments.budget import slots_for
 from novamart_payments.config import RECORD_MAX_GATEWAY_CALLS, Config, receives_for_horizon
 
+from tests.reliability import costs
 from tests.reliability.terraform_values import TERRAFORM, Module, function_limits
 
 BEGIN = "<!-- customer-waits:begin (python -m tests.reliability.customer_waits --write docs/performance.md) -->"
 END = "<!-- customer-waits:end -->"
 
-# Inputs that are not Terraform values.
-STRIPE_LATENCY_S = 0.3  # one Stripe request, p50 (the issue's figure; p99 about 2 s)
+# Inputs that are not Terraform values (Stripe's latency is: gateway_request_latency_ms, which sizes the mappings).
 PICKUP_S = 1.0  # a message visible again is picked up by the Lambda pollers (long polling) within about this
-AWS_CALLS_S = 0.05  # the record's DynamoDB and EventBridge calls together (5 calls of ~10 ms)
+# the record's DynamoDB and EventBridge calls (claim, intent, PutEvents, final write, a budget counter per request)
+AWS_CALLS_S = (len(costs.TRIGGER_CALLS) + 2) * costs.AWS_CALL_S
 SDK_FIRST_BACKOFF_S = 0.5  # stripe-python's delay before its first network retry (INITIAL_DELAY)
 BURST = 10_000
 STRIPE_LIVE_LIMIT = 100  # requests/s of a live Stripe account
-# us-east-2 list prices (USD), December 2026; per payment: one trigger invocation (+ the second trigger's,
-# answered from the table), one webhook invocation, 2 Stripe requests.
-PRICE_LAMBDA_GB_S = 0.0000166667
-PRICE_LAMBDA_REQUEST = 0.20 / 1e6
-PRICE_DDB_WRITE = 0.625 / 1e6  # on-demand write request unit
-PRICE_DDB_READ = 0.125 / 1e6  # on-demand read request unit
-PRICE_EVENTS = 1.00 / 1e6  # custom event published
-PRICE_SQS = 0.40 / 1e6  # per 64 KiB request
-PRICE_KMS = (
-    0.03 / 10_000
-)  # per request (SQS data-key reuse: one per 5 min per queue, negligible; env decrypt at cold start)
-PRICE_SECRETS = 0.05 / 10_000  # per API call (cached 300 s per container)
 
 
 @dataclass(frozen=True)
@@ -60,6 +51,8 @@ class Waits:
     reconcile_every: int
     sdk_retries: int
     budget: int
+    latency: float  # one Stripe request, p50 (gateway_request_latency_ms; p99 about 2 s)
+    requests_per_payment: int
 
     def arrival(self, receive: int) -> float:
         """When the ``receive``-th delivery starts, after failures on all earlier ones (jitter at its centre)."""
@@ -67,13 +60,13 @@ class Waits:
 
     @property
     def payment_seconds(self) -> float:
-        return 2 * STRIPE_LATENCY_S + AWS_CALLS_S
+        return self.requests_per_payment * self.latency + AWS_CALLS_S
 
 
-def from_terraform() -> Waits:
-    root = Module(TERRAFORM / "envs" / "aws")
+def from_terraform(terraform: Path = TERRAFORM) -> Waits:
+    root = Module(terraform / "envs" / "aws")
     service = root.child("service")
-    limits = function_limits("aws")
+    limits = function_limits("aws", terraform)
     schedule = tuple(int(s) for s in service.var("retry_schedule_seconds"))
     horizon = int(service.var("retry_horizon_seconds"))
     every = re.fullmatch(r"rate\((\d+) minutes?\)", str(service.var("reconcile_schedule")))
@@ -87,11 +80,13 @@ def from_terraform() -> Waits:
         lambda_timeout=limits.lambda_timeout_seconds,
         visibility=limits.visibility_timeout_seconds,
         batch=limits.batch_size,
-        concurrency=int(service.var("maximum_concurrency")),
+        concurrency=int(service.evaluate(service.locals["maximum_concurrency"])),
         memory_mb=int(service.var("lambda_memory_size")),
         reconcile_after=int(service.var("reconcile_pending_after_seconds")),
         reconcile_every=int(every.group(1)) * 60,
         budget=int(service.var("gateway_budget_per_second")),
+        latency=float(service.var("gateway_request_latency_ms")) / 1000,
+        requests_per_payment=int(service.locals["gateway_requests_per_payment"]),
         sdk_retries=int(
             limits.environment_overrides.get("STRIPE_MAX_NETWORK_RETRIES", defaults["gateway_max_retries"].default)
         ),
@@ -101,13 +96,13 @@ def from_terraform() -> Waits:
 def one_500(w: Waits) -> float:
     """A 500 on confirm: the SDK retries in the invocation (same key) after its first backoff."""
     assert w.sdk_retries >= 1
-    return SDK_FIRST_BACKOFF_S + STRIPE_LATENCY_S
+    return SDK_FIRST_BACKOFF_S + w.latency
 
 
 def one_429(w: Waits) -> float:
     """A 429 on confirm (the SDK does not retry it): the message comes back after the first backoff at its jitter's
     top, is picked up, and the redelivery confirms the stored intent (one request)."""
-    return w.schedule[0] * (1 + w.jitter) + PICKUP_S + STRIPE_LATENCY_S + AWS_CALLS_S
+    return w.schedule[0] * (1 + w.jitter) + PICKUP_S + w.latency + AWS_CALLS_S
 
 
 def outage(w: Waits, seconds: float) -> float:
@@ -120,42 +115,41 @@ def outage(w: Waits, seconds: float) -> float:
 
 
 def drain(w: Waits) -> tuple[float, float]:
-    """(payments/s, seconds for the burst) at the mapping's concurrency, and the rate the live limit would allow."""
-    rate = w.concurrency * w.batch / (w.batch * w.payment_seconds)
+    """(payments/s, seconds for the burst): the mappings' concurrency or the shared budget, whichever is tighter."""
+    rate = min(w.concurrency * w.batch / (w.batch * w.payment_seconds), _sustained(w.budget) / w.requests_per_payment)
     return rate, BURST / rate
 
 
-def cost_per_million(w: Waits) -> list[tuple[str, float, str]]:
-    gb = w.memory_mb / 1024
-    trigger_s = w.payment_seconds + 0.02  # plus the handler's own work
-    lam = (trigger_s + 0.05 + 0.03) * gb * PRICE_LAMBDA_GB_S + 3 * PRICE_LAMBDA_REQUEST
-    ddb = 12 * PRICE_DDB_WRITE + 1 * PRICE_DDB_READ
-    return [
-        (
-            "Lambda",
-            lam * 1e6,
-            f"3 invocations (trigger {trigger_s:.2f} s, second trigger 0.05 s, webhook 0.03 s) x {gb:.2f} GB",
-        ),
-        (
-            "DynamoDB",
-            ddb * 1e6,
-            "12 write units: claim, intent, final write, each also in the two GSIs that project all attributes "
-            "(facts.md); the second trigger's refused claim; the webhook's event log (claim, done); 1 read",
-        ),
-        ("EventBridge", PRICE_EVENTS * 1e6, "1 outcome published (the triggers' PutEvents are their producers')"),
-        ("SQS", 4 * PRICE_SQS * 1e6, "2 messages x (send + receive/delete by the poller)"),
-        ("KMS", 0.0, "data keys reused by SQS (5 min); environment decrypted once per cold start"),
-        ("Secrets Manager", 0.0, "the Stripe key cached 300 s per container"),
+def cost_inputs(w: Waits, terraform: Path = TERRAFORM) -> costs.CostInputs:
+    service = Module(terraform / "envs" / "aws").child("service")
+    majors = {k.strip('"'): v for k, v in service.var("event_majors").items()}["payment.succeeded"]
+    table = service.child("tables").resources("aws_dynamodb_table")["this"]  # payments and refunds alike
+    indexes = list(table["global_secondary_index"]) + [
+        block
+        for dyn in table.get("dynamic", [])
+        for name, body in dyn.items()
+        if name.strip('"') == "global_secondary_index"
+        for block in body["content"]
     ]
+    return costs.CostInputs(
+        memory_mb=w.memory_mb,
+        latency=w.latency,
+        requests_per_payment=w.requests_per_payment,
+        payment_succeeded_majors=1 + len(majors.get("deprecated", {})),
+        gsis=sum(1 for index in indexes if index["projection_type"].strip('"') == "ALL"),
+        concurrency=w.concurrency,
+        rate=drain(w)[0],
+    )
 
 
-def render() -> str:
-    w = from_terraform()
+def render(terraform: Path = TERRAFORM) -> str:
+    w = from_terraform(terraform)
     rate, drain_s = drain(w)
     live = STRIPE_LIVE_LIMIT * 0.8 / 2
-    costs = cost_per_million(w)
-    total = sum(c for _, c, _ in costs)
-    rows = "\n".join(f"| {name} | ${cost:.2f} | {why} |" for name, cost, why in costs)
+    lines_ = costs.lines(cost_inputs(w, terraform))
+    total = sum(line.per_million for line in lines_)
+    rows = "\n".join(f"| {x.service} | ${x.per_million:.2f} | {x.arithmetic} |" for x in lines_)
+    sources = ", ".join(f"[{name}]({url})" for name, url in costs.SOURCES.items())
     five, two = outage(w, 300), outage(w, 7200)
     lines = [
         BEGIN,
@@ -165,19 +159,24 @@ def render() -> str:
         f"(maxReceiveCount {w.receives}), Lambda timeout {w.lambda_timeout:.0f} s (visibility {w.visibility:.0f} s, "
         f"waited out only after a crash), batch {w.batch}, mapping concurrency {w.concurrency}, "
         f"{w.memory_mb} MB, SDK retries {w.sdk_retries}, reconciliation every {w.reconcile_every} s for PENDING "
-        f"payments older than {w.reconcile_after} s. Not from Terraform: Stripe {STRIPE_LATENCY_S} s per request "
-        f"(p50), pick-up of a message visible again {PICKUP_S} s, the record's AWS calls {AWS_CALLS_S} s.",
+        f"payments older than {w.reconcile_after} s, Stripe {w.latency:g} s per request (p50, the assumption that "
+        f"sizes the mapping concurrency), gateway budget {w.budget} req/s. Not from Terraform: pick-up of a "
+        f"message visible again {PICKUP_S} s, the record's AWS calls {AWS_CALLS_S} s.",
         "",
         "| event | the customer's outcome arrives after | arithmetic |",
         "|---|---|---|",
         *(f"| {event} | {after} | {why} |" for event, after, why in _wait_rows(w, five, two, rate, drain_s, live)),
         "",
-        f"Cost per million payments (us-east-2 list prices; 2 gateway requests per payment, "
-        f"{RECORD_MAX_GATEWAY_CALLS} at most): **${total:.2f}**.",
+        f"Cost per million payments on the happy path (both triggers, one webhook; 2 gateway requests per payment, "
+        f"{RECORD_MAX_GATEWAY_CALLS} at most): **${total:.2f}**. AWS list prices for us-east-2, on-demand, x86, no "
+        f"free tier, as recorded on {costs.PRICES_DATE} from {sources} (not re-read from this machine: check them "
+        "before quoting); the model and its counts: `tests/reliability/costs.py`.",
         "",
-        "| service | per million payments | what is counted |",
+        "| service | per million payments | arithmetic (count per payment x list price) |",
         "|---|---|---|",
         rows,
+        "",
+        costs.FIXED_MONTHLY,
         END,
     ]
     return "\n".join(lines) + "\n"
@@ -213,12 +212,13 @@ def _wait_rows(
         ),
         (
             "10,000-order burst",
-            f"{drain_s:.0f} s ({drain_s / 60:.0f} min) at {rate:.1f} payments/s",
-            f"concurrency {w.concurrency} x batch {w.batch} / {w.payment_seconds:.2f} s per payment; the live limit "
-            f"at 80 % ({STRIPE_LIVE_LIMIT} req/s x 0.8 / 2) would allow {live:.0f} payments/s ({BURST / live:.0f} s): "
-            f"the shared request budget ({w.budget} req/s: {_sustained(w.budget)} req/s sustained) would let "
-            f"{_sustained(w.budget) / 2:.0f} payments/s through; the mapping concurrency is the tighter brake and "
-            "was not raised on this branch",
+            f"{drain_s:.0f} s ({drain_s / 60:.1f} min) at {rate:.1f} payments/s",
+            f"the shared request budget, {w.budget} req/s ({_sustained(w.budget)} req/s sustained by its slots) / "
+            f"{w.requests_per_payment} requests per payment = {_sustained(w.budget) / w.requests_per_payment:g} "
+            f"payments/s; the mappings' concurrency ({w.concurrency}, sized from the budget: "
+            f"{w.budget} / {w.requests_per_payment} x {w.requests_per_payment} x {w.latency:g} s) would carry "
+            f"{w.concurrency} / {w.payment_seconds:.2f} s per payment = {w.concurrency / w.payment_seconds:.1f}/s; "
+            f"(live limit at 80 %: {live:.0f} payments/s)",
         ),
     ]
 

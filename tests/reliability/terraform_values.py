@@ -8,6 +8,7 @@ those. Anything else raises, naming the expression, rather than guessing.
 from __future__ import annotations
 
 import ast
+import math
 import operator
 import re
 from dataclasses import dataclass
@@ -87,33 +88,50 @@ class Module:
         alone = re.fullmatch(r"(var|local)\.(\w+)", text)
         if alone:  # a reference on its own may be of any type (a name, a flag)
             return self.var(alone.group(2)) if alone.group(1) == "var" else self.evaluate(self.locals[alone.group(2)])
-        if not re.fullmatch(r"[\w.\s*+/()-]+", text):
+        if not re.fullmatch(r"[\w.\s*+/(),-]+", text):
             raise ValueError(f"{self.directory}: cannot evaluate {expr!r}")
 
         def ref(match: re.Match[str]) -> str:
             scope, name = match.group(1), match.group(2)
             value = self.var(name) if scope == "var" else self.evaluate(self.locals[name])
-            if not isinstance(value, int | float):
+            if value is not None and not isinstance(value, int | float):
                 raise ValueError(f"{self.directory}: {scope}.{name} = {value!r} is not a number")
-            return repr(value)
+            return repr(value)  # None only passes inside coalesce()
 
         return _arith(re.sub(r"\b(var|local)\.(\w+)", ref, text))
 
 
 _OPS = {ast.Mult: operator.mul, ast.Add: operator.add, ast.Sub: operator.sub, ast.Div: operator.truediv}
+# Terraform's numeric functions the modules use (coalesce: the first argument that is not null).
+_CALLS: dict[str, Any] = {
+    "ceil": math.ceil,
+    "floor": math.floor,
+    "max": max,
+    "min": min,
+    "coalesce": lambda *args: next(a for a in args if a is not None),
+}
 
 
 def _arith(text: str) -> float:
-    def ev(node: ast.AST) -> float:
+    def ev(node: ast.AST) -> Any:
         if isinstance(node, ast.Expression):
             return ev(node.body)
         if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
             return node.value
         if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
             return _OPS[type(node.op)](ev(node.left), ev(node.right))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _CALLS:
+            if node.func.id == "coalesce":
+                args = [None if isinstance(a, ast.Constant) and a.value is None else ev(a) for a in node.args]
+            else:
+                args = [ev(a) for a in node.args]
+            return _CALLS[node.func.id](*args)
         raise ValueError(f"unsupported expression {text!r}")
 
-    return ev(ast.parse(text, mode="eval"))
+    value = ev(ast.parse(text, mode="eval"))
+    if not isinstance(value, int | float):
+        raise ValueError(f"{text!r} is not a number")
+    return value
 
 
 @dataclass(frozen=True)
@@ -126,8 +144,8 @@ class FunctionLimits:
     environment_overrides: dict[str, str]
 
 
-def function_limits(env: str = "local") -> FunctionLimits:
-    root = Module(TERRAFORM / "envs" / env)
+def function_limits(env: str = "local", terraform: Path = TERRAFORM) -> FunctionLimits:
+    root = Module(terraform / "envs" / env)
     service = root.child("service")
     function = service.child("function")
     routing = service.child("routing")

@@ -73,6 +73,12 @@ CHANGES: dict[str, tuple[str, str, str, str]] = {
         '    reconciler = {\n      function_name = "novamart-reconciler-renamed"',
         "docs/design.md",
     ),
+    "the latency that sizes the mapping concurrency": (
+        "terraform/envs/aws/variables.tf",
+        "default     = 300\n",
+        "default     = 400\n",
+        "docs/go-live.md",
+    ),
     "a Terraform output": (
         "terraform/envs/aws/outputs.tf",
         'output "webhook_url" {',
@@ -90,7 +96,8 @@ def test_a_change_without_regenerating_makes_the_pages_stale(
     file, old, new, page = CHANGES[change]
     if file == "terraform/envs/aws/variables.tf":
         text = (root / file).read_text(encoding="utf-8")
-        block = text[text.index('variable "lambda_timeout_seconds"') :]
+        variable = "gateway_request_latency_ms" if "latency" in change else "lambda_timeout_seconds"
+        block = text[text.index(f'variable "{variable}"') :]
         (root / file).write_text(text.replace(block, block.replace(old, new, 1), 1), encoding="utf-8")
     else:
         _edit(root / file, old, new)

@@ -300,8 +300,9 @@ class Deployer:
                 f"the functions reserve {total} concurrent executions ({len(wanted)} x reserved_concurrency), which "
                 f"would leave {unreserved_after} unreserved of the account's {limit['ConcurrentExecutions']}; AWS "
                 f"keeps at least {MIN_UNRESERVED}. Ask for a Lambda concurrency quota of at least "
-                f"{int(limit['ConcurrentExecutions']) - unreserved_after + MIN_UNRESERVED} (Service Quotas), or lower "
-                f"reserved_concurrency ({GO_LIVE}, step 2)"
+                f"{int(limit['ConcurrentExecutions']) - unreserved_after + MIN_UNRESERVED} (Service Quotas), or set "
+                f"reserved_concurrency lower, with maximum_concurrency at most as high (by default both are sized "
+                f"from the gateway budget; {GO_LIVE}, step 2)"
             )
         self.out(f">> concurrency: {total} reserved, {unreserved_after} left unreserved (AWS keeps {MIN_UNRESERVED})")
 

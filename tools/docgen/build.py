@@ -14,6 +14,7 @@ from pathlib import Path
 
 from novamart_payments import outcomes
 
+from tests.reliability import customer_waits
 from tools.docgen.asyncapi import asyncapi_doc, dump_yaml
 from tools.docgen.facts import Facts
 from tools.docgen.pages import code_page, codes_index_page, event_page, index_page
@@ -36,6 +37,9 @@ from tools.docgen.versions import changelog_page, release
 # Driver
 
 
+PERFORMANCE = REPO / "docs" / "performance.md"
+
+
 def render_all() -> dict[Path, str]:
     """Every generated file and its exact content."""
     files = event_schema_files()
@@ -55,6 +59,8 @@ def render_all() -> dict[Path, str]:
     out[ASYNCAPI] = dump_yaml(asyncapi_doc(files))
     out[REPO / RUNBOOK] = runbook_page()
     out.update(Facts().render())
+    # What a customer waits and what a million payments cost, from the Terraform values of envs/aws.
+    out[PERFORMANCE] = customer_waits.merged(PERFORMANCE.read_text(encoding="utf-8"), customer_waits.render())
     return out
 
 

@@ -22,6 +22,7 @@ import hcl2
 from novamart_payments.config import RECORD_MAX_AWS_CALLS, RECORD_MAX_GATEWAY_CALLS, Config, receives_for_horizon
 
 from tests.reliability.terraform_values import Module
+from tools.deploy.steps import MIN_UNRESERVED as MIN_UNRESERVED_CONCURRENCY
 from tools.docgen.paths import REPO
 
 #: Hand-written pages that carry fact markers (relative to the repository).
@@ -29,6 +30,7 @@ PAGES = (
     "README.md",
     "docs/design.md",
     "docs/gateway.md",
+    "docs/go-live.md",
     "docs/local-dev.md",
     "docs/localstack.md",
     "terraform/README.md",
@@ -128,6 +130,25 @@ class Facts:
         schedule = tuple(int(s) for s in service.var("retry_schedule_seconds"))
         return receives_for_horizon(schedule, int(service.var("retry_horizon_seconds")))
 
+    def concurrency(self, env: str = "aws") -> dict[str, float]:
+        """The mapping concurrency as the service module sizes it from the gateway budget (its locals, evaluated
+        with the environment's values), and each function's reservation."""
+        service = self._service(env)
+        local = {
+            name: float(service.evaluate(service.locals[name]))
+            for name in (
+                "gateway_requests_per_payment",
+                "payments_per_second_at_budget",
+                "gateway_seconds_per_payment",
+                "maximum_concurrency",
+                "reserved_concurrency",
+            )
+        }
+        local["budget"] = float(service.var("gateway_budget_per_second"))
+        local["latency_ms"] = float(service.var("gateway_request_latency_ms"))
+        local["quota"] = len(self.functions()) * local["reserved_concurrency"] + MIN_UNRESERVED_CONCURRENCY
+        return local
+
     def fast_redelivery(self) -> dict[str, float]:
         path = self.root / "terraform" / "envs" / "local" / "fast-redelivery.tfvars"
         with path.open(encoding="utf-8") as fh:
@@ -145,6 +166,7 @@ class Facts:
             for name, value in self.env_settings()
         }
         multiplier = self.visibility_timeout("aws") / float(self.env_value("aws", "lambda_timeout_seconds"))
+        concurrency = self.concurrency("aws")
         return {
             **defaults,
             "fast-aws-share": f"{_num(fast_aws)} s",
@@ -155,6 +177,10 @@ class Facts:
             "visibility-timeout": f"{_num(self.visibility_timeout('aws'))} s",
             "visibility-multiplier": _num(multiplier),
             "batch-size": _num(self.env_value("aws", "batch_size")),
+            "maximum-concurrency": _num(concurrency["maximum_concurrency"]),
+            "reserved-concurrency": _num(concurrency["reserved_concurrency"]),
+            "lambda-quota": _num(concurrency["quota"]),
+            "local-maximum-concurrency": _num(self.concurrency("local")["maximum_concurrency"]),
             "max-receive-count": _num(self.max_receive_count("aws")),
             "record-budget": f"{_num(self.record_budget()[2])} s",
             "code-call-limits": " / ".join(
@@ -174,6 +200,7 @@ class Facts:
         return {
             "functions": self._functions_table,
             "time-budget": self._time_budget,
+            "concurrency": self._concurrency,
             "environment": self._environment_table,
             "terraform-inputs:envs/local": lambda: _inputs_table(self.root / "terraform" / "envs" / "local"),
             "terraform-inputs:envs/aws": lambda: _inputs_table(self.root / "terraform" / "envs" / "aws"),
@@ -203,6 +230,30 @@ class Facts:
             f"({_num(batch * budget)} s), the Lambda timeout is {_num(timeout)} s ({margin:.0%} margin) and each "
             f"source queue's visibility timeout is {_num(visibility / timeout)} x that ({_num(visibility)} s). "
             "(envs/aws defaults; generated from `config.py` and the Terraform.)\n"
+        )
+
+    def _concurrency(self) -> str:
+        c = self.concurrency("aws")
+        n = len(self.functions())
+        return (
+            f"Each queue's event-source mapping runs at most **{_num(c['maximum_concurrency'])}** invocations at once, "
+            "sized in Terraform from the budget (`modules/service`, the `maximum_concurrency` local; "
+            "`maximum_concurrency = null` in `envs/aws`): "
+            f"{_num(c['budget'])} requests/s / {_num(c['gateway_requests_per_payment'])} requests per new payment "
+            f"(create, confirm) = {_num(c['payments_per_second_at_budget'])} payments/s, each holding its invocation "
+            f"for {_num(c['gateway_requests_per_payment'])} x {_num(c['latency_ms'])} ms "
+            f"(`gateway_request_latency_ms`, Stripe's p50, the one latency assumption) = "
+            f"{_num(c['gateway_seconds_per_payment'])} s: {_num(c['payments_per_second_at_budget'])} x "
+            f"{_num(c['gateway_seconds_per_payment'])} = **{_num(c['maximum_concurrency'])}** (rounded up; at least "
+            "2, the SQS minimum). The AWS calls and the budget's own counter lengthen each invocation a little, so "
+            "that concurrency carries about the budget's sustained rate; the counter, not the concurrency, holds the "
+            "limit when Stripe answers faster. Each mapping is sized alone to the whole budget (payments dominate; "
+            "when refunds run beside them the shared counter splits it). Each function reserves "
+            f"{_num(c['reserved_concurrency'])} (`reserved_concurrency = null`: the mapping concurrency; set, it must "
+            "be at least the mapping's, or the plan stops), so the account's Lambda quota must be at least "
+            f"{n} x {_num(c['reserved_concurrency'])} + {MIN_UNRESERVED_CONCURRENCY} = **{_num(c['quota'])}** "
+            "(docs/go-live.md). `terraform/envs/aws/tests/protections.tftest.hcl` checks the derivation. "
+            "(envs/aws defaults; generated from the Terraform.)\n"
         )
 
     def _environment_table(self) -> str:

@@ -15,7 +15,9 @@ after 24 hours, and the local Stripe-compatible server ignores them altogether):
 
 A handle that lost the race to be stored is given back with ``release_charge`` (nothing was charged on it).
 Refunds move money in one step; the service guards them with a lease on the refund record and asks the gateway
-with ``find_refund`` whether an earlier attempt got through before it tries again.
+with ``find_refund`` whether an earlier attempt got through before it tries again, unless that attempt was
+refused before it did anything (``GatewayRateLimited``: an adapter raises it only when no request of the call can
+have moved money).
 
 Some outcomes arrive later (3-D Secure, refunds that settle in days, disputes, an outage that outlived the queue's
 retries). The gateway's notifications (webhooks) and the reconciliation pass never trust what a notification says:
@@ -101,7 +103,9 @@ class TransientGatewayError(GatewayError):
 
 
 class GatewayRateLimited(TransientGatewayError):
-    """The gateway refused the request for its rate limit (HTTP 429): nothing was done. Retried after a backoff
+    """The gateway refused the request for its rate limit (HTTP 429), or the request budget refused to send it:
+    nothing was done (a 429 after another attempt of the same call that may have been carried out is reported as
+    a plain ``TransientGatewayError``). Retried after a backoff
     like any transient failure, and never the reason a trigger dead-letters (see ``novamart_payments.retry``)."""
 
 

@@ -98,6 +98,14 @@ class StripeGateway:
         self._before_request = before_request
         self._lock = threading.Lock()
         self._client: tuple[str, stripe.StripeClient] | None = None
+        self._paced = _PacedClient(timeout_seconds, before_request)
+
+    def _watch(self) -> _PacedClient | None:
+        """The HTTP client, watching this thread's next call (None: an injected client, which is not watched)."""
+        if self._http_client is not None:
+            return None
+        self._paced.watch()
+        return self._paced
 
     # --- the port ----------------------------------------------------------------------------------------
 
@@ -164,15 +172,25 @@ class StripeGateway:
         return _intent_result(answer)
 
     def refund(self, request: RefundRequest) -> GatewayResult:
+        """Create the refund. Raises ``GatewayRateLimited`` only when nothing can have been refunded: every HTTP
+        request of the call (the SDK's retries included) was refused by the request budget or answered 429. A
+        429 after an attempt that got another answer, or none, may follow a refund that went through: that is
+        an ordinary transient failure, and the next delivery asks before it refunds again."""
         params: RefundCreateParams = {
             "payment_intent": request.payment_handle,
             "amount": request.amount.minor_units,
             "metadata": {"orderId": request.order_id, "refundId": request.refund_id},
         }
-        answer = self._call(
-            lambda c: c.v1.refunds.create(params=params, options={"idempotency_key": request.idempotency_key}),
-            refund=True,
-        )
+        watch = self._watch()
+        try:
+            answer = self._call(
+                lambda c: c.v1.refunds.create(params=params, options={"idempotency_key": request.idempotency_key}),
+                refund=True,
+            )
+        except GatewayRateLimited as limited:
+            if watch.answered() if watch is not None else self._retries > 0:
+                raise TransientGatewayError(f"{limited} after an attempt that may have gone through") from None
+            raise
         if isinstance(answer, _Declined):
             return GatewayResult(Outcome.DECLINED, None, answer.code, answer.reason, _now())
         return _refund_result(answer)
@@ -196,7 +214,7 @@ class StripeGateway:
                     stripe_version=_API_VERSION,
                     base_addresses={"api": self._api_base} if self._api_base else {},
                     max_network_retries=self._retries,
-                    http_client=self._http_client or _PacedClient(self._timeout, self._before_request),
+                    http_client=self._http_client or self._paced,
                 )
                 self._client = (key, client)
             return self._client[1]
@@ -246,13 +264,28 @@ class _PacedClient(stripe.RequestsClient):
     def __init__(self, timeout: float, before_request: Callable[[], None] | None) -> None:
         super().__init__(timeout=timeout)
         self._before_request = before_request
+        self._seen = threading.local()
+
+    def watch(self) -> None:
+        """Start noting, for this thread, whether a request got an answer other than 429, or none at all."""
+        self._seen.answered = False
+
+    def answered(self) -> bool:
+        return bool(getattr(self._seen, "answered", True))
 
     def request(  # type: ignore[override]  # RequestsClient narrows HTTPClient's signature itself
         self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None
     ) -> tuple[bytes, int, Mapping[str, str]]:
         if self._before_request is not None:
-            self._before_request()
-        return super().request(method, url, headers, post_data)
+            self._before_request()  # a spent budget raises here, before anything is sent
+        try:
+            content, status, answer_headers = super().request(method, url, headers, post_data)
+        except BaseException:
+            self._seen.answered = True  # sent, maybe carried out, answer lost
+            raise
+        if status != 429:
+            self._seen.answered = True
+        return content, status, answer_headers
 
 
 class _Declined:

@@ -77,7 +77,10 @@ module "service" {
   lambda_timeout_seconds = var.lambda_timeout_seconds
   reserved_concurrency   = var.reserved_concurrency
   maximum_concurrency    = var.maximum_concurrency
-  log_level              = var.log_level
+  # The mapping concurrency is sized from these two (modules/service: the concurrency local).
+  gateway_budget_per_second  = var.gateway_budget_per_second
+  gateway_request_latency_ms = var.gateway_request_latency_ms
+  log_level                  = var.log_level
   # Always Stripe: the simulator's ledger lives in one process, so on a Lambda fleet it would publish
   # payment.succeeded for orders nobody charged. The service module refuses nothing; this root does.
   gateway_mode            = var.gateway_mode
@@ -104,6 +107,19 @@ resource "terraform_data" "signed_package_gate" {
     precondition {
       condition     = !var.enable_code_signing || var.code_signing_policy != "Enforce" || var.signed_package != null
       error_message = "code_signing_policy = \"Enforce\" refuses an unsigned package, and signed_package is not set: run `make deploy` (it uploads build/lambda.zip to the artifacts bucket, signs it with the code_signing_profile_name profile and passes the signed object as signed_package; on a first deploy it creates the bucket and the profile first). See docs/go-live.md."
+    }
+  }
+}
+
+# A mapping allowed more invocations than its function reserves would see them throttled (and the poller's retries
+# spent) instead of shaped: refuse the plan, whether the two were set or derived from the gateway budget.
+resource "terraform_data" "concurrency_gate" {
+  input = module.service.concurrency
+
+  lifecycle {
+    precondition {
+      condition     = module.service.concurrency.maximum_concurrency <= module.service.concurrency.reserved_concurrency
+      error_message = "The event-source mappings' maximum concurrency (${module.service.concurrency.maximum_concurrency}: set, or sized from gateway_budget_per_second x gateway_request_latency_ms) is above reserved_concurrency (${module.service.concurrency.reserved_concurrency}): raise reserved_concurrency (and the account's quota, docs/go-live.md) or lower the budget."
     }
   }
 }

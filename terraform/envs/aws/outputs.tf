@@ -77,3 +77,8 @@ output "event_archive_name" {
   description = "Name of the archive of published events (make replay reads it; null when off)."
   value       = module.service.event_archive_name
 }
+
+output "concurrency" {
+  description = "Each mapping's maximum concurrency and each function's reservation, with what sized them (gateway budget, requests per payment, assumed latency)."
+  value       = module.service.concurrency
+}

@@ -71,25 +71,37 @@ variable "lambda_timeout_seconds" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrency of each of the four functions. AWS keeps at least 100 executions unreserved, so the account's Lambda concurrency quota must be at least 4 x reserved_concurrency + 100 (140 with the default; new accounts may start at 10: ask for an increase first, docs/go-live.md). make deploy checks the account before it applies."
+  description = "Reserved concurrency of each of the four functions; null: the mapping concurrency (sized from the gateway budget). AWS keeps at least 100 executions unreserved, so the account's Lambda concurrency quota must be at least 4 x reserved_concurrency + 100 (docs/go-live.md gives the number with the defaults; new accounts may start at 10: ask for an increase first). make deploy checks the account before it applies."
   type        = number
-  default     = 10
+  default     = null
 
   validation {
-    condition     = var.reserved_concurrency >= 2 && floor(var.reserved_concurrency) == var.reserved_concurrency
-    error_message = "reserved_concurrency is a whole number of at least 2 (an SQS event-source mapping's maximum_concurrency is at least 2 and must fit in it)."
+    condition     = var.reserved_concurrency == null ? true : var.reserved_concurrency >= 2 && floor(var.reserved_concurrency) == var.reserved_concurrency
+    error_message = "reserved_concurrency is null or a whole number of at least 2 (an SQS event-source mapping's maximum_concurrency is at least 2 and must fit in it)."
   }
 }
 
 variable "maximum_concurrency" {
-  description = "Maximum concurrency of each event-source mapping (protects the payment gateway); at most reserved_concurrency."
+  description = "Maximum concurrency of each event-source mapping; null (the default): sized from gateway_budget_per_second and gateway_request_latency_ms (docs/gateway.md). At most reserved_concurrency."
   type        = number
-  default     = 5
+  default     = null
 
   validation {
-    condition     = var.maximum_concurrency >= 2 && var.maximum_concurrency <= var.reserved_concurrency
-    error_message = "maximum_concurrency must be between 2 (the SQS minimum) and reserved_concurrency (above it the mapping's invocations would be throttled)."
+    condition     = var.maximum_concurrency == null ? true : var.maximum_concurrency >= 2 && floor(var.maximum_concurrency) == var.maximum_concurrency
+    error_message = "maximum_concurrency is null or a whole number of at least 2 (the SQS minimum)."
   }
+}
+
+variable "gateway_budget_per_second" {
+  description = "Gateway requests per second all four functions together may send to the Stripe account: 80 % of Stripe's live limit (100/s). A test-mode account allows 25/s: use 20 with a test key."
+  type        = number
+  default     = 80
+}
+
+variable "gateway_request_latency_ms" {
+  description = "Assumed time of one Stripe request (p50), from which the mapping concurrency is sized when maximum_concurrency is null."
+  type        = number
+  default     = 300
 }
 
 variable "log_level" {

@@ -44,10 +44,14 @@ module "service" {
   retry_horizon_seconds  = var.retry_horizon_seconds
   # localstripe stands for a test-mode account: 25 requests/s, 80 % of it (make load sets its own: variables.tf).
   gateway_budget_per_second = var.gateway_budget_per_second
-  batch_size                = var.batch_size
-  log_level                 = var.log_level
-  gateway_mode              = var.gateway_mode
-  stripe_api_base           = var.stripe_api_base
+  # Not sized from the budget (20/s x 300 ms would give 6): these 2 cores run every function, and localstripe answers
+  # in milliseconds, so the local Lambda service runs at most 5 invocations per mapping and the budget brakes the rest.
+  maximum_concurrency  = 5
+  reserved_concurrency = 10
+  batch_size           = var.batch_size
+  log_level            = var.log_level
+  gateway_mode         = var.gateway_mode
+  stripe_api_base      = var.stripe_api_base
   # localstripe accepts any sk_test_ key: this one is a placeholder, not a secret.
   stripe_test_key                = "sk_test_novamart_local"
   stripe_webhook_test_secret     = "whsec_novamart_local"

@@ -32,3 +32,8 @@ output "code_signing_config_arn" {
   description = "Code signing configuration attached to the function (null when unsigned)."
   value       = aws_lambda_function.this.code_signing_config_arn
 }
+
+output "reserved_concurrency" {
+  description = "Reserved concurrent executions of the function."
+  value       = aws_lambda_function.this.reserved_concurrent_executions
+}

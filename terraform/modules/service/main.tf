@@ -105,6 +105,20 @@ locals {
     (var.retry_horizon_seconds - sum(var.retry_schedule_seconds)) / var.retry_schedule_seconds[length(var.retry_schedule_seconds) - 1]
   ))
 
+  # The mapping concurrency that keeps the gateway budget busy, and no more (docs/gateway.md, "Concurrency from the
+  # budget"; tools/docgen/facts.py states the arithmetic with these values). A new payment makes 2 gateway requests
+  # (create, confirm), one after the other, so at the budget the service finishes budget / 2 payments per second,
+  # each holding its invocation for 2 x latency: budget / 2 x (2 x latency) invocations at once. The AWS calls and
+  # the budget's own counter add to each invocation, so this is slightly under what the budget allows; the shared
+  # budget (novamart_payments/budget.py) brakes whatever runs faster.
+  gateway_requests_per_payment  = 2
+  payments_per_second_at_budget = var.gateway_budget_per_second / local.gateway_requests_per_payment
+  gateway_seconds_per_payment   = local.gateway_requests_per_payment * var.gateway_request_latency_ms / 1000
+  derived_maximum_concurrency   = max(2, ceil(local.payments_per_second_at_budget * local.gateway_seconds_per_payment))
+  maximum_concurrency           = coalesce(var.maximum_concurrency, local.derived_maximum_concurrency)
+  # Each function reserves room for its mapping's invocations (else they are throttled and retried by the poller).
+  reserved_concurrency = coalesce(var.reserved_concurrency, local.maximum_concurrency)
+
   queue_names = { for k, f in local.functions : k => "${f.function_name}-queue" }
   dlq_names   = { for k, f in local.functions : k => "${f.function_name}-dlq" }
 
@@ -201,7 +215,7 @@ module "function" {
   package_s3           = var.package_s3
   timeout_seconds      = var.lambda_timeout_seconds
   memory_size          = var.lambda_memory_size
-  reserved_concurrency = var.reserved_concurrency
+  reserved_concurrency = local.reserved_concurrency
   environment          = local.environment
   log_retention_days   = var.log_retention_days
   tracing_mode         = var.tracing_mode
@@ -260,7 +274,7 @@ module "routing" {
   kms_key_arn            = module.key.key_arn
   lambda_timeout_seconds = var.lambda_timeout_seconds
   batch_size             = var.batch_size
-  maximum_concurrency    = var.maximum_concurrency
+  maximum_concurrency    = local.maximum_concurrency
   max_receive_count      = local.max_receive_count
   restrict_dlq_sources   = var.restrict_dlq_sources
   tags                   = var.tags

@@ -166,3 +166,18 @@ output "event_archive_name" {
   description = "Name of the archive of published events (make replay reads it; null when off)."
   value       = module.event_archive.name
 }
+
+output "concurrency" {
+  description = "The gateway-sized concurrency: budget, requests per payment, assumed latency, payments/s at the budget, each mapping's maximum concurrency and each function's reservation."
+  value = {
+    gateway_budget_per_second     = var.gateway_budget_per_second
+    gateway_requests_per_payment  = local.gateway_requests_per_payment
+    gateway_request_latency_ms    = var.gateway_request_latency_ms
+    payments_per_second_at_budget = local.payments_per_second_at_budget
+    derived_maximum_concurrency   = local.derived_maximum_concurrency
+    maximum_concurrency           = local.maximum_concurrency
+    reserved_concurrency          = local.reserved_concurrency
+    mappings                      = { for k in keys(local.functions) : k => module.routing[k].event_source_mapping.maximum_concurrency }
+    functions                     = { for k in keys(local.all_functions) : k => module.function[k].reserved_concurrency }
+  }
+}

@@ -152,15 +152,36 @@ variable "lambda_memory_size" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrency of each function."
+  description = "Reserved concurrency of each function; null: the mapping concurrency (each mapping's invocations then always find room, and the account's quota needs 4 x this + 100)."
   type        = number
-  default     = 10
+  default     = null
+
+  validation {
+    condition     = var.reserved_concurrency == null ? true : var.reserved_concurrency >= 1 && floor(var.reserved_concurrency) == var.reserved_concurrency
+    error_message = "reserved_concurrency is null or a whole number of at least 1."
+  }
 }
 
 variable "maximum_concurrency" {
-  description = "Maximum concurrency of each SQS event-source mapping (caps calls to the payment gateway). Keep it <= reserved_concurrency."
+  description = "Maximum concurrency of each SQS event-source mapping; null: sized from the gateway budget (the concurrency local: budget / requests per payment x requests per payment x gateway_request_latency_ms). Keep it <= reserved_concurrency."
   type        = number
-  default     = 5
+  default     = null
+
+  validation {
+    condition     = var.maximum_concurrency == null ? true : var.maximum_concurrency >= 2 && var.maximum_concurrency <= 1000 && floor(var.maximum_concurrency) == var.maximum_concurrency
+    error_message = "maximum_concurrency is null or a whole number between 2 (the SQS minimum) and 1000."
+  }
+}
+
+variable "gateway_request_latency_ms" {
+  description = "Assumed time of one gateway request (Stripe's p50, about 300 ms), from which the mapping concurrency is sized: each invocation holds one request at a time, so keeping gateway_budget_per_second busy takes budget x latency invocations."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.gateway_request_latency_ms >= 1 && var.gateway_request_latency_ms <= 30000
+    error_message = "gateway_request_latency_ms must be between 1 and 30000."
+  }
 }
 
 variable "batch_size" {

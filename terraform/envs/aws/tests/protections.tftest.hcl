@@ -187,6 +187,64 @@ run "no_audit_tap_by_default" {
   }
 }
 
+# The mapping concurrency is sized from the gateway budget (modules/service): 80 requests/s / 2 requests per payment
+# = 40 payments/s, each holding its invocation 2 x 300 ms = 0.6 s: 24 invocations at once per mapping, and each
+# function reserves as many (quota 4 x 24 + 100 = 196: docs/go-live.md).
+run "mapping_concurrency_is_sized_from_the_gateway_budget" {
+  command = plan
+
+  assert {
+    condition = (
+      output.concurrency.payments_per_second_at_budget == 40 && output.concurrency.maximum_concurrency == 24 &&
+      alltrue([for k, m in output.concurrency.mappings : m == 24]) && length(output.concurrency.mappings) == 2
+    )
+    error_message = "Each event-source mapping's maximum concurrency must be 80 req/s / 2 x (2 x 0.3 s) = 24."
+  }
+
+  assert {
+    condition     = alltrue([for k, r in output.concurrency.functions : r == 24]) && length(output.concurrency.functions) == 4
+    error_message = "Each of the four functions must reserve the mapping concurrency (24) by default."
+  }
+}
+
+run "mapping_concurrency_follows_the_budget_and_the_latency" {
+  command = plan
+
+  variables {
+    gateway_budget_per_second  = 20
+    gateway_request_latency_ms = 450
+  }
+
+  # 20 / 2 = 10 payments/s x (2 x 0.45 s) = 9 invocations.
+  assert {
+    condition     = alltrue([for k, m in output.concurrency.mappings : m == 9]) && alltrue([for k, r in output.concurrency.functions : r == 9])
+    error_message = "The mapping concurrency must follow the budget and the latency (20 req/s, 450 ms: 9)."
+  }
+}
+
+run "a_small_budget_still_gets_the_sqs_minimum" {
+  command = plan
+
+  variables {
+    gateway_budget_per_second = 2
+  }
+
+  assert {
+    condition     = alltrue([for k, m in output.concurrency.mappings : m == 2])
+    error_message = "An SQS mapping's maximum concurrency is at least 2."
+  }
+}
+
+run "derived_concurrency_above_reserved_is_refused" {
+  command = plan
+
+  variables {
+    reserved_concurrency = 10
+  }
+
+  expect_failures = [terraform_data.concurrency_gate]
+}
+
 run "maximum_concurrency_above_reserved_is_refused" {
   command = plan
 
@@ -195,7 +253,21 @@ run "maximum_concurrency_above_reserved_is_refused" {
     maximum_concurrency  = 5
   }
 
-  expect_failures = [var.maximum_concurrency]
+  expect_failures = [terraform_data.concurrency_gate]
+}
+
+run "an_explicit_concurrency_within_the_reservation_is_kept" {
+  command = plan
+
+  variables {
+    reserved_concurrency = 12
+    maximum_concurrency  = 8
+  }
+
+  assert {
+    condition     = alltrue([for k, m in output.concurrency.mappings : m == 8]) && alltrue([for k, r in output.concurrency.functions : r == 12])
+    error_message = "Set values are used as given."
+  }
 }
 
 run "reserved_concurrency_below_two_is_refused" {

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# make test's runner: everything CI runs, arranged so that waiting overlaps working.
+#
+# Why a script: the suites that mostly wait (Terraform creating SQS queues, emulators, a newcomer's make dev) used
+# to start only after every static check had run one after another, and the pip and npm installs of those checks
+# are network-bound. On the 2-core machines that made `make test` 19-21 minutes. Now:
+#   1. the suites that mostly wait start at once, in the background, each with its log in BUILD_DIR;
+#   2. the static checks (and the installs they need) run two at a time, each target's output printed whole
+#      when it finishes;
+#   3. the moto suites run in the foreground, in one process: the IAM check (tests/zz_iam) judges every AWS call
+#      the whole run recorded, so they cannot be split;
+#   4. the background suites' reports follow, then one line per part with its exit status and time.
+# The exit status is 0 only when every part passed. make provides PY, BUILD_DIR, CHECKS and MAKE.
+set -uo pipefail
+: "${PY:?}" "${BUILD_DIR:?}" "${CHECKS:?}"
+MAKE=${MAKE:-make}
+mkdir -p "$BUILD_DIR"
+
+names=() logs=() pids=()
+background() {
+  local name=$1 log=$2
+  shift 2
+  # The subshell notes the suite's own time: `wait` below may come long after it ended.
+  (
+    begun=$SECONDS
+    "$@" >"$log" 2>&1
+    code=$?
+    echo "$((SECONDS - begun))" >"$log.seconds"
+    exit "$code"
+  ) &
+  names+=("$name") logs+=("$log") pids+=($!)
+  echo ">>   $name ($log)"
+}
+
+echo ">> in the background (each mostly waits; their reports follow the moto suites'):"
+background "behaviour suite on MiniStack" "$BUILD_DIR/bdd-ministack.log" \
+  env EMULATOR=ministack "$PY" -m pytest tests/bdd -q -rs -p no:cacheprovider
+background "rehearsal of envs/aws on MiniStack" "$BUILD_DIR/rehearsal-aws.log" \
+  "$PY" -m pytest tests/rehearsal -q -rs -p no:cacheprovider
+background "newcomer session: make dev twice, seed, events, invoke, clean, dev" "$BUILD_DIR/newcomer.log" \
+  "$PY" -m pytest tests/newcomer -q -rs -p no:cacheprovider
+
+summary=()
+echo ">> static checks, two at a time: $CHECKS"
+started=$SECONDS
+"$MAKE" --no-print-directory -j2 --output-sync=target $CHECKS
+checks=$?
+summary+=("static checks: exit $checks, $((SECONDS - started)) s")
+
+if [ "$checks" -eq 0 ]; then
+  echo ">> the moto suites (unit, contract, integration, reliability, behaviour on moto, infra, bench, IAM check)"
+  started=$SECONDS
+  EMULATOR=moto "$PY" -m pytest tests --ignore=tests/rehearsal --ignore=tests/newcomer
+  moto=$?
+  summary+=("moto suites: exit $moto, $((SECONDS - started)) s")
+else
+  moto=1
+  summary+=("moto suites: not run (the static checks failed)")
+  echo ">> the static checks failed: the moto suites are not run; waiting for the background suites to finish"
+fi
+
+status=$(( checks != 0 || moto != 0 ))
+for i in "${!pids[@]}"; do
+  wait "${pids[$i]}"
+  code=$?
+  echo ">> ${names[$i]} (exit $code):"
+  cat "${logs[$i]}"
+  summary+=("${names[$i]}: exit $code, $(cat "${logs[$i]}.seconds" 2>/dev/null || echo '?') s")
+  [ "$code" -eq 0 ] || status=1
+done
+
+echo ">> summary ($SECONDS s in all):"
+printf '>>   %s\n' "${summary[@]}"
+exit "$status"

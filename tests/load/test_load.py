@@ -13,6 +13,13 @@ invocations per mapping (docs/performance.md, "Load").
 Each figure turns red when its property is removed: the budget ignored (the rate goes above it and the limiter
 answers 429), the limiter or the faults dropped, a refund or charge made twice (counted at localstripe per order),
 a retry dead-lettered (the DLQs are counted), an outcome published twice or never (distinct event ids per order).
+
+What is asserted holds on a busy machine, because it is counts and ratios, never an absolute time: 0 dead letters,
+one outcome per order, at most one charge, refunds at most the charge, 2 / 0 / 0 requests per payment, at most the
+budget in every clock second, a burst mean of at least 0.85 x the budget (its slots sustain 0.90 x), the faulted
+p99 at most 3 x the fault-free p99 (both are mostly the wait behind the budget). The run takes about a minute
+(55 s at a load average of 6 on the 2 cores, beside the unit, integration and reliability suites); its deadline,
+300 s, only bounds it.
 """
 
 from __future__ import annotations
@@ -43,7 +50,7 @@ def passes(tmp_path_factory: pytest.TempPathFactory) -> tuple[PassResult, PassRe
         port=free_port(),
         stripe_port=free_port(),
         run_dir=tmp_path_factory.mktemp("load"),
-        deadline_seconds=150,
+        deadline_seconds=300,  # a bound on a busy machine (make test runs it beside the other suites), not a target
         command="pytest tests/load",
     )
     _status, free, faulted = run(options)
@@ -87,7 +94,12 @@ def test_faults_cost_at_most_three_times_the_fault_free_p99(passes: tuple[PassRe
     assert faulted.p(99) <= 3 * free.p(99), f"p99 {faulted.p(99):.1f} s with faults vs {free.p(99):.1f} s without"
 
 
-def test_the_burst_runs_at_the_budget_and_never_above_it(passes: tuple[PassResult, PassResult]) -> None:
+def test_the_burst_runs_at_the_budget_and_never_above_it_in_any_clock_second(
+    passes: tuple[PassResult, PassResult],
+) -> None:
+    """Judged per clock second, the budget's own slots, over the whole pass: at most the budget in each; the mean over
+    the burst's whole seconds (while a full round of invocations still waits in the queues) at least 0.85 x it.
+    A sliding 1 s window may hold one request more (docs/performance.md, "Load"): reported, not judged here."""
     for p in passes:
         assert p.rate.windows >= 5, f"{p.name}: the burst lasted {p.rate.windows} whole seconds: too short to judge"
         assert p.rate.max_second <= p.budget, f"{p.name}: {p.rate.max_second} requests in one second"

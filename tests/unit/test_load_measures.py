@@ -92,6 +92,7 @@ def _pass(**changes: object) -> PassResult:
     base = PassResult("p", 2, 1, 10, 10, 300, 0.05, 1.0, True, [1.0, 2.0], [0.5], Counter({1: 2}), Counter({1: 1}))
     base.charges = Counter({1: 2})
     base.rate = RateWindows(9.0, 10, 11, 8)
+    base.probe = {"orders": 10, "new": 2.0, "second": 0.0, "redelivery": 0.0}
     for key, value in changes.items():
         setattr(base, key, value)
     return base
@@ -110,6 +111,9 @@ def test_acceptance_says_no_to_each_missed_figure() -> None:
     assert acceptance(_pass(), _pass(payment_times=[1.0, math.inf]))  # an order without an outcome waits for ever
     assert acceptance(_pass(payment_times=[1.0, math.inf]), _pass())  # no fault-free p99 to compare with
     assert acceptance(_pass(), _pass(complete=False))
+    assert acceptance(_pass(probe={"orders": 10, "new": 3.0, "second": 0.0, "redelivery": 0.0}), _pass())
+    assert acceptance(_pass(probe={"orders": 10, "new": 2.0, "second": 0.5, "redelivery": 0.0}), _pass())
+    assert acceptance(_pass(probe={}), _pass())  # the probe got no outcome in time: not known, so not met
 
 
 def test_write_section_replaces_only_its_own_section(tmp_path: Path) -> None:

@@ -110,8 +110,13 @@ class PassResult:
 
 
 def acceptance(free: PassResult, faulted: PassResult) -> list[str]:
-    """Every acceptance figure of a run that fails (issue 19): both passes, and the faulted p99 vs the free one."""
+    """Every acceptance figure of a run that fails (issue 19): both passes, the faulted p99 vs the free one, and
+    the probe's gateway requests per payment (2 for a new order, 0 for its second trigger and for a redelivery)."""
     out = free.failures() + faulted.failures()
+    probe = free.probe
+    counts = tuple(probe.get(k, math.nan) for k in ("new", "second", "redelivery"))
+    if counts != (2.0, 0.0, 0.0):
+        out.append(f"gateway requests per payment (new, second trigger, redelivery) {counts}, expected (2, 0, 0)")
     if not (math.isfinite(free.p(99)) and faulted.p(99) <= 3 * free.p(99)):  # no baseline: not met either
         out.append(f"p99 time to outcome {faulted.p(99):.1f} s with faults > 3 x {free.p(99):.1f} s without")
     return out
@@ -187,6 +192,12 @@ def render(run: dict[str, Any], free: PassResult, faulted: PassResult) -> str:
         "Stripe's limiter, a token bucket, lets that through (the limiter here is one too, at the budget).",
         "",
         "Acceptance (issue 19): " + ("**met**" if not verdict else "**not met**: " + "; ".join(verdict)),
+        "",
+        "What is judged, in each pass: every order has its outcome, 0 dead letters, exactly one payment outcome per "
+        "order and one refund outcome per cancelled order, at most one charge per order, no order refunded above "
+        "its charge, at most the budget in every **clock** second of the pass (the budget's slots; the sliding 1 s "
+        "figure is shown, not judged), a mean over the burst's whole seconds of at least 0.85 x the budget; and the "
+        "faulted p99 at most 3 x the fault-free p99; and the probe's gateway requests per payment above: 2 / 0 / 0.",
         "",
         f"Larger run: `{run['larger']}`.",
         END,

@@ -39,6 +39,8 @@ background "rehearsal of envs/aws on MiniStack" "$BUILD_DIR/rehearsal-aws.log" \
   "$PY" -m pytest tests/rehearsal -q -rs -p no:cacheprovider
 background "newcomer session: make dev twice, seed, events, invoke, clean, dev" "$BUILD_DIR/newcomer.log" \
   "$PY" -m pytest tests/newcomer -q -rs -p no:cacheprovider
+background "make load's small run on MiniStack (tests/load)" "$BUILD_DIR/load.log" \
+  "$PY" -m pytest tests/load -q -rs -p no:cacheprovider
 
 summary=()
 echo ">> static checks, two at a time: $CHECKS"
@@ -50,7 +52,7 @@ summary+=("static checks: exit $checks, $((SECONDS - started)) s")
 if [ "$checks" -eq 0 ]; then
   echo ">> the moto suites (unit, contract, integration, reliability, behaviour on moto, infra, bench, IAM check)"
   started=$SECONDS
-  EMULATOR=moto "$PY" -m pytest tests --ignore=tests/rehearsal --ignore=tests/newcomer
+  EMULATOR=moto "$PY" -m pytest tests --ignore=tests/rehearsal --ignore=tests/newcomer --ignore=tests/load
   moto=$?
   summary+=("moto suites: exit $moto, $((SECONDS - started)) s")
 else

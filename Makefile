@@ -57,7 +57,7 @@ DEVSTACK = $(PY) -m tools.devstack
 # make help: its groups, in this order (a target named in none is listed under "internals").
 HELP_START  := demo dev seed events pay stripe-outage check doctor invoke reconcile redrive replay emulator emulator-stop clean
 HELP_TEST   := test test-unit test-contract test-integration test-infra test-iam test-reliability test-newcomer rehearsal bdd \
-               mutants mutants-fast lint typecheck docs-check asyncapi-check bindings pacts-verify docs-site package-check tf-check bench
+               mutants mutants-fast lint typecheck docs-check asyncapi-check bindings pacts-verify docs-site package-check tf-check bench load
 HELP_DEPLOY := deploy deploy-preflight deploy-local package
 
 help: ## List the targets by group (colour only on a terminal)
@@ -272,3 +272,14 @@ stripe-outage: venv ## The local Stripe fails its next N=3 requests with STATUS=
 clean: ## Stop the local stack if it runs, then remove build output and local run state
 	@if [ -x $(PY) ]; then $(DEVSTACK) stop --run-dir $(RUN_DIR) --emulator $(EMULATOR) --port $(EMULATOR_PORT) --stripe-port $(STRIPE_PORT) || exit 1; fi
 	rm -rf $(BUILD_DIR) $(RUN_DIR) .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: load
+# make load: orders per pass, where the functions run (ministack; moto: the local Lambda service in concurrent mode),
+# and the local stack's gateway budget for the run: its Terraform variable, 10/s unless set (what these 2-core
+# machines drive with five invocations per mapping; docs/performance.md, "Load").
+LOAD_ORDERS ?= 60
+LOAD_EMULATOR ?= ministack
+load: venv package $(MINISTACK_VENV)/.stamp ## Burst on a fresh MiniStack vs a Stripe-like gateway (300 ms, 429 limiter, 5 % 500s): fault-free + faulted pass of LOAD_ORDERS=60, report -> docs/performance.md
+	TF_VAR_gateway_budget_per_second=$${TF_VAR_gateway_budget_per_second:-10} $(DEVSTACK) load --orders $(LOAD_ORDERS) \
+	  --emulator $(LOAD_EMULATOR) --port $(EMULATOR_PORT) --stripe-port $(STRIPE_PORT) --run-dir $(RUN_DIR) \
+	  --write docs/performance.md

@@ -127,6 +127,16 @@ GATEWAY_MUTANTS = (
         guards="only the lease's holder gives it back (or marks the refund not sent): never a delivery it outlived",
     ),
     Mutant(
+        "refund-lease-owned-per-delivery",
+        f"{PKG}/service.py",
+        "        me = delivery or str(uuid.uuid4())",
+        "        me = str(uuid.uuid4())",
+        (f"{REQUESTS}::test_the_redelivery_of_a_failed_refund_takes_its_own_lease_back_at_once",),
+        write="repository.take_refund_lease (owner)",
+        guards="a refund's lease belongs to its SQS message: the message's redelivery takes it back at once instead "
+        "of waiting 5 minutes past a short retry horizon into the DLQ",
+    ),
+    Mutant(
         "reconciliation-looks-up-a-refund-marked-not-sent",
         f"{PKG}/reconciliation.py",
         "    elif lease.nothing_sent:\n",

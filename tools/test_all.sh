@@ -42,6 +42,8 @@ background "bench smoke: the whole bench, small samples" "$BUILD_DIR/bench-smoke
   "$PY" -m pytest tests/bench -q -rs -p no:cacheprovider
 background "newcomer session: make dev twice, seed, events, invoke, clean, dev" "$BUILD_DIR/newcomer.log" \
   "$PY" -m pytest tests/newcomer -q -rs -p no:cacheprovider
+background "make load's small run on MiniStack (tests/load)" "$BUILD_DIR/load.log" \
+  "$PY" -m pytest tests/load -q -rs -p no:cacheprovider
 
 summary=()
 echo ">> static checks, two at a time: $CHECKS"
@@ -53,7 +55,7 @@ summary+=("static checks: exit $checks, $((SECONDS - started)) s")
 if [ "$checks" -eq 0 ]; then
   echo ">> the moto suites (unit, contract, integration, reliability, behaviour on moto, infra, IAM check)"
   started=$SECONDS
-  EMULATOR=moto "$PY" -m pytest tests --ignore=tests/rehearsal --ignore=tests/newcomer --ignore=tests/bench
+  EMULATOR=moto "$PY" -m pytest tests --ignore=tests/rehearsal --ignore=tests/newcomer --ignore=tests/bench --ignore=tests/load
   moto=$?
   summary+=("moto suites: exit $moto, $((SECONDS - started)) s")
 else

@@ -377,7 +377,8 @@ class Repository:
         The gateway does not deduplicate refunds for us, so a delivery that resumes a PENDING refund must be the
         only one asking "did an earlier attempt get through?" and then refunding. The lease outlives any
         invocation (it is longer than the Lambda timeout), so an expired lease means its holder is gone. Its owner
-        may take it again (a delivery whose reservation went through but whose answer was lost).
+        may take it again at once: the owner is the SQS message, and a redelivery of that message means its
+        earlier delivery has ended (failed, or its answer was lost).
 
         Taking the lease also takes the refund's ``refundNotSent`` mark (``release_refund_lease``): the taker
         learns that no refund exists at the gateway and may refund without asking; from now on, until it says

@@ -39,8 +39,9 @@ from novamart_payments.repository import Repository
 from novamart_payments.risk import ALLOW, RiskCheck, RiskDecision, RiskSubject
 
 _MAX_ROUNDS = 5
-# How long one delivery may hold a PENDING refund's gateway lease: longer than any invocation can live (Lambda
-# timeout), shorter than the queue's visibility timeout, so the next redelivery finds it expired.
+# How long one message may hold a PENDING refund's gateway lease: longer than any invocation can live (Lambda
+# timeout), shorter than the queue's visibility timeout. A different message finds it expired on its redelivery; the
+# holder's own redelivery takes it back at once (handle_refund).
 REFUND_LEASE = timedelta(seconds=300)
 #: How long a payment may wait for the customer's 3-D Secure before reconciliation cancels it (Stripe keeps an
 #: unconfirmed authentication open for about a day).
@@ -307,15 +308,22 @@ class PaymentService:
         trigger: RefundTrigger,
         known: tuple[PaymentRecord | None, RefundRecord | None] | None = None,
         adopt: GatewayResult | None = None,
+        delivery: str | None = None,
     ) -> str:
         """Refund what the trigger asks for, never more than was captured; returns what happened. ``known``: the
         records a caller just read with ``refund_records`` (the first round then reads nothing). ``adopt``: a
         refund the gateway already made without us (read back from it by the caller), recorded and published as
-        this refund's answer instead of a new gateway request (``radar``: a review closed as refunded as fraud)."""
+        this refund's answer instead of a new gateway request (``radar``: a review closed as refunded as fraud).
+
+        ``delivery`` names the SQS message (its id), the owner of the refund's gateway lease: a redelivery of the
+        same message, which comes back after a backoff of seconds, takes its own lease back at once (asking the
+        gateway before it refunds again, unless the record says nothing was sent), instead of waiting out the
+        lease's 5 minutes past a short retry horizon into the DLQ. A different message (the order's other trigger,
+        a producer's copy) still waits for the lease. Without one (a direct call), the call is its own delivery."""
         payment_id = domain.payment_id_for(trigger.order_id)
         key = domain.refund_key(trigger)
         refund_id = domain.refund_id_for(key)
-        me = str(uuid.uuid4())  # this delivery, as the owner of a refund lease
+        me = delivery or str(uuid.uuid4())  # this message, as the owner of a refund lease
         for _ in range(_MAX_ROUNDS):
             payment, existing = known if known is not None else self._repo.get_payment_and_refund(payment_id, refund_id)
             known = None
@@ -451,8 +459,9 @@ class PaymentService:
     def _refund_once(self, request: RefundRequest, lease_owner: str) -> GatewayResult:
         """One refund request, by the lease's holder. Refused before it did anything (the request budget, or the
         gateway's 429 on every attempt): the lease goes back marked so, and the next delivery refunds without
-        asking first. Any other failure keeps the lease until it runs out: the refund may exist at the gateway,
-        or still be under way there, and the next delivery asks before it refunds."""
+        asking first. Any other failure keeps the lease: the refund may exist at the gateway, so whoever takes
+        it next asks before it refunds; a different message waits until it runs out, this message's redelivery
+        takes it back at once (a request still under way at Stripe carries the same idempotency key)."""
         try:
             return self._gateway.refund(request)
         except GatewayRateLimited:

@@ -175,15 +175,16 @@ def refund_event(
     }
 
 
-def sqs_batch(*bodies: dict[str, Any] | str) -> dict[str, Any]:
+def sqs_batch(*bodies: dict[str, Any] | str, message_id: str | None = None, receives: int = 1) -> dict[str, Any]:
+    """One SQS batch, each body a new message unless ``message_id`` names the (one) message being redelivered."""
     records = []
     for body in bodies:
         records.append(
             {
-                "messageId": str(uuid.uuid4()),
+                "messageId": message_id or str(uuid.uuid4()),
                 "receiptHandle": "rh",
                 "body": body if isinstance(body, str) else json.dumps(body),
-                "attributes": {"ApproximateReceiveCount": "1"},
+                "attributes": {"ApproximateReceiveCount": str(receives)},
                 "messageAttributes": {},
                 "md5OfBody": "",
                 "eventSource": "aws:sqs",
@@ -207,9 +208,14 @@ class Context:
         return 210_000  # the functions' Lambda timeout (terraform: lambda_timeout_seconds)
 
 
-def invoke(handler: Callable[[dict[str, Any], Any], dict[str, Any]], *bodies: dict[str, Any] | str) -> list[str]:
+def invoke(
+    handler: Callable[[dict[str, Any], Any], dict[str, Any]],
+    *bodies: dict[str, Any] | str,
+    message_id: str | None = None,
+    receives: int = 1,
+) -> list[str]:
     """Invoke a handler with one SQS batch; returns the message ids it reported as failed."""
-    batch = sqs_batch(*bodies)
+    batch = sqs_batch(*bodies, message_id=message_id, receives=receives)
     result = handler(batch, Context())
     return [f["itemIdentifier"] for f in result["batchItemFailures"]]
 

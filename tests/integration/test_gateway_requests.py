@@ -178,6 +178,24 @@ def test_a_refund_whose_answer_was_lost_is_looked_up_before_it_is_made_again(
     assert requests(order) == [*CONFIRMED, REFUND, LIST_REFUNDS, REFUND] and refunds(order) == [4999]
 
 
+def test_the_redelivery_of_a_failed_refund_takes_its_own_lease_back_at_once(aws: Aws) -> None:
+    """The lease's owner is the SQS message: its redelivery comes back after a backoff of seconds, far inside the
+    5-minute lease, and must not wait it out into the DLQ (envs/local's retry horizon is 4 s). It asks the gateway
+    first (the 503 may have followed a refund that went through) and refunds once. Another message still waits."""
+    order = paid(new_order())
+    stripe_stack().faults.fail_next("POST", r"/v1/refunds$", times=1, status=503)
+    cancelled = refund_event(order, detail_type="order.cancelled")
+    assert len(invoke(refund_handler, cancelled, message_id="msg-cancelled")) == 1
+    other = refund_event(order, detail_type="inventory.reservation_failed")
+    assert len(invoke(refund_handler, other)) == 1  # the order's other trigger, another message: the lease is held
+    assert requests(order) == [*CONFIRMED, REFUND]
+    assert invoke(refund_handler, cancelled, message_id="msg-cancelled", receives=2) == []  # its own redelivery
+    assert requests(order) == [*CONFIRMED, REFUND, LIST_REFUNDS, REFUND]
+    assert invoke(refund_handler, other) == []  # the refund is final: nothing to ask
+    assert requests(order) == [*CONFIRMED, REFUND, LIST_REFUNDS, REFUND] and refunds(order) == [4999]
+    assert kinds(aws, order) == ["payment.succeeded", "refund.succeeded"]
+
+
 def test_a_resumed_refund_whose_approval_is_recorded_asks_the_gateway_nothing(
     aws: Aws, svc: PaymentService, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -29,6 +29,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "events": ("events", "what the service published, as a table (--follow: as it happens)"),
     "pay": ("pay", "one payment with a Stripe test card (declined, three_d_secure, ...) through the bus"),
     "outage": ("outage", "a Stripe outage at the local Stripe's fault proxy: the next N requests fail"),
+    "load": ("load", "a burst on the local stack against a Stripe-like gateway, measured (docs/performance.md)"),
 }
 
 

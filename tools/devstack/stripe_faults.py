@@ -12,6 +12,10 @@ requests see each failure exactly once. Other processes (the demo, the behaviour
 The proxy also counts every request it receives per order (``GET /_faults/requests?order=ord-1``): injected
 failures included, since each is a request spent against Stripe's rate limit. Tests assert gateway requests per
 order there, where a wasted request would show, whatever the service believes it sent.
+
+Under load (``make load``) the proxy also behaves like Stripe as a whole: latency, a 429 rate limiter and a fraction
+of transient 500s on every API request, with a log of each request's arrival, answer and order (``Traffic`` in
+``stripe_traffic``; ``/_faults/traffic``, ``RemoteFaults.shape`` and ``.traffic``). All of it is off unless set.
 """
 
 from __future__ import annotations
@@ -20,12 +24,15 @@ import http.client
 import json
 import re
 import threading
+import time
 import urllib.request
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
+
+from tools.devstack.stripe_traffic import LoggedRequest, Traffic, TrafficSettings, error_body
 
 
 @dataclass
@@ -78,10 +85,12 @@ class FaultProxy(_Rules):
         self._lock = threading.Lock()
         self.requests: list[tuple[str, str]] = []
         self._per_order: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        self.traffic = Traffic()
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            _unlogged: LoggedRequest | None = None
 
             def log_message(self, format: str, *args: object) -> None:  # quiet
                 pass
@@ -92,28 +101,46 @@ class FaultProxy(_Rules):
                 if self.path.startswith("/_faults"):
                     self._control(body)
                     return
-                fault = proxy._take(self.command, self.path)
+                shaped = _shaped(self.path)
+                arrived, verdict, latency = proxy.traffic.arrive() if shaped else (0.0, None, 0.0)
+                # A request the limiter refuses or the traffic fails consumes no fault rule.
+                fault = proxy._take(self.command, self.path) if verdict is None else None
                 proxy.requests.append((self.command, self.path))
-                proxy._count(self.command, self.path, body)
+                order = proxy._count(self.command, self.path, body)
+                path = self.path.split("?")[0]
+                self._unlogged = LoggedRequest(arrived, self.command, path, 0, order) if shaped else None
+                try:
+                    if latency:
+                        time.sleep(latency)
+                    self._answer(fault, verdict, body)
+                finally:
+                    self._log(0)  # no answer (a dropped connection, an error): logged as status 0
+
+            def _log(self, status: int) -> None:
+                """Log the request with its answer before the answer goes out, so whoever got it finds it logged."""
+                entry, self._unlogged = self._unlogged, None
+                if entry is not None:
+                    proxy.traffic.done(LoggedRequest(entry.at, entry.method, entry.path, status, entry.order))
+
+            def _answer(self, fault: Fault | None, verdict: int | None, body: bytes) -> int:
+                """Answer the request: an injected fault (a rule, then the traffic's 429/500) or localstripe's."""
+                if verdict is not None:
+                    self._send_json(verdict, error_body(verdict))
+                    return verdict
                 if fault is not None:
                     if fault.status == 0:
                         self.close_connection = True
                         self.connection.close()
-                        return
-                    payload = json.dumps(
-                        {"error": {"type": fault.error_type, "code": fault.error_code, "message": "injected fault"}}
-                    ).encode()
-                    self.send_response(fault.status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                    return
+                        return 0
+                    error = {"type": fault.error_type, "code": fault.error_code, "message": "injected fault"}
+                    self._send_json(fault.status, {"error": error})
+                    return fault.status
                 conn = http.client.HTTPConnection(*proxy._upstream, timeout=30)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
                 conn.request(self.command, self.path, body=body or None, headers=headers)
                 answer = conn.getresponse()
                 data = answer.read()
+                self._log(answer.status)
                 self.send_response(answer.status)
                 for key, value in answer.getheaders():
                     if key.lower() not in ("transfer-encoding", "connection", "content-length"):
@@ -124,8 +151,21 @@ class FaultProxy(_Rules):
                 conn.close()
                 if self.command == "POST" and self.path.split("?")[0] in ("/v1/payment_intents", "/v1/refunds"):
                     proxy._learn(data)
+                return answer.status
+
+            def _send_json(self, status: int, document: Any) -> None:
+                self._log(status)
+                payload = json.dumps(document).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
 
             def _control(self, body: bytes) -> None:
+                if self.path.split("?")[0] == "/_faults/traffic":
+                    self._traffic(body)
+                    return
                 if self.command == "GET":
                     order = (parse_qs(urlsplit(self.path).query).get("order") or [""])[0]
                     if order:
@@ -142,6 +182,23 @@ class FaultProxy(_Rules):
                     proxy.clear()
                 else:
                     proxy._add(json.loads(body or b"{}"))
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def _traffic(self, body: bytes) -> None:
+                """GET: settings, peak in flight and the request log; POST: new settings; DELETE: empty the log."""
+                if self.command == "GET":
+                    self._send_json(200, proxy.traffic.snapshot())
+                    return
+                try:
+                    if self.command == "POST":
+                        proxy.traffic.configure(TrafficSettings.from_json(json.loads(body or b"{}")))
+                    else:
+                        proxy.traffic.reset_log()
+                except (ValueError, TypeError) as err:
+                    self._send_json(400, {"error": {"type": "invalid_request_error", "message": str(err)}})
+                    return
                 self.send_response(204)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -183,7 +240,7 @@ class FaultProxy(_Rules):
             with self._lock:
                 self._orders[intent["id"]] = order
 
-    def _count(self, method: str, path: str, body: bytes) -> None:
+    def _count(self, method: str, path: str, body: bytes) -> str | None:
         """Attribute the request to its order: by the object in the path, the intent it names, or the create's
         metadata (a create that failed has no answer to learn from)."""
         parts = urlsplit(path)
@@ -197,6 +254,7 @@ class FaultProxy(_Rules):
                 order = fields["metadata[orderId]"][0]
             if order is not None:
                 self._per_order[order].append((method, parts.path))
+        return order
 
     def requests_for(self, order_id: str) -> list[tuple[str, str]]:
         """Every request the proxy received about the order (method, path), in order of arrival."""
@@ -231,6 +289,12 @@ class FaultProxy(_Rules):
 CONFIRM = r"/v1/payment_intents/[^/]+/confirm$"
 
 
+def _shaped(path: str) -> bool:
+    """An API request Stripe would count (not a test control such as ``/_authenticate``, nor ``/_config``)."""
+    path = path.split("?")[0]
+    return path.startswith("/v1/") and "/_" not in path
+
+
 class RemoteFaults(_Rules):
     """Adds rules to a ``FaultProxy`` running in another process, through its ``/_faults`` endpoint."""
 
@@ -255,3 +319,18 @@ class RemoteFaults(_Rules):
         """Every gateway request the proxy received so far, attributed to an order or not."""
         with urllib.request.urlopen(f"{self.url}/requests", timeout=5) as answer:
             return int(json.loads(answer.read())["total"])
+
+    def shape(self, settings: TrafficSettings) -> None:
+        """Latency, rate limiter and transient 5xx for every API request from now on (``stripe_traffic``)."""
+        request = urllib.request.Request(f"{self.url}/traffic", data=json.dumps(asdict(settings)).encode())
+        with urllib.request.urlopen(request, timeout=5):
+            pass
+
+    def traffic(self) -> dict[str, Any]:
+        """The traffic settings, the most requests in flight at once and the request log (``Traffic.snapshot``)."""
+        with urllib.request.urlopen(f"{self.url}/traffic", timeout=30) as answer:
+            return dict(json.loads(answer.read()))
+
+    def reset_traffic_log(self) -> None:
+        with urllib.request.urlopen(urllib.request.Request(f"{self.url}/traffic", method="DELETE"), timeout=5):
+            pass

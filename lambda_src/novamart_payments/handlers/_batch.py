@@ -37,7 +37,9 @@ __all__ = ["make_handler", "payment_gateway", "service"]
 MAX_LOGGED_VIOLATIONS = 20
 _RECORD_KEYS = ("correlation_id", "event_id", "detail_type", "order_id")
 
-Handle = Callable[[PaymentService, dict[str, Any]], str]
+# The service, the checked event, and the SQS message id: the delivery's identity, which stays the same on every
+# redelivery of one message (a refund's gateway lease is held by it: PaymentService.handle_refund).
+Handle = Callable[[PaymentService, dict[str, Any], str], str]
 
 
 _processors = threading.local()
@@ -127,7 +129,7 @@ def make_handler(accepted: frozenset[str], handle: Handle) -> Callable[[dict[str
             order_id=event["detail"]["data"]["orderId"],
         )
         try:
-            outcome = handle(service(), event)
+            outcome = handle(service(), event, record.message_id)
         except TransientGatewayError:
             count(Metric.TRANSIENT_RETRY)
             logger.warning("gateway unavailable; the message will be redelivered")

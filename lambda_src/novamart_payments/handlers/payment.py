@@ -5,4 +5,4 @@ from __future__ import annotations
 from novamart_payments.envelope import PAYMENT_TRIGGERS, payment_trigger
 from novamart_payments.handlers._batch import make_handler
 
-handler = make_handler(PAYMENT_TRIGGERS, lambda svc, event: svc.handle_payment(payment_trigger(event)))
+handler = make_handler(PAYMENT_TRIGGERS, lambda svc, event, _message: svc.handle_payment(payment_trigger(event)))

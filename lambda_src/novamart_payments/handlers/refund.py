@@ -5,4 +5,6 @@ from __future__ import annotations
 from novamart_payments.envelope import REFUND_TRIGGERS, refund_trigger
 from novamart_payments.handlers._batch import make_handler
 
-handler = make_handler(REFUND_TRIGGERS, lambda svc, event: svc.handle_refund(refund_trigger(event)))
+handler = make_handler(
+    REFUND_TRIGGERS, lambda svc, event, message: svc.handle_refund(refund_trigger(event), delivery=message)
+)

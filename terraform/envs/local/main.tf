@@ -42,8 +42,8 @@ module "service" {
   lambda_timeout_seconds = var.lambda_timeout_seconds
   retry_schedule_seconds = var.retry_schedule_seconds
   retry_horizon_seconds  = var.retry_horizon_seconds
-  # localstripe stands for a test-mode account: 25 requests/s, 80 % of it.
-  gateway_budget_per_second = 20
+  # localstripe stands for a test-mode account: 25 requests/s, 80 % of it (make load sets its own: variables.tf).
+  gateway_budget_per_second = var.gateway_budget_per_second
   # Not sized from the budget (20/s x 300 ms would give 6): these 2 cores run every function, and localstripe answers
   # in milliseconds, so the local Lambda service runs at most 5 invocations per mapping and the budget brakes the rest.
   maximum_concurrency  = 5

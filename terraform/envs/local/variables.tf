@@ -73,6 +73,12 @@ variable "retry_horizon_seconds" {
   default     = 4
 }
 
+variable "gateway_budget_per_second" {
+  description = "Gateway requests per second all functions share (GATEWAY_BUDGET_PER_SECOND). localstripe stands for a test-mode account: 25 requests/s, 80 % of it. make load runs at 10 (TF_VAR_gateway_budget_per_second), what these 2-core machines drive with five invocations per mapping."
+  type        = number
+  default     = 20
+}
+
 variable "batch_size" {
   description = "SQS messages per invocation (1, as in AWS: every record starts with the whole Lambda timeout ahead of it)."
   type        = number

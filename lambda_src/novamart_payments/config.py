@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
+from novamart_payments.domain import ACTION_DEADLINE
 from novamart_payments.majors import MajorsError, code_windows, windows_from_env
+
+_ACTION_DEADLINE_SECONDS = int(ACTION_DEADLINE.total_seconds())
 
 GatewayMode = Literal["simulated", "stripe"]
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
@@ -93,7 +96,7 @@ class Config:
     # may have been lost), and how long a customer may take to authenticate.
     stripe_webhook_secret_id: str = ""
     webhook_event_table_name: str = ""
-    action_deadline_seconds: int = 82_800
+    action_deadline_seconds: int = _ACTION_DEADLINE_SECONDS
     reconcile_pending_after_seconds: int = 7_200
     reconcile_action_after_seconds: int = 900
     # The risk check (issue 20): the SSM parameter holding the rules document, how long a container caches it
@@ -171,7 +174,7 @@ class Config:
             retry_horizon_seconds=int(_number(env, "RETRY_HORIZON_SECONDS", 3600, 1, 1_209_600)),
             stripe_webhook_secret_id=_optional(env, "STRIPE_WEBHOOK_SECRET_ID", _SECRET_ID) or "",
             webhook_event_table_name=_optional(env, "WEBHOOK_EVENT_TABLE_NAME", _TABLE_NAME) or "",
-            action_deadline_seconds=int(_number(env, "ACTION_DEADLINE_SECONDS", 82_800, 1, 604_800)),
+            action_deadline_seconds=int(_number(env, "ACTION_DEADLINE_SECONDS", _ACTION_DEADLINE_SECONDS, 1, 604_800)),
             # 0 (every unfinished payment) is for a pass run by hand; Terraform keeps the scheduled ones above 0.
             reconcile_pending_after_seconds=int(_number(env, "RECONCILE_PENDING_AFTER_SECONDS", 7_200, 0, 604_800)),
             reconcile_action_after_seconds=int(_number(env, "RECONCILE_ACTION_AFTER_SECONDS", 900, 0, 604_800)),

@@ -10,9 +10,14 @@ from __future__ import annotations
 import enum
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from novamart_payments.outcomes import RefundFailureCode
 from novamart_payments.risk import NO_CONTEXT, RiskContext, RiskDecision
+
+#: How long a payment may wait for the customer's 3-D Secure before reconciliation cancels it (Stripe keeps an
+#: unconfirmed authentication open for about a day). The deployed value is ``ACTION_DEADLINE_SECONDS``.
+ACTION_DEADLINE = timedelta(hours=23)
 
 # Fixed namespace so that ids derived from business keys are identical in every process and every run:
 # this is what makes a redelivered trigger find the record (and the outcome event id) of its first delivery.

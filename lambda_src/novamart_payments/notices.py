@@ -19,7 +19,8 @@ from novamart_payments.domain import PaymentRecord, Status
 from novamart_payments.gateway import GatewayResult, UnknownToGateway
 from novamart_payments.observability import Metric, count, logger
 from novamart_payments.publisher import Dispute, payment_disputed
-from novamart_payments.service import REFUND_LEASE, plus
+from novamart_payments.service import REFUND_LEASE
+from novamart_payments.timestamps import plus
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

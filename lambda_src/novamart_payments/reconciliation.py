@@ -33,13 +33,14 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from novamart_payments.domain import PaymentRecord, RefundRecord, Status
 from novamart_payments.gateway import GatewayResult, Outcome, RefundRequest, TransientGatewayError, UnknownToGateway
 from novamart_payments.observability import Metric, count, gauge_seconds, logger
 from novamart_payments.outcomes import PaymentFailureCode, RefundFailureCode
-from novamart_payments.service import REFUND_LEASE, PaymentService, plus
+from novamart_payments.service import REFUND_LEASE, PaymentService
+from novamart_payments.timestamps import plus, seconds_between
 
 #: Records per status per pass: bounded, so one pass fits the function's timeout; the oldest go first.
 BATCH = 25
@@ -76,7 +77,7 @@ def reconcile(service: PaymentService, ages: Ages, batch: int = BATCH) -> dict[s
         )
         if t
     ]
-    age = _seconds_between(min(oldest), now) if oldest else 0.0
+    age = seconds_between(min(oldest), now) if oldest else 0.0
     gauge_seconds(Metric.OLDEST_UNFINISHED_AGE, age)
     logger.info("reconciliation pass", extra={"report": dict(report), "oldest_unfinished_seconds": round(age)})
     return {**report, "oldest_unfinished_seconds": round(age)}
@@ -190,10 +191,3 @@ def _reconcile_refund(service: PaymentService, listed: RefundRecord) -> str:
         return "refunded"
     current = repo.get_refund(refund.refund_id)
     return f"refund_failed:{current.failure_code if current is not None else result.code}"
-
-
-def _seconds_between(earlier: str, later: str) -> float:
-    def parse(ts: str) -> datetime:
-        return datetime.fromisoformat(ts.replace("Z", "+00:00"))
-
-    return max((parse(later) - parse(earlier)).total_seconds(), 0.0)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from novamart_payments import domain
 from novamart_payments.domain import (
+    ACTION_DEADLINE,
     PaymentAction,
     PaymentRecord,
     PaymentTrigger,
@@ -37,28 +38,17 @@ from novamart_payments.outcomes import DEFAULT_REFUND_FAILURE, PaymentFailureCod
 from novamart_payments.publisher import Publisher, action_required, payment_outcome, refund_outcome
 from novamart_payments.repository import Repository
 from novamart_payments.risk import ALLOW, RiskCheck, RiskDecision, RiskSubject
+from novamart_payments.timestamps import plus, utc_now
 
 _MAX_ROUNDS = 5
 # How long one message may hold a PENDING refund's gateway lease: longer than any invocation can live (Lambda
 # timeout), shorter than the queue's visibility timeout. A different message finds it expired on its redelivery; the
 # holder's own redelivery takes it back at once (handle_refund).
 REFUND_LEASE = timedelta(seconds=300)
-#: How long a payment may wait for the customer's 3-D Secure before reconciliation cancels it (Stripe keeps an
-#: unconfirmed authentication open for about a day).
-ACTION_DEADLINE = timedelta(hours=23)
 
 
 class RetryLater(Exception):
     """The trigger cannot be finished now (e.g. its payment is still in flight); SQS redelivers it."""
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def plus(timestamp: str, delta: timedelta) -> str:
-    moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00")) + delta
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def charge_request(trigger: PaymentTrigger) -> ChargeRequest:

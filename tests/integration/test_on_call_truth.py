@@ -25,7 +25,8 @@ from novamart_payments.handlers.payment import handler as payment_handler
 from novamart_payments.handlers.refund import handler as refund_handler
 from novamart_payments.reconciliation import Ages, reconcile
 from novamart_payments.repository import Repository
-from novamart_payments.service import PaymentService, plus, utc_now
+from novamart_payments.service import PaymentService
+from novamart_payments.timestamps import plus, utc_now
 
 from tests.integration.conftest import Aws, card, charges, invoke, new_order, payment_event, refund_event, refunds
 from tests.integration.test_later_outcomes import deliver, event_about, kinds, settle_refund, stripe_stack

@@ -82,18 +82,23 @@ class Facts:
             first = args.strip(", ").split(",")[0].strip()
             if named:
                 value = named.group(1).strip().strip('"')
-            elif kind == "number":
+            elif kind == "number" and first[0].isdigit():
                 value = first.replace("_", "")
+            elif kind == "number":
+                value = str(self.code_default(name)).removesuffix(".0")
             else:
                 value = "(required)" if kind == "required" else "(unset)"
             rows.append((name, value))
         return rows
 
     def code_default(self, variable: str) -> float:
-        match = re.search(rf'"{variable}", ([0-9_.]+)', self.config)
+        match = re.search(rf'"{variable}", ([0-9_.]+|[A-Z_]+)', self.config)
         if match is None:
             raise ValueError(f"config.py no longer reads {variable} with a default")
-        return float(match.group(1).replace("_", ""))
+        if match.group(1)[0].isdigit():
+            return float(match.group(1).replace("_", ""))
+        # A named constant (one definition shared with the code that uses it): the field's default is its value.
+        return float(Config.__dataclass_fields__[variable.lower()].default)  # type: ignore[arg-type]
 
     def _budget_constants(self) -> tuple[int, int]:
         return RECORD_MAX_AWS_CALLS, RECORD_MAX_GATEWAY_CALLS

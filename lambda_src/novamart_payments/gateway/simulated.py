@@ -21,7 +21,6 @@ import itertools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from novamart_payments.domain import Money
 from novamart_payments.gateway import (
@@ -32,6 +31,7 @@ from novamart_payments.gateway import (
     TransientGatewayError,
     UnknownToGateway,
 )
+from novamart_payments.timestamps import utc_now
 
 _DECLINES: dict[str, tuple[str, str]] = {
     "chargeDeclined": ("card_declined", "The card was declined."),
@@ -96,17 +96,17 @@ class SimulatedGateway:
             intent.confirmed = True
             if base == _THREE_D_SECURE:
                 # Not decided: the customer must authenticate first (``authenticate``), so no result is kept yet.
-                return GatewayResult(Outcome.REQUIRES_ACTION, handle, processed_at=_now(), action="three_d_secure")
+                return GatewayResult(Outcome.REQUIRES_ACTION, handle, processed_at=utc_now(), action="three_d_secure")
             if base in _DECLINES:
                 code, reason = _DECLINES[base]
-                result = GatewayResult(Outcome.DECLINED, f"ch_sim_{handle[6:]}", code, reason, _now())
+                result = GatewayResult(Outcome.DECLINED, f"ch_sim_{handle[6:]}", code, reason, utc_now())
             elif base.startswith(("visa", "mastercard", "amex")):
                 txn = f"ch_sim_{handle[6:]}"
                 self._append(LedgerEntry("charge", request.order_id, txn, request.amount, handle))
-                result = GatewayResult(Outcome.APPROVED, txn, processed_at=_now())
+                result = GatewayResult(Outcome.APPROVED, txn, processed_at=utc_now())
             else:
                 result = GatewayResult(
-                    Outcome.DECLINED, None, "invalid_payment_method", "The payment method is not known.", _now()
+                    Outcome.DECLINED, None, "invalid_payment_method", "The payment method is not known.", utc_now()
                 )
             intent.result = result
             return result
@@ -120,13 +120,13 @@ class SimulatedGateway:
             self._append(
                 LedgerEntry("refund", request.order_id, txn, request.amount, request.payment_handle, request.refund_id)
             )
-            return GatewayResult(Outcome.APPROVED, txn, processed_at=_now())
+            return GatewayResult(Outcome.APPROVED, txn, processed_at=utc_now())
 
     def find_refund(self, request: RefundRequest) -> GatewayResult | None:
         with self._lock:
             for entry in self._ledger.get(request.order_id, []):
                 if entry.kind == "refund" and entry.refund_id == request.refund_id:
-                    return GatewayResult(Outcome.APPROVED, entry.transaction_id, processed_at=_now())
+                    return GatewayResult(Outcome.APPROVED, entry.transaction_id, processed_at=utc_now())
             return None
 
     def find_outside_refund(self, handle: str, minor_units: int) -> GatewayResult | None:
@@ -141,15 +141,15 @@ class SimulatedGateway:
             if intent.result is not None:
                 return intent.result
             if _base_outcome(intent, intent.request.token, count=False) == _THREE_D_SECURE and intent.confirmed:
-                return GatewayResult(Outcome.REQUIRES_ACTION, handle, processed_at=_now(), action="three_d_secure")
-            return GatewayResult(Outcome.NOT_STARTED, handle, processed_at=_now())
+                return GatewayResult(Outcome.REQUIRES_ACTION, handle, processed_at=utc_now(), action="three_d_secure")
+            return GatewayResult(Outcome.NOT_STARTED, handle, processed_at=utc_now())
 
     def cancel_charge(self, handle: str) -> GatewayResult:
         with self._lock:
             intent = self._intents.get(handle)
             if intent is not None and intent.result is None:
                 intent.result = GatewayResult(
-                    Outcome.DECLINED, handle, "payment_canceled", "The payment was canceled.", _now()
+                    Outcome.DECLINED, handle, "payment_canceled", "The payment was canceled.", utc_now()
                 )
         return self.charge_status(handle)
 
@@ -157,7 +157,7 @@ class SimulatedGateway:
         with self._lock:
             for entry in self.ledger_unlocked():
                 if entry.kind == "refund" and entry.transaction_id == transaction_id:
-                    return GatewayResult(Outcome.APPROVED, transaction_id, processed_at=_now())
+                    return GatewayResult(Outcome.APPROVED, transaction_id, processed_at=utc_now())
         raise UnknownToGateway(f"no refund {transaction_id}")
 
     def authenticate(self, handle: str, *, success: bool) -> None:
@@ -169,10 +169,14 @@ class SimulatedGateway:
             if success:
                 txn = f"ch_sim_{handle[6:]}"
                 self._append(LedgerEntry("charge", intent.request.order_id, txn, intent.request.amount, handle))
-                intent.result = GatewayResult(Outcome.APPROVED, txn, processed_at=_now())
+                intent.result = GatewayResult(Outcome.APPROVED, txn, processed_at=utc_now())
             else:
                 intent.result = GatewayResult(
-                    Outcome.DECLINED, handle, "authentication_required", "The customer failed authentication.", _now()
+                    Outcome.DECLINED,
+                    handle,
+                    "authentication_required",
+                    "The customer failed authentication.",
+                    utc_now(),
                 )
 
     def ledger_unlocked(self) -> list[LedgerEntry]:
@@ -212,10 +216,6 @@ def _base_outcome(intent: _Intent, token: str, *, count: bool = True) -> str:
         if token.startswith(prefix):
             return token.removeprefix(prefix)
     return token
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 _GATEWAY = SimulatedGateway()

@@ -21,7 +21,6 @@ import contextlib
 import functools
 import threading
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import stripe
@@ -44,6 +43,7 @@ from novamart_payments.gateway import (
     TransientGatewayError,
     UnknownToGateway,
 )
+from novamart_payments.timestamps import from_epoch, utc_now
 
 # Stripe's card-error codes the service passes on as they are; any other decline becomes ``card_declined``, so the
 # published enum stays closed while Stripe adds codes.
@@ -155,7 +155,7 @@ class StripeGateway:
             creating=True,
         )
         if isinstance(intent, _Declined):
-            raise PaymentMethodRefused(GatewayResult(Outcome.DECLINED, None, intent.code, intent.reason, _now()))
+            raise PaymentMethodRefused(GatewayResult(Outcome.DECLINED, None, intent.code, intent.reason, utc_now()))
         return str(intent.id)
 
     def release_charge(self, handle: str) -> None:
@@ -193,7 +193,7 @@ class StripeGateway:
             # A card error on confirm: Stripe also left it on the intent, where a redelivery will read it.
             blocked = RadarOutcome("blocked") if answer.code == "radar_blocked" else None
             return GatewayResult(
-                Outcome.DECLINED, answer.charge or handle, answer.code, answer.reason, _now(), radar=blocked
+                Outcome.DECLINED, answer.charge or handle, answer.code, answer.reason, utc_now(), radar=blocked
             )
         if answer is None:  # the intent was past confirmation: read what happened to it
             answer = self._call(lambda c: c.v1.payment_intents.retrieve(handle))
@@ -220,7 +220,7 @@ class StripeGateway:
                 raise TransientGatewayError(f"{limited} after an attempt that may have gone through") from None
             raise
         if isinstance(answer, _Declined):
-            return GatewayResult(Outcome.DECLINED, None, answer.code, answer.reason, _now())
+            return GatewayResult(Outcome.DECLINED, None, answer.code, answer.reason, utc_now())
         return _refund_result(answer)
 
     def find_refund(self, request: RefundRequest) -> GatewayResult | None:
@@ -348,8 +348,8 @@ def _id(value: Any) -> str | None:
 def _when(obj: Mapping[str, Any]) -> str:
     created = obj.get("created")
     if not isinstance(created, int):
-        return _now()
-    return datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return utc_now()
+    return from_epoch(created)
 
 
 def _plain(obj: Any) -> dict[str, Any]:
@@ -432,10 +432,6 @@ def _refund_result(answer: Any) -> GatewayResult:
         return GatewayResult(Outcome.PENDING, refund["id"], processed_at=when)
     reason = refund.get("failure_reason") or status
     return GatewayResult(Outcome.DECLINED, refund["id"], "refund_declined", f"Stripe refund {reason}.", when)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @functools.cache

@@ -7,7 +7,6 @@ Stripe for the object's state before it acts (see ``novamart_payments.notices``)
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import stripe
@@ -22,6 +21,7 @@ from novamart_payments.notices import (
     ReviewNotice,
 )
 from novamart_payments.publisher import Dispute
+from novamart_payments.timestamps import from_epoch
 
 #: Stripe signs ``t=<unix time>`` into the header; an event older than this is refused as a possible replay.
 TOLERANCE_SECONDS = 300
@@ -93,7 +93,6 @@ def _dispute_notice(dispute: dict[str, Any]) -> list[Notice]:
     if not reason or len(reason) > 64 or not set(reason) <= _REASON_CHARS:
         reason = "general"
     created = dispute.get("created")
-    opened = datetime.fromtimestamp(created if isinstance(created, int) else 0, UTC)
     return [
         DisputeNotice(
             handle,
@@ -102,7 +101,7 @@ def _dispute_notice(dispute: dict[str, Any]) -> list[Notice]:
                 transaction_id=charge,
                 amount=Money(amount, currency.upper()),
                 reason=reason,
-                opened_at=opened.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                opened_at=from_epoch(created if isinstance(created, int) else 0),
             ),
         )
     ]

@@ -12,7 +12,7 @@ by nature. Both expire through the table's TTL (``expiresAt``) once no window ca
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from novamart_payments import clients
 from novamart_payments.risk import RiskSubject
 from novamart_payments.risk.rules import CounterView, Rules, token_hash
+from novamart_payments.timestamps import parse
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -29,8 +30,7 @@ CUSTOMER_PREFIX = "c#"
 
 
 def _epoch(timestamp: str, plus: timedelta) -> str:
-    moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00")) + plus
-    return str(int(moment.timestamp()))
+    return str(int((parse(timestamp) + plus).timestamp()))
 
 
 class Counters:

@@ -12,13 +12,13 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from novamart_payments.money import currency_exponent, format_amount
 from novamart_payments.outcomes import PaymentFailureCode
 from novamart_payments.risk import ALLOW, RiskDecision, RiskSubject, Verdict
+from novamart_payments.timestamps import parse
 
 SCHEMA_PATH = Path(__file__).with_name("rules.schema.json")
 
@@ -133,9 +133,9 @@ def static_decision(rules: Rules, subject: RiskSubject) -> RiskDecision:
 
 def counted_decision(rules: Rules, subject: RiskSubject, view: CounterView) -> RiskDecision:
     """The rules over counters: velocity per customer and customers per token and day."""
-    claimed = _moment(subject.claimed_at)
+    claimed = parse(subject.claimed_at)
     for rule in rules.velocity:
-        inside = [o for o in view.orders if (claimed - _moment(o[1])).total_seconds() < rule.window_seconds]
+        inside = [o for o in view.orders if (claimed - parse(o[1])).total_seconds() < rule.window_seconds]
         if rule.max_orders is not None and len(inside) > rule.max_orders:
             return _block(
                 f"velocity.{rule.name}",
@@ -164,7 +164,3 @@ def counted_decision(rules: Rules, subject: RiskSubject, view: CounterView) -> R
 def _block(rule: str, code: PaymentFailureCode, why: str) -> RiskDecision:
     reason = f"Blocked by the risk check (rule {rule}: {why}); nothing was charged."
     return RiskDecision(Verdict.BLOCK, rule, code, reason)
-
-
-def _moment(timestamp: str) -> datetime:
-    return datetime.fromisoformat(timestamp.replace("Z", "+00:00"))

@@ -7,6 +7,7 @@ gateway really moved (the simulated gateway's ledger).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -20,6 +21,8 @@ from tests.support.orders import new_order, payment_trigger
 from tests.support.ports_under_test import (
     ChargeNotice,
     GatewayRateLimited,
+    GatewayResult,
+    Outcome,
     PublishError,
     TransientGatewayError,
     settle,
@@ -47,6 +50,28 @@ def test_a_redelivery_and_the_orders_second_trigger_spend_no_gateway_request(fak
     second = payment_trigger(order, customer=first.customer_id)  # order.ready_for_payment after inventory.reserved
     assert fakes.pay(second) == "duplicate"
     assert fakes.gateway.requests(order) == CHARGE
+    assert fakes.publisher.types(order) == ["payment.succeeded"]
+
+
+def test_the_gateway_key_names_the_order_not_the_delivery(fakes: World) -> None:
+    order = new_order()
+    trigger = payment_trigger(order)
+    fakes.gateway.fail("complete_charge", TransientGatewayError("down"))
+    with pytest.raises(TransientGatewayError):
+        fakes.pay(trigger)
+    fakes.pay(trigger)
+    assert fakes.gateway.keys(order) == {f"pay:{order}"}
+
+
+def test_a_stale_decline_of_a_payment_that_moved_on_publishes_nothing(fakes: World) -> None:
+    order = new_order()
+    trigger = payment_trigger(order)
+    fakes.pay(trigger)
+    stale = fakes.payment(order)
+    assert stale is not None
+    stale = replace(stale, status=Status.PENDING)  # read before the charge was recorded
+    late = GatewayResult(Outcome.DECLINED, None, "card_declined", "late", stale.created_at)
+    assert fakes.service.settle_payment(stale, late) == "duplicate"
     assert fakes.publisher.types(order) == ["payment.succeeded"]
 
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from tests.support.decision_world import World
-from tests.support.orders import new_order, payment_trigger
-from tests.support.ports_under_test import Ages, TransientGatewayError, reconcile
+from tests.support.orders import new_order, payment_trigger, refund_trigger
+from tests.support.ports_under_test import Ages, GatewayRateLimited, TransientGatewayError, reconcile
 
 AGES = Ages(pending_after=timedelta(minutes=15), action_after=timedelta(minutes=15))
 
@@ -61,3 +61,28 @@ def test_a_customer_who_never_authenticates_is_cancelled_after_the_deadline(fake
     assert fakes.publisher.types(order) == ["payment.action_required", "payment.failed"]
     assert fakes.event(order, "payment.failed")["code"] == "authentication_expired"
     assert fakes.gateway.charges(order) == []
+
+
+def test_a_refund_left_pending_ends_in_one_outcome_after_one_pass(fakes: World) -> None:
+    order = new_order()
+    fakes.pay(payment_trigger(order))
+    fakes.gateway.fail("refund", TransientGatewayError("down"))  # then its retries ran out: PENDING for good
+    with pytest.raises(TransientGatewayError):
+        fakes.refund(refund_trigger(order), delivery="msg-1")
+    fakes.clock.advance(timedelta(minutes=20))
+    assert reconcile(fakes.service, AGES)["refund_failed:refund_declined"] == 1
+    assert fakes.gateway.requests(order)[-2:] == ["refund", "find_refund"]  # asked: did the attempt get through?
+    assert fakes.event(order, "refund.failed")["code"] == "refund_declined"
+    payment = fakes.payment(order)
+    assert payment is not None and payment.refunded_minor_units == 0 and fakes.gateway.refunds(order) == []
+
+
+def test_a_refund_refused_before_it_did_anything_is_failed_without_a_lookup(fakes: World) -> None:
+    order = new_order()
+    fakes.pay(payment_trigger(order))
+    fakes.gateway.fail("refund", GatewayRateLimited("429"))
+    with pytest.raises(GatewayRateLimited):
+        fakes.refund(refund_trigger(order), delivery="msg-1")
+    fakes.clock.advance(timedelta(minutes=20))
+    assert reconcile(fakes.service, AGES)["refund_failed:refund_declined"] == 1
+    assert "find_refund" not in fakes.gateway.requests(order)

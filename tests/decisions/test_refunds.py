@@ -10,7 +10,15 @@ from novamart_payments.domain import RefundTrigger
 
 from tests.support.decision_world import World
 from tests.support.orders import new_order, payment_trigger, refund_trigger
-from tests.support.ports_under_test import REFUND_LEASE, GatewayRateLimited, RetryLater, TransientGatewayError
+from tests.support.ports_under_test import (
+    REFUND_LEASE,
+    GatewayRateLimited,
+    GatewayResult,
+    Outcome,
+    PublishError,
+    RetryLater,
+    TransientGatewayError,
+)
 
 CHARGE = ["begin_charge", "complete_charge"]
 
@@ -120,3 +128,35 @@ def test_another_message_waits_for_the_lease_of_a_refund_in_flight(fakes: World)
     assert fakes.refund(cancelled, delivery="msg-2") == "refunded:succeeded"
     assert fakes.gateway.requests(order) == [*CHARGE, "refund", "find_refund", "refund"]
     assert fakes.gateway.refunds(order) == [4999]
+
+
+def test_an_order_cancelled_while_its_payment_waits_for_the_customer_cancels_the_attempt(fakes: World) -> None:
+    order = new_order()
+    fakes.pay(payment_trigger(order, token="pm_card_threeDSecure2Required"))
+    assert fakes.refund(refund_trigger(order)) == "refused:failed"  # nothing was captured, so nothing to refund
+    assert fakes.event(order, "payment.failed")["code"] == "order_cancelled"
+    assert fakes.event(order, "refund.failed")["code"] == "payment_not_captured"
+    assert fakes.gateway.requests(order) == [*CHARGE, "cancel_charge"] and fakes.gateway.charges(order) == []
+
+
+def test_a_stale_approval_of_a_declined_refund_publishes_nothing(fakes: World) -> None:
+    order, cancelled = refund_failing_once(fakes, TransientGatewayError("timeout"))
+    pending = fakes.refund_record(cancelled)
+    assert pending is not None and pending.status.value == "PENDING"
+    declined = GatewayResult(Outcome.DECLINED, None, "refund_declined", "declined", pending.created_at)
+    assert fakes.service.settle_refund(pending, declined) == "refund_declined:failed"
+    approved = GatewayResult(Outcome.APPROVED, "re_late", processed_at=pending.created_at)
+    assert fakes.service.settle_refund(pending, approved) == "duplicate"
+    assert fakes.publisher.types(order) == ["payment.succeeded", "refund.failed"]
+    payment = fakes.payment(order)
+    assert payment is not None and payment.refunded_minor_units == 0  # the declined refund gave its amount back
+
+
+def test_a_refund_whose_approval_is_recorded_is_published_without_asking_the_gateway_again(fakes: World) -> None:
+    order = paid(fakes)
+    cancelled = refund_trigger(order)
+    fakes.publisher.fail_next()  # the approval is recorded, its event refused: the message comes back
+    with pytest.raises(PublishError):
+        fakes.refund(cancelled, delivery="msg-1")
+    assert fakes.refund(cancelled, delivery="msg-2") == "refunded:succeeded"
+    assert fakes.gateway.requests(order) == [*CHARGE, "refund"] and fakes.gateway.refunds(order) == [4999]

@@ -283,6 +283,8 @@ def test_a_failed_refund_gives_its_amount_back_once(repo: Any) -> None:
     refund = reserved(repo, payment, 5000)
     assert repo.fail_reserved_refund(refund, "refund_declined", "no", at(20))
     assert not repo.fail_reserved_refund(refund, "refund_declined", "no", at(21))
+    late = repo.approve_refund(refund, "re_late", at(22))  # a stale approval cannot revive it
+    assert not late.won and late.current.status is Status.FAILED and not late.current.approved
     assert repo.get_payment(payment.payment_id).refunded_minor_units == 0
     failed = repo.get_refund(refund.refund_id)
     assert (failed.status, failed.failure_code, failed.updated_at) == (Status.FAILED, "refund_declined", at(20))

@@ -36,6 +36,7 @@ class CountingGateway:
         self._requests: list[tuple[str, str | None]] = []  # (method, order id)
         self._orders: dict[str, str] = {}  # gateway handle or refund id -> order id
         self._faults: list[_Fault] = []
+        self._keys: list[tuple[str, str]] = []  # (order id, idempotency key) of each charge and refund request
 
     # --- what the tests ask ------------------------------------------------------------------------------
 
@@ -49,6 +50,11 @@ class CountingGateway:
         """Every request sent to the gateway about one order, by method name, in order (refused ones too)."""
         with self._lock:
             return [method for method, order in self._requests if order == order_id]
+
+    def keys(self, order_id: str) -> set[str]:
+        """The idempotency keys the order's charge and refund requests carried."""
+        with self._lock:
+            return {key for order, key in self._keys if order == order_id}
 
     def request_counts(self, order_id: str) -> Counter[str]:
         return Counter(self.requests(order_id))
@@ -67,7 +73,7 @@ class CountingGateway:
     # --- the port ----------------------------------------------------------------------------------------
 
     def begin_charge(self, request: ChargeRequest) -> str:
-        handle = self._send("begin_charge", request.order_id, lambda: self.inner.begin_charge(request))
+        handle = self._send("begin_charge", request.order_id, lambda: self.inner.begin_charge(request), request)
         with self._lock:
             self._orders[handle] = request.order_id
         return handle
@@ -76,10 +82,12 @@ class CountingGateway:
         self._send("release_charge", self._order(handle), lambda: self.inner.release_charge(handle))
 
     def complete_charge(self, handle: str, request: ChargeRequest) -> GatewayResult:
-        return self._send("complete_charge", request.order_id, lambda: self.inner.complete_charge(handle, request))
+        return self._send(
+            "complete_charge", request.order_id, lambda: self.inner.complete_charge(handle, request), request
+        )
 
     def refund(self, request: RefundRequest) -> GatewayResult:
-        result = self._send("refund", request.order_id, lambda: self.inner.refund(request))
+        result = self._send("refund", request.order_id, lambda: self.inner.refund(request), request)
         self._remember(result, request.order_id)
         return result
 
@@ -116,9 +124,17 @@ class CountingGateway:
             with self._lock:
                 self._orders[result.transaction_id] = order_id
 
-    def _send(self, method: str, order_id: str | None, call: Callable[[], T]) -> T:
+    def _send(
+        self,
+        method: str,
+        order_id: str | None,
+        call: Callable[[], T],
+        request: ChargeRequest | RefundRequest | None = None,
+    ) -> T:
         with self._lock:
             self._requests.append((method, order_id))
+            if request is not None:
+                self._keys.append((request.order_id, request.idempotency_key))
             fault = next((f for f in self._faults if f.method == method), None)
             if fault is not None:
                 fault.times -= 1

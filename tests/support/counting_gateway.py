@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from tests.support.ports_under_test import ChargeRequest, GatewayResult, RefundRequest, SimulatedGateway
@@ -103,7 +103,10 @@ class CountingGateway:
         )
 
     def charge_status(self, handle: str) -> GatewayResult:
-        return self._send("charge_status", self._order(handle), lambda: self.inner.charge_status(handle))
+        """Also names the attempt's order, as Stripe does from the intent's metadata (the simulator keeps no order
+        on its answers): a notice that names only a gateway object (an early fraud warning) finds its payment."""
+        result = self._send("charge_status", self._order(handle), lambda: self.inner.charge_status(handle))
+        return replace(result, order_id=result.order_id or self._order(handle))
 
     def cancel_charge(self, handle: str) -> GatewayResult:
         return self._send("cancel_charge", self._order(handle), lambda: self.inner.cancel_charge(handle))

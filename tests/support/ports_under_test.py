@@ -20,11 +20,12 @@ from novamart_payments.gateway import (
 )
 from novamart_payments.gateway.simulated import SimulatedGateway
 from novamart_payments.majors import editions
-from novamart_payments.notices import ChargeNotice, settle
+from novamart_payments.notices import ChargeNotice, FraudWarningNotice, settle
 from novamart_payments.publisher import PublishError
+from novamart_payments.radar import settle_fraud_notice
 from novamart_payments.reconciliation import Ages, reconcile
 from novamart_payments.repository import Lease, Repository, WriteResult
-from novamart_payments.service import REFUND_LEASE, PaymentService, RetryLater
+from novamart_payments.service import REFUND_LEASE, PaymentService, RetryLater, charge_request
 
 #: The DynamoDB adapter of the repository port, which tests/ports runs the shared contract against.
 DynamoRepository = Repository
@@ -35,6 +36,7 @@ __all__ = [
     "ChargeNotice",
     "ChargeRequest",
     "DynamoRepository",
+    "FraudWarningNotice",
     "GatewayRateLimited",
     "GatewayResult",
     "Lease",
@@ -47,8 +49,10 @@ __all__ = [
     "SimulatedGateway",
     "TransientGatewayError",
     "WriteResult",
+    "charge_request",
     "editions",
     "reconcile",
     "settle",
+    "settle_fraud_notice",
     "validate_event",
 ]

@@ -10,6 +10,8 @@ from tests.support.ports_under_test import (
     Ages,
     ChargeNotice,
     FraudWarningNotice,
+    NoticeBusy,
+    RefundNotice,
     charge_request,
     reconcile,
     settle,
@@ -65,3 +67,40 @@ def test_an_early_fraud_warning_refunds_once_under_replays_and_the_orders_cancel
     assert fakes.gateway.refunds(order) == [1000, 4000]  # what remained, once
     refunded = [e for e in fakes.events(order) if e["detail-type"] == "refund.succeeded"]
     assert [e["detail"]["data"].get("refundReason") for e in refunded] == ["customer cancelled", "fraudulent"]
+
+
+def pending_refund(fakes: World) -> tuple[str, RefundNotice]:
+    """A paid order whose full refund the gateway accepted but settles later; the notice that it settled."""
+    order = new_order()
+    fakes.pay(payment_trigger(order))
+    fakes.gateway.settle_refunds_later()
+    cancelled = refund_trigger(order)
+    assert fakes.refund(cancelled) == "refund_pending"
+    refund = fakes.refund_record(cancelled)
+    assert refund is not None and refund.transaction_id is not None
+    return order, RefundNotice(refund.transaction_id, refund.refund_id)
+
+
+def test_a_refund_the_gateway_settles_later_is_published_by_its_notice_once(fakes: World) -> None:
+    order, notice = pending_refund(fakes)
+    assert fakes.publisher.types(order) == ["payment.succeeded"]  # no outcome until the gateway decides
+    assert settle(fakes.service, notice) == "refunded:succeeded"
+    assert settle(fakes.service, notice) == "duplicate"  # a replay: answered from the table
+    assert fakes.gateway.requests(order) == ["begin_charge", "complete_charge", "refund", "refund_status"]
+    assert fakes.publisher.types(order) == ["payment.succeeded", "refund.succeeded"]
+
+
+def test_two_notices_about_one_refund_change_settle_it_one_at_a_time(fakes: World) -> None:
+    order, notice = pending_refund(fakes)
+
+    def second_notice() -> object:
+        try:
+            return settle(fakes.service, notice)
+        except NoticeBusy:
+            return "busy"
+
+    # The second notice arrives while the first holds the refund's lease and reads the refund at the gateway.
+    other = interleave(fakes.gateway, "refund_status", second_notice)
+    assert settle(fakes.service, notice) == "refunded:succeeded"
+    assert other == ["busy"]  # asked to come back later (the gateway redelivers), not settled twice
+    assert fakes.publisher.types(order) == ["payment.succeeded", "refund.succeeded"]

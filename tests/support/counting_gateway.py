@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from tests.support.ports_under_test import ChargeRequest, GatewayResult, RefundRequest, SimulatedGateway
+from tests.support.ports_under_test import ChargeRequest, GatewayResult, Outcome, RefundRequest, SimulatedGateway
 
 T = TypeVar("T")
 
@@ -37,6 +37,7 @@ class CountingGateway:
         self._orders: dict[str, str] = {}  # gateway handle or refund id -> order id
         self._faults: list[_Fault] = []
         self._keys: list[tuple[str, str]] = []  # (order id, idempotency key) of each charge and refund request
+        self._refunds_settle_later = False
 
     # --- what the tests ask ------------------------------------------------------------------------------
 
@@ -50,6 +51,11 @@ class CountingGateway:
         """Every request sent to the gateway about one order, by method name, in order (refused ones too)."""
         with self._lock:
             return [method for method, order in self._requests if order == order_id]
+
+    def settle_refunds_later(self) -> None:
+        """From now on a refund is accepted but reported PENDING, as Stripe does for some payment methods (the
+        money moves; ``refund_status`` then answers the refund as settled)."""
+        self._refunds_settle_later = True
 
     def keys(self, order_id: str) -> set[str]:
         """The idempotency keys the order's charge and refund requests carried."""
@@ -89,6 +95,8 @@ class CountingGateway:
     def refund(self, request: RefundRequest) -> GatewayResult:
         result = self._send("refund", request.order_id, lambda: self.inner.refund(request), request)
         self._remember(result, request.order_id)
+        if self._refunds_settle_later and result.approved:
+            return replace(result, outcome=Outcome.PENDING)
         return result
 
     def find_refund(self, request: RefundRequest) -> GatewayResult | None:

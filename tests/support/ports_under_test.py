@@ -20,7 +20,7 @@ from novamart_payments.gateway import (
 )
 from novamart_payments.gateway.simulated import SimulatedGateway
 from novamart_payments.majors import editions
-from novamart_payments.notices import ChargeNotice, FraudWarningNotice, settle
+from novamart_payments.notices import ChargeNotice, FraudWarningNotice, NoticeBusy, RefundNotice, settle
 from novamart_payments.publisher import PublishError
 from novamart_payments.radar import settle_fraud_notice
 from novamart_payments.reconciliation import Ages, reconcile
@@ -40,10 +40,12 @@ __all__ = [
     "GatewayRateLimited",
     "GatewayResult",
     "Lease",
+    "NoticeBusy",
     "Outcome",
     "PaymentGateway",
     "PaymentService",
     "PublishError",
+    "RefundNotice",
     "RefundRequest",
     "RetryLater",
     "SimulatedGateway",

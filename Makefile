@@ -51,13 +51,13 @@ TF := ./tools/tf.sh
 DEVSTACK = $(PY) -m tools.devstack
 
 .PHONY: help reconcile events pay stripe-outage test-newcomer deploy-preflight venv tools-venv ministack-venv lint typecheck test test-unit test-contract test-integration test-infra \
-        test-iam test-reliability rehearsal bdd bench mutants mutants-fast docs docs-check asyncapi-check node-tools bindings examples pacts pacts-verify docs-site chromium \
+        test-iam test-reliability test-decisions rehearsal bdd bench mutants mutants-fast docs docs-check asyncapi-check node-tools bindings examples pacts pacts-verify docs-site chromium \
         package package-check tf-fmt tf-validate tf-test checkov tf-check \
         emulator emulator-stop deploy-local deploy seed check doctor dev demo invoke clean
 # make help: its groups, in this order (a target named in none is listed under "internals").
 HELP_START  := demo dev seed events pay stripe-outage check doctor invoke reconcile redrive replay emulator emulator-stop clean
 HELP_TEST   := test test-unit test-contract test-integration test-infra test-iam test-reliability test-newcomer rehearsal bdd \
-               mutants mutants-fast lint typecheck docs-check asyncapi-check bindings pacts-verify docs-site package-check tf-check bench load
+               mutants mutants-fast lint typecheck docs-check asyncapi-check bindings pacts-verify docs-site package-check tf-check bench load test-decisions
 HELP_DEPLOY := deploy deploy-preflight deploy-local package
 
 help: ## List the targets by group (colour only on a terminal)
@@ -212,6 +212,9 @@ test: venv package $(MINISTACK_VENV)/.stamp ## Everything CI runs: lint, types, 
 
 test-newcomer: venv ## A newcomer's first hour through the Make targets, in a fresh copy on free ports (part of make test)
 	$(PY) -m pytest tests/newcomer -q -rs
+
+test-decisions: venv ## The service's decisions on in-memory ports: no emulator, no network, seconds (part of make test)
+	$(PY) -m pytest tests/decisions -q
 
 emulator: venv $(EMULATOR_DEPS) ## Start EMULATOR on EMULATOR_HOST:EMULATOR_PORT (127.0.0.1:4566) and the local Stripe on STRIPE_PORT (8420), state in RUN_DIR (.run)
 	$(DEVSTACK) emulator start --emulator $(EMULATOR) --host $(EMULATOR_HOST) --port $(EMULATOR_PORT) --run-dir $(RUN_DIR)

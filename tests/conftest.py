@@ -19,10 +19,11 @@ from tests.support.stack import deployed_stack, moto_endpoint, stack_applied_ahe
 
 RECORDER.install()
 
-# Suites that send nothing to the emulator, run while the stack is applied. The rest keep their order (the
+# Suites that send nothing to the emulator's buses, run while the stack is applied (tests/ports writes only its own
+# ``port-`` tables). The rest keep their order (the
 # behaviour suite before the suites that publish to the default bus, whose events the stack's rules would queue),
 # and tests/zz_iam stays last: it judges every AWS call the run recorded.
-AHEAD_OF_THE_STACK = ("unit", "contract", "site", "bindings")
+AHEAD_OF_THE_STACK = ("unit", "decisions", "ports", "contract", "site", "bindings")
 
 
 def _rank(item: pytest.Item) -> int:

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from novamart_payments.outcomes import RefundFailureCode
+from novamart_payments.failure_codes import RefundFailureCode
 from novamart_payments.risk import NO_CONTEXT, RiskContext, RiskDecision
 
 #: How long a payment may wait for the customer's 3-D Secure before reconciliation cancels it (Stripe keeps an
@@ -143,6 +143,17 @@ class RefundRecord:
     # The gateway's approval is recorded on the PENDING refund before its refund.succeeded goes out: from then on
     # no decline can fail it, and every delivery publishes the approval as first recorded (repository.approve_refund).
     approved: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Dispute:
+    """A chargeback the gateway told us about: on which charge, for how much, and the bank's stated reason."""
+
+    dispute_id: str
+    transaction_id: str
+    amount: Money
+    reason: str
+    opened_at: str
 
 
 def payment_id_for(order_id: str) -> str:

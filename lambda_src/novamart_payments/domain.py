@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from novamart_payments.failure_codes import RefundFailureCode
+from novamart_payments.money import Money as Money  # the domain's value type, defined beside its currency table
 from novamart_payments.risk import NO_CONTEXT, RiskContext, RiskDecision
 
 #: How long a payment may wait for the customer's 3-D Secure before reconciliation cancels it (Stripe keeps an
@@ -37,14 +38,6 @@ class Status(enum.StrEnum):
     @property
     def unfinished(self) -> bool:
         return self in (Status.PENDING, Status.REQUIRES_ACTION)
-
-
-@dataclass(frozen=True, slots=True)
-class Money:
-    """An amount in the currency's minor units; never a float, so no rounding can create or lose money."""
-
-    minor_units: int
-    currency: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,11 +59,6 @@ def supported_currencies() -> frozenset[str]:
     return frozenset(_currency_table())
 
 
-def to_decimal(minor_units: int, currency: str) -> Decimal:
-    """Exact major-unit value (1999 USD -> 19.99, 1999 JPY -> 1999, 1999 KWD -> 1.999)."""
-    return Decimal(minor_units).scaleb(-currency_exponent(currency))
-
-
 def format_amount(minor_units: int, currency: str) -> str:
     """Plain ``"19.99 USD"`` rendering for logs and messages, with the currency's own precision."""
     exponent = currency_exponent(currency)

@@ -34,7 +34,7 @@ from novamart_payments.risk import ALLOW, RiskCheck, RiskDecision, RiskSubject
 from novamart_payments.telemetry import Metric, count, logger
 from novamart_payments.timestamps import plus, utc_now
 
-_MAX_ROUNDS = 5
+MAX_ROUNDS = 5
 # How long one message may hold a PENDING refund's gateway lease: longer than any invocation can live (Lambda
 # timeout), shorter than the queue's visibility timeout. A different message finds it expired on its redelivery; the
 # holder's own redelivery takes it back at once (handle_refund).
@@ -103,7 +103,7 @@ class PaymentFlow:
         payment_id = domain.payment_id_for(trigger.order_id)
         request = charge_request(trigger)
         current: PaymentRecord | None = None
-        for _ in range(_MAX_ROUNDS):
+        for _ in range(MAX_ROUNDS):
             decision = domain.decide_payment(current, trigger) if current is not None else None
             action = decision.action if decision is not None else PaymentAction.CLAIM_AND_CHARGE
             if action is PaymentAction.CLAIM_AND_CHARGE:

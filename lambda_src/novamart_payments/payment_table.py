@@ -30,12 +30,7 @@ class PaymentTable(DynamoTables):
             "status": {"S": Status.PENDING},
             "openStatus": {"S": Status.PENDING},
             "openSince": {"S": now},
-            "refundedAmount": {"N": "0"},
-            "version": {"N": "1"},
-            "published": {"BOOL": False},
-            "createdAt": {"S": now},
-            "updatedAt": {"S": now},
-            **meta_attrs(trigger.meta),
+            **_new_payment(now, trigger.meta),
         }
         return self._put_new(self._payments, "paymentId", item, payment_from_item)
 
@@ -48,12 +43,7 @@ class PaymentTable(DynamoTables):
             "failureCode": {"S": PaymentFailureCode.ORDER_CANCELLED},
             "failureReason": {"S": "The order was cancelled before payment was taken."},
             "cancelledBeforePayment": {"BOOL": True},
-            "refundedAmount": {"N": "0"},
-            "version": {"N": "1"},
-            "published": {"BOOL": False},
-            "createdAt": {"S": now},
-            "updatedAt": {"S": now},
-            **meta_attrs(meta),
+            **_new_payment(now, meta),
         }
         return self._put_new(self._payments, "paymentId", item, payment_from_item)
 
@@ -214,3 +204,16 @@ class PaymentTable(DynamoTables):
             ConditionExpression="attribute_exists(paymentId)",
             ExpressionAttributeValues={":true": {"BOOL": True}},
         )
+
+
+def _new_payment(now: str, meta: TriggerMeta) -> Item:
+    """What every new payment item starts with, a claim or a cancel marker: nothing refunded, version 1, its outcome
+    not published yet, and the trigger that made it."""
+    return {
+        "refundedAmount": {"N": "0"},
+        "version": {"N": "1"},
+        "published": {"BOOL": False},
+        "createdAt": {"S": now},
+        "updatedAt": {"S": now},
+        **meta_attrs(meta),
+    }

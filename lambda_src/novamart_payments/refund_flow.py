@@ -14,7 +14,7 @@ from novamart_payments.domain import PaymentRecord, RefundAction, RefundRecord, 
 from novamart_payments.events import refund_outcome
 from novamart_payments.failure_codes import DEFAULT_REFUND_FAILURE, PaymentFailureCode
 from novamart_payments.gateway import GatewayRateLimited, GatewayResult, Outcome, RefundRequest
-from novamart_payments.payment_flow import _MAX_ROUNDS, REFUND_LEASE, PaymentFlow, RetryLater
+from novamart_payments.payment_flow import MAX_ROUNDS, REFUND_LEASE, PaymentFlow, RetryLater
 from novamart_payments.telemetry import Metric, count, logger
 from novamart_payments.timestamps import plus
 
@@ -46,7 +46,7 @@ class RefundFlow(PaymentFlow):
         key = domain.refund_key(trigger)
         refund_id = domain.refund_id_for(key)
         me = delivery or str(uuid.uuid4())  # this message, as the owner of a refund lease
-        for _ in range(_MAX_ROUNDS):
+        for _ in range(MAX_ROUNDS):
             payment, existing = known if known is not None else self._repo.get_payment_and_refund(payment_id, refund_id)
             known = None
             decision = domain.decide_refund(payment, existing, trigger)

@@ -11,6 +11,7 @@ types while ``risk.counters`` is a DynamoDB adapter.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import grimp
@@ -178,3 +179,25 @@ def test_the_cycle_check_finds_a_cycle() -> None:
     graph.add_import(importer="novamart_payments.domain", imported="novamart_payments.payment_flow")
     cycle = import_cycle(graph)
     assert cycle is not None and {"novamart_payments.domain", "novamart_payments.payment_flow"} <= set(cycle)
+
+
+#: ``x.repository`` / ``x.gateway`` / ``x.publisher``: a module reaching through the service to its adapters.
+REACH_THROUGH = re.compile(r"(?<!novamart_payments)\.(repository|gateway|publisher)\b")
+
+
+def reach_throughs(sources: dict[str, str]) -> list[str]:
+    """``file:line`` of every reach-through in ``sources`` (path -> text)."""
+    return [
+        f"{path}:{number}"
+        for path, text in sorted(sources.items())
+        for number, line in enumerate(text.splitlines(), 1)
+        if REACH_THROUGH.search(line.split("#", 1)[0])
+    ]
+
+
+def test_nothing_reaches_through_the_service_to_its_adapters() -> None:
+    """Webhook settlement, reconciliation and Radar go through the service's own methods (issue 23): no module of
+    the package reads the service's repository, gateway or publisher (tests may, to arrange a race)."""
+    sources = {p.relative_to(PACKAGE).as_posix(): p.read_text(encoding="utf-8") for p in PACKAGE.rglob("*.py")}
+    assert reach_throughs(sources) == []
+    assert reach_throughs({"example.py": "x = service.repository.get_payment(pid)\n"}) == ["example.py:1"]

@@ -28,17 +28,19 @@ class Mutant:
 MUTANTS = (
     Mutant(
         "pending-claim-unconditional",
-        f"{PKG}/repository.py",
+        f"{PKG}/payment_table.py",
         '        return self._put_new(self._payments, "paymentId", item, payment_from_item)\n\n    def block_payment',
         "        self.client.put_item(TableName=self._payments, Item=item)\n"
-        "        return WriteResult(True, payment_from_item(item))\n\n    def block_payment",
+        "        return WriteResult(True, payment_from_item(item))\n"
+        "\n"
+        "    def block_payment",
         (f"{SEMANTICS}::test_redelivered_trigger_charges_once",),
         write="repository.claim_payment",
         guards="one payment item per order: the claim is the only place an order gets its charge handle",
     ),
     Mutant(
         "refund-ceiling-removed",
-        f"{PKG}/repository.py",
+        f"{PKG}/refund_table.py",
         '"ConditionExpression": "#s = :succeeded AND refundedAmount <= :limit",',
         '"ConditionExpression": "#s = :succeeded",',
         (f"{SEMANTICS}::test_stale_read_cannot_refund_past_the_capture",),
@@ -47,7 +49,7 @@ MUTANTS = (
     ),
     Mutant(
         "idempotency-key-includes-event-id",
-        f"{PKG}/service.py",
+        f"{PKG}/payment_flow.py",
         "        idempotency_key=domain.charge_key(trigger.order_id),",
         '        idempotency_key=f"{domain.charge_key(trigger.order_id)}:{trigger.meta.event_id}",',
         (f"{SEMANTICS}::test_gateway_keys_name_the_business_action_not_the_delivery",),
@@ -65,7 +67,7 @@ MUTANTS = (
     ),
     Mutant(
         "declined-refund-keeps-its-reservation",
-        f"{PKG}/repository.py",
+        f"{PKG}/refund_table.py",
         '"ExpressionAttributeValues": {":amt": {"N": str(refund.amount.minor_units)}},',
         '"ExpressionAttributeValues": {":amt": {"N": "0"}},',
         (f"{GUARDS}::test_a_declined_refund_gives_its_reserved_amount_back",),
@@ -92,7 +94,7 @@ MUTANTS = (
     ),
     Mutant(
         "final-write-without-pending",
-        f"{PKG}/repository.py",
+        f"{PKG}/payment_table.py",
         '" REMOVE openStatus, openSince",\n            "#s IN (:pending, :action)",',
         '" REMOVE openStatus, openSince",\n            "attribute_exists(paymentId)",',
         (f"{GUARDS}::test_the_final_write_only_finishes_a_pending_payment",),
@@ -129,8 +131,8 @@ MUTANTS = (
     Mutant(
         "reconciliation-does-not-cancel-first",
         f"{PKG}/reconciliation.py",
-        "    result = service.gateway.cancel_charge(record.intent_id)",
-        '    result = GatewayResult(Outcome.DECLINED, record.intent_id, "payment_canceled", "not cancelled", "")',
+        "        result = self._gateway.cancel_charge(record.intent_id)",
+        '        result = GatewayResult(Outcome.DECLINED, record.intent_id, "payment_canceled", "not cancelled", "")',
         (f"{LATER}::test_an_outage_past_the_retry_horizon_fails_the_payment_once_nothing_was_charged",),
         write="reconciliation._cancel_then_settle",
         guards="an unconfirmed intent is cancelled before payment.failed goes out",
@@ -147,7 +149,7 @@ MUTANTS = (
     # --- issue 24: the six guards a review removed with every suite green, the stale-answer publish, the sweep ---
     Mutant(
         "refund-decline-from-any-status",
-        f"{PKG}/repository.py",
+        f"{PKG}/refund_table.py",
         '"ConditionExpression": "#s = :pending AND attribute_not_exists(approved)",',
         '"ConditionExpression": "#s = :pending OR #s <> :pending",',
         (f"{STATUS}::test_a_late_decline_cannot_fail_a_refund_that_succeeded",),
@@ -156,7 +158,7 @@ MUTANTS = (
     ),
     Mutant(
         "refund-decline-ignores-recorded-approval",
-        f"{PKG}/repository.py",
+        f"{PKG}/refund_table.py",
         '"ConditionExpression": "#s = :pending AND attribute_not_exists(approved)",',
         '"ConditionExpression": "#s = :pending",',
         (f"{STATUS}::test_a_decline_after_the_approval_was_recorded_finishes_the_approval",),
@@ -165,17 +167,19 @@ MUTANTS = (
     ),
     Mutant(
         "cancel-marker-unconditional",
-        f"{PKG}/repository.py",
+        f"{PKG}/payment_table.py",
         '        return self._put_new(self._payments, "paymentId", item, payment_from_item)\n\n    def attach_blocked',
         "        self.client.put_item(TableName=self._payments, Item=item)\n"
-        "        return WriteResult(True, payment_from_item(item))\n\n    def attach_blocked",
+        "        return WriteResult(True, payment_from_item(item))\n"
+        "\n"
+        "    def attach_blocked",
         (f"{STATUS}::test_a_cancel_marker_cannot_overwrite_a_payment_that_landed_first",),
         write="repository.block_payment",
         guards="(none) -> FAILED marker only: a cancel marker never overwrites a payment that was claimed and charged",
     ),
     Mutant(
         "webhook-settles-any-intent-of-the-order",
-        f"{PKG}/notices.py",
+        f"{PKG}/settlement.py",
         "    if record is None or record.intent_id != handle:",
         "    if record is None:",
         (f"{STATUS}::test_the_losing_intent_of_a_claim_race_cannot_settle_the_order",),
@@ -185,18 +189,20 @@ MUTANTS = (
     Mutant(
         "reconciliation-ignores-the-cancel-answer",
         f"{PKG}/reconciliation.py",
-        "    result = service.gateway.cancel_charge(record.intent_id)\n"
-        "    if result.outcome is Outcome.DECLINED and result.code == PaymentFailureCode.PAYMENT_CANCELED:",
-        "    service.gateway.cancel_charge(record.intent_id)\n"
-        '    result = GatewayResult(Outcome.DECLINED, record.intent_id, "payment_canceled", "x", record.created_at)\n'
-        "    if True:",
+        "        result = self._gateway.cancel_charge(record.intent_id)\n"
+        "        if result.outcome is Outcome.DECLINED and result.code == PaymentFailureCode.PAYMENT_CANCELED:",
+        "        self._gateway.cancel_charge(record.intent_id)\n"
+        "        result = GatewayResult(\n"
+        '            Outcome.DECLINED, record.intent_id, "payment_canceled", "x", record.created_at\n'
+        "        )\n"
+        "        if True:",
         (f"{STATUS}::test_a_customer_who_authenticates_as_the_deadline_passes_is_charged_not_failed",),
         write="reconciliation._cancel_then_settle",
         guards="REQUIRES_ACTION -> FAILED only when the cancel says cancelled; one that succeeded meanwhile succeeds",
     ),
     Mutant(
         "refund-finish-from-any-status",
-        f"{PKG}/repository.py",
+        f"{PKG}/refund_table.py",
         '            "#s = :pending",\n            values,\n            refund_from_item,',
         '            "#s = :pending OR #s <> :pending",\n            values,\n            refund_from_item,',
         (f"{STATUS}::test_the_final_refund_write_only_finishes_a_pending_refund",),
@@ -205,7 +211,7 @@ MUTANTS = (
     ),
     Mutant(
         "refund-approval-from-any-status",
-        f"{PKG}/repository.py",
+        f"{PKG}/refund_table.py",
         '            "#s = :pending AND attribute_not_exists(approved)",\n            values,',
         '            "(#s = :pending OR #s <> :pending) AND attribute_not_exists(approved)",\n            values,',
         (f"{STATUS}::test_a_stale_approval_of_a_declined_refund_publishes_nothing",),
@@ -223,7 +229,7 @@ MUTANTS = (
     ),
     Mutant(
         "stale-payment-answer-published",
-        f"{PKG}/service.py",
+        f"{PKG}/payment_flow.py",
         "            if current is None or not current.status.unfinished:",
         "            if current is None:",
         (
@@ -235,7 +241,7 @@ MUTANTS = (
     ),
     Mutant(
         "stale-refund-answer-published",
-        f"{PKG}/service.py",
+        f"{PKG}/refund_flow.py",
         "        if current.status is Status.PENDING:\n            final = replace(current,",
         "        if True:\n            final = replace(current,",
         (f"{STATUS}::test_a_stale_approval_of_a_declined_refund_publishes_nothing",),
@@ -244,7 +250,7 @@ MUTANTS = (
     ),
     Mutant(
         "settled-refund-never-republished",
-        f"{PKG}/notices.py",
+        f"{PKG}/settlement.py",
         "    if refund.status is not Status.PENDING and refund.published:",
         "    if refund.status is not Status.PENDING:",
         (f"{STATUS}::test_a_decline_whose_delivery_died_before_publishing_is_published_by_the_next_notice",),
@@ -253,7 +259,7 @@ MUTANTS = (
     ),
     Mutant(
         "attach-to-any-payment",
-        f"{PKG}/repository.py",
+        f"{PKG}/payment_table.py",
         '"cancelledBeforePayment = :true AND attribute_not_exists(amount)",',
         '"cancelledBeforePayment = :true OR attribute_exists(paymentId)",',
         (f"{STATUS}::test_a_late_payment_trigger_cannot_attach_itself_to_a_real_payment",),
@@ -262,9 +268,10 @@ MUTANTS = (
     ),
     Mutant(
         "require-action-from-any-status",
-        f"{PKG}/repository.py",
+        f"{PKG}/payment_table.py",
         '            "#s = :pending",\n            {\n                ":action": {"S": Status.REQUIRES_ACTION},',
-        '            "#s = :pending OR #s <> :pending",\n            {\n'
+        '            "#s = :pending OR #s <> :pending",\n'
+        "            {\n"
         '                ":action": {"S": Status.REQUIRES_ACTION},',
         (f"{LATER}::test_waiting_records_move_only_forward",),
         write="repository.require_action",
@@ -272,7 +279,7 @@ MUTANTS = (
     ),
     Mutant(
         "dispute-noted-twice",
-        f"{PKG}/repository.py",
+        f"{PKG}/payment_table.py",
         'ConditionExpression="attribute_exists(paymentId) AND NOT contains(disputeIds, :id)",',
         'ConditionExpression="attribute_exists(paymentId) AND '
         '(contains(disputeIds, :id) OR NOT contains(disputeIds, :id))",',
@@ -282,7 +289,7 @@ MUTANTS = (
     ),
     Mutant(
         "payment-published-mark-creates-items",
-        f"{PKG}/repository.py",
+        f"{PKG}/payment_table.py",
         '            UpdateExpression="SET published = :true",\n'
         '            ConditionExpression="attribute_exists(paymentId)",',
         '            UpdateExpression="SET published = :true",\n'
@@ -293,7 +300,7 @@ MUTANTS = (
     ),
     Mutant(
         "refund-published-mark-creates-items",
-        f"{PKG}/repository.py",
+        f"{PKG}/refund_table.py",
         '            UpdateExpression="SET published = :true",\n'
         '            ConditionExpression="attribute_exists(refundId)",',
         '            UpdateExpression="SET published = :true",\n'
@@ -304,7 +311,7 @@ MUTANTS = (
     ),
     Mutant(
         "reserve-on-a-payment-that-did-not-succeed",
-        f"{PKG}/repository.py",
+        f"{PKG}/refund_table.py",
         '"ConditionExpression": "#s = :succeeded AND refundedAmount <= :limit",',
         '"ConditionExpression": "#s <> :succeeded OR refundedAmount <= :limit",',
         (f"{STATUS}::test_a_refund_cannot_be_reserved_against_a_payment_that_did_not_succeed",),
@@ -313,7 +320,7 @@ MUTANTS = (
     ),
     Mutant(
         "refund-reserved-twice",
-        f"{PKG}/repository.py",
+        f"{PKG}/refund_table.py",
         '                        "ConditionExpression": "attribute_not_exists(refundId)",\n',
         '                        "ConditionExpression": '
         '"attribute_exists(refundId) OR attribute_not_exists(refundId)",\n',
@@ -323,18 +330,18 @@ MUTANTS = (
     ),
     Mutant(
         "refund-lease-ignored",
-        f"{PKG}/repository.py",
+        f"{PKG}/refund_table.py",
         'ConditionExpression="#s = :pending AND "\n'
-        '                "(attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :me)",',
+        '            "(attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :me)",',
         'ConditionExpression="#s = :pending AND "\n'
-        '                "(attribute_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :me)",',
+        '            "(attribute_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :me)",',
         (f"{SEMANTICS}::test_a_resumed_refund_waits_for_the_lease_holder",),
         write="repository.take_refund_lease",
         guards="one delivery at a time asks the gateway about a PENDING refund (no second refund at the gateway)",
     ),
     Mutant(
         "settled-refund-noted-pending",
-        f"{PKG}/repository.py",
+        f"{PKG}/refund_table.py",
         '                UpdateExpression=update,\n                ConditionExpression="#s = :pending",',
         "                UpdateExpression=update,\n"
         '                ConditionExpression="#s = :pending OR #s <> :pending",',
@@ -344,7 +351,7 @@ MUTANTS = (
     ),
     Mutant(
         "refund-failure-recorded-twice",
-        f"{PKG}/repository.py",
+        f"{PKG}/refund_table.py",
         '        return self._put_new(self._refunds, "refundId", refund_to_item(refund), refund_from_item)',
         "        self.client.put_item(TableName=self._refunds, Item=refund_to_item(refund))\n"
         "        return WriteResult(True, refund)",

@@ -14,7 +14,7 @@ SEMANTICS = "tests/integration/test_semantics.py"
 GATEWAY_MUTANTS = (
     Mutant(
         "gateway-called-before-the-claim",
-        f"{PKG}/service.py",
+        f"{PKG}/payment_flow.py",
         "                claim = self._repo.claim_payment(payment_id, trigger, self._now())\n",
         "                self._gateway.release_charge(self._gateway.begin_charge(request))\n"
         "                claim = self._repo.claim_payment(payment_id, trigger, self._now())\n",
@@ -34,7 +34,7 @@ GATEWAY_MUTANTS = (
     ),
     Mutant(
         "final-record-webhook-read-back",
-        f"{PKG}/notices.py",
+        f"{PKG}/settlement.py",
         "        if known is not None and known.intent_id == notice.handle and not known.status.unfinished:",
         "        if False:",
         (f"{REQUESTS}::test_a_notification_about_a_final_payment_is_answered_without_a_gateway_read",),
@@ -43,7 +43,7 @@ GATEWAY_MUTANTS = (
     ),
     Mutant(
         "late-attempt-stored-after-reconciliation-closed-it",
-        f"{PKG}/repository.py",
+        f"{PKG}/payment_table.py",
         '"#s = :pending AND attribute_not_exists(intentId) AND attribute_not_exists(abandonedAt)",',
         '"#s = :pending AND attribute_not_exists(intentId)",',
         (f"{REQUESTS}::test_a_late_attempt_cannot_be_stored_once_reconciliation_closed_the_record",),
@@ -89,7 +89,7 @@ GATEWAY_MUTANTS = (
     ),
     Mutant(
         "recorded-refund-answer-asked-again",
-        f"{PKG}/service.py",
+        f"{PKG}/refund_flow.py",
         "        if refund.approved:\n            return self._refund_decided(refund)\n",
         "",
         (f"{REQUESTS}::test_a_resumed_refund_whose_approval_is_recorded_asks_the_gateway_nothing",),
@@ -98,7 +98,7 @@ GATEWAY_MUTANTS = (
     ),
     Mutant(
         "resumed-refund-not-looked-up",
-        f"{PKG}/service.py",
+        f"{PKG}/refund_flow.py",
         "        if not lease.nothing_sent:\n",
         "        if False:\n",
         (
@@ -110,7 +110,7 @@ GATEWAY_MUTANTS = (
     ),
     Mutant(
         "refund-marked-not-sent-after-any-failure",
-        f"{PKG}/service.py",
+        f"{PKG}/refund_flow.py",
         "        except GatewayRateLimited:\n            self._repo.release_refund_lease(",
         "        except Exception:\n            self._repo.release_refund_lease(",
         (f"{REQUESTS}::test_a_refund_whose_answer_was_lost_is_looked_up_before_it_is_made_again",),
@@ -119,7 +119,7 @@ GATEWAY_MUTANTS = (
     ),
     Mutant(
         "refund-lease-released-by-a-former-holder",
-        f"{PKG}/repository.py",
+        f"{PKG}/refund_table.py",
         'ConditionExpression="#s = :pending AND leaseOwner = :me AND attribute_not_exists(approved)",',
         'ConditionExpression="#s = :pending",',
         (f"{REQUESTS}::test_a_refund_lease_that_passed_to_another_delivery_is_not_given_back_by_its_former_holder",),
@@ -128,7 +128,7 @@ GATEWAY_MUTANTS = (
     ),
     Mutant(
         "refund-lease-owned-per-delivery",
-        f"{PKG}/service.py",
+        f"{PKG}/refund_flow.py",
         "        me = delivery or str(uuid.uuid4())",
         "        me = str(uuid.uuid4())",
         (f"{REQUESTS}::test_the_redelivery_of_a_failed_refund_takes_its_own_lease_back_at_once",),
@@ -159,7 +159,7 @@ GATEWAY_MUTANTS = (
     ),
     Mutant(
         "reconciliation-closes-a-record-holding-an-attempt",
-        f"{PKG}/repository.py",
+        f"{PKG}/payment_table.py",
         'ConditionExpression="#s = :pending AND attribute_not_exists(intentId)",',
         'ConditionExpression="#s = :pending",',
         (f"{REQUESTS}::test_reconciliation_cannot_close_a_record_that_holds_an_attempt",),

@@ -19,9 +19,9 @@ ON_CALL_MUTANTS = (
     ),
     Mutant(
         "refund-notices-settle-without-the-lease",
-        f"{PKG}/notices.py",
-        "        if not service.repository.take_refund_lease(refund.refund_id, now,",
-        "        if False and not service.repository.take_refund_lease(refund.refund_id, now,",
+        f"{PKG}/settlement.py",
+        "            if not self._repo.take_refund_lease(refund.refund_id, now,",
+        "            if False and not self._repo.take_refund_lease(refund.refund_id, now,",
         (f"{ON_CALL}::test_one_refund_change_described_by_two_notifications_is_published_and_counted_once",),
         write="notices._settle_refund (repository.take_refund_lease)",
         guards="one refund change is published and counted once, however many notifications describe it",

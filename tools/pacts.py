@@ -165,13 +165,13 @@ def _refund(succeeded: bool) -> Any:
 
 def _provider_states() -> dict[str, Callable[[], dict[str, Any]]]:
     """Each provider state a pact may name: the stored record it stands for, through the real event builder."""
-    from novamart_payments import publisher
+    from novamart_payments import events
 
     return {
-        "an order was paid": lambda: publisher.payment_outcome(_paid()),
-        "a payment was declined": lambda: publisher.payment_outcome(_declined()),
-        "a paid order was refunded in full": lambda: publisher.refund_outcome(_refund(succeeded=True)),
-        "a refund above the remainder was refused": lambda: publisher.refund_outcome(_refund(succeeded=False)),
+        "an order was paid": lambda: events.payment_outcome(_paid()),
+        "a payment was declined": lambda: events.payment_outcome(_declined()),
+        "a paid order was refunded in full": lambda: events.refund_outcome(_refund(succeeded=True)),
+        "a refund above the remainder was refused": lambda: events.refund_outcome(_refund(succeeded=False)),
     }
 
 

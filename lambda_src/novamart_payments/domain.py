@@ -12,7 +12,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from novamart_payments.outcomes import RefundFailureCode
+from novamart_payments.failure_codes import RefundFailureCode
+from novamart_payments.money import Money as Money  # the domain's value type, defined beside its currency table
 from novamart_payments.risk import NO_CONTEXT, RiskContext, RiskDecision
 
 #: How long a payment may wait for the customer's 3-D Secure before reconciliation cancels it (Stripe keeps an
@@ -37,14 +38,6 @@ class Status(enum.StrEnum):
     @property
     def unfinished(self) -> bool:
         return self in (Status.PENDING, Status.REQUIRES_ACTION)
-
-
-@dataclass(frozen=True, slots=True)
-class Money:
-    """An amount in the currency's minor units; never a float, so no rounding can create or lose money."""
-
-    minor_units: int
-    currency: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +136,17 @@ class RefundRecord:
     # The gateway's approval is recorded on the PENDING refund before its refund.succeeded goes out: from then on
     # no decline can fail it, and every delivery publishes the approval as first recorded (repository.approve_refund).
     approved: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Dispute:
+    """A chargeback the gateway told us about: on which charge, for how much, and the bank's stated reason."""
+
+    dispute_id: str
+    transaction_id: str
+    amount: Money
+    reason: str
+    opened_at: str
 
 
 def payment_id_for(order_id: str) -> str:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from novamart_payments.outcomes import older_code
+from novamart_payments.failure_codes import older_code
 
 #: Converts the ``detail.data`` of the current major into the ``detail.data`` of an older major.
 Downgrade = Callable[[Mapping[str, Any]], dict[str, Any]]

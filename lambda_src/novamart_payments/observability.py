@@ -1,93 +1,28 @@
-"""Logger, metrics and tracer shared by both functions.
+"""Tracing for the functions, with the log and metrics helpers of ``telemetry.py`` for the handlers.
 
-Powertools' Logger writes JSON with the correlation id of the business flow; Metrics writes CloudWatch EMF;
 Tracer patches botocore, so every DynamoDB and EventBridge call is an X-Ray subsegment, and ``TracedGateway``
 adds one per gateway call (the functions run with Active tracing; outside Lambda the tracer is off by itself).
-Both are constructed once per process (cheap) and used through the helpers below, which take a lock because
-the local Lambda stand-in and the concurrency tests invoke handlers from several threads at once, and
-Powertools' metric set is shared process state.
+Constructed once per process, at import: only the handlers and the composition root import this module (the
+X-Ray SDK builds a botocore client at import outside Lambda), the core logs and counts through ``telemetry``.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import threading
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.tracing import tracer as _powertools_tracer
 
 from novamart_payments.gateway import ChargeRequest, GatewayResult, PaymentGateway, RefundRequest
+from novamart_payments.telemetry import SERVICE_NAME, Metric, count, flush, gauge_seconds, logger, metrics, published
 
-_SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "novamart-payments"
-logger = Logger(service=_SERVICE)
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "NovaMart/Payments")
-tracer = Tracer(service=_SERVICE, patch_modules=["botocore"])
-_lock = threading.Lock()
+__all__ = ["Metric", "TracedGateway", "count", "flush", "gauge_seconds", "logger", "metrics", "published", "tracer"]
+
+tracer = Tracer(service=SERVICE_NAME, patch_modules=["botocore"])
 _T = TypeVar("_T")
-
-
-class Metric:
-    """Metric names: one place, so dashboards and alarms do not chase typos."""
-
-    PAYMENT_SUCCEEDED = "PaymentSucceeded"
-    PAYMENT_FAILED = "PaymentFailed"
-    REFUND_SUCCEEDED = "RefundSucceeded"
-    REFUND_FAILED = "RefundFailed"
-    DUPLICATE_DELIVERY = "DuplicateDelivery"
-    DUPLICATE_REJECTED = "DuplicateRejected"
-    VALIDATION_REJECTED = "ValidationRejected"
-    TRANSIENT_RETRY = "TransientRetry"
-    REFUND_PENDING = "RefundPending"
-    # Our own faults at the gateway: alarmed, never published as the customer's failure.
-    GATEWAY_IDEMPOTENCY_ERROR = "GatewayIdempotencyError"
-    GATEWAY_AUTH_ERROR = "GatewayAuthError"
-    TIME_GUARD_DEFERRED = "TimeGuardDeferred"
-    # Per-message backoff: a rate-limited record queued again on its last receive (never dead-lettered for a
-    # 429), and a backoff that could not be set (the message then waits out the queue's visibility timeout).
-    RATE_LIMIT_REQUEUED = "RateLimitRequeued"
-    BACKOFF_NOT_SET = "BackoffNotSet"
-    PAYMENT_ACTION_REQUIRED = "PaymentActionRequired"
-    PAYMENT_DISPUTED = "PaymentDisputed"
-    # Webhooks: refused before anything was read or written (bad signature, stale, not JSON, too large).
-    WEBHOOK_REJECTED = "WebhookRejected"
-    WEBHOOK_DUPLICATE = "WebhookDuplicate"
-    # A signed event about an object the gateway does not have (404 on the read-back): acknowledged, not retried.
-    WEBHOOK_UNKNOWN_OBJECT = "WebhookUnknownObject"
-    # Reconciliation: records it finished, and the age of the oldest unfinished payment (alarmed).
-    RECONCILED = "Reconciled"
-    OLDEST_UNFINISHED_AGE = "OldestUnfinishedAgeSeconds"
-    # Every event put on the bus, one metric per detail-type and major (``published``): during a deprecation window
-    # the old major's count shows it still goes out (majors.py).
-    EVENT_PUBLISHED = "EventPublished"
-
-
-def gauge_seconds(name: str, value: float) -> None:
-    with _lock:
-        metrics.add_metric(name=name, unit=MetricUnit.Seconds, value=value)
-
-
-def count(name: str) -> None:
-    with _lock:
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
-
-
-def published(detail_type: str, schema_version: str) -> None:
-    """Count one published event per detail-type and major: ``EventPublished.<detail-type>.v<major>``.
-
-    A metric name per major in the invocation's metric set (flushed once, with the others): a metric of its own
-    dimensions (Powertools' single_metric) cost 125 µs per event, more than half of the handler's own CPU.
-    """
-    count(f"{Metric.EVENT_PUBLISHED}.{detail_type}.v{schema_version.split('.')[0]}")
-
-
-def flush() -> None:
-    with _lock:
-        if metrics.metric_set:  # an empty flush only produces a warning
-            metrics.flush_metrics(raise_on_empty_metrics=False)
 
 
 def sampled() -> bool:

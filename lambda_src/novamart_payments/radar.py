@@ -20,10 +20,10 @@ from dataclasses import replace
 
 from novamart_payments import domain
 from novamart_payments.domain import RefundTrigger, Status, TriggerMeta
-from novamart_payments.notices import FraudWarningNotice, ReviewNotice
-from novamart_payments.observability import count, logger
-from novamart_payments.outcomes import RefundReason
-from novamart_payments.service import PaymentService
+from novamart_payments.failure_codes import RefundReason
+from novamart_payments.ports import FraudWarningNotice, ReviewNotice
+from novamart_payments.refund_flow import RefundFlow
+from novamart_payments.telemetry import count, logger
 
 POLICIES = ("refund_actionable", "refund_all", "record_only")
 #: Stripe's reason for a review closed by refunding the charge as fraud.
@@ -47,62 +47,64 @@ def fraud_refund_trigger(order_id: str, correlation_id: str, cause: str) -> Refu
     )
 
 
-def settle_fraud_notice(service: PaymentService, notice: FraudWarningNotice | ReviewNotice, policy: str = "") -> str:
-    """Record a review, or refund the order an early fraud warning is about (once, for what remains)."""
-    order_id = service.gateway.charge_status(notice.handle).order_id  # the truth, never the notice's word
-    if order_id is None:
-        return "not_ours"
-    if isinstance(notice, ReviewNotice):
-        return _settle_review(service, order_id, notice)
-    count(RadarMetric.EARLY_FRAUD_WARNING)
-    chosen = policy or _policy()
-    if chosen == "record_only" or (chosen == "refund_actionable" and not notice.actionable):
-        logger.warning("early fraud warning recorded, not refunded", extra={"policy": chosen})
-        return "warning_recorded"
-    trigger = fraud_refund_trigger(order_id, "", f"efw:{notice.warning_id}")
-    record, existing = service.refund_records(trigger)  # one read for both (the record budget: config.py)
-    if record is None or record.intent_id != notice.handle:
-        return "not_ours"
-    if record.status is not Status.SUCCEEDED:
-        return "nothing_charged"
-    if existing is None and record.amount is not None and record.refunded_minor_units >= record.amount.minor_units:
-        return "already_refunded"  # nothing left: no refund.failed for a refund nobody asked the service for
-    trigger = replace(trigger, meta=replace(trigger.meta, correlation_id=record.correlation_id))
-    outcome = service.handle_refund(trigger, known=(record, existing))
-    count(RadarMetric.FRAUD_REFUND)
-    logger.warning("charge refunded as fraud", extra={"outcome": outcome})
-    return f"fraud_refund:{outcome}"
+class FraudSettlement(RefundFlow):
+    """What the service does with Radar's signals: a review recorded, an order refunded as fraud (once)."""
 
+    def settle_fraud_notice(self, notice: FraudWarningNotice | ReviewNotice, policy: str = "") -> str:
+        """Record a review, or refund the order an early fraud warning is about (once, for what remains)."""
+        order_id = self._gateway.charge_status(notice.handle).order_id  # the truth, never the notice's word
+        if order_id is None:
+            return "not_ours"
+        if isinstance(notice, ReviewNotice):
+            return self._settle_review(order_id, notice)
+        count(RadarMetric.EARLY_FRAUD_WARNING)
+        chosen = policy or _policy()
+        if chosen == "record_only" or (chosen == "refund_actionable" and not notice.actionable):
+            logger.warning("early fraud warning recorded, not refunded", extra={"policy": chosen})
+            return "warning_recorded"
+        trigger = fraud_refund_trigger(order_id, "", f"efw:{notice.warning_id}")
+        record, existing = self.refund_records(trigger)  # one read for both (the record budget: config.py)
+        if record is None or record.intent_id != notice.handle:
+            return "not_ours"
+        if record.status is not Status.SUCCEEDED:
+            return "nothing_charged"
+        if existing is None and record.amount is not None and record.refunded_minor_units >= record.amount.minor_units:
+            return "already_refunded"  # nothing left: no refund.failed for a refund nobody asked the service for
+        trigger = replace(trigger, meta=replace(trigger.meta, correlation_id=record.correlation_id))
+        outcome = self.handle_refund(trigger, known=(record, existing))
+        count(RadarMetric.FRAUD_REFUND)
+        logger.warning("charge refunded as fraud", extra={"outcome": outcome})
+        return f"fraud_refund:{outcome}"
 
-def _settle_review(service: PaymentService, order_id: str, notice: ReviewNotice) -> str:
-    """Record the review on the payment; a review closed as refunded as fraud also publishes Stripe's refund."""
-    trigger = fraud_refund_trigger(order_id, "", f"review:{notice.review_id}")
-    record, existing = service.refund_records(trigger)  # the payment and the order's full refund, one read
-    if record is None or record.intent_id != notice.handle:
-        return "not_ours"
-    state = "opened" if notice.opened else f"closed:{notice.reason}"
-    service.repository.note_review(record.payment_id, notice.review_id, state)
-    if notice.opened:
-        count(RadarMetric.REVIEW_OPENED)
-        return "review_opened"
-    if notice.reason != REFUNDED_AS_FRAUD or record.status is not Status.SUCCEEDED or record.amount is None:
-        return f"review_closed:{notice.reason}"
-    adopted = None
-    if existing is None or existing.status is Status.PENDING:
-        # What Stripe refunded, read back from Stripe: the amount still refundable on our record, by a refund
-        # that is not one of ours. An early fraud warning's refund in flight (PENDING) settles on its own
-        # attempt if that got through, else on Stripe's: never a second refund.
-        in_flight = existing.amount.minor_units if existing is not None and existing.amount is not None else 0
-        left = record.amount.minor_units - record.refunded_minor_units + in_flight
-        adopted = service.gateway.find_outside_refund(notice.handle, left) if left > 0 else None
-        if existing is None and adopted is None:
-            logger.warning("review closed as refunded as fraud, but Stripe shows no such refund left to publish")
-            return "review_closed:no_refund_to_publish"
-    trigger = replace(trigger, meta=replace(trigger.meta, correlation_id=record.correlation_id))
-    outcome = service.handle_refund(trigger, known=(record, existing), adopt=adopted)
-    count(RadarMetric.FRAUD_REFUND)
-    logger.warning("refund of a review closed as fraud published", extra={"outcome": outcome})
-    return f"review_refund:{outcome}"
+    def _settle_review(self, order_id: str, notice: ReviewNotice) -> str:
+        """Record the review on the payment; a review closed as refunded as fraud also publishes Stripe's refund."""
+        trigger = fraud_refund_trigger(order_id, "", f"review:{notice.review_id}")
+        record, existing = self.refund_records(trigger)  # the payment and the order's full refund, one read
+        if record is None or record.intent_id != notice.handle:
+            return "not_ours"
+        state = "opened" if notice.opened else f"closed:{notice.reason}"
+        self._repo.note_review(record.payment_id, notice.review_id, state)
+        if notice.opened:
+            count(RadarMetric.REVIEW_OPENED)
+            return "review_opened"
+        if notice.reason != REFUNDED_AS_FRAUD or record.status is not Status.SUCCEEDED or record.amount is None:
+            return f"review_closed:{notice.reason}"
+        adopted = None
+        if existing is None or existing.status is Status.PENDING:
+            # What Stripe refunded, read back from Stripe: the amount still refundable on our record, by a refund
+            # that is not one of ours. An early fraud warning's refund in flight (PENDING) settles on its own
+            # attempt if that got through, else on Stripe's: never a second refund.
+            in_flight = existing.amount.minor_units if existing is not None and existing.amount is not None else 0
+            left = record.amount.minor_units - record.refunded_minor_units + in_flight
+            adopted = self._gateway.find_outside_refund(notice.handle, left) if left > 0 else None
+            if existing is None and adopted is None:
+                logger.warning("review closed as refunded as fraud, but Stripe shows no such refund left to publish")
+                return "review_closed:no_refund_to_publish"
+        trigger = replace(trigger, meta=replace(trigger.meta, correlation_id=record.correlation_id))
+        outcome = self.handle_refund(trigger, known=(record, existing), adopt=adopted)
+        count(RadarMetric.FRAUD_REFUND)
+        logger.warning("refund of a review closed as fraud published", extra={"outcome": outcome})
+        return f"review_refund:{outcome}"
 
 
 def _policy() -> str:

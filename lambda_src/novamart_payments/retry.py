@@ -25,7 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from novamart_payments import clients
 from novamart_payments.config import Config, get_config
 from novamart_payments.gateway import GatewayRateLimited
-from novamart_payments.observability import Metric, count, logger
+from novamart_payments.telemetry import Metric, count, logger
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord

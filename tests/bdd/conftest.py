@@ -205,7 +205,7 @@ def a_paid_order(world: World, order: Order, minor: int, currency: str) -> None:
 
 @given(parsers.parse('the currency "{currency}" has {digits:d} minor-unit digits'))
 def currency_digits(currency: str, digits: int) -> None:
-    from novamart_payments.contracts import currency_exponent
+    from novamart_payments.money import currency_exponent
 
     assert currency_exponent(currency) == digits
 

@@ -79,7 +79,7 @@ def measure(n: int = 5000) -> dict[str, Any]:
     valid = _load(sorted(examples.glob("*/v*/valid/*.json")))
     invalid = _load(sorted(examples.glob("*/v*/invalid/*.json")), "event")
 
-    for cache in (contracts._validator, contracts.resolved_schema, contracts._schema_index):
+    for cache in (contracts._validator, contracts.resolved_schema, contracts.schema_index):
         cache.cache_clear()
     start = time.perf_counter()
     for detail_type in sorted(contracts.known_event_types()):

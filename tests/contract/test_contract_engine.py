@@ -26,6 +26,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from novamart_payments import contracts
 
+from tests.support.reference_schema import python_dollar, reference_schema
+
 VALID = valid_examples()
 INVALID = invalid_examples()
 EXAMPLES = [(dt_, load(p)) for dt_, p in VALID] + [(dt_, load(p)["event"]) for dt_, p in INVALID]
@@ -37,7 +39,7 @@ EVENT_TYPES = sorted(contracts.known_event_types())
 def reference(detail_type: str) -> Any:
     """jsonschema on the same (inlined) schema the runtime compiles, with the formats the schemas use."""
     return jsonschema.Draft202012Validator(
-        contracts.reference_schema(contracts.resolved_schema(detail_type, 1)),
+        reference_schema(contracts.resolved_schema(detail_type, 1)),
         format_checker=jsonschema.FormatChecker(formats=sorted(contracts.USED_FORMATS)),
     )
 
@@ -101,7 +103,7 @@ def test_patterns_match_whole_strings_in_both_engines() -> None:
     # JSON Schema (ECMA-262) and the Rust engine do not. Whole strings it is: the reference gets `\Z` anchors.
     assert jsonschema.Draft202012Validator(ORDER_ID).is_valid("ord-1\n")
     runtime = contracts._compile(ORDER_ID)
-    reference_validator = jsonschema.Draft202012Validator(contracts.reference_schema(ORDER_ID))
+    reference_validator = jsonschema.Draft202012Validator(reference_schema(ORDER_ID))
     for value, verdict in {"ord-1": True, "ord-1\n": False, "ord-1\n\n": False, "ord-1\nx": False, "\n": False}.items():
         assert reference_validator.is_valid(value) is verdict, repr(value)
         assert runtime.is_valid(value) is verdict, repr(value)
@@ -119,7 +121,7 @@ def test_patterns_match_whole_strings_in_both_engines() -> None:
     ],
 )
 def test_dollar_rewrite_touches_anchors_only(pattern: str, rewritten: str) -> None:
-    assert contracts._python_dollar(pattern) == rewritten
+    assert python_dollar(pattern) == rewritten
 
 
 def test_const_and_enum_values_are_not_rewritten() -> None:
@@ -128,7 +130,7 @@ def test_const_and_enum_values_are_not_rewritten() -> None:
         "enum": [{"pattern": "b$"}],
         "properties": {"x": {"pattern": "c$"}, "enum": {"pattern": "d$"}, "pattern": {"pattern": "e$"}},
     }
-    engine = contracts.reference_schema(schema)
+    engine = reference_schema(schema)
     assert engine["const"] == {"pattern": "a$"} and engine["enum"] == [{"pattern": "b$"}]
     assert {name: sub["pattern"] for name, sub in engine["properties"].items()} == {
         "x": "c\\Z",
@@ -176,7 +178,7 @@ def _patterns(node: Any) -> Iterator[str]:
 PATTERNS = sorted(
     {
         p
-        for t, majors in contracts._schema_index().items()
+        for t, majors in contracts.schema_index().items()
         for major in majors
         for p in _patterns(contracts.resolved_schema(t, major))
     }
@@ -262,7 +264,7 @@ def test_pattern_strings_get_the_reference_verdict(pattern: str, data: st.DataOb
     # st.from_regex follows Python's semantics, so it also draws the trailing-newline strings Python's `$` allows.
     value = data.draw(st.one_of(st.from_regex(pattern), awkward_text))
     schema = {"type": "string", "pattern": pattern}
-    reference_validator = jsonschema.Draft202012Validator(contracts.reference_schema(schema))
+    reference_validator = jsonschema.Draft202012Validator(reference_schema(schema))
     assert runtime_verdict(contracts._compile(schema), value) is reference_validator.is_valid(value)
 
 

@@ -1,4 +1,4 @@
-"""The table of outcome codes (novamart_payments.outcomes) against the schemas, the docs and the service.
+"""The table of outcome codes (novamart_payments.failure_codes) against the schemas, the docs and the service.
 
 Three promises to consuming teams: the enum in each failure event's schema is exactly the table; the docs
 list exactly the table; the service can emit no code outside the table, and every code in the table is
@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 from contract_support import REPO
-from novamart_payments import contracts, domain, outcomes, publisher
+from novamart_payments import contracts, domain, events, failure_codes
 from novamart_payments.domain import Money, PaymentRecord, RefundRecord, RefundTrigger, Status, TriggerMeta
+from novamart_payments.failure_codes import Origin
 from novamart_payments.gateway import ChargeRequest, RefundRequest
 from novamart_payments.gateway.simulated import _DECLINES, SimulatedGateway
-from novamart_payments.outcomes import Origin
 from novamart_payments.repository import Repository
 
 from tools.docgen import schemas
@@ -31,7 +31,9 @@ GATEWAY_DIR = LAMBDA_SRC / "gateway"
 
 
 def _table(event: str, *origins: Origin) -> set[str]:
-    return {s.code.value for s in outcomes.OUTCOME_CODES if s.event == event and (not origins or s.origin in origins)}
+    return {
+        s.code.value for s in failure_codes.OUTCOME_CODES if s.event == event and (not origins or s.origin in origins)
+    }
 
 
 def _newest_major(event: str) -> int:
@@ -42,17 +44,19 @@ def _newest_major(event: str) -> int:
 
 
 def test_codes_are_unique_snake_case_and_split_by_event() -> None:
-    codes = [s.code.value for s in outcomes.OUTCOME_CODES]
+    codes = [s.code.value for s in failure_codes.OUTCOME_CODES]
     assert len(codes) == len(set(codes))
     assert all(re.fullmatch(r"[a-z][a-z0-9_]{1,63}", c) for c in codes)
-    assert set(codes) == {c.value for c in outcomes.PaymentFailureCode} | {c.value for c in outcomes.RefundFailureCode}
+    assert set(codes) == {c.value for c in failure_codes.PaymentFailureCode} | {
+        c.value for c in failure_codes.RefundFailureCode
+    }
 
 
 @pytest.mark.parametrize("event", FAILURE_EVENTS)
 def test_the_runtime_schema_enum_is_the_table(event: str) -> None:
     schema: Any = contracts.resolved_schema(event, _newest_major(event))
     enum = schema["properties"]["detail"]["properties"]["data"]["properties"]["code"]["enum"]
-    assert enum == list(outcomes.codes_for(event))
+    assert enum == list(failure_codes.codes_for(event))
 
 
 @pytest.mark.parametrize("event", FAILURE_EVENTS)
@@ -65,16 +69,16 @@ def test_the_event_page_lists_exactly_the_table(event: str) -> None:
 
 def test_one_page_per_code_and_no_other() -> None:
     pages = {p.stem for p in (REPO / "docs" / "events" / "codes").glob("*.md")} - {"index"}
-    assert pages == {s.code.value for s in outcomes.OUTCOME_CODES}
+    assert pages == {s.code.value for s in failure_codes.OUTCOME_CODES}
     index = (REPO / "docs" / "events" / "codes" / "index.md").read_text()
-    for spec in outcomes.OUTCOME_CODES:
+    for spec in failure_codes.OUTCOME_CODES:
         assert f"| [`{spec.code.value}`]({spec.code.value}.md) | `{spec.event}` |" in index
 
 
 def test_a_code_outside_the_table_cannot_be_published() -> None:
     record = _failed_payment(failure_code="payment_not_found")
     with pytest.raises(contracts.ContractViolation) as info:
-        contracts.validate_event(publisher.payment_outcome(record))
+        contracts.validate_event(events.payment_outcome(record))
     assert info.value.pointers == ("/detail/data/code",)
 
 
@@ -148,8 +152,8 @@ def _marker_code() -> str:
 
 
 def _fallback_codes() -> tuple[str, str]:
-    payment = publisher.payment_outcome(_failed_payment(failure_code=None))
-    refund = publisher.refund_outcome(
+    payment = events.payment_outcome(_failed_payment(failure_code=None))
+    refund = events.refund_outcome(
         RefundRecord(
             refund_id=domain.refund_id_for("refund:ord-1"), order_id="ord-1", status=Status.FAILED, amount=None
         )
@@ -253,7 +257,9 @@ def driven_codes() -> dict[str, set[str]]:
     payment_fallback, refund_fallback = _fallback_codes()
     return {
         "payment.failed": charge_codes | {_marker_code(), payment_fallback} | _reconciliation_codes() | _risk_codes(),
-        "refund.failed": refund_codes | _refund_decision_codes() | {refund_fallback, outcomes.DEFAULT_REFUND_FAILURE},
+        "refund.failed": refund_codes
+        | _refund_decision_codes()
+        | {refund_fallback, failure_codes.DEFAULT_REFUND_FAILURE},
     }
 
 
@@ -292,12 +298,12 @@ def scanned_codes() -> set[str]:
 @pytest.mark.parametrize("event", FAILURE_EVENTS)
 def test_every_code_the_service_emits_is_in_the_table(event: str) -> None:
     outside = driven_codes()[event] - _table(event)
-    assert not outside, f"{event} can carry {sorted(outside)}, which the table in outcomes.py does not list"
+    assert not outside, f"{event} can carry {sorted(outside)}, which the table in failure_codes.py does not list"
 
 
 def test_every_code_literal_in_the_service_is_in_the_table() -> None:
-    outside = scanned_codes() - {s.code.value for s in outcomes.OUTCOME_CODES}
-    assert not outside, f"lambda_src uses codes missing from outcomes.py: {sorted(outside)}"
+    outside = scanned_codes() - {s.code.value for s in failure_codes.OUTCOME_CODES}
+    assert not outside, f"lambda_src uses codes missing from failure_codes.py: {sorted(outside)}"
 
 
 def test_the_scanner_sees_each_way_a_code_is_written() -> None:
@@ -321,7 +327,7 @@ def test_every_code_in_the_table_is_emitted_or_reserved(event: str) -> None:
     unreachable = _table(event, Origin.SERVICE, Origin.GATEWAY) - emitted
     assert not unreachable, f"{sorted(unreachable)} are never emitted: emit them or mark them RESERVED"
     emitted_reserved = _table(event, Origin.RESERVED) & emitted
-    assert not emitted_reserved, f"{sorted(emitted_reserved)} are emitted: drop RESERVED in outcomes.py"
+    assert not emitted_reserved, f"{sorted(emitted_reserved)} are emitted: drop RESERVED in failure_codes.py"
 
 
 def _other_adapters() -> list[Path]:

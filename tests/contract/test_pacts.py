@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from contract_compat import breaking_changes
 from contract_support import SCHEMAS, load
-from novamart_payments import publisher
+from novamart_payments import events
 
 from tools import pacts
 from tools.docgen import schemas
@@ -33,14 +33,14 @@ def test_every_consumer_pact_holds_against_the_real_publisher() -> None:
 
 
 def test_a_field_a_pact_reads_dropped_by_the_publisher_turns_verification_red(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = publisher.refund_outcome
+    real = events.refund_outcome
 
     def without_customer(record: Any) -> dict[str, Any]:
         event = real(record)
         event["detail"]["data"].pop("customerId", None)  # optional in the schema: only the pact notices
         return event
 
-    monkeypatch.setattr(publisher, "refund_outcome", without_customer)
+    monkeypatch.setattr(events, "refund_outcome", without_customer)
     passed, report = pacts.verify_provider()
     assert not passed
     assert "notifications-service" in report and "customerId" in report, report

@@ -266,7 +266,7 @@ def test_without_any_valid_rules_an_order_waits_and_is_never_charged_unchecked(r
 
 
 def test_the_decision_is_stored_once_and_a_later_one_loses_to_it(risky: Any, aws: Aws, svc: Any) -> None:
-    from novamart_payments.outcomes import PaymentFailureCode
+    from novamart_payments.failure_codes import PaymentFailureCode
     from novamart_payments.risk import ALLOW, RiskDecision, Verdict
 
     order = new_order()

@@ -11,7 +11,7 @@ from typing import Any
 import hcl2
 import jsonschema
 import pytest
-from novamart_payments import majors, publisher
+from novamart_payments import events, majors, publisher
 from novamart_payments.config import Config, ConfigError
 from novamart_payments.contracts import ContractViolation
 from novamart_payments.domain import Money, RefundRecord, Status
@@ -53,7 +53,7 @@ def refused_refund() -> dict[str, Any]:
         updated_at="2026-12-02T10:00:00.000Z",
         processed_at="2026-12-02T10:00:00.000Z",
     )
-    return publisher.refund_outcome(record)
+    return events.refund_outcome(record)
 
 
 def consumer_schema(detail_type: str, major: str) -> dict[str, Any]:
@@ -129,7 +129,7 @@ def test_a_refused_entry_fails_the_publish_and_counts_nothing(counted: list[tupl
 
 def test_events_of_a_single_major_go_out_once() -> None:
     record = RefundRecord("r-1", "ord-1", Status.SUCCEEDED, Money(100, "USD"), payment_id="p", customer_id="c")
-    event = publisher.refund_outcome(record)
+    event = events.refund_outcome(record)
     assert publisher.Publisher("bus").editions(event) == [event]
 
 

@@ -5,11 +5,12 @@ statement of the ``tools`` namespace package, those inside functions included, w
 
 from __future__ import annotations
 
-import graphlib
 from pathlib import Path
 
 import grimp
 import pytest
+
+from tests.support.import_graph import import_cycle
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / "tools"
@@ -20,16 +21,6 @@ SKIPPED_PARTS = {"node_modules", "__pycache__"}
 
 def python_files() -> list[Path]:
     return sorted(p for p in TOOLS.rglob("*.py") if not SKIPPED_PARTS & set(p.relative_to(TOOLS).parts))
-
-
-def import_cycle(graph: grimp.ImportGraph) -> tuple[str, ...] | None:
-    """One cycle among the modules of ``graph`` (each node then its imports), or None when there is none."""
-    sorter = graphlib.TopologicalSorter({m: graph.find_modules_directly_imported_by(m) for m in graph.modules})
-    try:
-        sorter.prepare()
-    except graphlib.CycleError as err:
-        return tuple(err.args[1])
-    return None
 
 
 def test_the_tooling_has_python_files_to_check() -> None:

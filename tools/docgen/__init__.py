@@ -12,7 +12,7 @@ Outputs:
   EventBridge Schema Registry (``aws_schemas_schema`` type ``JSONSchemaDraft4``)
 - ``schemas/consumer/<detail-type>/v<MAJOR>.json``: the consumer form (dereferenced, every object open) that
   consuming teams validate with, so that a minor version's new optional field does not break them
-- ``schemas/common/outcome-codes.json``: the failure-code enums, from ``novamart_payments.outcomes``
+- ``schemas/common/outcome-codes.json``: the failure-code enums, from ``novamart_payments.failure_codes``
 - ``docs/events/codes/``: one page per failure code; ``docs/events/changelog.md``: per-event changelog from
   the released snapshots
 

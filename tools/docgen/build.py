@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from novamart_payments import outcomes
+from novamart_payments import failure_codes
 
 from tests.reliability import customer_waits
 from tools.docgen.asyncapi import asyncapi_doc, dump_yaml
@@ -49,7 +49,7 @@ def render_all() -> dict[Path, str]:
         CHANGELOG: changelog_page(files),
         CODES_DIR / "index.md": codes_index_page(),
     }
-    for spec in outcomes.OUTCOME_CODES:
+    for spec in failure_codes.OUTCOME_CODES:
         out[CODES_DIR / f"{spec.code.value}.md"] = code_page(spec)
     for dt, major, path in files:
         out[CONSUMER_DIR / dt / f"v{major}.json"] = json.dumps(consumer_form(path), indent=2) + "\n"

@@ -11,8 +11,8 @@ from typing import Any
 
 import stripe
 
-from novamart_payments.domain import Money
-from novamart_payments.notices import (
+from novamart_payments.domain import Dispute, Money
+from novamart_payments.ports import (
     ChargeNotice,
     DisputeNotice,
     FraudWarningNotice,
@@ -20,7 +20,6 @@ from novamart_payments.notices import (
     RefundNotice,
     ReviewNotice,
 )
-from novamart_payments.publisher import Dispute
 from novamart_payments.timestamps import from_epoch
 
 #: Stripe signs ``t=<unix time>`` into the header; an event older than this is refused as a possible replay.

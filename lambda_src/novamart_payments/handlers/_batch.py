@@ -23,13 +23,13 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from novamart_payments import clients, retry
+from novamart_payments.composition import payment_gateway, service
 from novamart_payments.config import get_config
 from novamart_payments.contracts import ContractViolation
 from novamart_payments.envelope import checked_event, identifiers
 from novamart_payments.gateway import GatewayMisconfigured, IdempotencyKeyReused, TransientGatewayError
 from novamart_payments.observability import Metric, count, flush, logger, traced_when_sampled
 from novamart_payments.service import PaymentService, RetryLater
-from novamart_payments.wiring import payment_gateway, service
 
 __all__ = ["make_handler", "payment_gateway", "service"]
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from novamart_payments.composition import service
 from novamart_payments.config import get_config
 from novamart_payments.observability import flush, logger, traced_when_sampled
 from novamart_payments.reconciliation import Ages, reconcile
-from novamart_payments.wiring import service
 
 
 @traced_when_sampled

@@ -21,11 +21,13 @@ from collections.abc import Callable
 from typing import Any
 
 from novamart_payments import clients
+from novamart_payments.composition import service
 from novamart_payments.config import get_config
 from novamart_payments.gateway import GatewayMisconfigured
-from novamart_payments.notices import NoticeBusy, NoticeLog, settle
+from novamart_payments.notices import NoticeLog
 from novamart_payments.observability import Metric, count, flush, logger, traced_when_sampled
-from novamart_payments.wiring import service
+from novamart_payments.ports import NoticeBusy
+from novamart_payments.settlement import settle
 
 #: Stripe's events are a few KiB; anything far larger is not one of them and is refused before it is parsed.
 MAX_BODY_BYTES = 64 * 1024

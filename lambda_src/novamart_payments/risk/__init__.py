@@ -12,10 +12,10 @@ import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from novamart_payments.outcomes import PaymentFailureCode
+from novamart_payments.failure_codes import PaymentFailureCode
 
-if TYPE_CHECKING:  # domain.py imports this module (a payment record carries its decision)
-    from novamart_payments.domain import Money
+if TYPE_CHECKING:
+    from novamart_payments.money import Money
 
 
 class Verdict(enum.StrEnum):

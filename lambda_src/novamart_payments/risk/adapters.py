@@ -6,10 +6,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from novamart_payments.observability import count, logger
 from novamart_payments.risk import RiskDecision, RiskSubject
 from novamart_payments.risk.counters import Counters
 from novamart_payments.risk.rules import InvalidRules, Rules, counted_decision, parse_rules, static_decision
+from novamart_payments.telemetry import count, logger
 
 
 class RulesUnavailable(RuntimeError):

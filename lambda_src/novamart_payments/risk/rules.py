@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from novamart_payments.failure_codes import PaymentFailureCode
 from novamart_payments.money import currency_exponent, format_amount
-from novamart_payments.outcomes import PaymentFailureCode
 from novamart_payments.risk import ALLOW, RiskDecision, RiskSubject, Verdict
 from novamart_payments.timestamps import parse
 

@@ -18,10 +18,10 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from novamart_payments.observability import count, logger
-from novamart_payments.outcomes import PaymentFailureCode
+from novamart_payments.failure_codes import PaymentFailureCode
 from novamart_payments.risk import RiskDecision, RiskSubject, Verdict
 from novamart_payments.risk.rules import token_hash
+from novamart_payments.telemetry import count, logger
 
 SCORER_ERROR = "RiskScorerError"
 

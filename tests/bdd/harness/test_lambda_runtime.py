@@ -12,7 +12,7 @@ import copy
 import json
 
 import pytest
-from novamart_payments import wiring
+from novamart_payments import composition
 from novamart_payments.majors import terraform_table
 
 from tools.devstack.lambda_runtime import ENV_GATE
@@ -37,11 +37,11 @@ def test_a_function_never_runs_with_the_service_built_from_another_environment()
     refund = dict(BASE, AWS_LAMBDA_FUNCTION_NAME="refund", EVENT_MAJORS=json.dumps(ended))
     try:
         with ENV_GATE.applied(webhook):
-            built_for_webhook = wiring.service()
+            built_for_webhook = composition.service()
         with ENV_GATE.applied(refund):
-            built_for_refund = wiring.service()
+            built_for_refund = composition.service()
         assert built_for_refund is not built_for_webhook
         assert str(built_for_refund.publisher._windows["refund.failed"][1]) == "2000-01-01"
     finally:
         ENV_GATE.restore()
-        wiring.service.cache_clear()
+        composition.service.cache_clear()

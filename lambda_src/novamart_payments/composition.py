@@ -1,4 +1,5 @@
-"""How the functions' collaborators are built: once per container, from the one configuration object.
+"""The composition root: the one place the concrete adapters are built and plugged into the service's ports,
+once per container, from the one configuration object.
 
 Construction is cheap and cached; nothing here runs at import time, so importing a handler never needs AWS.
 """

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 from novamart_payments.domain import ACTION_DEADLINE, Status
-from novamart_payments.outcomes import PaymentFailureCode
+from novamart_payments.failure_codes import PaymentFailureCode
 from novamart_payments.risk import RiskDecision, RiskSubject, Verdict
 from novamart_payments.timestamps import plus
 

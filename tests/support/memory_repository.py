@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from novamart_payments.domain import PaymentRecord, PaymentTrigger, RefundRecord, Status, TriggerMeta
-from novamart_payments.outcomes import PaymentFailureCode
+from novamart_payments.failure_codes import PaymentFailureCode
 from novamart_payments.risk import RiskDecision
 
 from tests.support.ports_under_test import Lease, WriteResult

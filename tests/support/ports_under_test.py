@@ -3,7 +3,7 @@
 Why one place: the service is being split into ports (Protocols) and adapters; when a class moves, this file is the
 one edit that repoints the fakes (tests/support/memory_*.py, counting_gateway.py), the contract suite
 (tests/ports) and the decision tests (tests/decisions). The pure domain (``novamart_payments.domain``,
-``outcomes``, ``timestamps``) is imported where it is used.
+``failure_codes``, ``timestamps``) is imported where it is used.
 """
 
 from __future__ import annotations
@@ -20,12 +20,30 @@ from novamart_payments.gateway import (
 )
 from novamart_payments.gateway.simulated import SimulatedGateway
 from novamart_payments.majors import editions
-from novamart_payments.notices import ChargeNotice, FraudWarningNotice, NoticeBusy, RefundNotice, settle
+from novamart_payments.ports import (
+    ChargeNotice,
+    EventPublisher,
+    FraudWarningNotice,
+    Lease,
+    Notice,
+    NoticeBusy,
+    PaymentRepository,
+    RefundNotice,
+    WriteResult,
+)
 from novamart_payments.publisher import PublishError
-from novamart_payments.radar import settle_fraud_notice
 from novamart_payments.reconciliation import Ages, reconcile
-from novamart_payments.repository import Lease, Repository, WriteResult
+from novamart_payments.repository import Repository
 from novamart_payments.service import REFUND_LEASE, PaymentService, RetryLater, charge_request
+
+
+def settle(service: PaymentService, notice: Notice) -> str:
+    return service.settle_notice(notice)
+
+
+def settle_fraud_notice(service: PaymentService, notice: FraudWarningNotice, policy: str = "") -> str:
+    return service.settle_fraud_notice(notice, policy)
+
 
 #: The DynamoDB adapter of the repository port, which tests/ports runs the shared contract against.
 DynamoRepository = Repository
@@ -36,6 +54,7 @@ __all__ = [
     "ChargeNotice",
     "ChargeRequest",
     "DynamoRepository",
+    "EventPublisher",
     "FraudWarningNotice",
     "GatewayRateLimited",
     "GatewayResult",
@@ -43,6 +62,7 @@ __all__ = [
     "NoticeBusy",
     "Outcome",
     "PaymentGateway",
+    "PaymentRepository",
     "PaymentService",
     "PublishError",
     "RefundNotice",

@@ -102,6 +102,12 @@ MUTANTS = (
     Mutant(
         "webhook-signature-not-verified",
         f"{PKG}/gateway/stripe_webhooks.py",
+        "        stripe.WebhookSignature.verify_header(payload, signature, secret)\n"
+        "    except stripe.SignatureVerificationError:\n"
+        '        raise BadWebhook("bad_signature") from None\n'
+        "    except UnicodeDecodeError:\n"
+        '        raise BadWebhook("not_json") from None\n'
+        "    try:\n"
         "        event = stripe.Webhook.construct_event(payload, signature, secret, tolerance=TOLERANCE_SECONDS)",
         '        event = stripe.Event.construct_from(__import__("json").loads(payload), "")',
         (f"{LATER}::test_a_webhook_that_is_not_a_fresh_stripe_event_changes_nothing",),

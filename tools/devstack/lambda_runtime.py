@@ -111,7 +111,7 @@ _CONTAINER_STATE = (
     ("novamart_payments.config", "get_config"),
     ("novamart_payments.clients", "reset"),
     ("novamart_payments.wiring", "service"),
-    ("novamart_payments.gateway.stripe_gateway", "_secrets_provider"),
+    ("novamart_payments.gateway.stripe_secrets", "_secrets_provider"),
     ("novamart_payments.handlers.webhooks", "_signing_secret"),
     ("novamart_payments.handlers.webhooks", "_log"),
 )

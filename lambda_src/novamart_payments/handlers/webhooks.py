@@ -33,7 +33,7 @@ MAX_BODY_BYTES = 64 * 1024
 
 @functools.cache
 def _signing_secret() -> Callable[[], str]:
-    from novamart_payments.gateway.stripe_gateway import secret_key_reader
+    from novamart_payments.gateway.stripe_secrets import secret_key_reader
 
     cfg = get_config()
     return secret_key_reader(

@@ -207,6 +207,22 @@ def test_a_base64_body_is_read_like_a_plain_one(aws: Aws) -> None:
     assert deliver(event_about(intent, "payment_intent.succeeded"), base64_body=True) == (200, "charged:succeeded")
 
 
+def test_headers_are_read_whatever_their_case_and_a_broken_base64_body_is_refused(aws: Aws) -> None:
+    _, intent = pay_3ds(aws)
+    authenticate(intent, success=True)
+    event = event_about(intent, "payment_intent.succeeded")
+    request = signed_request(event)
+    request["headers"] = {
+        "Content-Type": "application/json",
+        "Stripe-Signature": request["headers"]["stripe-signature"],
+    }
+    broken = {**request, "body": "not base64!", "isBase64Encoded": True}
+    answer = webhook_handler(broken, Context())
+    assert (answer["statusCode"], json.loads(answer["body"])["outcome"]) == (400, "unreadable_body")
+    answer = webhook_handler(request, Context())
+    assert (answer["statusCode"], json.loads(answer["body"])["outcome"]) == (200, "charged:succeeded")
+
+
 def test_events_about_others_objects_are_acknowledged_and_ignored(aws: Aws) -> None:
     customer = stripe_stack().stripe.client().v1.customers.create()
     assert deliver(event_about(customer.id, "customer.created")) == (200, "ignored")

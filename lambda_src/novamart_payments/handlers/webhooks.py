@@ -11,7 +11,6 @@ retried. An event whose object another delivery is settling right now answers 40
 
 from __future__ import annotations
 
-import base64
 import binascii
 import contextlib
 import functools
@@ -19,6 +18,8 @@ import json
 import time
 from collections.abc import Callable
 from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import LambdaFunctionUrlEvent
 
 from novamart_payments import clients
 from novamart_payments.config import get_config
@@ -64,29 +65,23 @@ def _reject(status: int, why: str) -> dict[str, Any]:
     return _answer(status, why)
 
 
-def _body(event: dict[str, Any]) -> bytes | None:
-    body = event.get("body") or ""
-    if not isinstance(body, str):
-        return None
-    if event.get("isBase64Encoded"):  # a function URL caps the request at 6 MiB, so decoding it is cheap
-        try:
-            return base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            return None
-    return body.encode("utf-8", errors="surrogatepass")
-
-
 def _handle(event: dict[str, Any]) -> dict[str, Any]:
     from novamart_payments.gateway.stripe_webhooks import BadWebhook, notices_of, verified_event
 
-    payload = _body(event)
-    if payload is None:
+    request = LambdaFunctionUrlEvent(event)
+    if not isinstance(request.body or "", str):
         return _reject(400, "unreadable_body")
+    try:
+        # A function URL caps the request at 6 MiB, so decoding a base64 body before measuring it is cheap.
+        payload = (request.decoded_body or "").encode("utf-8", errors="surrogatepass")
+    except binascii.Error:
+        return _reject(400, "unreadable_body")
+    except UnicodeDecodeError:  # base64 of bytes that are not UTF-8: no JSON event
+        return _reject(400, "not_json")
     if len(payload) > MAX_BODY_BYTES:
         return _reject(413, "body_too_large")
-    headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
     try:
-        stripe_event = verified_event(payload, headers.get("stripe-signature"), _signing_secret()())
+        stripe_event = verified_event(payload, request.headers.get("stripe-signature"), _signing_secret()())
     except BadWebhook as bad:
         return _reject(400, bad.why)
     logger.thread_safe_append_keys(stripe_event_id=stripe_event["id"], stripe_event_type=stripe_event["type"])

@@ -104,6 +104,12 @@ MUTANTS = (
     Mutant(
         "webhook-signature-not-verified",
         f"{PKG}/gateway/stripe_webhooks.py",
+        "        stripe.WebhookSignature.verify_header(payload, signature, secret)\n"
+        "    except stripe.SignatureVerificationError:\n"
+        '        raise BadWebhook("bad_signature") from None\n'
+        "    except UnicodeDecodeError:\n"
+        '        raise BadWebhook("not_json") from None\n'
+        "    try:\n"
         "        event = stripe.Webhook.construct_event(payload, signature, secret, tolerance=TOLERANCE_SECONDS)",
         '        event = stripe.Event.construct_from(__import__("json").loads(payload), "")',
         (f"{LATER}::test_a_webhook_that_is_not_a_fresh_stripe_event_changes_nothing",),
@@ -121,12 +127,30 @@ MUTANTS = (
     ),
     Mutant(
         "webhook-replays-not-remembered",
-        f"{PKG}/notices.py",
-        'ConditionExpression="attribute_not_exists(eventId) OR (#st = :processing AND leaseUntil < :now)",',
-        'ConditionExpression="attribute_not_exists(eventId) OR #st <> :processing OR leaseUntil < :now",',
+        f"{PKG}/handlers/webhooks.py",
+        "    return str(once(event_id=event_id, notices=notices))",
+        "    return _settle_all(event_id=event_id, notices=notices)",
         (f"{LATER}::test_the_webhook_finishes_a_3ds_payment_exactly_once",),
-        write="notices.NoticeLog.claim",
+        write="webhooks.settle_once (Powertools idempotency)",
         guards="one delivery of a Stripe event at a time; a finished one is answered, not redone",
+    ),
+    Mutant(
+        "webhook-lease-outlives-the-invocation",
+        f"{PKG}/handlers/webhooks.py",
+        '    lease = context if callable(getattr(context, "get_remaining_time_in_millis", None)) else _Lease()',
+        "    lease = _Lease()",
+        (f"{LATER}::test_a_delivery_in_progress_is_answered_409_and_its_claim_ends_with_its_invocation",),
+        write="webhooks.settle_once (the claim's lease)",
+        guards="a claim holds while its invocation may run; a stopped delivery's retry is settled, not turned away",
+    ),
+    Mutant(
+        "webhook-failed-claim-kept",
+        f"{PKG}/handlers/webhooks.py",
+        "        with contextlib.suppress(Exception):\n            super().delete_record(data, exception)",
+        "        pass",
+        (f"{LATER}::test_a_failed_settlement_gives_its_claim_back_for_stripes_retry",),
+        write="webhooks.EventLog.delete_record",
+        guards="a failed delivery gives its claim back, so Stripe's retry is settled at once",
     ),
     Mutant(
         "reconciliation-does-not-cancel-first",
@@ -358,15 +382,5 @@ MUTANTS = (
         (f"{STATUS}::test_a_refund_failure_is_recorded_once",),
         write="repository.record_refund_failure",
         guards="(none) -> FAILED once: a recorded refusal is never overwritten",
-    ),
-    Mutant(
-        "webhook-release-erases-done",
-        f"{PKG}/notices.py",
-        '            Key={"eventId": {"S": event_id}},\n            ConditionExpression="#st = :processing",',
-        '            Key={"eventId": {"S": event_id}},\n'
-        '            ConditionExpression="#st = :processing OR #st <> :processing",',
-        (f"{STATUS}::test_a_finished_webhook_event_is_not_released_by_a_late_failure",),
-        write="notices.NoticeLog.release",
-        guards="a delivery gives back only a claim still processing, never a finished event's mark",
     ),
 )

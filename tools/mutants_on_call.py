@@ -10,11 +10,11 @@ ON_CALL = "tests/integration/test_on_call_truth.py"
 ON_CALL_MUTANTS = (
     Mutant(
         "unknown-object-retried",
-        f"{PKG}/gateway/stripe_gateway.py",
-        '            if kinds.get("reading") and (err.code == "resource_missing" or err.http_status == 404):',
-        "            if False:",
+        f"{PKG}/gateway/stripe_errors.py",
+        '        if kinds.get("reading") and (err.code == "resource_missing" or err.http_status == 404):',
+        "        if False:",
         (f"{ON_CALL}::test_a_signed_event_about_an_intent_stripe_does_not_have_is_acknowledged_and_counted",),
-        write="stripe_gateway._call (a read answered 404)",
+        write="stripe_errors.answer_for (a read answered 404)",
         guards="a permanent answer is acknowledged and counted, never retried (webhook 2xx, no ERROR)",
     ),
     Mutant(

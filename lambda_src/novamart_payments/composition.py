@@ -48,7 +48,7 @@ def risk_check() -> RiskCheck | None:
 
         key = None
         if cfg.risk_scorer_secret_id:
-            from novamart_payments.gateway.stripe_gateway import secret_key_reader
+            from novamart_payments.gateway.stripe_secrets import secret_key_reader
 
             key = secret_key_reader(
                 cfg.risk_scorer_secret_id,
@@ -76,7 +76,8 @@ def payment_gateway() -> PaymentGateway:
         from novamart_payments.gateway.simulated import gateway
 
         return gateway()
-    from novamart_payments.gateway.stripe_gateway import StripeGateway, secret_key_reader
+    from novamart_payments.gateway.stripe_gateway import StripeGateway
+    from novamart_payments.gateway.stripe_secrets import secret_key_reader
 
     budget = None
     if cfg.gateway_budget_table_name:

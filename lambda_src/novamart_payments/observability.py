@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Tracer
-from aws_lambda_powertools.tracing import tracer as _powertools_tracer
 
 from novamart_payments.gateway import ChargeRequest, GatewayResult, PaymentGateway, RefundRequest
 from novamart_payments.telemetry import SERVICE_NAME, Metric, count, flush, gauge_seconds, logger, metrics, published
@@ -22,6 +22,7 @@ from novamart_payments.telemetry import SERVICE_NAME, Metric, count, flush, gaug
 __all__ = ["Metric", "TracedGateway", "count", "flush", "gauge_seconds", "logger", "metrics", "published", "tracer"]
 
 tracer = Tracer(service=SERVICE_NAME, patch_modules=["botocore"])
+_lock = threading.Lock()
 _T = TypeVar("_T")
 
 
@@ -37,19 +38,37 @@ def sampled() -> bool:
     return not tracer.disabled and "Sampled=1" in os.environ.get("_X_AMZN_TRACE_ID", "")
 
 
+_cold = [True]  # this process has not served an invocation yet (one flag per process, turned under ``_lock``)
+
+
+def _cold_start() -> bool:
+    """True for the process's first invocation only, sampled or not."""
+    with _lock:
+        cold, _cold[0] = _cold[0], False
+    return cold
+
+
 def traced_when_sampled(handler: Callable[[Any, Any], _T]) -> Callable[[Any, Any], _T]:
-    """Powertools' ``capture_lambda_handler`` (``## handler`` subsegment, ColdStart and Service annotations) for a
-    sampled invocation; the bare handler otherwise, where the X-Ray SDK would build a dummy subsegment and
-    annotate it, at about a sixth of the handler's own CPU per event, and send nothing. The cold-start flag
-    still turns over on the first invocation, so a later sampled one is not annotated as a cold start."""
-    traced = tracer.capture_lambda_handler(handler, capture_response=False)
+    """A ``## handler`` subsegment annotated ColdStart and Service, as Powertools' ``capture_lambda_handler`` makes,
+    for a sampled invocation only; the bare handler otherwise, where the X-Ray SDK would build a dummy subsegment
+    and annotate it, at about a sixth of the handler's own CPU per event, and send nothing.
+
+    Not ``capture_lambda_handler`` itself: it reads the cold start from a flag of its own that only it turns (and
+    only through a private function), so after an unsampled first invocation it would annotate the next sampled
+    one as a cold start. The subsegment is opened through the tracer's public provider instead, with our own
+    per-process flag, which every invocation turns, sampled or not; the X-Ray SDK records a raised exception on it.
+    """
+    name = f"## {handler.__name__}"
 
     @functools.wraps(handler)
     def invoke(event: Any, context: Any) -> _T:
-        if sampled():
-            return cast(_T, traced(event, context))
-        _powertools_tracer._is_cold_start()
-        return handler(event, context)
+        cold = _cold_start()
+        if not sampled():
+            return handler(event, context)
+        with tracer.provider.in_subsegment(name) as subsegment:
+            subsegment.put_annotation(key="ColdStart", value=cold)
+            subsegment.put_annotation(key="Service", value=SERVICE_NAME)
+            return handler(event, context)
 
     return invoke
 

@@ -172,8 +172,11 @@ class World:
         return list(out.get("Items", []))
 
     def webhook_event_handled(self, event_id: str) -> bool:
+        """Whether the webhook function claimed the event (Powertools keys the claim by a hash of its id)."""
+        from novamart_payments.handlers.webhooks import EventLog, was_handled
+
         table = self._function(WEBHOOKS).environment["WEBHOOK_EVENT_TABLE_NAME"]
-        return "Item" in self.ddb.get_item(TableName=table, Key={"eventId": {"S": event_id}}, ConsistentRead=True)
+        return was_handled(EventLog(table, self.ddb), event_id)
 
     # ---- observing --------------------------------------------------------------------------------------
 

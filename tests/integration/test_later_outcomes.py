@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from novamart_payments import domain
 from novamart_payments.envelope import checked_event, payment_trigger
+from novamart_payments.gateway import GatewayMisconfigured
+from novamart_payments.handlers import webhooks
 from novamart_payments.handlers.payment import handler as payment_handler
 from novamart_payments.handlers.refund import handler as refund_handler
 from novamart_payments.handlers.webhooks import MAX_BODY_BYTES
@@ -109,13 +111,17 @@ def test_action_required_carries_what_the_storefront_needs_and_no_secret(aws: Aw
     [(True, "payment.succeeded", "SUCCEEDED", [4200]), (False, "payment.failed", "FAILED", [])],
 )
 def test_the_webhook_finishes_a_3ds_payment_exactly_once(
-    aws: Aws, success: bool, kind: str, status: str, charged: list[int]
+    aws: Aws, success: bool, kind: str, status: str, charged: list[int], capsys: pytest.CaptureFixture[str]
 ) -> None:
     order, intent = pay_3ds(aws)
     authenticate(intent, success=success)
     event = event_about(intent, "payment_intent.succeeded" if success else "payment_intent.payment_failed")
+    assert not webhooks.was_handled(webhooks._log(), event["id"])
     assert deliver(event) == (200, f"charged:{status.lower()}")
+    assert webhooks.was_handled(webhooks._log(), event["id"])
+    assert '"WebhookDuplicate"' not in capsys.readouterr().out
     assert deliver(event) == (200, "replayed")  # Stripe's retry of the same event: known by its id
+    assert '"WebhookDuplicate":[1.0]' in capsys.readouterr().out
     assert kinds(aws, order) == ["payment.action_required", kind]
     assert record(aws, order)["status"]["S"] == status and "openStatus" not in record(aws, order)
     assert charges(order) == charged
@@ -155,6 +161,70 @@ def test_an_abandoned_authentication_expires_at_reconciliation(aws: Aws, svc: Pa
     assert aws.published(order)[1]["detail"]["data"]["code"] == "authentication_expired"
     assert stripe_stack().stripe.client().v1.payment_intents.retrieve(intent_of(aws, order)).status == "canceled"
     assert charges(order) == []
+
+
+class Stopped(BaseException):
+    """The Lambda runtime stopping an invocation at its timeout: nothing of the handler runs after it."""
+
+
+def _stopped_delivery(event: dict[str, Any], remaining_millis: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A delivery that claims the event and is stopped while settling it, with that much invocation time left."""
+    context = Context()
+    monkeypatch.setattr(context, "get_remaining_time_in_millis", lambda: remaining_millis)
+
+    def stopped(*_: Any, **__: Any) -> str:
+        raise Stopped
+
+    with monkeypatch.context() as patch:
+        patch.setattr(webhooks, "_settle_all", stopped)
+        with pytest.raises(Stopped):
+            webhook_handler(signed_request(event), context)
+
+
+def test_a_delivery_in_progress_is_answered_409_and_its_claim_ends_with_its_invocation(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim's lease is the claiming invocation's remaining time: while it may still run, another delivery of
+    the event is told to come back (409); once it cannot be running any more, Stripe's retry settles the event."""
+    order, intent = pay_3ds(aws)
+    authenticate(intent, success=True)
+    running = event_about(intent, "payment_intent.succeeded")
+    timed_out = {**running, "id": running["id"] + "_other"}
+    _stopped_delivery(running, Context().get_remaining_time_in_millis(), monkeypatch)
+    assert deliver(running) == (409, "in_progress")
+    assert record(aws, order)["status"]["S"] == "REQUIRES_ACTION"
+    _stopped_delivery(timed_out, 0, monkeypatch)
+    assert deliver(timed_out) == (200, "charged:succeeded")
+    assert kinds(aws, order) == ["payment.action_required", "payment.succeeded"]
+
+
+@pytest.mark.parametrize(
+    ("failure", "answer"),
+    [(RuntimeError("boom"), (503, "retry_later")), (GatewayMisconfigured("wrong key"), (500, "gateway_misconfigured"))],
+)
+@pytest.mark.parametrize("removal_fails", [False, True])
+def test_a_failed_settlement_gives_its_claim_back_for_stripes_retry(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch, failure: Exception, answer: tuple[int, str], removal_fails: bool
+) -> None:
+    """The claim of a delivery that failed is removed, so the retry is not turned away (409) until the lease ends;
+    when the removal fails too, the answer is the same, and the lease ends by itself."""
+    order, intent = pay_3ds(aws)
+    authenticate(intent, success=True)
+    event = event_about(intent, "payment_intent.succeeded")
+
+    def failing(*_: Any, **__: Any) -> str:
+        raise failure
+
+    with monkeypatch.context() as patch:
+        patch.setattr(webhooks, "_settle_all", failing)
+        if removal_fails:
+            patch.setattr(webhooks._log().client, "delete_item", failing)
+        assert deliver(event) == answer
+    if removal_fails:
+        assert deliver(event) == (409, "in_progress")
+        return
+    assert deliver(event) == (200, "charged:succeeded")
+    assert kinds(aws, order) == ["payment.action_required", "payment.succeeded"]
 
 
 # --- webhook hygiene ---------------------------------------------------------------------------------------
@@ -205,6 +275,22 @@ def test_a_base64_body_is_read_like_a_plain_one(aws: Aws) -> None:
     _, intent = pay_3ds(aws)
     authenticate(intent, success=True)
     assert deliver(event_about(intent, "payment_intent.succeeded"), base64_body=True) == (200, "charged:succeeded")
+
+
+def test_headers_are_read_whatever_their_case_and_a_broken_base64_body_is_refused(aws: Aws) -> None:
+    _, intent = pay_3ds(aws)
+    authenticate(intent, success=True)
+    event = event_about(intent, "payment_intent.succeeded")
+    request = signed_request(event)
+    request["headers"] = {
+        "Content-Type": "application/json",
+        "Stripe-Signature": request["headers"]["stripe-signature"],
+    }
+    broken = {**request, "body": "not base64!", "isBase64Encoded": True}
+    answer = webhook_handler(broken, Context())
+    assert (answer["statusCode"], json.loads(answer["body"])["outcome"]) == (400, "unreadable_body")
+    answer = webhook_handler(request, Context())
+    assert (answer["statusCode"], json.loads(answer["body"])["outcome"]) == (200, "charged:succeeded")
 
 
 def test_events_about_others_objects_are_acknowledged_and_ignored(aws: Aws) -> None:

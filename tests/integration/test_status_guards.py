@@ -435,22 +435,6 @@ def test_a_refund_failure_is_recorded_once(aws: Aws) -> None:
     assert not again.won and again.current is not None and again.current.failure_code == "no_payment"
 
 
-def test_a_finished_webhook_event_is_not_released_by_a_late_failure(aws: Aws) -> None:
-    """NoticeLog.release gives back only a claim still being processed: a delivery whose lease ran out and whose
-    event another delivery finished must not erase the "done" mark (the replay would be handled again)."""
-    from novamart_payments.notices import NoticeLog
-
-    from tests.integration.conftest import WEBHOOK_EVENTS
-
-    log = NoticeLog(WEBHOOK_EVENTS)
-    event_id = f"evt_{uuid.uuid4().hex}"
-    assert log.claim(event_id, 1_000) == "claimed"
-    log.finish(event_id)
-    with pytest.raises(ClientError, match="ConditionalCheckFailed"):
-        log.release(event_id)
-    assert log.claim(event_id, 1_000 + NoticeLog.LEASE_SECONDS + 1) == "done"
-
-
 def _refund_for(
     order: str, payment: domain.PaymentRecord | None, minor_units: int, failed: str | None = None
 ) -> domain.RefundRecord:

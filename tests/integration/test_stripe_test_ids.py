@@ -3,7 +3,7 @@ cards, whoever sends them (issue 22): a producer's event carrying ``pm_card_char
 ends in ``payment.failed`` ``insufficient_funds`` here as it does against Stripe, and nothing is charged.
 
 Codes Stripe reports as a ``decline_code`` outside the published enum (``lost_card``, ...) are published as
-``card_declined``, as the adapter does in production (``stripe_gateway.DECLINE_CODES``).
+``card_declined``, as the adapter does in production (``stripe_errors.DECLINE_CODES``).
 """
 
 from __future__ import annotations

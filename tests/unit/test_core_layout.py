@@ -52,13 +52,15 @@ LAYERS: tuple[dict[str, frozenset[str]], ...] = (
                 "dynamo_tables",
                 "dynamo_items",
                 "publisher",
-                "notices",
                 "clients",
                 "budget",
                 "retry",
                 "observability",
                 "envelope",
                 "gateway.stripe_gateway",
+                "gateway.stripe_errors",
+                "gateway.stripe_objects",
+                "gateway.stripe_secrets",
                 "gateway.stripe_webhooks",
                 "gateway.simulated",
                 "risk.adapters",
@@ -121,20 +123,8 @@ def upward_imports(graph: grimp.ImportGraph) -> list[str]:
     return found
 
 
-#: Modules another change of issue 23 owns and brings under the bound; strict, so the mark turns red (and must go)
-#: the moment the module fits.
-OWNED_ELSEWHERE = {
-    "gateway/stripe_gateway.py": "issue 23, branch i23-library owns the Stripe adapter (473 lines at f17c02a)",
-}
-
-
-def modules() -> list[object]:
-    return [
-        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=OWNED_ELSEWHERE[rel]))
-        if (rel := p.relative_to(PACKAGE).as_posix()) in OWNED_ELSEWHERE
-        else p
-        for p in sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
-    ]
+def modules() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
 
 
 def test_every_module_has_a_declared_layer() -> None:
@@ -166,10 +156,10 @@ def test_the_layer_check_finds_an_adapter_importing_the_service() -> None:
     """Not vacuous: the same check names an adapter -> application import and a core -> adapter import added to
     the real graph."""
     graph = build()
-    graph.add_import(importer="novamart_payments.notices", imported="novamart_payments.service")
+    graph.add_import(importer="novamart_payments.publisher", imported="novamart_payments.service")
     graph.add_import(importer="novamart_payments.ports", imported="novamart_payments.repository")
     assert upward_imports(graph) == [
-        "novamart_payments.notices (adapters) -> novamart_payments.service (application)",
+        "novamart_payments.publisher (adapters) -> novamart_payments.service (application)",
         "novamart_payments.ports (ports) -> novamart_payments.repository (adapters)",
     ]
 

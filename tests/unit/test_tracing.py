@@ -113,31 +113,52 @@ def test_the_handlers_service_uses_the_traced_gateway(monkeypatch: pytest.Monkey
         _batch.get_config.cache_clear()
 
 
-class FakeHandlerTracer(FakeTracer):
-    def __init__(self) -> None:
-        super().__init__()
-        self.traced_calls = 0
+@pytest.fixture
+def xray(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The real X-Ray SDK, enabled, with a sampled segment open (as the Lambda runtime's facade segment is), in a
+    fresh process (the cold-start flag set); the SDK is disabled again afterwards, as it is outside Lambda."""
+    from aws_xray_sdk import global_sdk_config
+    from aws_xray_sdk.core import xray_recorder
 
-    def capture_lambda_handler(self, handler: Any, capture_response: bool) -> Any:
-        def traced(event: Any, context: Any) -> Any:
-            self.traced_calls += 1
-            return handler(event, context)
+    monkeypatch.setattr(observability.tracer, "disabled", False)
+    monkeypatch.setattr(observability, "_cold", [True])
+    was_enabled = global_sdk_config.sdk_enabled()
+    global_sdk_config.set_sdk_enabled(True)
+    segment = xray_recorder.begin_segment("novamart-payment-webhooks", sampling=1)
+    try:
+        yield segment
+    finally:
+        xray_recorder.end_segment()
+        xray_recorder.clear_trace_entities()
+        global_sdk_config.set_sdk_enabled(was_enabled)
 
-        return traced
+
+def handler(event: Any, context: Any) -> Any:
+    if event == "boom":
+        raise RuntimeError("boom")
+    return {"echo": event}
 
 
-def test_the_handler_subsegment_is_made_only_for_a_sampled_invocation(monkeypatch: pytest.MonkeyPatch) -> None:
-    from aws_lambda_powertools.tracing import tracer as powertools_tracer
-
-    fake = FakeHandlerTracer()
-    monkeypatch.setattr(observability, "tracer", fake)
-    monkeypatch.setattr(powertools_tracer, "is_cold_start", True)
-    handler = observability.traced_when_sampled(lambda event, context: {"echo": event})
+def test_the_handler_subsegment_is_made_only_for_a_sampled_invocation(
+    xray: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    traced = observability.traced_when_sampled(handler)
     monkeypatch.setenv("_X_AMZN_TRACE_ID", UNSAMPLED)
-    assert handler(1, None) == {"echo": 1}
-    assert fake.traced_calls == 0
+    assert traced(1, None) == {"echo": 1}
+    assert xray.subsegments == []
     # The first invocation was the cold start, sampled or not: a later sampled one must not say ColdStart=true.
-    assert powertools_tracer.is_cold_start is False
     monkeypatch.setenv("_X_AMZN_TRACE_ID", SAMPLED)
-    assert handler(2, None) == {"echo": 2}
-    assert fake.traced_calls == 1
+    assert traced(2, None) == {"echo": 2}
+    assert [(s.name, s.annotations) for s in xray.subsegments] == [
+        ("## handler", {"ColdStart": False, "Service": observability.tracer.service})
+    ]
+
+
+def test_a_sampled_first_invocation_is_annotated_as_the_cold_start(xray: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", SAMPLED)
+    traced = observability.traced_when_sampled(handler)
+    traced(1, None)
+    with pytest.raises(RuntimeError):
+        traced("boom", None)
+    assert [s.annotations["ColdStart"] for s in xray.subsegments] == [True, False]
+    assert xray.subsegments[1].fault or xray.subsegments[1].error, "the raised exception is on the subsegment"

@@ -20,7 +20,7 @@ from typing import Any
 import boto3
 import pytest
 from novamart_payments import clients, config, domain
-from novamart_payments.gateway import GatewayResult, Outcome, stripe_gateway
+from novamart_payments.gateway import GatewayResult, Outcome, stripe_secrets
 from novamart_payments.handlers import _batch, webhooks
 from novamart_payments.handlers.payment import handler as payment_handler
 from novamart_payments.handlers.reconcile import handler as reconcile_handler
@@ -43,7 +43,7 @@ def _reset() -> None:
     config.get_config.cache_clear()
     clients.reset()
     _batch.service.cache_clear()
-    stripe_gateway._secrets_provider.cache_clear()
+    stripe_secrets._secrets_provider.cache_clear()
     webhooks._signing_secret.cache_clear()
     webhooks._log.cache_clear()
 

@@ -104,14 +104,14 @@ class _EnvGate:
 
 # What a container builds from its environment and keeps while warm: the configuration, the AWS clients, and
 # everything built from them (the service with its publisher's deprecation windows, the gateway's secret reader,
-# the webhook function's signing secret and notice log). All functions run in this one process, so when the
+# the webhook function's signing secret and handled-event log). All functions run in this one process, so when the
 # environment changes (another function, or a function whose configuration was updated: AWS starts new execution
 # environments then) all of it goes, or one function would run with what was built from another's configuration.
 _CONTAINER_STATE = (
     ("novamart_payments.config", "get_config"),
     ("novamart_payments.clients", "reset"),
     ("novamart_payments.composition", "service"),
-    ("novamart_payments.gateway.stripe_gateway", "_secrets_provider"),
+    ("novamart_payments.gateway.stripe_secrets", "_secrets_provider"),
     ("novamart_payments.handlers.webhooks", "_signing_secret"),
     ("novamart_payments.handlers.webhooks", "_log"),
 )

@@ -89,7 +89,7 @@ class SimulatedGateway:
         with self._lock:
             intent = self._intents.get(handle)
             if intent is None:
-                return GatewayResult(Outcome.DECLINED, None, "invalid_payment_method", "Unknown payment handle.")
+                return _invalid_payment_method("Unknown payment handle.")
             if intent.result is not None:  # a handle is decided once; later calls read the decision back
                 return intent.result
             base = _base_outcome(intent, request.token)
@@ -105,9 +105,7 @@ class SimulatedGateway:
                 self._append(LedgerEntry("charge", request.order_id, txn, request.amount, handle))
                 result = GatewayResult(Outcome.APPROVED, txn, processed_at=utc_now())
             else:
-                result = GatewayResult(
-                    Outcome.DECLINED, None, "invalid_payment_method", "The payment method is not known.", utc_now()
-                )
+                result = _invalid_payment_method("The payment method is not known.")
             intent.result = result
             return result
 
@@ -201,6 +199,11 @@ class SimulatedGateway:
         self._ledger.move_to_end(entry.order_id)
         while len(self._ledger) > self.max_orders:
             self._ledger.popitem(last=False)
+
+
+def _invalid_payment_method(reason: str) -> GatewayResult:
+    """A decline about the payment method itself (unknown token or handle): no charge id, nothing moved."""
+    return GatewayResult(Outcome.DECLINED, None, "invalid_payment_method", reason, utc_now())
 
 
 def _base_outcome(intent: _Intent, token: str, *, count: bool = True) -> str:

@@ -2,7 +2,7 @@
 
 Only the kinds of event that can finish or change a record become notices; Stripe sends others to an endpoint
 that subscribes widely, and those are acknowledged and ignored. A notice carries ids only: the service asks
-Stripe for the object's state before it acts (see ``novamart_payments.notices``).
+Stripe for the object's state before it acts (see ``novamart_payments.settlement``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 import stripe
 
 from novamart_payments.domain import Dispute, Money
+from novamart_payments.gateway.stripe_objects import object_id
 from novamart_payments.ports import (
     ChargeNotice,
     DisputeNotice,
@@ -39,10 +40,18 @@ def verified_event(payload: bytes, signature: str | None, secret: str) -> dict[s
     """The event, once its ``Stripe-Signature`` proves it came from Stripe within the tolerance."""
     if not signature:
         raise BadWebhook("missing_signature")
+    # Which check failed is told by which call failed, never by the SDK's message: first the signature alone (no
+    # tolerance), then the full check, where only the timestamp is left to fail.
+    try:
+        stripe.WebhookSignature.verify_header(payload, signature, secret)
+    except stripe.SignatureVerificationError:
+        raise BadWebhook("bad_signature") from None
+    except UnicodeDecodeError:
+        raise BadWebhook("not_json") from None
     try:
         event = stripe.Webhook.construct_event(payload, signature, secret, tolerance=TOLERANCE_SECONDS)
-    except stripe.SignatureVerificationError as err:
-        raise BadWebhook("stale_timestamp" if "tolerance" in str(err).lower() else "bad_signature") from None
+    except stripe.SignatureVerificationError:
+        raise BadWebhook("stale_timestamp") from None
     except (ValueError, UnicodeDecodeError):
         raise BadWebhook("not_json") from None
     plain: dict[str, Any] = dict(event.to_dict())
@@ -65,12 +74,12 @@ def notices_of(event: dict[str, Any]) -> list[Notice]:
     if kind == "charge.dispute.created" and obj.get("object") == "dispute":
         return _dispute_notice(obj)
     if kind in ("radar.early_fraud_warning.created", "radar.early_fraud_warning.updated"):
-        handle = _id(obj.get("payment_intent"))
+        handle = object_id(obj.get("payment_intent"))
         if obj.get("object") != "radar.early_fraud_warning" or handle is None or not isinstance(obj.get("id"), str):
             return []
         return [FraudWarningNotice(handle, str(obj["id"]), bool(obj.get("actionable")))]
     if kind in ("review.opened", "review.closed") and obj.get("object") == "review":
-        handle = _id(obj.get("payment_intent"))
+        handle = object_id(obj.get("payment_intent"))
         if handle is None or not isinstance(obj.get("id"), str):
             return []
         reason = str(obj.get("reason") or "other")
@@ -84,7 +93,7 @@ def _refund_notice(refund: dict[str, Any]) -> RefundNotice:
 
 
 def _dispute_notice(dispute: dict[str, Any]) -> list[Notice]:
-    handle, charge = _id(dispute.get("payment_intent")), _id(dispute.get("charge"))
+    handle, charge = object_id(dispute.get("payment_intent")), object_id(dispute.get("charge"))
     amount, currency = dispute.get("amount"), dispute.get("currency")
     if handle is None or charge is None or not isinstance(amount, int) or not isinstance(currency, str):
         return []
@@ -104,11 +113,3 @@ def _dispute_notice(dispute: dict[str, Any]) -> list[Notice]:
             ),
         )
     ]
-
-
-def _id(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and isinstance(value.get("id"), str):
-        return str(value["id"])
-    return None

@@ -58,7 +58,8 @@ locals {
       description   = "NovaMart: Stripe webhooks (3-D Secure, refunds that settle later, disputes)"
       publishes     = ["payment.succeeded", "payment.failed", "payment.action_required", "payment.disputed", "refund.succeeded", "refund.failed"]
       # Reads the record a notice names and moves it forward; a failed refund gives its amount back to the payment
-      # (a transaction: UpdateItem on both). Claims, finishes and releases the Stripe event's id.
+      # (a transaction: UpdateItem on both). Claims the Stripe event's id, marks it done or removes the claim (Powertools
+      # Idempotency: PutItem with ReturnValuesOnConditionCheckFailure, so no GetItem; UpdateItem; DeleteItem).
       # An early fraud warning refunds like the refund function (issue 20): reads payment and refund together
       # (BatchGetItem), reserves and writes the refund (PutItem / UpdateItem).
       tables = [

@@ -207,7 +207,7 @@ MUTANTS = (
         "    if record is None or record.intent_id != handle:",
         "    if record is None:",
         (f"{STATUS}::test_the_losing_intent_of_a_claim_race_cannot_settle_the_order",),
-        write="notices._payment_behind",
+        write="settlement._payment_behind",
         guards="a notification settles a payment only about its stored intent, never a claim race's cancelled loser",
     ),
     Mutant(
@@ -278,7 +278,7 @@ MUTANTS = (
         "    if refund.status is not Status.PENDING and refund.published:",
         "    if refund.status is not Status.PENDING:",
         (f"{STATUS}::test_a_decline_whose_delivery_died_before_publishing_is_published_by_the_next_notice",),
-        write="notices._settle_refund",
+        write="settlement._settle_refund",
         guards="a declined refund whose delivery died before publishing gets its refund.failed from the next notice",
     ),
     Mutant(

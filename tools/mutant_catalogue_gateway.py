@@ -38,7 +38,7 @@ GATEWAY_MUTANTS = (
         "        if known is not None and known.intent_id == notice.handle and not known.status.unfinished:",
         "        if False:",
         (f"{REQUESTS}::test_a_notification_about_a_final_payment_is_answered_without_a_gateway_read",),
-        write="notices._settle_charge",
+        write="settlement._settle_charge",
         guards="a notification about a final record is answered from the table, without a gateway read",
     ),
     Mutant(

@@ -23,7 +23,7 @@ ON_CALL_MUTANTS = (
         "            if not self._repo.take_refund_lease(refund.refund_id, now,",
         "            if False and not self._repo.take_refund_lease(refund.refund_id, now,",
         (f"{ON_CALL}::test_one_refund_change_described_by_two_notifications_is_published_and_counted_once",),
-        write="notices._settle_refund (repository.take_refund_lease)",
+        write="settlement._settle_refund (repository.take_refund_lease)",
         guards="one refund change is published and counted once, however many notifications describe it",
     ),
     Mutant(

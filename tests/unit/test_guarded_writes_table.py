@@ -13,17 +13,18 @@ PKG = Path(mutants.ROOT) / "lambda_src/novamart_payments"
 
 
 def conditional_writes() -> set[str]:
-    """``repository.method`` (the DynamoDB repository's, whichever of its halves defines it) or
-    ``notices.Class.method`` of every method that writes with a condition: a ``ConditionExpression``, or the
-    repository's conditional helpers ``_put_new`` / ``_update``."""
+    """``repository.method`` (the DynamoDB repository's, whichever of its halves defines it) of every method that
+    writes with a condition: a ``ConditionExpression``, or the repository's conditional helpers ``_put_new`` /
+    ``_update``. The webhook-event claim's conditional writes are Powertools Idempotency's own (its mutants name
+    ``handlers/webhooks.py``)."""
     found: set[str] = set()
-    for module in ("repository", "payment_table", "refund_table", "notices"):
+    for module in ("repository", "payment_table", "refund_table"):
         tree = ast.parse((PKG / f"{module}.py").read_text())
         for cls in [n for n in tree.body if isinstance(n, ast.ClassDef)]:
             for fn in [n for n in cls.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")]:
                 source = ast.unparse(fn)
                 if re.search(r"\bConditionExpression\b|self\._put_new\(|self\._update\(", source):
-                    found.add(f"notices.{cls.name}.{fn.name}" if module == "notices" else f"repository.{fn.name}")
+                    found.add(f"repository.{fn.name}")
     return found
 
 

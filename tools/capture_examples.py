@@ -28,6 +28,7 @@ sys.path[:0] = [str(REPO), str(REPO / "lambda_src")]
 
 from tests.support.emulator import start_moto  # noqa: E402
 from tests.support.service_aws import create_audit_queue, create_tables, handler_environment  # noqa: E402
+from tools.devstack.sqs_records import sqs_batch  # noqa: E402
 
 EXAMPLES = REPO / "schemas" / "examples"
 PREFIX = "local-run-"
@@ -115,9 +116,8 @@ def run_flows() -> list[tuple[str, dict[str, Any]]]:
         for flow, steps in FLOWS.items():
             for n, (which, detail_type, data) in enumerate(steps):
                 request_id = f"rq-{data['orderId']}-{n}" if "amount" in data and which == "refund" else None
-                body = json.dumps(_trigger(flow, n, detail_type, data, request_id))
-                record = {"messageId": f"m-{flow}-{n}", "body": body, "attributes": {"ApproximateReceiveCount": "1"}}
-                result = handlers[which]({"Records": [record]}, _Context())
+                trigger = _trigger(flow, n, detail_type, data, request_id)
+                result = handlers[which](sqs_batch(trigger, message_id=f"m-{flow}-{n}"), _Context())
                 if result["batchItemFailures"]:
                     raise RuntimeError(f"{flow} step {n} failed: {result}")
             for event in _drain(sqs, queue):

@@ -24,6 +24,7 @@ from novamart_payments.majors import is_current_edition
 from tests.support.gateway import StripeStack, store_test_key
 from tests.support.service_aws import create_audit_queue, create_tables, handler_environment
 from tests.support.webhooks import WEBHOOK_SECRET_NAME, store_webhook_secret
+from tools.devstack.sqs_records import sqs_batch
 
 REGION = "us-east-2"
 PAYMENTS, REFUNDS, BUS = "it-payments", "it-refunds", "default"
@@ -173,26 +174,6 @@ def refund_event(
         "detail-type": detail_type,
         "detail": {"metadata": _metadata(request_id), "data": data},
     }
-
-
-def sqs_batch(*bodies: dict[str, Any] | str, message_id: str | None = None, receives: int = 1) -> dict[str, Any]:
-    """One SQS batch, each body a new message unless ``message_id`` names the (one) message being redelivered."""
-    records = []
-    for body in bodies:
-        records.append(
-            {
-                "messageId": message_id or str(uuid.uuid4()),
-                "receiptHandle": "rh",
-                "body": body if isinstance(body, str) else json.dumps(body),
-                "attributes": {"ApproximateReceiveCount": str(receives)},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-2:123456789012:q",
-                "awsRegion": REGION,
-            }
-        )
-    return {"Records": records}
 
 
 class Context:

@@ -22,7 +22,9 @@ from novamart_payments.gateway.simulated import gateway
 from novamart_payments.repository import payment_from_item, refund_from_item
 
 from tests.integration.conftest import Context
+from tools.devstack.sqs_records import record_of
 
+QUEUE_ARN = "arn:aws:sqs:us-east-2:123456789012:rel"
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
@@ -177,18 +179,7 @@ class SimQueue:
 def sqs_event(messages: list[Message]) -> dict[str, Any]:
     return {
         "Records": [
-            {
-                "messageId": m.message_id,
-                "receiptHandle": f"rh-{m.message_id}",
-                "body": m.body,
-                "attributes": {"ApproximateReceiveCount": str(m.receives)},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-2:123456789012:rel",
-                "awsRegion": "us-east-2",
-            }
-            for m in messages
+            record_of(m.body, message_id=m.message_id, receives=m.receives, queue_arn=QUEUE_ARN) for m in messages
         ]
     }
 

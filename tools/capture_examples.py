@@ -27,7 +27,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "lambda_src")]
 
 from tests.support.emulator import start_moto  # noqa: E402
-from tests.support.service_aws import create_audit_queue, create_tables, handler_environment  # noqa: E402
+from tests.support.service_aws import (  # noqa: E402
+    create_audit_queue,
+    create_tables,
+    drain_audit_queue,
+    handler_environment,
+)
 from tools.devstack.sqs_records import sqs_batch  # noqa: E402
 
 EXAMPLES = REPO / "schemas" / "examples"
@@ -120,7 +125,7 @@ def run_flows() -> list[tuple[str, dict[str, Any]]]:
                 result = handlers[which](sqs_batch(trigger, message_id=f"m-{flow}-{n}"), _Context())
                 if result["batchItemFailures"]:
                     raise RuntimeError(f"{flow} step {n} failed: {result}")
-            for event in _drain(sqs, queue):
+            for event in drain_audit_queue(sqs, queue):
                 captured.append((f"{PREFIX}{flow}", event))
         return captured
     finally:
@@ -135,15 +140,6 @@ class _Context:
 
     def get_remaining_time_in_millis(self) -> int:
         return 60_000
-
-
-def _drain(sqs: Any, queue: str) -> list[dict[str, Any]]:
-    out = []
-    while messages := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
-        for m in messages:
-            out.append(json.loads(m["Body"]))
-            sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
-    return out
 
 
 def target(name: str, event: dict[str, Any]) -> Path:

@@ -21,7 +21,7 @@ from novamart_payments.domain import Status
 from novamart_payments.gateway.simulated import gateway
 from novamart_payments.repository import payment_from_item, refund_from_item
 
-from tests.integration.conftest import Context
+from tests.support.handler_calls import Context
 from tools.devstack.sqs_records import record_of
 
 QUEUE_ARN = "arn:aws:sqs:us-east-2:123456789012:rel"

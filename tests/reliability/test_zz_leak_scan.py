@@ -12,9 +12,12 @@ import uuid
 import pytest
 from novamart_payments.handlers.payment import handler as payment_handler
 
-from tests.integration.conftest import invoke, payment_event
-from tests.reliability.conftest import PAYMENTS, REFUNDS, REPORT, LogCapture, RelAws
 from tests.reliability.leaks import as_texts, find_leaks, luhn_valid
+from tests.support.handler_calls import invoke
+from tests.support.log_capture import LogCapture
+from tests.support.reliability_aws import PAYMENTS, REFUNDS, RelAws
+from tests.support.reliability_run import REPORT
+from tests.support.trigger_events import payment_event
 
 pytestmark = pytest.mark.reliability
 

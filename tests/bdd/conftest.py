@@ -34,10 +34,15 @@ from tests.support.ministack import ministack_endpoint  # noqa: F401
 from tools.devstack.audit import AuditLog
 from tools.devstack.aws import emulator_kind, region_from_env, stand_in_enabled, wait_until
 from tools.devstack.lambda_service import LocalLambdaService
-from tools.devstack.later import LocalLater, connect_webhooks, serve_later, webhook_endpoint
 from tools.devstack.moto_patches import patch_moto_sqs_esm_invocation
 from tools.devstack.stack import discover_stack
 from tools.devstack.stripe_faults import CONFIRM
+from tools.devstack.urls_and_schedules import (
+    UrlsAndSchedules,
+    connect_webhooks,
+    serve_urls_and_schedules,
+    webhook_endpoint,
+)
 
 MARKERS = {
     "payments": "features about taking payment",
@@ -140,18 +145,18 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     service = LocalLambdaService(endpoint, region).start() if stand_in_enabled() else None
     audit = AuditLog(endpoint, region, stack.audit_queue_url)
     if service is not None:  # the stand-in serves the webhook URL and runs the schedules, as make dev does
-        later: LocalLater | None = serve_later(endpoint, region, service.invoker)
-        webhook_url = later.webhook_url if later is not None else None
+        served: UrlsAndSchedules | None = serve_urls_and_schedules(endpoint, region, service.invoker)
+        webhook_url = served.webhook_url if served is not None else None
     else:  # the emulator serves the URL itself: point the local Stripe at it
-        later = None
+        served = None
         found = webhook_endpoint(endpoint, region, stack)
         assert found is not None, "the deployed stack has no webhook function URL"
         connect_webhooks(endpoint, region, *found)
         webhook_url = found[1]
     assert webhook_url, "the webhook function's URL is not served"
     yield World(endpoint, region, stack, service, audit, gateway, webhook_url=webhook_url)
-    if later is not None:
-        later.stop()
+    if served is not None:
+        served.stop()
     if service is not None:
         service.stop()
 

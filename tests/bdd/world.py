@@ -22,9 +22,9 @@ from tools.devstack.audit import AuditLog, PublishedEvent, peek_queue
 from tools.devstack.aws import client, wait_until
 from tools.devstack.events import payment_data, put_events, refund_data, trigger_event
 from tools.devstack.lambda_service import LocalLambdaService
-from tools.devstack.later import invoke_later
 from tools.devstack.stack import FunctionConfig, StackInfo
 from tools.devstack.tables import records_for_order
+from tools.devstack.urls_and_schedules import invoke_once
 
 SETTLE_TIMEOUT = 60.0
 RECONCILER = "novamart_payments.handlers.reconcile.handler"
@@ -153,7 +153,7 @@ class World:
         """One reconciliation pass now, as the schedule would run it (in-process with the stand-in)."""
         fn = self._function(RECONCILER)
         event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
-        report = invoke_later(self.endpoint_url, self.region, fn, event, in_process=self.in_process)
+        report = invoke_once(self.endpoint_url, self.region, fn, event, in_process=self.in_process)
         self.audit.poll()
         return report
 

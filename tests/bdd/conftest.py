@@ -15,20 +15,18 @@ never a fixed sleep) until the deliveries it caused were handled, so later steps
 from __future__ import annotations
 
 import copy
-import functools
 import json
 import logging
 import os
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from tests.bdd.world import SETTLE_TIMEOUT, Order, World, charged_once_problems
+from tests.bdd.world import Order, World, charged_once_problems, eventually
 from tests.support import stack as terraform_stack  # a module alias: pytest_progress would look like a hook
 from tests.support.ministack import ministack_endpoint  # noqa: F401
 from tools.devstack.audit import AuditLog
@@ -83,29 +81,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("harness"):
             item.add_marker(skip)
-
-
-def eventually(step: Callable[..., None]) -> Callable[..., None]:
-    """Retry a Then step's assertion until it holds or the deadline passes.
-
-    With the local Lambda service the trigger steps already waited until every delivery was handled, so the
-    state is final and the assertion runs once (deadline 0). Against LocalStack, EventBridge delivery and Lambda
-    run asynchronously, so positive expectations get the settle deadline.
-    """
-
-    @functools.wraps(step)
-    def wrapper(**kwargs: Any) -> None:
-        world: World = kwargs["world"]
-        deadline = time.monotonic() + (0 if world.in_process else SETTLE_TIMEOUT)
-        while True:
-            try:
-                return step(**kwargs)
-            except AssertionError:
-                if time.monotonic() >= deadline:
-                    raise
-                time.sleep(0.5)
-
-    return wrapper
 
 
 # ---- fixtures -------------------------------------------------------------------------------------------------

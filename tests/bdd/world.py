@@ -11,9 +11,12 @@ dead-letter queues' contents.
 
 from __future__ import annotations
 
+import functools
 import json
+import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -281,3 +284,26 @@ def charged_once_problems(world: World, order: Order) -> list[str]:
     if ledger is not None and len(ledger[0]) != 1:
         problems.append(f"the gateway charged the order {len(ledger[0])} times (want 1)")
     return problems
+
+
+def eventually(step: Callable[..., None]) -> Callable[..., None]:
+    """Retry a Then step's assertion until it holds or the deadline passes.
+
+    With the local Lambda service the trigger steps already waited until every delivery was handled, so the
+    state is final and the assertion runs once (deadline 0). Against LocalStack, EventBridge delivery and Lambda
+    run asynchronously, so positive expectations get the settle deadline.
+    """
+
+    @functools.wraps(step)
+    def wrapper(**kwargs: Any) -> None:
+        world: World = kwargs["world"]
+        deadline = time.monotonic() + (0 if world.in_process else SETTLE_TIMEOUT)
+        while True:
+            try:
+                return step(**kwargs)
+            except AssertionError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.5)
+
+    return wrapper

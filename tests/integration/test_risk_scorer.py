@@ -115,7 +115,7 @@ def test_the_api_key_is_read_from_secrets_manager(aws: Aws, scorer: FakeScorer, 
     before = RECORDER.requests()
     assert invoke(payment_handler, payment_event(new_order())) == []
     assert scorer.headers[-1]["Authorization"] == "Bearer scorer-test-key-1"
-    # The deployed stack of tests/zz_iam has no scorer: its role is granted the secret only when Terraform's
+    # The deployed stack of tests/iam_policies has no scorer: its role is granted the secret only when Terraform's
     # risk_scorer.secret_arn is set (modules/service), so this read is not one the deployed role must allow.
     RECORDER.forget({r for r in RECORDER.requests() - before if r.resource and r.resource.name == SCORER_SECRET})
 

@@ -1,4 +1,5 @@
-"""Leak scan over everything the reliability run produced (this file runs last: pytest orders files by name).
+"""Leak scan over everything the reliability run produced (this file runs last in its suite:
+tests/support/run_order.py says so by name).
 
 No log line, table item or published event may contain a Luhn-valid 13-19 digit number or a payment token. The run
 put tokens into every trigger and smuggled card numbers into the load test's poison messages, so the scan has

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from novamart_payments.timestamps import parse
 from pytest_bdd import given, parsers, then, when
 
 from tests.bdd.world import Order, World, charged_once_problems, eventually
@@ -667,7 +668,7 @@ def reconciliation_runs(world: World) -> None:
 @when("the authentication deadline passes and reconciliation runs")
 def deadline_passes(world: World, order: Order) -> None:
     (item,) = world.payments(order)
-    expires = datetime.fromisoformat(str(item["actionExpiresAt"]).replace("Z", "+00:00"))
+    expires = parse(str(item["actionExpiresAt"]))
     wait_until(lambda: datetime.now(UTC) > expires, 120, "the authentication deadline", 0.5)
     world.reconcile()
     world.audit.poll()
@@ -683,7 +684,7 @@ def gateway_back_and_old_enough(world: World, order: Order) -> None:
     world.gateway.faults.clear()
     threshold = world.reconcile_pending_after()
     (item,) = world.payments(order)
-    opened = datetime.fromisoformat(str(item["createdAt"]).replace("Z", "+00:00"))
+    opened = parse(str(item["createdAt"]))
     wait_until(
         lambda: (datetime.now(UTC) - opened).total_seconds() > threshold + 1,
         threshold + 30,

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from novamart_payments.timestamps import iso
+
 from tools.devstack.audit import AuditLog, PublishedEvent, peek_queue
 from tools.devstack.aws import client, wait_until
 from tools.devstack.events import payment_data, put_events, refund_data, trigger_event
@@ -165,12 +167,12 @@ class World:
 
     def unfinished_older_than(self, status: str, seconds: float) -> list[dict[str, Any]]:
         """Payments in ``status`` opened more than ``seconds`` ago, from the sparse index reconciliation reads."""
-        before = (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat(timespec="milliseconds")
+        before = iso(datetime.now(UTC) - timedelta(seconds=seconds))
         out = self.ddb.query(
             TableName=self.stack.payment_table or "",
             IndexName="unfinished",
             KeyConditionExpression="openStatus = :s AND openSince < :before",
-            ExpressionAttributeValues={":s": {"S": status}, ":before": {"S": before.replace("+00:00", "Z")}},
+            ExpressionAttributeValues={":s": {"S": status}, ":before": {"S": before}},
         )
         return list(out.get("Items", []))
 

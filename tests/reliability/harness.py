@@ -20,6 +20,7 @@ from novamart_payments import domain
 from novamart_payments.domain import Status
 from novamart_payments.gateway.simulated import gateway
 from novamart_payments.repository import payment_from_item, refund_from_item
+from novamart_payments.timestamps import iso
 
 from tests.support.handler_calls import Context
 from tools.devstack.sqs_records import record_of
@@ -99,8 +100,7 @@ class VisibilityClock:
         self.offset = timedelta()
 
     def now(self) -> str:
-        moment = datetime.now(UTC) + self.offset
-        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return iso(datetime.now(UTC) + self.offset)
 
     def after_visibility_timeout(self) -> None:
         self.offset += self.VISIBILITY

@@ -39,7 +39,7 @@ from tools.devstack.audit import AuditTapBound
 from tools.devstack.aws import emulator_kind, endpoint_from_env, region_from_env, stand_in_enabled
 from tools.devstack.lambda_service import LocalLambdaService
 from tools.devstack.moto_server import is_healthy
-from tools.devstack.processes import pid_alive, read_pid, spawn_detached, stop_pid, wait_until
+from tools.devstack.processes import pid_alive, read_pid, report_start, spawn_detached, stop_pid, wait_until
 from tools.devstack.stack import discover_stack
 from tools.devstack.urls_and_schedules import connect_webhooks, serve_urls_and_schedules, webhook_endpoint
 
@@ -157,18 +157,15 @@ def start(run_dir: Path, endpoint: str, region: str, retry_delay: int, timeout: 
         log_path,
     )
     state = wait_until(process, ready.exists, timeout, run_dir / PID_FILE)
-    if state == "ready":
-        print(f"local Lambda service running (pid {process.pid}): {ready.read_text().strip()}; log {log_path}")
-        return 0
-    if state == "exited":
-        print(f"error: the local Lambda service exited ({process.returncode}); see {log_path}", file=sys.stderr)
-    else:
-        print(
-            f"error: the local Lambda service found no event-source mappings within {timeout:.0f}s "
-            f"(is the stack applied? make deploy-local); see {log_path}",
-            file=sys.stderr,
-        )
-    return 1
+    return report_start(
+        "local Lambda service",
+        process,
+        state,
+        log_path,
+        timeout,
+        where=lambda: f"serving {ready.read_text().strip()}",
+        not_ready="found no event-source mappings (is the stack applied? make deploy-local)",
+    )
 
 
 def stop(run_dir: Path) -> int:

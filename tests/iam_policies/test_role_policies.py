@@ -1,9 +1,10 @@
 """Each function's role, as Terraform applied it into the emulator, allows exactly what the function's code calls.
 
-Runs last (``zz``) so that everything the integration, behaviour and reliability suites made the handlers do in
-this session is in the record; it also walks both functions through every path itself (``exercised``), so run
-alone it is just as complete. The evaluator and the three findings are described in ``tests/support/iam_check.py``;
-the self-tests below prove each finding turns the check red, and that the role of before issue 11 was red.
+Runs last (tests/support/run_order.py says so) so that everything the integration, behaviour and reliability suites
+made the handlers do in this session is in the record; it also walks both functions through every path itself
+(``exercised``), so run alone it is just as complete. The evaluator and the three findings are described in
+``tests/support/iam_check.py``; the self-tests below prove each finding turns the check red, and that the role of
+before issue 11 was red.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "lambda_src")]
 
 from tests.support.emulator import start_moto  # noqa: E402
+from tests.support.handler_calls import Context  # noqa: E402
 from tests.support.service_aws import (  # noqa: E402
     create_audit_queue,
     create_tables,
@@ -122,7 +123,7 @@ def run_flows() -> list[tuple[str, dict[str, Any]]]:
             for n, (which, detail_type, data) in enumerate(steps):
                 request_id = f"rq-{data['orderId']}-{n}" if "amount" in data and which == "refund" else None
                 trigger = _trigger(flow, n, detail_type, data, request_id)
-                result = handlers[which](sqs_batch(trigger, message_id=f"m-{flow}-{n}"), _Context())
+                result = handlers[which](sqs_batch(trigger, message_id=f"m-{flow}-{n}"), Context())
                 if result["batchItemFailures"]:
                     raise RuntimeError(f"{flow} step {n} failed: {result}")
             for event in drain_audit_queue(sqs, queue):
@@ -130,16 +131,6 @@ def run_flows() -> list[tuple[str, dict[str, Any]]]:
         return captured
     finally:
         server.stop()
-
-
-class _Context:
-    aws_request_id = "capture-examples"
-    function_name = "capture-examples"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-2:123456789012:function:capture-examples"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
 
 
 def target(name: str, event: dict[str, Any]) -> Path:

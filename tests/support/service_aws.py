@@ -79,10 +79,12 @@ def drain_audit_queue(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
         events.extend(json.loads(m["Body"]) for m in messages)
-        sqs.delete_message_batch(
+        answer = sqs.delete_message_batch(
             QueueUrl=queue_url,
             Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
         )
+        if answer.get("Failed"):  # a message left behind would come back and be counted twice
+            raise RuntimeError(f"the audit queue kept messages it was asked to delete: {answer['Failed']}")
     return events
 
 

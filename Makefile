@@ -183,8 +183,8 @@ tf-check: ## All static Terraform checks (one after another: validate and test s
 test-infra: venv package ## Apply envs/local into a fresh moto server and read it back
 	$(PY) -m pytest tests/infra -q
 
-test-iam: venv package ## Each role as applied vs the AWS calls the code makes (tests/zz_iam, own apply into moto)
-	$(PY) -m pytest tests/zz_iam -q
+test-iam: venv package ## Each role as applied vs the AWS calls the code makes (tests/iam_policies, own apply into moto)
+	$(PY) -m pytest tests/iam_policies -q
 
 rehearsal: venv package $(MINISTACK_VENV)/.stamp ## envs/aws (S3 backend, artifacts, HTTP API, ...) applied into a fresh MiniStack with the rehearsal variables (tests/rehearsal)
 	$(PY) -m pytest tests/rehearsal -q -rs

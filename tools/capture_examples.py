@@ -27,7 +27,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "lambda_src")]
 
 from tests.support.emulator import start_moto  # noqa: E402
-from tests.support.service_aws import create_audit_queue, create_tables, handler_environment  # noqa: E402
+from tests.support.handler_calls import Context  # noqa: E402
+from tests.support.service_aws import (  # noqa: E402
+    create_audit_queue,
+    create_tables,
+    drain_audit_queue,
+    handler_environment,
+)
+from tools.devstack.sqs_records import sqs_batch  # noqa: E402
 
 EXAMPLES = REPO / "schemas" / "examples"
 PREFIX = "local-run-"
@@ -115,35 +122,15 @@ def run_flows() -> list[tuple[str, dict[str, Any]]]:
         for flow, steps in FLOWS.items():
             for n, (which, detail_type, data) in enumerate(steps):
                 request_id = f"rq-{data['orderId']}-{n}" if "amount" in data and which == "refund" else None
-                body = json.dumps(_trigger(flow, n, detail_type, data, request_id))
-                record = {"messageId": f"m-{flow}-{n}", "body": body, "attributes": {"ApproximateReceiveCount": "1"}}
-                result = handlers[which]({"Records": [record]}, _Context())
+                trigger = _trigger(flow, n, detail_type, data, request_id)
+                result = handlers[which](sqs_batch(trigger, message_id=f"m-{flow}-{n}"), Context())
                 if result["batchItemFailures"]:
                     raise RuntimeError(f"{flow} step {n} failed: {result}")
-            for event in _drain(sqs, queue):
+            for event in drain_audit_queue(sqs, queue):
                 captured.append((f"{PREFIX}{flow}", event))
         return captured
     finally:
         server.stop()
-
-
-class _Context:
-    aws_request_id = "capture-examples"
-    function_name = "capture-examples"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-2:123456789012:function:capture-examples"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
-
-
-def _drain(sqs: Any, queue: str) -> list[dict[str, Any]]:
-    out = []
-    while messages := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
-        for m in messages:
-            out.append(json.loads(m["Body"]))
-            sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
-    return out
 
 
 def target(name: str, event: dict[str, Any]) -> Path:

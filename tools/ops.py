@@ -32,7 +32,10 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the repository root
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lambda_src"))  # run as a script: the timestamps
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # and the repository root
+
+from novamart_payments.timestamps import parse
 
 from tools.devstack.aws import PAYMENT_FUNCTION, REFUND_FUNCTION
 
@@ -186,7 +189,7 @@ def redrive(queue: str, dry_run: bool) -> int:
 
 def _when(text: str) -> datetime:
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = parse(text)
     except ValueError:
         raise SystemExit(f"{text!r}: expected an ISO 8601 time such as 2026-12-02T10:00:00Z") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -36,11 +36,16 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:  # the inner runs are `python -I`: no script folder on sys.path
-    sys.path.append(str(HERE))
-from package_smoke_stripe import WEBHOOK_SECRET, Context, batch, create_tables, stripe_checks  # noqa: E402
-
 ROOT = HERE.parent
+for _folder in (HERE, ROOT):  # the inner runs are `python -I`: no script folder on sys.path
+    if str(_folder) not in sys.path:
+        sys.path.append(str(_folder))  # after the zip and the runtime: nothing of theirs is shadowed
+from package_smoke_stripe import WEBHOOK_SECRET, Context, create_tables, stripe_checks  # noqa: E402
+
+from tools.devstack.sqs_records import sqs_batch as batch  # noqa: E402
+
+# The check's own modules, besides tools/package_smoke*.py: the SQS record builder (standard library only).
+OWN_MODULES = {ROOT / "tools" / "devstack" / "__init__.py", ROOT / "tools" / "devstack" / "sqs_records.py"}
 EXAMPLES = ROOT / "schemas" / "examples"
 # What the Lambda python3.12 runtime has besides the standard library.
 RUNTIME_PACKAGES = ("boto3",)
@@ -288,8 +293,9 @@ def _import_origins(pkg: Path) -> list[tuple[str, bool, str]]:
 
 
 def _is_this_check(path: Path) -> bool:
-    """This script and its Stripe part (tools/package_smoke*.py), which run the handlers."""
-    return path.parent.resolve() == HERE and path.name.startswith("package_smoke")
+    """This script and its Stripe part (tools/package_smoke*.py), which run the handlers, and the SQS record builder
+    they use."""
+    return (path.parent.resolve() == HERE and path.name.startswith("package_smoke")) or path.resolve() in OWN_MODULES
 
 
 def _is_from(name: str, pkg: Path) -> bool | None:

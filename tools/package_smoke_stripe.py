@@ -4,7 +4,8 @@ Run by tools/package_smoke.py in a Python 3.12 process of its own (the zip first
 boto3 stack besides), so the stripe SDK the zip ships (trimmed of ``stripe.params``, see tools/build_lambda.py)
 really talks to a Stripe-compatible server: one payment and one refund through the payment and refund functions,
 then one webhook localstripe signed and delivered about that payment through the webhook function. Also holds
-what both processes of the check need: the tables, the SQS batch and the Lambda context.
+what both processes of the check need: the tables and the Lambda context (the SQS batch is
+tools/devstack/sqs_records.py's).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
+
+from tools.devstack.sqs_records import sqs_batch as batch
 
 ROOT = Path(__file__).resolve().parents[1]
 WEBHOOK_SECRET = "whsec_smoke_not_a_secret"
@@ -53,21 +56,6 @@ def create_tables(endpoint: str) -> Any:
     sm = boto3.client("secretsmanager", endpoint_url=endpoint, region_name="us-east-2")
     sm.create_secret(Name="smoke/webhook-signing-secret", SecretString=WEBHOOK_SECRET)
     return ddb
-
-
-def batch(event: dict[str, Any]) -> dict[str, Any]:
-    """An SQS batch of one record carrying the event, as the event-source mapping delivers it."""
-    record = {
-        "messageId": str(uuid.uuid4()),
-        "receiptHandle": "package-check",
-        "body": json.dumps(event),
-        "attributes": {"ApproximateReceiveCount": "1"},
-        "messageAttributes": {},
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-2:000000000000:package-check",
-        "awsRegion": "us-east-2",
-    }
-    return {"Records": [record]}
 
 
 class Context:

@@ -8,7 +8,7 @@
 #      smoke too: it drives the handlers against an emulator of its own, polling);
 #   2. the static checks (and the installs they need) run two at a time, each target's output printed whole
 #      when it finishes;
-#   3. the moto suites run in the foreground, in one process: the IAM check (tests/zz_iam) judges every AWS call
+#   3. the moto suites run in the foreground, in one process: the IAM check (tests/iam_policies) judges every AWS call
 #      the whole run recorded, so they cannot be split;
 #   4. the background suites' reports follow, then one line per part with its exit status and time.
 # The exit status is 0 only when every part passed. make provides PY, BUILD_DIR, CHECKS and MAKE.

@@ -98,24 +98,25 @@ test_dirs() {
     | xargs -r -n1 dirname | xargs -r -n1 dirname | sort -u
 }
 
-cmd_validate_all() {
-  local d rc=0
-  for d in $(env_dirs); do
-    log "validate ${d#"$ROOT"/}"
+# `terraform <command>` in each folder given, after an init without backend; every folder is tried, and the
+# status is 0 only when the command passed in all of them.
+in_each() {
+  local command=$1 d rc=0
+  shift
+  for d in "$@"; do
+    log "terraform $command ${d#"$ROOT"/}"
     tf -chdir="$d" init -backend=false -input=false -no-color >/dev/null || { rc=1; continue; }
-    tf -chdir="$d" validate -no-color || rc=1
+    tf -chdir="$d" "$command" -no-color || rc=1
   done
   return $rc
 }
 
+cmd_validate_all() {
+  in_each validate $(env_dirs)
+}
+
 cmd_test_all() {
-  local d rc=0
-  for d in $(test_dirs); do
-    log "terraform test ${d#"$ROOT"/}"
-    tf -chdir="$d" init -backend=false -input=false -no-color >/dev/null || { rc=1; continue; }
-    tf -chdir="$d" test -no-color || rc=1
-  done
-  return $rc
+  in_each test $(test_dirs)
 }
 
 local_state() {

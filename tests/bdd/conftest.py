@@ -15,29 +15,33 @@ never a fixed sleep) until the deliveries it caused were handled, so later steps
 from __future__ import annotations
 
 import copy
-import functools
 import json
 import logging
 import os
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from novamart_payments.timestamps import parse
 from pytest_bdd import given, parsers, then, when
 
-from tests.bdd.world import SETTLE_TIMEOUT, Order, World, charged_once_problems
+from tests.bdd.world import Order, World, charged_once_problems, eventually
 from tests.support import stack as terraform_stack  # a module alias: pytest_progress would look like a hook
 from tests.support.ministack import ministack_endpoint  # noqa: F401
 from tools.devstack.audit import AuditLog
 from tools.devstack.aws import emulator_kind, region_from_env, stand_in_enabled, wait_until
 from tools.devstack.lambda_service import LocalLambdaService
-from tools.devstack.later import LocalLater, connect_webhooks, serve_later, webhook_endpoint
 from tools.devstack.moto_patches import patch_moto_sqs_esm_invocation
 from tools.devstack.stack import discover_stack
 from tools.devstack.stripe_faults import CONFIRM
+from tools.devstack.urls_and_schedules import (
+    UrlsAndSchedules,
+    connect_webhooks,
+    serve_urls_and_schedules,
+    webhook_endpoint,
+)
 
 MARKERS = {
     "payments": "features about taking payment",
@@ -80,29 +84,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-def eventually(step: Callable[..., None]) -> Callable[..., None]:
-    """Retry a Then step's assertion until it holds or the deadline passes.
-
-    With the local Lambda service the trigger steps already waited until every delivery was handled, so the
-    state is final and the assertion runs once (deadline 0). Against LocalStack, EventBridge delivery and Lambda
-    run asynchronously, so positive expectations get the settle deadline.
-    """
-
-    @functools.wraps(step)
-    def wrapper(**kwargs: Any) -> None:
-        world: World = kwargs["world"]
-        deadline = time.monotonic() + (0 if world.in_process else SETTLE_TIMEOUT)
-        while True:
-            try:
-                return step(**kwargs)
-            except AssertionError:
-                if time.monotonic() >= deadline:
-                    raise
-                time.sleep(0.5)
-
-    return wrapper
-
-
 # ---- fixtures -------------------------------------------------------------------------------------------------
 
 
@@ -140,18 +121,18 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     service = LocalLambdaService(endpoint, region).start() if stand_in_enabled() else None
     audit = AuditLog(endpoint, region, stack.audit_queue_url)
     if service is not None:  # the stand-in serves the webhook URL and runs the schedules, as make dev does
-        later: LocalLater | None = serve_later(endpoint, region, service.invoker)
-        webhook_url = later.webhook_url if later is not None else None
+        served: UrlsAndSchedules | None = serve_urls_and_schedules(endpoint, region, service.invoker)
+        webhook_url = served.webhook_url if served is not None else None
     else:  # the emulator serves the URL itself: point the local Stripe at it
-        later = None
+        served = None
         found = webhook_endpoint(endpoint, region, stack)
         assert found is not None, "the deployed stack has no webhook function URL"
         connect_webhooks(endpoint, region, *found)
         webhook_url = found[1]
     assert webhook_url, "the webhook function's URL is not served"
     yield World(endpoint, region, stack, service, audit, gateway, webhook_url=webhook_url)
-    if later is not None:
-        later.stop()
+    if served is not None:
+        served.stop()
     if service is not None:
         service.stop()
 
@@ -687,7 +668,7 @@ def reconciliation_runs(world: World) -> None:
 @when("the authentication deadline passes and reconciliation runs")
 def deadline_passes(world: World, order: Order) -> None:
     (item,) = world.payments(order)
-    expires = datetime.fromisoformat(str(item["actionExpiresAt"]).replace("Z", "+00:00"))
+    expires = parse(str(item["actionExpiresAt"]))
     wait_until(lambda: datetime.now(UTC) > expires, 120, "the authentication deadline", 0.5)
     world.reconcile()
     world.audit.poll()
@@ -703,7 +684,7 @@ def gateway_back_and_old_enough(world: World, order: Order) -> None:
     world.gateway.faults.clear()
     threshold = world.reconcile_pending_after()
     (item,) = world.payments(order)
-    opened = datetime.fromisoformat(str(item["createdAt"]).replace("Z", "+00:00"))
+    opened = parse(str(item["createdAt"]))
     wait_until(
         lambda: (datetime.now(UTC) - opened).total_seconds() > threshold + 1,
         threshold + 30,

@@ -13,10 +13,11 @@ import uuid
 from typing import Any
 
 import pytest
+from novamart_payments.timestamps import utc_now
 
 from tests.bdd.world import Order, World, charged_once_problems
 from tools.devstack.aws import PAYMENT_FUNCTION, client
-from tools.devstack.events import now_rfc3339, put_events
+from tools.devstack.events import put_events
 from tools.devstack.lambda_service import LocalLambdaService
 
 pytestmark = pytest.mark.harness
@@ -69,7 +70,7 @@ def double_charging_handler(world: World) -> Any:
                         "schemaVersion": "1.0",
                         "correlationId": meta["correlationId"],
                         "causationId": meta["eventId"],
-                        "occurredAt": now_rfc3339(),
+                        "occurredAt": utc_now(),
                     },
                     "data": {
                         "paymentId": payment_id,

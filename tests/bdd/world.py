@@ -11,20 +11,25 @@ dead-letter queues' contents.
 
 from __future__ import annotations
 
+import functools
 import json
+import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from novamart_payments.timestamps import iso
 
 from tools.devstack.audit import AuditLog, PublishedEvent, peek_queue
 from tools.devstack.aws import client, wait_until
 from tools.devstack.events import payment_data, put_events, refund_data, trigger_event
 from tools.devstack.lambda_service import LocalLambdaService
-from tools.devstack.later import invoke_later
 from tools.devstack.stack import FunctionConfig, StackInfo
 from tools.devstack.tables import records_for_order
+from tools.devstack.urls_and_schedules import invoke_once
 
 SETTLE_TIMEOUT = 60.0
 RECONCILER = "novamart_payments.handlers.reconcile.handler"
@@ -153,7 +158,7 @@ class World:
         """One reconciliation pass now, as the schedule would run it (in-process with the stand-in)."""
         fn = self._function(RECONCILER)
         event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
-        report = invoke_later(self.endpoint_url, self.region, fn, event, in_process=self.in_process)
+        report = invoke_once(self.endpoint_url, self.region, fn, event, in_process=self.in_process)
         self.audit.poll()
         return report
 
@@ -162,12 +167,12 @@ class World:
 
     def unfinished_older_than(self, status: str, seconds: float) -> list[dict[str, Any]]:
         """Payments in ``status`` opened more than ``seconds`` ago, from the sparse index reconciliation reads."""
-        before = (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat(timespec="milliseconds")
+        before = iso(datetime.now(UTC) - timedelta(seconds=seconds))
         out = self.ddb.query(
             TableName=self.stack.payment_table or "",
             IndexName="unfinished",
             KeyConditionExpression="openStatus = :s AND openSince < :before",
-            ExpressionAttributeValues={":s": {"S": status}, ":before": {"S": before.replace("+00:00", "Z")}},
+            ExpressionAttributeValues={":s": {"S": status}, ":before": {"S": before}},
         )
         return list(out.get("Items", []))
 
@@ -284,3 +289,26 @@ def charged_once_problems(world: World, order: Order) -> list[str]:
     if ledger is not None and len(ledger[0]) != 1:
         problems.append(f"the gateway charged the order {len(ledger[0])} times (want 1)")
     return problems
+
+
+def eventually(step: Callable[..., None]) -> Callable[..., None]:
+    """Retry a Then step's assertion until it holds or the deadline passes.
+
+    With the local Lambda service the trigger steps already waited until every delivery was handled, so the
+    state is final and the assertion runs once (deadline 0). Against LocalStack, EventBridge delivery and Lambda
+    run asynchronously, so positive expectations get the settle deadline.
+    """
+
+    @functools.wraps(step)
+    def wrapper(**kwargs: Any) -> None:
+        world: World = kwargs["world"]
+        deadline = time.monotonic() + (0 if world.in_process else SETTLE_TIMEOUT)
+        while True:
+            try:
+                return step(**kwargs)
+            except AssertionError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.5)
+
+    return wrapper

@@ -15,11 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.decision_world import World
-
-
-class NetworkUsed(AssertionError):
-    """A decision test tried to open a connection."""
+from tests.support.decision_world import NetworkUsed, World
 
 
 @pytest.fixture(autouse=True)

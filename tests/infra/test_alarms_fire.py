@@ -26,10 +26,11 @@ from typing import Any
 import pytest
 
 from tests.infra.test_apply_local import _client
-from tests.integration.conftest import new_order, payment_event, sqs_batch
 from tests.support.fake_scorer import closed_port_url
 from tests.support.stack import DeployedStack
+from tests.support.trigger_events import new_order, payment_event
 from tools.devstack.lambda_runtime import FunctionInvoker
+from tools.devstack.sqs_records import sqs_batch
 from tools.devstack.stack import function_config
 
 REGION = os.environ.get("AWS_REGION", "us-east-2")

@@ -18,7 +18,11 @@ import pytest
 from novamart_payments import config
 from novamart_payments.handlers.payment import handler as payment_handler
 
-from tests.integration.conftest import REGION, Aws, Context, charges, new_order, payment_event, stripe_stack
+from tests.support.handler_calls import Context
+from tests.support.integration_aws import Aws
+from tests.support.service_aws import REGION
+from tests.support.stripe_movements import charges, stripe_stack
+from tests.support.trigger_events import new_order, payment_event
 from tools.devstack.sqs_records import sqs_record
 from tools.devstack.stripe_faults import CONFIRM
 

@@ -17,19 +17,12 @@ from novamart_payments.handlers.refund import handler as refund_handler
 from novamart_payments.reconciliation import Ages, reconcile
 from novamart_payments.service import PaymentService
 
-from tests.integration.conftest import (
-    Aws,
-    _reset_process_state,
-    card,
-    charges,
-    invoke,
-    new_order,
-    payment_event,
-    refund_event,
-    refunds,
-    stripe_stack,
-)
 from tests.integration.test_later_outcomes import authenticate, deliver, event_about, intent_of, kinds, svc_of
+from tests.support.handler_calls import invoke
+from tests.support.integration_aws import Aws
+from tests.support.service_aws import reset_process_state
+from tests.support.stripe_movements import card, charges, refunds, stripe_stack
+from tests.support.trigger_events import new_order, payment_event, refund_event
 from tools.devstack.stripe_faults import CONFIRM
 
 CREATE = ("POST", "/v1/payment_intents")
@@ -214,10 +207,10 @@ def test_a_resumed_refund_whose_approval_is_recorded_asks_the_gateway_nothing(
 def sdk_retries_once(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The production setting (config's default, STRIPE_MAX_NETWORK_RETRIES=1) instead of the suite's 0."""
     monkeypatch.setenv("STRIPE_MAX_NETWORK_RETRIES", "1")
-    _reset_process_state()
+    reset_process_state()
     yield
     monkeypatch.undo()
-    _reset_process_state()
+    reset_process_state()
 
 
 def test_one_500_on_confirm_is_retried_within_the_invocation(aws: Aws, sdk_retries_once: None) -> None:

@@ -17,20 +17,11 @@ from novamart_payments.handlers.refund import handler as refund_handler
 from novamart_payments.publisher import Publisher
 from novamart_payments.repository import Repository
 
-from tests.integration.conftest import (
-    PAYMENTS,
-    REFUNDS,
-    Aws,
-    Context,
-    charges,
-    invoke,
-    new_order,
-    payment_event,
-    refund_event,
-    refunds,
-    sqs_batch,
-    stripe_stack,
-)
+from tests.support.handler_calls import Context, invoke
+from tests.support.integration_aws import PAYMENTS, REFUNDS, Aws
+from tests.support.stripe_movements import charges, refunds, stripe_stack
+from tests.support.trigger_events import new_order, payment_event, refund_event
+from tools.devstack.sqs_records import sqs_batch
 
 
 def test_outbound_events_are_validated_before_they_leave(aws: Aws) -> None:

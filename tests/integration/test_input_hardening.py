@@ -10,7 +10,10 @@ import pytest
 from novamart_payments.handlers.payment import handler as payment_handler
 from novamart_payments.handlers.refund import handler as refund_handler
 
-from tests.integration.conftest import Aws, charges, invoke, new_order, payment_event, refund_event
+from tests.support.handler_calls import invoke
+from tests.support.integration_aws import Aws
+from tests.support.stripe_movements import charges
+from tests.support.trigger_events import new_order, payment_event, refund_event
 
 PAN = "4242424242424242"
 

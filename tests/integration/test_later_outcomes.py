@@ -25,20 +25,11 @@ from novamart_payments.handlers.webhooks import handler as webhook_handler
 from novamart_payments.reconciliation import Ages, reconcile
 from novamart_payments.service import PaymentService
 
-from tests.integration.conftest import (
-    WEBHOOK_EVENTS,
-    Aws,
-    Context,
-    card,
-    charges,
-    invoke,
-    new_order,
-    payment_event,
-    refund_event,
-    refunds,
-    stripe_stack,
-)
 from tests.support.gateway import StripeStack
+from tests.support.handler_calls import Context, invoke
+from tests.support.integration_aws import WEBHOOK_EVENTS, Aws
+from tests.support.stripe_movements import card, charges, refunds, stripe_stack
+from tests.support.trigger_events import new_order, payment_event, refund_event
 from tests.support.webhooks import signed_request, stripe_events
 from tools.devstack.stripe_faults import CONFIRM
 

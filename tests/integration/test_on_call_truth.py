@@ -28,9 +28,12 @@ from novamart_payments.repository import Repository
 from novamart_payments.service import PaymentService
 from novamart_payments.timestamps import plus, utc_now
 
-from tests.integration.conftest import Aws, card, charges, invoke, new_order, payment_event, refund_event, refunds
 from tests.integration.test_later_outcomes import deliver, event_about, kinds, settle_refund, stripe_stack
+from tests.support.handler_calls import invoke
+from tests.support.integration_aws import Aws
 from tests.support.service_aws import create_tables
+from tests.support.stripe_movements import card, charges, refunds
+from tests.support.trigger_events import new_order, payment_event, refund_event
 from tools.devstack.stripe_faults import CONFIRM
 
 NOW = Ages(pending_after=timedelta(0), action_after=timedelta(0))

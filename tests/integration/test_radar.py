@@ -14,18 +14,11 @@ from novamart_payments.handlers.payment import handler as payment_handler
 from novamart_payments.handlers.refund import handler as refund_handler
 from novamart_payments.radar import fraud_refund_trigger
 
-from tests.integration.conftest import (
-    Aws,
-    card,
-    charges,
-    invoke,
-    new_order,
-    payment_event,
-    refund_event,
-    refunds,
-    stripe_stack,
-)
 from tests.integration.test_later_outcomes import deliver, event_about, intent_of, kinds
+from tests.support.handler_calls import invoke
+from tests.support.integration_aws import Aws
+from tests.support.stripe_movements import card, charges, refunds, stripe_stack
+from tests.support.trigger_events import new_order, payment_event, refund_event
 from tools.devstack.stripe_extensions import (
     EARLY_FRAUD_WARNING_CARD,
     RADAR_BLOCKED_CARD,

@@ -17,14 +17,10 @@ from novamart_payments.budget import RequestBudget
 from novamart_payments.gateway import GatewayRateLimited
 from novamart_payments.handlers.payment import handler as payment_handler
 
-from tests.integration.conftest import (
-    WEBHOOK_EVENTS,
-    Aws,
-    _reset_process_state,
-    invoke,
-    new_order,
-    payment_event,
-)
+from tests.support.handler_calls import invoke
+from tests.support.integration_aws import WEBHOOK_EVENTS, Aws
+from tests.support.service_aws import reset_process_state
+from tests.support.trigger_events import new_order, payment_event
 
 BUDGET = 20
 
@@ -63,10 +59,10 @@ def test_senders_together_never_exceed_the_budget_in_any_second_and_use_most_of_
 def budgeted(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("GATEWAY_BUDGET_TABLE_NAME", WEBHOOK_EVENTS)
     monkeypatch.setenv("GATEWAY_BUDGET_PER_SECOND", "1000")
-    _reset_process_state()
+    reset_process_state()
     yield
     monkeypatch.undo()
-    _reset_process_state()
+    reset_process_state()
 
 
 def test_every_stripe_request_of_a_payment_is_counted_against_the_budget(aws: Aws, budgeted: None) -> None:

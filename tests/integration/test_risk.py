@@ -21,18 +21,12 @@ from novamart_payments import domain
 from novamart_payments.handlers.payment import handler as payment_handler
 from novamart_payments.risk.rules import token_hash
 
-from tests.integration.conftest import (
-    REGION,
-    Aws,
-    _reset_process_state,
-    card,
-    charges,
-    invoke,
-    new_order,
-    payment_event,
-    stripe_stack,
-)
 from tests.integration.test_later_outcomes import kinds
+from tests.support.handler_calls import invoke
+from tests.support.integration_aws import Aws
+from tests.support.service_aws import REGION, reset_process_state
+from tests.support.stripe_movements import card, charges, stripe_stack
+from tests.support.trigger_events import new_order, payment_event
 
 RULES_PARAMETER = "/it/payments/risk-rules"
 RISK_TABLE = "it-risk"
@@ -81,12 +75,12 @@ def risky(risk_aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[
         monkeypatch.setenv("RISK_RULES_PARAMETER_NAME", RULES_PARAMETER)
         monkeypatch.setenv("RISK_TABLE_NAME", RISK_TABLE)
         monkeypatch.setenv("RISK_RULES_MAX_AGE_SECONDS", str(max_age))
-        _reset_process_state()  # a new container: the service, its rules cache and its SSM provider are rebuilt
+        reset_process_state()  # a new container: the service, its rules cache and its SSM provider are rebuilt
 
     configure(60)
     yield configure
     monkeypatch.undo()
-    _reset_process_state()
+    reset_process_state()
 
 
 def requests(order: str) -> list[tuple[str, str]]:

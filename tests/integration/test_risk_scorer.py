@@ -15,19 +15,14 @@ import pytest
 from novamart_payments.config import Config
 from novamart_payments.handlers.payment import handler as payment_handler
 
-from tests.integration.conftest import (
-    REGION,
-    Aws,
-    _reset_process_state,
-    charges,
-    invoke,
-    new_order,
-    payment_event,
-    stripe_stack,
-)
 from tests.integration.test_later_outcomes import kinds
 from tests.support.aws_calls import RECORDER
 from tests.support.fake_scorer import FakeScorer, closed_port_url, fake_scorer
+from tests.support.handler_calls import invoke
+from tests.support.integration_aws import Aws
+from tests.support.service_aws import REGION, reset_process_state
+from tests.support.stripe_movements import charges, stripe_stack
+from tests.support.trigger_events import new_order, payment_event
 
 SCORER_SECRET = "it/risk-scorer-key"
 
@@ -46,11 +41,11 @@ def configure(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..
         monkeypatch.setenv("RISK_SCORER_TIMEOUT_SECONDS", str(timeout))
         if secret:
             monkeypatch.setenv("RISK_SCORER_SECRET_ID", secret)
-        _reset_process_state()
+        reset_process_state()
 
     yield with_scorer
     monkeypatch.undo()
-    _reset_process_state()
+    reset_process_state()
 
 
 def code(aws: Aws, order: str) -> str | None:
@@ -120,7 +115,7 @@ def test_the_api_key_is_read_from_secrets_manager(aws: Aws, scorer: FakeScorer, 
     before = RECORDER.requests()
     assert invoke(payment_handler, payment_event(new_order())) == []
     assert scorer.headers[-1]["Authorization"] == "Bearer scorer-test-key-1"
-    # The deployed stack of tests/zz_iam has no scorer: its role is granted the secret only when Terraform's
+    # The deployed stack of tests/iam_policies has no scorer: its role is granted the secret only when Terraform's
     # risk_scorer.secret_arn is set (modules/service), so this read is not one the deployed role must allow.
     RECORDER.forget({r for r in RECORDER.requests() - before if r.resource and r.resource.name == SCORER_SECRET})
 

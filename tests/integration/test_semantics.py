@@ -17,19 +17,11 @@ from novamart_payments.contracts import validate_event
 from novamart_payments.handlers.payment import handler as payment_handler
 from novamart_payments.handlers.refund import handler as refund_handler
 
-from tests.integration.conftest import (
-    Aws,
-    Context,
-    card,
-    charges,
-    invoke,
-    new_order,
-    payment_event,
-    refund_event,
-    refunds,
-    sqs_batch,
-    stripe_stack,
-)
+from tests.support.handler_calls import Context, invoke
+from tests.support.integration_aws import Aws
+from tests.support.stripe_movements import card, charges, refunds, stripe_stack
+from tests.support.trigger_events import new_order, payment_event, refund_event
+from tools.devstack.sqs_records import sqs_batch
 
 
 class Crash(BaseException):

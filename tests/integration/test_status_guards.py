@@ -28,20 +28,12 @@ from novamart_payments.reconciliation import Ages, reconcile
 from novamart_payments.repository import Repository
 from novamart_payments.service import PaymentService, charge_request
 
-from tests.integration.conftest import (
-    PAYMENTS,
-    REFUNDS,
-    Aws,
-    card,
-    charges,
-    invoke,
-    new_order,
-    payment_event,
-    refund_event,
-    stripe_stack,
-)
 from tests.integration.test_later_outcomes import authenticate, deliver, event_about, intent_of, record
 from tests.integration.test_semantics import Crash, crash_once
+from tests.support.handler_calls import invoke
+from tests.support.integration_aws import PAYMENTS, REFUNDS, Aws
+from tests.support.stripe_movements import card, charges, stripe_stack
+from tests.support.trigger_events import new_order, payment_event, refund_event
 from tools.devstack.stripe_faults import CONFIRM
 
 NOW = Ages(pending_after=timedelta(0), action_after=timedelta(0))

@@ -11,7 +11,10 @@ from __future__ import annotations
 import pytest
 from novamart_payments.handlers.payment import handler as payment_handler
 
-from tests.integration.conftest import Aws, card, charges, invoke, new_order, payment_event
+from tests.support.handler_calls import invoke
+from tests.support.integration_aws import Aws
+from tests.support.stripe_movements import card, charges
+from tests.support.trigger_events import new_order, payment_event
 
 DECLINES = {
     "pm_card_chargeDeclined": "card_declined",

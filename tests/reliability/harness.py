@@ -20,9 +20,12 @@ from novamart_payments import domain
 from novamart_payments.domain import Status
 from novamart_payments.gateway.simulated import gateway
 from novamart_payments.repository import payment_from_item, refund_from_item
+from novamart_payments.timestamps import iso
 
-from tests.integration.conftest import Context
+from tests.support.handler_calls import Context
+from tools.devstack.sqs_records import record_of
 
+QUEUE_ARN = "arn:aws:sqs:us-east-2:123456789012:rel"
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
@@ -97,8 +100,7 @@ class VisibilityClock:
         self.offset = timedelta()
 
     def now(self) -> str:
-        moment = datetime.now(UTC) + self.offset
-        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return iso(datetime.now(UTC) + self.offset)
 
     def after_visibility_timeout(self) -> None:
         self.offset += self.VISIBILITY
@@ -177,18 +179,7 @@ class SimQueue:
 def sqs_event(messages: list[Message]) -> dict[str, Any]:
     return {
         "Records": [
-            {
-                "messageId": m.message_id,
-                "receiptHandle": f"rh-{m.message_id}",
-                "body": m.body,
-                "attributes": {"ApproximateReceiveCount": str(m.receives)},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-2:123456789012:rel",
-                "awsRegion": "us-east-2",
-            }
-            for m in messages
+            record_of(m.body, message_id=m.message_id, receives=m.receives, queue_arn=QUEUE_ARN) for m in messages
         ]
     }
 

@@ -25,9 +25,13 @@ from novamart_payments.handlers import _batch
 from novamart_payments.handlers.payment import handler as payment_handler
 from novamart_payments.handlers.refund import handler as refund_handler
 
-from tests.integration.conftest import Context, invoke, payment_event, refund_event, sqs_batch
-from tests.reliability.conftest import REPORT, RelAws, charges, refunds
 from tests.reliability.terraform_values import function_limits
+from tests.support.handler_calls import Context, invoke
+from tests.support.reliability_aws import RelAws
+from tests.support.reliability_run import REPORT
+from tests.support.simulated_movements import charges, refunds
+from tests.support.trigger_events import payment_event, refund_event
+from tools.devstack.sqs_records import sqs_batch
 
 pytestmark = pytest.mark.reliability
 

@@ -23,8 +23,10 @@ from novamart_payments.config import get_config
 from novamart_payments.handlers.payment import handler as payment_handler
 from novamart_payments.handlers.refund import handler as refund_handler
 
-from tests.integration.conftest import invoke, payment_event, refund_event
-from tests.reliability.conftest import RelAws, charges, refunds
+from tests.support.handler_calls import invoke
+from tests.support.reliability_aws import RelAws
+from tests.support.simulated_movements import charges, refunds
+from tests.support.trigger_events import payment_event, refund_event
 
 pytestmark = pytest.mark.reliability
 

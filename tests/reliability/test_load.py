@@ -22,9 +22,10 @@ from novamart_payments import domain
 from novamart_payments.handlers.payment import handler as payment_handler
 from novamart_payments.handlers.refund import handler as refund_handler
 
-from tests.integration.conftest import payment_event, refund_event
-from tests.reliability.conftest import PROFILE, REPORT, RelAws
 from tests.reliability.harness import SimQueue, check_quiescent, deliver, views
+from tests.support.reliability_aws import RelAws
+from tests.support.reliability_run import PROFILE, REPORT
+from tests.support.trigger_events import payment_event, refund_event
 
 pytestmark = pytest.mark.reliability
 

@@ -23,8 +23,6 @@ from novamart_payments.domain import Money, RefundTrigger, TriggerMeta
 from novamart_payments.handlers.payment import handler as payment_handler
 from novamart_payments.handlers.refund import handler as refund_handler
 
-from tests.integration.conftest import payment_event, refund_event
-from tests.reliability.conftest import HYPOTHESIS_SETTINGS, PROFILE, REPORT, RelAws
 from tests.reliability.harness import (
     CrashPoint,
     SimQueue,
@@ -34,6 +32,9 @@ from tests.reliability.harness import (
     deliver,
     views,
 )
+from tests.support.reliability_aws import RelAws
+from tests.support.reliability_run import HYPOTHESIS_SETTINGS, PROFILE, REPORT
+from tests.support.trigger_events import payment_event, refund_event
 
 ORDERS_PER_EXAMPLE = 3
 AMOUNT = 10_000

@@ -24,6 +24,10 @@ from tests.support.memory_repository import MemoryRepository
 from tests.support.ports_under_test import PaymentService
 
 
+class NetworkUsed(AssertionError):
+    """A decision test tried to open a connection (tests/decisions/conftest.py refuses every one)."""
+
+
 class ManualClock:
     """The service's clock: starts at the real time (the simulated gateway dates its answers by it) and moves only
     when the test says so."""

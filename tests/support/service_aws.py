@@ -74,6 +74,33 @@ def create_audit_queue(sqs: Any, events: Any, name: str) -> str:
     return queue_url
 
 
+def drain_audit_queue(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
+    """Receive and delete every event waiting on an audit queue; returns them as received."""
+    events: list[dict[str, Any]] = []
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+        events.extend(json.loads(m["Body"]) for m in messages)
+        answer = sqs.delete_message_batch(
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+        )
+        if answer.get("Failed"):  # a message left behind would come back and be counted twice
+            raise RuntimeError(f"the audit queue kept messages it was asked to delete: {answer['Failed']}")
+    return events
+
+
 def remove_audit_rule(events: Any, name: str) -> None:
     events.remove_targets(Rule=name, Ids=["audit"])
     events.delete_rule(Name=name)
+
+
+def reset_process_state() -> None:
+    """Forget what the handlers cached in this process (configuration, clients, the service, the webhook secret), so
+    the next call reads the environment a suite's fixture just set."""
+    from novamart_payments import clients, config
+    from novamart_payments.handlers import _batch, webhooks
+
+    config.get_config.cache_clear()
+    clients.reset()
+    _batch.service.cache_clear()
+    webhooks._signing_secret.cache_clear()
+    webhooks._log.cache_clear()

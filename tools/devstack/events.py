@@ -5,16 +5,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
+
+from novamart_payments.timestamps import utc_now
 
 from tools.devstack.aws import chunks
 
 SCHEMA_VERSION = "1.0"
-
-
-def now_rfc3339() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def trigger_event(
@@ -37,7 +34,7 @@ def trigger_event(
         "eventId": event_id or str(uuid.uuid4()),
         "schemaVersion": schema_version,
         "correlationId": correlation_id or f"corr-{uuid.uuid4()}",
-        "occurredAt": now_rfc3339(),
+        "occurredAt": utc_now(),
     }
     if request_id is not None:
         metadata["requestId"] = request_id

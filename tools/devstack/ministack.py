@@ -29,7 +29,16 @@ from pathlib import Path
 
 from tools.build_lambda import find_python
 from tools.devstack.leftovers import port_holder_hint
-from tools.devstack.processes import ROOT, already_running, pid_alive, port_in_use, read_pid, stop_recorded, wait_until
+from tools.devstack.processes import (
+    ROOT,
+    already_running,
+    pid_alive,
+    port_in_use,
+    read_pid,
+    report_start,
+    stop_recorded,
+    wait_until,
+)
 
 # boto3 must match the botocore that ministack 1.5.33 pins, or pip resolves a conflict.
 REQUIREMENTS = ("ministack==1.5.33", "boto3==1.43.106")
@@ -122,11 +131,7 @@ def start(host: str, port: int, run_dir: Path, timeout: float, venv: Path) -> in
     process = start_process(host, port, log_path, venv)
     (run_dir / PID_FILE).write_text(f"{process.pid}\n")
     state = wait_until(process, lambda: is_healthy(endpoint), timeout, run_dir / PID_FILE)
-    if state == "ready":
-        print(f"MiniStack running (pid {process.pid}) at {endpoint}; log {log_path}")
-        return 0
-    print(f"error: MiniStack {'exited' if state == 'exited' else 'did not answer'}; see {log_path}", file=sys.stderr)
-    return 1
+    return report_start("MiniStack", process, state, log_path, timeout, where=lambda: f"at {endpoint}")
 
 
 def status(host: str, port: int, run_dir: Path) -> int:

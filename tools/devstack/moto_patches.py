@@ -86,7 +86,7 @@ def patch_moto_schedule_rules() -> None:
     moto 5.2.5 loads a rule without an event pattern (a ``rate(...)`` schedule) as a pattern that matches every
     event, so each PutEvents on the default bus is "sent" to the schedule's Lambda target, which moto cannot do:
     the whole PutEvents answers 500 ("Expr not defined for Rule"). On AWS a schedule rule only fires on its
-    schedule. The local Lambda service runs schedules itself (``tools.devstack.later``). Idempotent.
+    schedule. The local Lambda service runs schedules itself (``tools.devstack.urls_and_schedules``). Idempotent.
     """
     from moto.events.models import Rule
 

@@ -29,6 +29,7 @@ from tools.devstack.processes import (
     pid_alive,
     port_in_use,
     read_pid,
+    report_start,
     spawn_detached,
     stop_recorded,
     wait_until,
@@ -67,14 +68,15 @@ def start(host: str, port: int, run_dir: Path, timeout: float) -> int:
     serve_args = serve_command(host, str(port))[1:]  # spawn_detached adds the interpreter
     process = spawn_detached(serve_args, run_dir, PID_FILE, log_path)
     state = wait_until(process, lambda: is_healthy(endpoint), timeout, run_dir / PID_FILE)
-    if state == "ready":
-        print(f"emulator running (pid {process.pid}) at {endpoint}; log {log_path}")
-        return 0
-    if state == "exited":
-        print(f"error: the emulator exited with code {process.returncode}; see {log_path}", file=sys.stderr)
-    else:
-        print(f"error: the emulator did not become healthy within {timeout:.0f}s; see {log_path}", file=sys.stderr)
-    return 1
+    return report_start(
+        "emulator",
+        process,
+        state,
+        log_path,
+        timeout,
+        where=lambda: f"at {endpoint}",
+        not_ready="did not become healthy",
+    )
 
 
 def stop(run_dir: Path) -> int:

@@ -100,6 +100,28 @@ def wait_until(process: subprocess.Popen[bytes], ready: Callable[[], bool], time
     return "timeout"
 
 
+def report_start(
+    label: str,
+    process: subprocess.Popen[bytes],
+    state: str,
+    log_path: Path,
+    timeout: float,
+    *,
+    where: Callable[[], str],
+    not_ready: str = "did not answer",
+) -> int:
+    """What a ``start`` command says once ``wait_until`` answered ``state``, and its exit status. ``where`` (read
+    only once it is ready) says where it serves; ``not_ready`` what did not happen within the timeout."""
+    if state == "ready":
+        print(f"{label} running (pid {process.pid}) {where()}; log {log_path}")
+        return 0
+    if state == "exited":
+        print(f"error: {label} exited with code {process.returncode}; see {log_path}", file=sys.stderr)
+    else:
+        print(f"error: {label} {not_ready} within {timeout:.0f}s; see {log_path}", file=sys.stderr)
+    return 1
+
+
 def already_running(run_dir: Path, pid_file: str, label: str, endpoint: str, healthy: Callable[[str], bool]) -> bool:
     """True when the process recorded in ``pid_file`` serves ``endpoint``; a recorded process that is alive but
     does not answer is stopped, and the pid file cleared, so that the caller can start a fresh one."""

@@ -1,16 +1,29 @@
 """Lambda's SQS integration, as data: the event records a function receives, the batch-item failures it
 reports back, and what the stand-in tracks per message and per invocation.
+
+The one builder of SQS event records for the tools and the tests: ``sqs_record`` from a message SQS returned
+(the stand-in's poller), ``record_of`` from a body (tests, ``make invoke``, the package check), ``sqs_batch``
+around them. It imports only the standard library, so the package check's Python 3.12 process, which may load
+nothing but the zip, the runtime's boto3 stack and the check itself, uses it too.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import logging
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tools.devstack.aws import LOG
-from tools.devstack.stack import EventSourceMapping
+if TYPE_CHECKING:
+    from tools.devstack.stack import EventSourceMapping
+
+LOG = logging.getLogger("localsvc")  # tools.devstack.aws.LOG, named here to keep this module stdlib-only
+REGION = "us-east-2"
+QUEUE_ARN = "arn:aws:sqs:us-east-2:123456789012:q"  # a queue of the tests' account, where no real queue is meant
 
 
 @dataclass
@@ -57,8 +70,53 @@ def summary(body: str) -> tuple[str | None, str | None, str | None]:
         return None, None, None
 
 
+def record_of(
+    body: str | Mapping[str, Any],
+    *,
+    message_id: str | None = None,
+    receipt_handle: str | None = None,
+    receives: int = 1,
+    queue_arn: str = QUEUE_ARN,
+    region: str = REGION,
+    attributes: Mapping[str, str] | None = None,
+    message_attributes: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One ``Records`` entry of the event Lambda builds from an SQS message whose body is ``body`` (an event is
+    written as JSON), received for the ``receives``-th time. A new message id unless one is given (a redelivery)."""
+    text = body if isinstance(body, str) else json.dumps(body)
+    message_id = message_id or str(uuid.uuid4())
+    return {
+        "messageId": message_id,
+        "receiptHandle": receipt_handle or f"rh-{message_id}",
+        "body": text,
+        "attributes": dict(attributes) if attributes is not None else {"ApproximateReceiveCount": str(receives)},
+        "messageAttributes": dict(message_attributes or {}),
+        "md5OfBody": hashlib.md5(text.encode(), usedforsecurity=False).hexdigest(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
+
+
+def sqs_batch(*bodies: str | Mapping[str, Any], **record: Any) -> dict[str, Any]:
+    """The event of one invocation: a record per body, each built by ``record_of`` with the keywords given."""
+    return {"Records": [record_of(body, **record) for body in bodies]}
+
+
+_RECORD_ATTRIBUTES = (
+    "ApproximateReceiveCount",
+    "SentTimestamp",
+    "SenderId",
+    "ApproximateFirstReceiveTimestamp",
+    "AWSTraceHeader",
+    "MessageGroupId",
+    "MessageDeduplicationId",
+    "SequenceNumber",
+)
+
+
 def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
-    """One ``Records`` entry of the event Lambda builds from an SQS message."""
+    """One ``Records`` entry of the event Lambda builds from an SQS message (as ReceiveMessage returned it)."""
     attrs = message.get("Attributes") or {}
     message_attributes = {}
     for name, value in (message.get("MessageAttributes") or {}).items():
@@ -68,30 +126,17 @@ def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str
         if "BinaryValue" in value:
             entry["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode()
         message_attributes[name] = entry
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": {
-            k: attrs[k]
-            for k in (
-                "ApproximateReceiveCount",
-                "SentTimestamp",
-                "SenderId",
-                "ApproximateFirstReceiveTimestamp",
-                "AWSTraceHeader",
-                "MessageGroupId",
-                "MessageDeduplicationId",
-                "SequenceNumber",
-            )
-            if k in attrs
-        },
-        "messageAttributes": message_attributes,
-        "md5OfBody": message.get("MD5OfBody", ""),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn,
-        "awsRegion": region,
-    }
+    record = record_of(
+        message["Body"],
+        message_id=message["MessageId"],
+        receipt_handle=message["ReceiptHandle"],
+        queue_arn=queue_arn,
+        region=region,
+        attributes={k: attrs[k] for k in _RECORD_ATTRIBUTES if k in attrs},
+        message_attributes=message_attributes,
+    )
+    record["md5OfBody"] = message.get("MD5OfBody", "")  # SQS's own digest, as Lambda passes it on
+    return record
 
 
 def failed_ids(mapping: EventSourceMapping, ids: list[str], result: Any, error: str | None) -> set[str]:

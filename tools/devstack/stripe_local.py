@@ -14,7 +14,6 @@ ignores those).
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -22,7 +21,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tools.devstack.processes import ROOT, devstack_command, pid_alive, read_pid, spawn_detached, stop_pid, wait_until
+from tools.devstack.processes import (
+    ROOT,
+    devstack_command,
+    pid_alive,
+    read_pid,
+    report_start,
+    spawn_detached,
+    stop_pid,
+    wait_until,
+)
 
 PID_FILE = "localstripe.pid"
 LOG_FILE = "localstripe.log"
@@ -216,11 +224,7 @@ def start(host: str, port: int, run_dir: Path, timeout: float) -> int:
     log_path = run_dir / LOG_FILE
     process = spawn_detached(command(host, port)[1:], run_dir, PID_FILE, log_path)
     state = wait_until(process, lambda: is_healthy(api_base), timeout, run_dir / PID_FILE)
-    if state == "ready":
-        print(f"localstripe running (pid {process.pid}) at {api_base}; log {log_path}")
-        return 0
-    print(f"error: localstripe did not start ({state}); see {log_path}", file=sys.stderr)
-    return 1
+    return report_start("localstripe", process, state, log_path, timeout, where=lambda: f"at {api_base}")
 
 
 def stop(run_dir: Path) -> int:

@@ -29,7 +29,7 @@ locals {
     Condition = { StringEquals = { "kms:ViaService" = ["dynamodb.${data.aws_region.current.name}.amazonaws.com"] } }
   }]
 
-  # Least privilege, checked against the calls the code really makes by tests/zz_iam (the role as applied,
+  # Least privilege, checked against the calls the code really makes by tests/iam_policies (the role as applied,
   # evaluated with an IAM policy evaluator): only the actions the handlers and the Lambda service use, only on
   # this function's resources. X-Ray's PutTraceSegments / PutTelemetryRecords have no resource-level
   # permissions: "*" is the only value AWS accepts there.

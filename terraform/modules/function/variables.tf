@@ -106,7 +106,7 @@ variable "tracing_mode" {
 }
 
 variable "table_permissions" {
-  description = "DynamoDB actions the function's code calls, each with the table ARNs it calls them on (one statement each). tests/zz_iam checks them against the recorded calls."
+  description = "DynamoDB actions the function's code calls, each with the table ARNs it calls them on (one statement each). tests/iam_policies checks them against the recorded calls."
   type = list(object({
     actions   = list(string)
     resources = list(string)

@@ -40,12 +40,12 @@ from tools.devstack.aws import client, emulator_kind, wait_until
 from tools.devstack.commands.demo_cases import Case, Want, build_cases
 from tools.devstack.commands.demo_setup import DemoStack, step
 from tools.devstack.events import put_events
-from tools.devstack.later import connect_webhooks, webhook_endpoint
 from tools.devstack.output import format_money, format_table
 from tools.devstack.processes import ROOT
 from tools.devstack.stack import StackInfo, discover_stack
 from tools.devstack.stripe_local import DEFAULT_PORT, LocalStripe, prepare_trigger, stripe_base_of
 from tools.devstack.tables import records_for_order
+from tools.devstack.urls_and_schedules import connect_webhooks, webhook_endpoint
 
 
 class Demo(DemoStack):

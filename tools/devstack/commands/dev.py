@@ -11,7 +11,7 @@ service reads them back from the emulator and does what AWS Lambda would: poll e
 configured handler in-process with the function's environment, delete what succeeded and leave failures to the
 queue's redrive policy (see ``tools.devstack.lambda_service`` for the exact semantics and the emulated backoff).
 It also serves the webhook function's URL on a loopback port (the local Stripe's webhooks are pointed at it) and
-runs the reconciliation schedule at its rate (``tools.devstack.later``).
+runs the reconciliation schedule at its rate (``tools.devstack.urls_and_schedules``).
 So anything that puts an event on the bus - ``make seed``, ``make demo``, your own ``aws events put-events``
 - is processed as it would be on AWS. It rereads the mappings every 10 s, so a re-apply is picked up.
 
@@ -38,10 +38,10 @@ from types import FrameType
 from tools.devstack.audit import AuditTapBound
 from tools.devstack.aws import emulator_kind, endpoint_from_env, region_from_env, stand_in_enabled
 from tools.devstack.lambda_service import LocalLambdaService
-from tools.devstack.later import connect_webhooks, serve_later, webhook_endpoint
 from tools.devstack.moto_server import is_healthy
-from tools.devstack.processes import pid_alive, read_pid, spawn_detached, stop_pid, wait_until
+from tools.devstack.processes import pid_alive, read_pid, report_start, spawn_detached, stop_pid, wait_until
 from tools.devstack.stack import discover_stack
+from tools.devstack.urls_and_schedules import connect_webhooks, serve_urls_and_schedules, webhook_endpoint
 
 PID_FILE = "localsvc.pid"
 LOG_FILE = "localsvc.log"
@@ -79,7 +79,7 @@ def run(
         return 0
     service.rediscover_seconds = 10.0
     service.start()
-    later = serve_later(endpoint, region, service.invoker)  # the webhook URL and the reconciliation schedule
+    served = serve_urls_and_schedules(endpoint, region, service.invoker)  # the webhook URL, the reconciliation schedule
     if ready_file is not None:
         ready_file.write_text(f"{len(service.mappings)} mappings\n")
     log.info(
@@ -107,7 +107,7 @@ def run(
         except Exception as exc:  # emulator restarting, stack being re-applied: try again next second
             log.warning("audit bound: %s", type(exc).__name__)
     log.info("stopping")
-    later.stop()
+    served.stop()
     service.stop()
     if ready_file is not None:
         ready_file.unlink(missing_ok=True)
@@ -157,18 +157,15 @@ def start(run_dir: Path, endpoint: str, region: str, retry_delay: int, timeout: 
         log_path,
     )
     state = wait_until(process, ready.exists, timeout, run_dir / PID_FILE)
-    if state == "ready":
-        print(f"local Lambda service running (pid {process.pid}): {ready.read_text().strip()}; log {log_path}")
-        return 0
-    if state == "exited":
-        print(f"error: the local Lambda service exited ({process.returncode}); see {log_path}", file=sys.stderr)
-    else:
-        print(
-            f"error: the local Lambda service found no event-source mappings within {timeout:.0f}s "
-            f"(is the stack applied? make deploy-local); see {log_path}",
-            file=sys.stderr,
-        )
-    return 1
+    return report_start(
+        "local Lambda service",
+        process,
+        state,
+        log_path,
+        timeout,
+        where=lambda: f"serving {ready.read_text().strip()}",
+        not_ready="found no event-source mappings (is the stack applied? make deploy-local)",
+    )
 
 
 def stop(run_dir: Path) -> int:

@@ -33,6 +33,7 @@ from typing import Any
 from tools.devstack.aws import PAYMENT_FUNCTION, REFUND_FUNCTION, endpoint_from_env, region_from_env
 from tools.devstack.lambda_runtime import FunctionInvoker
 from tools.devstack.processes import ROOT
+from tools.devstack.sqs_records import sqs_batch
 from tools.devstack.stack import discover_stack
 from tools.devstack.stripe_local import is_healthy as stripe_is_healthy
 from tools.devstack.stripe_local import prepare_trigger
@@ -98,20 +99,7 @@ def execute(args: argparse.Namespace) -> int:
     else:
         gateway = f"the {env.get('GATEWAY_MODE', 'simulated')} gateway the deployed function uses"
     queue_arn = next((m.queue.arn for m in stack.mappings if m.function.name == name), f"arn:aws:sqs:{region}::q")
-    batch = {
-        "Records": [
-            {
-                "messageId": str(uuid.uuid4()),
-                "receiptHandle": "local-invoke",
-                "body": json.dumps(event),
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "eventSource": "aws:sqs",
-                "eventSourceARN": queue_arn,
-                "awsRegion": region,
-            }
-        ]
-    }
+    batch = sqs_batch(event, receipt_handle="local-invoke", queue_arn=queue_arn, region=region)
     order = (event.get("detail") or {}).get("data", {}).get("orderId", "?")
     print(f">> {event['detail-type']} for order {order} -> {name} ({fn.handler}) via python-lambda-local")
     print(

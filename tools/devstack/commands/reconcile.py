@@ -15,8 +15,8 @@ import json
 import sys
 
 from tools.devstack.aws import endpoint_from_env, region_from_env, stand_in_enabled
-from tools.devstack.later import invoke_later
 from tools.devstack.stack import discover_stack
+from tools.devstack.urls_and_schedules import invoke_once
 
 HANDLER = "novamart_payments.handlers.reconcile.handler"
 
@@ -34,7 +34,7 @@ def execute(args: argparse.Namespace) -> int:
         return 1
     event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
     try:
-        report = invoke_later(args.endpoint, args.region, fn, event, in_process=stand_in_enabled())
+        report = invoke_once(args.endpoint, args.region, fn, event, in_process=stand_in_enabled())
     except Exception as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

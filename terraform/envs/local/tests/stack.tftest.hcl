@@ -363,7 +363,7 @@ run "least_privilege" {
     error_message = "A function policy has a wildcard resource where AWS allows scoping."
   }
 
-  # Each role as planned; tests/zz_iam checks the applied roles against the calls the code really makes.
+  # Each role as planned; tests/iam_policies checks the applied roles against the calls the code really makes.
   assert {
     condition = [
       for s in jsondecode(module.service.wiring.function_policies["payment"]).Statement : s if startswith(s.Sid, "Tables")

@@ -4,11 +4,12 @@ moto stores a function's URL config and the schedule rules Terraform makes, but 
 ``sam local start-api``, ``FunctionUrlServer`` listens on a loopback port and turns each HTTP request into the
 function URL's event (payload format 2.0), runs the function in-process (``lambda_runtime.FunctionInvoker``) and
 answers with what it returned. ``ScheduleRunner`` invokes a function each time its ``rate(...)`` comes round
-(first one interval after it starts, as on AWS). ``invoke_later`` runs a function once now wherever it runs:
+(first one interval after it starts, as on AWS). ``invoke_once`` runs a function once now wherever it runs:
 in-process with the stand-in, through the emulator's Invoke API where the emulator runs the functions.
 
-``discover_later`` reads what to serve from the emulator: each function's URL config and the schedule rules'
-targets. Where the emulator serves the URL itself (MiniStack), ``emulator_url`` is its path-style address.
+``discover_urls_and_schedules`` reads what to serve from the emulator: each function's URL config and the schedule
+rules' targets. Where the emulator serves the URL itself (MiniStack), ``emulator_url`` is its path-style address.
+``serve_urls_and_schedules`` starts both for ``make dev`` and the behaviour suite.
 """
 
 from __future__ import annotations
@@ -57,7 +58,9 @@ class Schedule:
         return int(match.group(1)) * _UNIT_SECONDS[match.group(2).rstrip("s")]
 
 
-def discover_later(endpoint_url: str, region: str, stack: StackInfo) -> tuple[list[FunctionUrl], list[Schedule]]:
+def discover_urls_and_schedules(
+    endpoint_url: str, region: str, stack: StackInfo
+) -> tuple[list[FunctionUrl], list[Schedule]]:
     lam, events = client("lambda", endpoint_url, region), client("events", endpoint_url, region)
     urls = []
     for fn in stack.functions.values():
@@ -213,7 +216,7 @@ class ScheduleRunner:
         self._thread.join(timeout=5)
 
 
-def invoke_later(endpoint_url: str, region: str, fn: FunctionConfig, event: dict[str, Any], in_process: bool) -> Any:
+def invoke_once(endpoint_url: str, region: str, fn: FunctionConfig, event: dict[str, Any], in_process: bool) -> Any:
     """Run a function once now and return what it answered (raises with the error it reported)."""
     if in_process:
         outcome = FunctionInvoker(endpoint_url, region).invoke(fn, event)
@@ -236,7 +239,7 @@ def webhook_secret(endpoint_url: str, region: str, fn: FunctionConfig) -> str:
 
 
 @dataclass
-class LocalLater:
+class UrlsAndSchedules:
     """The served URLs and the schedule runner of one local Lambda service; ``webhook_url`` is what Stripe calls."""
 
     servers: list[FunctionUrlServer]
@@ -250,12 +253,14 @@ class LocalLater:
             self.runner.stop()
 
 
-def serve_later(endpoint_url: str, region: str, invoker: FunctionInvoker, *, schedules: bool = True) -> LocalLater:
+def serve_urls_and_schedules(
+    endpoint_url: str, region: str, invoker: FunctionInvoker, *, schedules: bool = True
+) -> UrlsAndSchedules:
     """Serve every function URL on loopback, run the schedules, and point the local Stripe's webhooks at the URL."""
     from tools.devstack.stack import discover_stack
 
     stack = discover_stack(endpoint_url, region)
-    urls, found = discover_later(endpoint_url, region, stack)
+    urls, found = discover_urls_and_schedules(endpoint_url, region, stack)
     servers = [FunctionUrlServer(invoker, url).start() for url in urls]
     runner = ScheduleRunner(invoker, found, region).start() if schedules and found else None
     webhook = next((s for s in servers if "STRIPE_WEBHOOK_SECRET_ID" in s.target.function.environment), None)
@@ -263,12 +268,12 @@ def serve_later(endpoint_url: str, region: str, invoker: FunctionInvoker, *, sch
         connect_webhooks(endpoint_url, region, webhook.target.function, webhook.url)
     for server in servers:
         LOG.info("function URL of %s served at %s", server.target.function.name, server.url)
-    return LocalLater(servers, runner, webhook.url if webhook is not None else None)
+    return UrlsAndSchedules(servers, runner, webhook.url if webhook is not None else None)
 
 
 def webhook_endpoint(endpoint_url: str, region: str, stack: StackInfo) -> tuple[FunctionConfig, str] | None:
     """Where the emulator itself serves the webhook function's URL (MiniStack, LocalStack), and that function."""
-    urls, _ = discover_later(endpoint_url, region, stack)
+    urls, _ = discover_urls_and_schedules(endpoint_url, region, stack)
     for url in urls:
         if "STRIPE_WEBHOOK_SECRET_ID" in url.function.environment:
             return url.function, emulator_url(endpoint_url, url)

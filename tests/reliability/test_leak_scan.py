@@ -1,4 +1,5 @@
-"""Leak scan over everything the reliability run produced (this file runs last: pytest orders files by name).
+"""Leak scan over everything the reliability run produced (this file runs last in its suite:
+tests/support/run_order.py says so by name).
 
 No log line, table item or published event may contain a Luhn-valid 13-19 digit number or a payment token. The run
 put tokens into every trigger and smuggled card numbers into the load test's poison messages, so the scan has
@@ -12,9 +13,12 @@ import uuid
 import pytest
 from novamart_payments.handlers.payment import handler as payment_handler
 
-from tests.integration.conftest import invoke, payment_event
-from tests.reliability.conftest import PAYMENTS, REFUNDS, REPORT, LogCapture, RelAws
 from tests.reliability.leaks import as_texts, find_leaks, luhn_valid
+from tests.support.handler_calls import invoke
+from tests.support.log_capture import LogCapture
+from tests.support.reliability_aws import PAYMENTS, REFUNDS, RelAws
+from tests.support.reliability_run import REPORT
+from tests.support.trigger_events import payment_event
 
 pytestmark = pytest.mark.reliability
 

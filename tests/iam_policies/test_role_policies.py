@@ -1,9 +1,10 @@
 """Each function's role, as Terraform applied it into the emulator, allows exactly what the function's code calls.
 
-Runs last (``zz``) so that everything the integration, behaviour and reliability suites made the handlers do in
-this session is in the record; it also walks both functions through every path itself (``exercised``), so run
-alone it is just as complete. The evaluator and the three findings are described in ``tests/support/iam_check.py``;
-the self-tests below prove each finding turns the check red, and that the role of before issue 11 was red.
+Runs last (tests/support/run_order.py says so) so that everything the integration, behaviour and reliability suites
+made the handlers do in this session is in the record; it also walks both functions through every path itself
+(``exercised``), so run alone it is just as complete. The evaluator and the three findings are described in
+``tests/support/iam_check.py``; the self-tests below prove each finding turns the check red, and that the role of
+before issue 11 was red.
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ from novamart_payments.handlers.payment import handler as payment_handler
 from novamart_payments.handlers.reconcile import handler as reconcile_handler
 from novamart_payments.handlers.refund import handler as refund_handler
 
-from tests.integration.conftest import Context, invoke, payment_event, refund_event, sqs_batch
 from tests.support import iam_check
 from tests.support.aws_calls import RECORDER, IamRequest, ResourceRef
 from tests.support.gateway import StripeStack
+from tests.support.handler_calls import Context, invoke
 from tests.support.iam_check import DeployedFunction, Probe, check, permitted, read_deployed
 from tests.support.stack import DeployedStack
+from tests.support.trigger_events import payment_event, refund_event
+from tools.devstack.sqs_records import sqs_batch
 from tools.devstack.stripe_faults import CONFIRM
 
 BEFORE_ISSUE_11 = Path(__file__).with_name("policy_before_issue_11.json")

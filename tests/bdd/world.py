@@ -178,7 +178,9 @@ class World:
 
     def webhook_event_handled(self, event_id: str) -> bool:
         """Whether the webhook function claimed the event (Powertools keys the claim by a hash of its id)."""
-        from novamart_payments.handlers.webhooks import EventLog, was_handled
+        from novamart_payments.handlers.webhooks import EventLog
+
+        from tests.support.webhooks import was_handled
 
         table = self._function(WEBHOOKS).environment["WEBHOOK_EVENT_TABLE_NAME"]
         return was_handled(EventLog(table, self.ddb), event_id)

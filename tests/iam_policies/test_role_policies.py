@@ -35,6 +35,7 @@ from tests.support.iam_check import DeployedFunction, Probe, check, permitted, r
 from tests.support.stack import DeployedStack
 from tests.support.trigger_events import payment_event, refund_event
 from tools.devstack.sqs_records import sqs_batch
+from tools.devstack.stripe_extensions import EARLY_FRAUD_WARNING_CARD
 from tools.devstack.stripe_faults import CONFIRM
 
 BEFORE_ISSUE_11 = Path(__file__).with_name("policy_before_issue_11.json")
@@ -151,12 +152,15 @@ def _start_later_outcomes(stripe: StripeStack) -> dict[str, str]:
         "pending_refund_ok",
         "recon_refund_ok",
         "recon_refund_fail",
+        "fraud_warned",
+        "fraud_reviewed",
     )
     orders = {name: _order() for name in names}
     cards = {"3ds": "three_d_secure", "pending_refund": "pending_refund", "disputed": "disputed"}
     cards |= {"abandoned": "three_d_secure", "late": "three_d_secure", "waiting_cancel": "three_d_secure"}
     cards |= {"3ds_fail": "three_d_secure", "pending_refund_ok": "pending_refund"}
     cards |= {"recon_refund_ok": "pending_refund", "recon_refund_fail": "pending_refund"}
+    cards |= {"fraud_warned": EARLY_FRAUD_WARNING_CARD, "fraud_reviewed": EARLY_FRAUD_WARNING_CARD}
     for name, card in cards.items():
         assert invoke(payment_handler, payment_event(orders[name], token=stripe.stripe.payment_method(card))) == []
     stripe.faults.fail_next("POST", CONFIRM, times=_attempts(), order_id=orders["outage"])
@@ -189,7 +193,7 @@ def _intent_event(stripe: StripeStack, intent_id: str, kind: str) -> dict[str, A
 
 def _walk_webhooks(orders: dict[str, str], stripe: StripeStack) -> None:
     """Stripe's events reach the webhook function: a 3-D Secure success (then replayed, then forged), a pending
-    refund that fails, a dispute."""
+    refund that fails, a dispute, Radar's early fraud warning (refunded) and a review Stripe closed by refunding."""
     from tests.integration import test_later_outcomes as later
 
     repo = _batch.service().repository
@@ -209,6 +213,15 @@ def _walk_webhooks(orders: dict[str, str], stripe: StripeStack) -> None:
     assert later.deliver(later.event_about(failing, "payment_intent.payment_failed", stripe)) == (200, "charged:failed")
     disputed = str(intents["disputed"].intent_id)  # type: ignore[union-attr]
     assert later.deliver(later.event_about(disputed, "charge.dispute.created", stripe)) == (200, "disputed")
+    warned = _intent_of(orders["fraud_warned"])
+    warning = later.event_about(warned, "radar.early_fraud_warning.created", stripe)
+    assert later.deliver(warning) == (200, "fraud_refund:refunded:succeeded")
+    reviewed = _intent_of(orders["fraud_reviewed"])
+    stripe.stripe.close_review_as_fraud(reviewed)  # Stripe refunds the charge itself: the service adopts it
+    review = {"id": f"prv_{uuid.uuid4().hex[:12]}", "object": "review", "payment_intent": reviewed, "open": False}
+    closed = {"id": f"evt_{uuid.uuid4().hex[:16]}", "object": "event", "type": "review.closed"}
+    closed["data"] = {"object": {**review, "reason": "refunded_as_fraud"}}
+    assert later.deliver(closed) == (200, "review_refund:refunded:succeeded")
     # A delivery the gateway cannot answer gives its claim back (Stripe retries), then the retry settles it.
     crashed = _intent_event(stripe, _intent_of(orders["crash_3ds"]), "payment_intent.requires_action")
     stripe.faults.fail_next("GET", r"/v1/payment_intents/[^/]+$", times=_attempts(), order_id=orders["crash_3ds"])

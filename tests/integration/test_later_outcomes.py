@@ -30,7 +30,7 @@ from tests.support.handler_calls import Context, invoke
 from tests.support.integration_aws import WEBHOOK_EVENTS, Aws
 from tests.support.stripe_movements import card, charges, refunds, stripe_stack
 from tests.support.trigger_events import new_order, payment_event, refund_event
-from tests.support.webhooks import signed_request, stripe_events
+from tests.support.webhooks import signed_request, stripe_events, was_handled
 from tools.devstack.stripe_faults import CONFIRM
 
 NOW = Ages(pending_after=timedelta(0), action_after=timedelta(0))
@@ -107,9 +107,9 @@ def test_the_webhook_finishes_a_3ds_payment_exactly_once(
     order, intent = pay_3ds(aws)
     authenticate(intent, success=success)
     event = event_about(intent, "payment_intent.succeeded" if success else "payment_intent.payment_failed")
-    assert not webhooks.was_handled(webhooks._log(), event["id"])
+    assert not was_handled(webhooks._log(), event["id"])
     assert deliver(event) == (200, f"charged:{status.lower()}")
-    assert webhooks.was_handled(webhooks._log(), event["id"])
+    assert was_handled(webhooks._log(), event["id"])
     assert '"WebhookDuplicate"' not in capsys.readouterr().out
     assert deliver(event) == (200, "replayed")  # Stripe's retry of the same event: known by its id
     assert '"WebhookDuplicate":[1.0]' in capsys.readouterr().out

@@ -19,6 +19,21 @@ WEBHOOK_SECRET = "whsec_novamart_local"  # localstripe's signing secret locally:
 WEBHOOK_SECRET_NAME = "novamart/payments/stripe-webhook-test-secret"
 
 
+def was_handled(log: Any, event_id: str) -> bool:
+    """Whether the webhook function claimed the event (in progress or done); Powertools keys the claim by a hash of
+    its id. Here, not in the handler module: the IAM check counts every call made from a handler module's frame as
+    the function's own, and the function itself never reads a claim back (its refused write returns the item)."""
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyItemNotFoundError
+    from novamart_payments.handlers.webhooks import KEEP_SECONDS, KEY_PREFIX
+
+    log.configure(IdempotencyConfig(expires_after_seconds=KEEP_SECONDS), key_prefix=KEY_PREFIX)
+    try:
+        return log.get_record(data=event_id) is not None
+    except IdempotencyItemNotFoundError:
+        return False
+
+
 def store_webhook_secret(secretsmanager: Any, name: str = WEBHOOK_SECRET_NAME, value: str = WEBHOOK_SECRET) -> None:
     try:
         secretsmanager.create_secret(Name=name, SecretString=value)

@@ -23,7 +23,6 @@ from aws_lambda_powertools.utilities.data_classes import LambdaFunctionUrlEvent
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
-    IdempotencyItemNotFoundError,
     IdempotencyPersistenceLayerError,
 )
 
@@ -129,15 +128,6 @@ def settle_once(event_id: str, notices: list[Notice], context: Any) -> str:
         key_prefix=KEY_PREFIX,
     )(_settle_all)
     return str(once(event_id=event_id, notices=notices))
-
-
-def was_handled(log: EventLog, event_id: str) -> bool:
-    """Whether the event's claim is recorded (in progress or done): for tests and operators, who do not hash."""
-    log.configure(IdempotencyConfig(expires_after_seconds=KEEP_SECONDS), key_prefix=KEY_PREFIX)
-    try:
-        return log.get_record(data=event_id) is not None  # type: ignore[arg-type]  # any JSON value is hashed
-    except IdempotencyItemNotFoundError:
-        return False
 
 
 def _answer(status: int, outcome: str) -> dict[str, Any]:

@@ -261,8 +261,8 @@ print({mark!r} + str(time.perf_counter() - start), flush=True)
 """
 
 #: What the payment function loads beyond boto3 and its clients, in the order it loads it, each step adding one
-#: library to the ones before. The last step is the production gateway's SDK, which GATEWAY_MODE=stripe loads on
-#: its first event (the cold-start row runs the simulated gateway, as the bench's baseline has no gateway calls).
+#: library to the ones before. The last three are the production gateway's, which GATEWAY_MODE=stripe loads on
+#: its first event.
 IMPORT_STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "Powertools Logger, Metrics, Tracer",
@@ -272,6 +272,8 @@ IMPORT_STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Powertools batch utility", ("aws_lambda_powertools.utilities.batch",)),
     ("jsonschema-rs, rfc3339-validator", ("jsonschema_rs", "rfc3339_validator")),
     ("novamart_payments (payment handler)", ("novamart_payments.handlers.payment",)),
+    ("Powertools Parameters (stripe mode reads the key with it)", ("aws_lambda_powertools.utilities.parameters",)),
+    ("requests (the stripe SDK's HTTP client)", ("requests",)),
     ("stripe SDK + adapter (production gateway)", ("novamart_payments.gateway.stripe_gateway", "stripe")),
 )
 

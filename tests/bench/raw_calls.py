@@ -101,13 +101,18 @@ def publish(events: Any, order_id: str, bus: str = "default") -> None:
     assert response.get("FailedEntryCount", 0) == 0, response
 
 
-def finish(ddb: Any, table: str, order_id: str) -> None:
-    """The conditional UpdateItem of the final state, as the repository makes it (no image asked back)."""
+def finish(ddb: Any, table: str, order_id: str, *, radar: bool = False) -> None:
+    """The conditional UpdateItem of the final state, as the repository makes it (no image asked back); with
+    ``radar``, the charge's Radar outcome too, as a Stripe charge carries one."""
+    radar_set, radar_values = "", {}
+    if radar:
+        radar_set = ", radarOutcome = :radar, radarRiskLevel = :risklevel, radarRiskScore = :riskscore"
+        radar_values = {":radar": {"S": "authorized"}, ":risklevel": {"S": "normal"}, ":riskscore": {"N": "12"}}
     ddb.update_item(
         TableName=table,
         Key={"paymentId": {"S": payment_id(order_id)}},
         UpdateExpression="SET #s = :status, updatedAt = :now, version = version + :one, published = :true, "
-        "transactionId = :txn, processedAt = :processed REMOVE openStatus, openSince",
+        f"transactionId = :txn, processedAt = :processed{radar_set} REMOVE openStatus, openSince",
         ConditionExpression="#s IN (:pending, :action)",
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={
@@ -119,6 +124,7 @@ def finish(ddb: Any, table: str, order_id: str) -> None:
             ":true": {"BOOL": True},
             ":txn": {"S": "ch_sim_0123456789abcdef01234567"},
             ":processed": {"S": PROCESSED_AT},
+            **radar_values,
         },
         ReturnValues="NONE",
         ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -201,5 +207,5 @@ def new_stripe_payment(
     assert confirmed["status"] == "succeeded", confirmed["status"]
     conn.close()
     publish(events, order_id)
-    finish(ddb, table, order_id)
+    finish(ddb, table, order_id, radar=True)
     return str(intent["id"])

@@ -2,8 +2,10 @@
 """Performance benchmarks: every ratio is against a baseline measured in the same run, on the same emulator.
 
 1. Cold start as Lambda runs it (tests/bench/bench_cold.py): Python 3.12, build/lambda.zip unpacked, process start
-   to the first response of a real payment event / boto3 + the same clients + the same four raw calls; median
-   of COLD_PAIRS interleaved pairs with min-max. The import-only figure is a detail.
+   to the first response of a real payment event / boto3 + the same clients + the same raw calls; median of
+   interleaved pairs with min-max, with the simulated gateway and in stripe mode (the production gateway against
+   the local Stripe, its baseline making the same requests raw). The import-only figure and the libraries' import
+   shares are details. ``--cold-only [ZIP ...]`` runs this row alone, or compares the handlers of several zips.
 2. Package: the size of build/lambda.zip, and of the same build without the stripe SDK.
 3. Handler's own CPU per event with the AWS calls stubbed, and RSS growth over 20,000 events, on Python 3.12
    from the zip (tests/bench/bench_cpu.py); schema validation per event against jsonschema (bench_validation.py).
@@ -12,7 +14,7 @@
 5. Duplicate delivery p50 / a raw conditional-check failure; events/s at concurrency 8 / raw four-call payments.
 
 The emulator is a moto server in its own process, so the handler's CPU and the emulator's do not share one GIL.
-Usage: run_all.py [--write docs/performance.md] [--quick]
+Usage: run_all.py [--write docs/performance.md] [--quick] [--cold-only [ZIP ...]]
 """
 
 from __future__ import annotations
@@ -58,8 +60,51 @@ GOALS = {
 }
 
 
-#: What the cold start keeps and what it left out, each with the measurement that decided it (issue 23).
-COLD_DECISIONS = ""
+#: What the cold start keeps and what went, each with the measurement that decided it (issue 23, item 6). Measured
+#: once with ``run_all.py --cold-only A.zip B.zip ...`` (bench_cold.compare) and by timing the part alone; rerun
+#: those to check them.
+COLD_DECISIONS = """\
+- Cold start, what is kept and what went (issue 23), each judged on the first response of a fresh Python 3.12
+  process, the handlers of several zips round-robin with the order alternating (`tests/bench/run_all.py
+  --cold-only A.zip B.zip ...`, 15 rounds per mode), by the median wall clock and, because other engineers' load
+  on this shared machine moves the wall clock by tens of percent, by the CPU the process used. Before this issue
+  and after (the zip built at f17c02a against this one, all the changes below): stripe mode 654 -> 564 ms CPU
+  (-14 %), 1006 -> 930 ms wall (-8 %, a loaded machine); simulated 396 -> 397 ms CPU (+0.2 %).
+  - **Zip trimming: removed.** The build used to leave out what it proved the handlers never load (the stripe
+    SDK's typing-only `stripe.params`, unused Powertools packages, every `*.dist-info`), proven on each build by
+    reading the code (about 790 lines of tools and tests). The zip as built then (12.3 MiB) against the same build
+    untrimmed (15.3 MiB): stripe mode 662 / 634 ms wall, 564 / 566 ms CPU; simulated 288 / 282 ms wall, 344 /
+    342 ms CPU; in a second run beside other variants, CPU +3.5 % (simulated) and -1.1 % (stripe) for the trimmed
+    zip. No gain to measure, far under the 5 % of the first response that would have kept it: both load the same
+    754 modules, and a cold start pays for the modules it imports, not for the files beside them. Not measurable
+    here: Lambda fetching and unpacking the larger zip before the process starts (outside "to the first
+    response", and not reproducible without AWS); both sizes are far under the 50 MiB limit.
+  - **`.pyc` compiled for 3.12 in the zip: kept.** The same zip without them (Lambda's code directory is
+    read-only, so every cold start compiles what it imports): +35 % CPU to the first response in the simulated
+    mode, +47 % in stripe mode.
+  - **Schemas inlined at build (`schemas/resolved`, the compiled validators' input): kept.** Without them the
+    first event inlines its two schemas from the shared definitions: 4.4 ms of CPU instead of 0.7 ms (timed alone,
+    5 runs each), about 1 % of the first response; cheap (one function in the build, its verdicts proven by
+    `make package-check`), so it stays. The validators themselves compile on first use, one per event type: a
+    jsonschema-rs validator cannot be stored in the zip.
+  - **The Stripe key's Secrets Manager client from the shared boto3 session: changed.** Powertools'
+    SecretsProvider, given no session, made a session of its own, and a client built in a new session loads
+    botocore's endpoint and partition data again: 47 ms of CPU against 5 ms from the session the function's other
+    clients use (timed alone, 6 runs each); on the stripe-mode first response, 608 -> 513 ms CPU (-16 %), 764 ->
+    662 ms wall (-13 %), the simulated mode unchanged (+0.5 %).
+  - **Lazy imports: nothing of the service's to change.** A first payment loads only service modules its path
+    runs (listed above: none of the webhook, Radar, reconciliation or risk-scorer modules, and in stripe mode not
+    the simulated gateway; the bench names any that appear); the gateway, the stripe SDK and Powertools
+    Parameters are already imported on the first event, not at module load. The remaining imports the path does
+    not use belong to the libraries and are their own module-level imports, beyond the service's reach: the
+    batch utility's `data_classes` (every event source's classes) and `asyncio` (its async processor), `requests`'
+    `charset_normalizer` (never used on Stripe's JSON answers; its import is about 10 ms by `-X importtime`, under
+    2 % of the stripe-mode first response, and without it `requests` warns at every cold start), the stripe
+    client's v2 event modules. Replacing
+    `requests` by the SDK's standard-library client would save its import (the step list above) but open a new
+    TLS connection to Stripe for every request of a warm function, a loss on every payment for a gain once per
+    container.
+"""
 
 # --- emulator ------------------------------------------------------------------------------------------------
 

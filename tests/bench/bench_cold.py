@@ -253,11 +253,11 @@ from botocore.config import Config
 session = boto3.session.Session(region_name="us-east-2")
 cfg = Config(connect_timeout=1.0, read_timeout=1.0, retries={{"mode": "standard", "total_max_attempts": 3}})
 session.client("dynamodb", config=cfg), session.client("events", config=cfg)
-start = time.perf_counter()
+start = time.process_time()  # CPU: another process's load on a shared machine hardly moves it
 for name in sys.argv[1].split(","):
     if name:
         __import__(name)
-print({mark!r} + str(time.perf_counter() - start), flush=True)
+print({mark!r} + str(time.process_time() - start), flush=True)
 """
 
 #: What the payment function loads beyond boto3 and its clients, in the order it loads it, each step adding one
@@ -279,8 +279,9 @@ IMPORT_STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 def marginal_imports(python: Path, pkg: Path, env: dict[str, str], runs: int = 7) -> list[tuple[str, float]]:
-    """Median milliseconds each step of IMPORT_STEPS adds, over fresh Python 3.12 processes that have imported
-    boto3 and built the two clients first: what each library costs a cold start on top of the baseline."""
+    """Median milliseconds of CPU each step of IMPORT_STEPS adds, over fresh Python 3.12 processes that have
+    imported boto3 and built the two clients first: what each library costs a cold start on top of the baseline
+    (CPU rather than the wall clock, which other processes' load moves by more than a step's share)."""
     code = _MARGINAL.format(pkg=str(pkg), mark=MARK)
     loaded: list[str] = []
     previous = 0.0

@@ -672,8 +672,12 @@ Details:
   the same AWS calls with boto3 and the same two requests with the standard library's `http.client`
   (`raw_calls.new_stripe_payment`). Import-only: {_ms(stripe["import_handler"])} /
   {_ms(stripe["import_baseline"])} = {stripe["import_ratio"]:.2f}.
-  What each library adds to a cold start, over boto3 and the two clients (median of fresh Python 3.12
-  processes per step, each step adding to the ones before): {marginal}.
+  The CPU the same processes used to their first response, which other processes' load on a shared machine moves
+  far less than the wall clock: simulated {_ms(cold["cpu_handler"])} / {_ms(cold["cpu_baseline"])} =
+  {cold["cpu_ratio"]:.2f}; stripe mode {_ms(stripe["cpu_handler"])} / {_ms(stripe["cpu_baseline"])} =
+  {stripe["cpu_ratio"]:.2f}.
+  What each library adds to a cold start, over boto3 and the two clients (CPU time of the imports, median of
+  fresh Python 3.12 processes per step, each step adding to the ones before): {marginal}.
   The libraries' shares, import self-time by top-level package in one handler process to its first response
   (`-X importtime`), simulated gateway: {imports}; stripe mode: {stripe_imports}.
   The service's own modules a first payment loaded in stripe mode: {stripe["service_modules"]}, {_service_ms(stripe)}

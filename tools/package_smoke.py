@@ -16,7 +16,7 @@ Checks, each printed PASS/FAIL:
 - in a second Python 3.12 process, the same handlers with GATEWAY_MODE=stripe against localstripe (started as
   tools/devstack/stripe_local.py starts it): one payment, one refund, and one webhook localstripe signed and
   delivered, through the webhook function; everything loaded again from the zip, the runtime or the stdlib only
-  (tools/package_smoke_stripe.py). This is what proves the trimmed stripe SDK (no ``stripe.params``) still works.
+  (tools/package_smoke_stripe.py). This is what proves the stripe SDK the zip ships works on the runtime.
 
 Outer mode (default) prepares the interpreter and the emulator and runs this same file with ``--inner``.
 """

@@ -1,11 +1,10 @@
 """`make package-check`, the Stripe part: the packaged handlers with GATEWAY_MODE=stripe against the local Stripe.
 
 Run by tools/package_smoke.py in a Python 3.12 process of its own (the zip first on ``sys.path``, only the runtime's
-boto3 stack besides), so the stripe SDK the zip ships (trimmed of ``stripe.params``, see tools/build_lambda.py)
-really talks to a Stripe-compatible server: one payment and one refund through the payment and refund functions,
-then one webhook localstripe signed and delivered about that payment through the webhook function. Also holds
-what both processes of the check need: the tables and the Lambda context (the SQS batch is
-tools/devstack/sqs_records.py's).
+boto3 stack besides), so the stripe SDK the zip ships really talks to a Stripe-compatible server: one payment and
+one refund through the payment and refund functions, then one webhook localstripe signed and delivered about that
+payment through the webhook function. Also holds what both processes of the check need: the tables and the Lambda
+context (the SQS batch is tools/devstack/sqs_records.py's).
 """
 
 from __future__ import annotations

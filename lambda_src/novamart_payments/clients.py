@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 @functools.cache
-def _session() -> boto3.session.Session:
+def session() -> boto3.session.Session:
     return boto3.session.Session(region_name=get_config().aws_region)
 
 
@@ -69,12 +69,12 @@ def _capped(client: Any) -> Any:
 
 @functools.cache
 def dynamodb() -> DynamoDBClient:
-    return _capped(_session().client("dynamodb", config=_boto_config()))  # type: ignore[no-any-return]
+    return _capped(session().client("dynamodb", config=_boto_config()))  # type: ignore[no-any-return]
 
 
 @functools.cache
 def events() -> EventBridgeClient:
-    return _capped(_session().client("events", config=_boto_config()))  # type: ignore[no-any-return]
+    return _capped(session().client("events", config=_boto_config()))  # type: ignore[no-any-return]
 
 
 @functools.cache
@@ -87,23 +87,23 @@ def budget_dynamodb() -> DynamoDBClient:
         read_timeout=cfg.aws_call_timeout_seconds,
         retries={"mode": "standard", "total_max_attempts": 1},
     )
-    return _session().client("dynamodb", config=config)
+    return session().client("dynamodb", config=config)
 
 
 @functools.cache
 def sqs() -> SQSClient:
     """For the failed record's own message only (its backoff), after the record's capped calls are over."""
-    return _session().client("sqs", config=_boto_config())
+    return session().client("sqs", config=_boto_config())
 
 
 @functools.cache
 def ssm() -> Any:
     """The risk rules' reads (Powertools Parameters): one per cache TTL per container, outside the record's capped
     calls (a cold cache would otherwise cost a record one call more than its path)."""
-    return _session().client("ssm", config=_boto_config())
+    return session().client("ssm", config=_boto_config())
 
 
 def reset() -> None:
     """Forget cached clients, e.g. after a harness switched endpoint or configuration."""
-    for cached in (_session, dynamodb, events, sqs, budget_dynamodb, ssm):
+    for cached in (session, dynamodb, events, sqs, budget_dynamodb, ssm):
         cached.cache_clear()

@@ -101,13 +101,18 @@ def publish(events: Any, order_id: str, bus: str = "default") -> None:
     assert response.get("FailedEntryCount", 0) == 0, response
 
 
-def finish(ddb: Any, table: str, order_id: str) -> None:
-    """The conditional UpdateItem of the final state, as the repository makes it (no image asked back)."""
+def finish(ddb: Any, table: str, order_id: str, *, radar: bool = False) -> None:
+    """The conditional UpdateItem of the final state, as the repository makes it (no image asked back); with
+    ``radar``, the charge's Radar outcome too, as a Stripe charge carries one."""
+    radar_set, radar_values = "", {}
+    if radar:
+        radar_set = ", radarOutcome = :radar, radarRiskLevel = :risklevel, radarRiskScore = :riskscore"
+        radar_values = {":radar": {"S": "authorized"}, ":risklevel": {"S": "normal"}, ":riskscore": {"N": "12"}}
     ddb.update_item(
         TableName=table,
         Key={"paymentId": {"S": payment_id(order_id)}},
         UpdateExpression="SET #s = :status, updatedAt = :now, version = version + :one, published = :true, "
-        "transactionId = :txn, processedAt = :processed REMOVE openStatus, openSince",
+        f"transactionId = :txn, processedAt = :processed{radar_set} REMOVE openStatus, openSince",
         ConditionExpression="#s IN (:pending, :action)",
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={
@@ -119,6 +124,7 @@ def finish(ddb: Any, table: str, order_id: str) -> None:
             ":true": {"BOOL": True},
             ":txn": {"S": "ch_sim_0123456789abcdef01234567"},
             ":processed": {"S": PROCESSED_AT},
+            **radar_values,
         },
         ReturnValues="NONE",
         ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -131,3 +137,75 @@ def new_payment(ddb: Any, events: Any, table: str, order_id: str) -> None:
     store_intent(ddb, table, order_id)
     publish(events, order_id)
     finish(ddb, table, order_id)
+
+
+# --- the production gateway (GATEWAY_MODE=stripe) ----------------------------------------------------------------
+# What a new payment adds when the gateway is Stripe, made raw: the secret key read once from Secrets Manager, one
+# request-budget counter (an UpdateItem) before each gateway request, and the two requests themselves (create the
+# PaymentIntent, confirm it), sent with the standard library's http.client as the SDK sends them (form-encoded, the
+# idempotency keys, the API version). The cold-start row of the stripe mode divides by this.
+
+STRIPE_VERSION = "2025-03-31.basil"
+
+
+def spend_budget(ddb: Any, budget_table: str, slot: int) -> None:
+    """The budget's conditional counter, as novamart_payments.budget.RequestBudget._spend writes it."""
+    ddb.update_item(
+        TableName=budget_table,
+        Key={"eventId": {"S": f"gateway-budget#10#{slot}"}},
+        UpdateExpression="ADD spent :one SET expiresAt = :expires",
+        ConditionExpression="attribute_not_exists(spent) OR spent < :limit",
+        ExpressionAttributeValues={":one": {"N": "1"}, ":limit": {"N": "1000000"}, ":expires": {"N": "9999999999"}},
+    )
+
+
+def _stripe_post(conn: Any, key: str, path: str, form: dict[str, str], idempotency_key: str) -> dict[str, Any]:
+    from urllib.parse import urlencode
+
+    headers = {
+        "Authorization": f"Bearer {key}",
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Idempotency-Key": idempotency_key,
+        "Stripe-Version": STRIPE_VERSION,
+    }
+    conn.request("POST", path, body=urlencode(form), headers=headers)
+    response = conn.getresponse()
+    answer: dict[str, Any] = json.loads(response.read())
+    assert response.status == 200, answer
+    return answer
+
+
+def new_stripe_payment(
+    ddb: Any, events: Any, secrets: Any, table: str, budget_table: str, secret_id: str, api_base: str, order_id: str
+) -> str:
+    """A new payment on Stripe, raw: claim, key, budget + create, store, budget + confirm, publish, finish.
+    Answers the PaymentIntent's id (the check that Stripe was really asked)."""
+    import http.client
+    import time
+    from urllib.parse import urlsplit
+
+    claim(ddb, table, order_id)
+    key = secrets.get_secret_value(SecretId=secret_id)["SecretString"]
+    url = urlsplit(api_base)
+    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port or 80, timeout=5)
+    metadata = {"orderId": order_id, "paymentId": payment_id(order_id), "correlationId": "corr-0123456789ab"}
+    form = {
+        "amount": "4999",
+        "currency": "usd",
+        "payment_method": "pm_card_visa",
+        "payment_method_types[0]": "card",
+        "capture_method": "automatic",
+        **{f"metadata[{k}]": v for k, v in metadata.items()},
+    }
+    spend_budget(ddb, budget_table, int(time.time() * 10))
+    intent = _stripe_post(conn, key, "/v1/payment_intents", form, f"{payment_id(order_id)}:create")
+    store_intent(ddb, table, order_id)
+    spend_budget(ddb, budget_table, int(time.time() * 10))
+    confirmed = _stripe_post(
+        conn, key, f"/v1/payment_intents/{intent['id']}/confirm", {"expand[0]": "latest_charge"}, f"{intent['id']}:c"
+    )
+    assert confirmed["status"] == "succeeded", confirmed["status"]
+    conn.close()
+    publish(events, order_id)
+    finish(ddb, table, order_id, radar=True)
+    return str(intent["id"])

@@ -33,10 +33,15 @@ OUR_FAULT_CODES = frozenset(
 
 @functools.cache
 def _secrets_provider(timeout: float) -> Any:
+    """Built from the process's one boto3 session: without one, Powertools makes a session of its own, which loads
+    botocore's endpoint and partition data a second time on the first event (docs/performance.md, cold start)."""
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
     from botocore.config import Config as BotoConfig
 
-    return SecretsProvider(boto_config=BotoConfig(connect_timeout=timeout, read_timeout=timeout))
+    from novamart_payments import clients
+
+    config = BotoConfig(connect_timeout=timeout, read_timeout=timeout)
+    return SecretsProvider(boto3_session=clients.session(), boto_config=config)
 
 
 def aws_error_code(err: BaseException) -> str | None:

@@ -6,11 +6,11 @@
 # are network-bound. On the 2-core machines that made `make test` 19-21 minutes. Now:
 #   1. the suites that mostly wait start at once, in the background, each with its log in BUILD_DIR (the bench
 #      smoke too: it drives the handlers against an emulator of its own, polling);
-#   2. the static checks (and the installs they need) run two at a time, each target's output printed whole
-#      when it finishes;
+#   2. the static checks (and the installs they need) run beside them, two at a time, their output in a log;
 #   3. the moto suites run in the foreground, in one process: the IAM check (tests/iam_policies) judges every AWS call
 #      the whole run recorded, so they cannot be split;
-#   4. the background suites' reports follow, then one line per part with its exit status and time.
+#   4. tests/bindings and tests/site run once the static checks are done: they judge what those built;
+#   5. the background suites' reports follow, then one line per part with its exit status and time.
 # The exit status is 0 only when every part passed. make provides PY, BUILD_DIR, CHECKS and MAKE.
 set -uo pipefail
 : "${PY:?}" "${BUILD_DIR:?}" "${CHECKS:?}"
@@ -45,26 +45,41 @@ background "newcomer session: make dev twice, seed, events, invoke, clean, dev" 
 background "make load's small run on MiniStack (tests/load)" "$BUILD_DIR/load.log" \
   "$PY" -m pytest tests/load -q -rs -p no:cacheprovider
 
-summary=()
-echo ">> static checks, two at a time: $CHECKS"
-started=$SECONDS
-"$MAKE" --no-print-directory -j2 --output-sync=target $CHECKS
-checks=$?
-summary+=("static checks: exit $checks, $((SECONDS - started)) s")
+# The static checks (pip and npm installs, checkov, the named mutants) run beside the moto suites, two at a time,
+# their output in a log of their own: on the 2-core machines the moto suites, which use about one core, used to
+# start only after them.
+echo ">> static checks, two at a time, beside the moto suites: $CHECKS ($BUILD_DIR/static-checks.log)"
+checks_started=$SECONDS
+"$MAKE" --no-print-directory -j2 --output-sync=target $CHECKS >"$BUILD_DIR/static-checks.log" 2>&1 &
+checks_pid=$!
 
+summary=()
+# tests/bindings and tests/site judge what `make bindings` and `make docs-site` (static checks) build: they run
+# after those, below.
+echo ">> the moto suites (unit, decisions, contract, integration, reliability, behaviour on moto, infra, IAM check)"
+started=$SECONDS
+EMULATOR=moto "$PY" -m pytest tests --ignore=tests/rehearsal --ignore=tests/newcomer --ignore=tests/bench \
+  --ignore=tests/load --ignore=tests/bindings --ignore=tests/site
+moto=$?
+summary+=("moto suites: exit $moto, $((SECONDS - started)) s")
+
+wait "$checks_pid"
+checks=$?
+echo ">> static checks (exit $checks):"
+cat "$BUILD_DIR/static-checks.log"
+summary+=("static checks: exit $checks, $((SECONDS - checks_started)) s")
 if [ "$checks" -eq 0 ]; then
-  echo ">> the moto suites (unit, contract, integration, reliability, behaviour on moto, infra, IAM check)"
+  echo ">> the built event packages and schema site (tests/bindings, tests/site)"
   started=$SECONDS
-  EMULATOR=moto "$PY" -m pytest tests --ignore=tests/rehearsal --ignore=tests/newcomer --ignore=tests/bench --ignore=tests/load
-  moto=$?
-  summary+=("moto suites: exit $moto, $((SECONDS - started)) s")
+  "$PY" -m pytest tests/bindings tests/site -q -rs -p no:cacheprovider
+  built=$?
+  summary+=("event packages and schema site: exit $built, $((SECONDS - started)) s")
 else
-  moto=1
-  summary+=("moto suites: not run (the static checks failed)")
-  echo ">> the static checks failed: the moto suites are not run; waiting for the background suites to finish"
+  built=1
+  summary+=("event packages and schema site: not run (the static checks failed)")
 fi
 
-status=$(( checks != 0 || moto != 0 ))
+status=$(( checks != 0 || moto != 0 || built != 0 ))
 for i in "${!pids[@]}"; do
   wait "${pids[$i]}"
   code=$?

@@ -187,7 +187,7 @@ def test_stripe_baseline_makes_the_handlers_calls(
         Name=secret, SecretString=TEST_SECRET_KEY
     )
     from novamart_payments import clients, config
-    from novamart_payments.gateway import stripe_gateway
+    from novamart_payments.gateway import stripe_secrets
     from novamart_payments.handlers import _batch
     from novamart_payments.handlers.payment import handler
 
@@ -195,7 +195,7 @@ def test_stripe_baseline_makes_the_handlers_calls(
         config.get_config.cache_clear()
         clients.reset()
         _batch.service.cache_clear()
-        stripe_gateway._secrets_provider.cache_clear()
+        stripe_secrets._secrets_provider.cache_clear()
 
     reset()
     try:

@@ -49,8 +49,13 @@ background "make load's small run on MiniStack (tests/load)" "$BUILD_DIR/load.lo
 # their output in a log of their own: on the 2-core machines the moto suites, which use about one core, used to
 # start only after them.
 echo ">> static checks, two at a time, beside the moto suites: $CHECKS ($BUILD_DIR/static-checks.log)"
-checks_started=$SECONDS
-"$MAKE" --no-print-directory -j2 --output-sync=target $CHECKS >"$BUILD_DIR/static-checks.log" 2>&1 &
+(
+  begun=$SECONDS
+  "$MAKE" --no-print-directory -j2 --output-sync=target $CHECKS >"$BUILD_DIR/static-checks.log" 2>&1
+  code=$?
+  echo "$((SECONDS - begun))" >"$BUILD_DIR/static-checks.log.seconds"
+  exit "$code"
+) &
 checks_pid=$!
 
 summary=()
@@ -67,7 +72,7 @@ wait "$checks_pid"
 checks=$?
 echo ">> static checks (exit $checks):"
 cat "$BUILD_DIR/static-checks.log"
-summary+=("static checks: exit $checks, $((SECONDS - checks_started)) s")
+summary+=("static checks: exit $checks, $(cat "$BUILD_DIR/static-checks.log.seconds" 2>/dev/null || echo '?') s")
 if [ "$checks" -eq 0 ]; then
   echo ">> the built event packages and schema site (tests/bindings, tests/site)"
   started=$SECONDS

@@ -5,7 +5,8 @@
 # to start only after every static check had run one after another, and the pip and npm installs of those checks
 # are network-bound. On the 2-core machines that made `make test` 19-21 minutes. Now:
 #   1. the suites that mostly wait start at once, in the background, each with its log in BUILD_DIR (the bench
-#      smoke too: it drives the handlers against an emulator of its own, polling);
+#      smoke too: it drives the handlers against an emulator of its own, polling); make load's small run, which
+#      judges a rate the machine must drive, waits for the static checks to end;
 #   2. the static checks (and the installs they need) run beside them, two at a time, their output in a log;
 #   3. the moto suites run in the foreground, in one process: the IAM check (tests/iam_policies) judges every AWS call
 #      the whole run recorded, so they cannot be split;
@@ -18,13 +19,31 @@ MAKE=${MAKE:-make}
 mkdir -p "$BUILD_DIR"
 
 names=() logs=() pids=()
+checks_done="$BUILD_DIR/static-checks.log.seconds"  # written when the static checks end, whatever their status
+rm -f "$checks_done"
+script_pid=$$
+
+# `background NAME LOG [--after-checks] COMMAND...`: run COMMAND with its output in LOG. With --after-checks it
+# starts only once the static checks have ended (see make load's run below).
 background() {
-  local name=$1 log=$2
+  local name=$1 log=$2 after=
   shift 2
+  if [ "${1:-}" = --after-checks ]; then
+    after=1
+    shift
+  fi
   # The subshell notes the suite's own time: `wait` below may come long after it ended.
   (
+    : >"$log"
+    if [ -n "$after" ]; then
+      while [ ! -e "$checks_done" ]; do
+        kill -0 "$script_pid" 2>/dev/null || exit 1  # make test was stopped: do not start
+        sleep 2
+      done
+      echo "(started after the static checks, at $SECONDS s of make test)" >"$log"
+    fi
     begun=$SECONDS
-    "$@" >"$log" 2>&1
+    "$@" >>"$log" 2>&1
     code=$?
     echo "$((SECONDS - begun))" >"$log.seconds"
     exit "$code"
@@ -42,7 +61,11 @@ background "bench smoke: the whole bench, small samples" "$BUILD_DIR/bench-smoke
   "$PY" -m pytest tests/bench -q -rs -p no:cacheprovider
 background "newcomer session: make dev twice, seed, events, invoke, clean, dev" "$BUILD_DIR/newcomer.log" \
   "$PY" -m pytest tests/newcomer -q -rs -p no:cacheprovider
-background "make load's small run on MiniStack (tests/load)" "$BUILD_DIR/load.log" \
+# make load judges the gateway rate the functions reach: at least 0.85 x the budget, where the slots allow 0.90 x.
+# That is a budget "these 2-core machines can drive", not one they drive beside six other jobs starting up: started
+# at once it reached 0.83 x on CI. It starts when the static checks end (about 600 s in), beside the moto suites'
+# last minutes only, and ends about when they do.
+background "make load's small run on MiniStack (tests/load)" "$BUILD_DIR/load.log" --after-checks \
   "$PY" -m pytest tests/load -q -rs -p no:cacheprovider
 
 # The static checks (pip and npm installs, checkov, the named mutants) run beside the moto suites, two at a time,

@@ -21,7 +21,7 @@ import pytest
 from pytest_bdd import given, parsers, scenarios, then
 
 from tests.bdd.world import SETTLE_TIMEOUT, Order, World
-from tools.devstack.aws import client
+from tools.devstack.aws import client, wait_until
 
 scenarios("../../features/majors_side_by_side.feature")
 
@@ -55,14 +55,36 @@ def consumers(world: World) -> Iterator[dict[str, Consumer]]:
         world.sqs.delete_queue(QueueUrl=consumer.queue_url)
 
 
+# A configuration change answers once the emulator has stopped the function's warm workers: MiniStack does that
+# inside the request, a couple of seconds per function, longer on a busy machine (CI saw 10 s read timeouts).
+CONFIGURE_TIMEOUT = 60.0
+
+
+def _lambda(world: World) -> Any:
+    return client("lambda", world.endpoint_url, world.region, timeout=CONFIGURE_TIMEOUT)
+
+
+def _set_environment(lam: Any, name: str, env: dict[str, str]) -> None:
+    """Set a function's environment and wait until the update is done, as a deploy does (Lambda refuses a second
+    update while one is in progress, and runs the old configuration until then)."""
+    lam.update_function_configuration(FunctionName=name, Environment={"Variables": env})
+
+    def finished() -> str | None:
+        status = str(lam.get_function_configuration(FunctionName=name).get("LastUpdateStatus", "Successful"))
+        return None if status == "InProgress" else status
+
+    status = wait_until(finished, CONFIGURE_TIMEOUT, f"the configuration update of {name}", interval=0.2)
+    assert status == "Successful", f"the configuration update of {name} ended {status}"
+
+
 @pytest.fixture
 def windows(world: World) -> Iterator[dict[str, dict[str, str]]]:
     """The functions' EVENT_MAJORS as deployed, put back after the scenario (the stand-in rereads it)."""
-    lam = client("lambda", world.endpoint_url, world.region)
+    lam = _lambda(world)
     saved: dict[str, dict[str, str]] = {}
     yield saved
     for name, env in saved.items():
-        lam.update_function_configuration(FunctionName=name, Environment={"Variables": env})
+        _set_environment(lam, name, env)
     if saved:
         _new_containers(world)
 
@@ -70,7 +92,7 @@ def windows(world: World) -> Iterator[dict[str, dict[str, str]]]:
 @given(parsers.parse('the window of "{detail_type}" {major:d}.x ended yesterday'))
 def window_ended(world: World, windows: dict[str, dict[str, str]], detail_type: str, major: int) -> None:
     """What the platform team does to end a window early: Terraform's event_majors, here set on the functions."""
-    lam = client("lambda", world.endpoint_url, world.region)
+    lam = _lambda(world)
     yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
     for fn in sorted({m.function.name for m in world.stack.mappings}):
         env = dict(lam.get_function_configuration(FunctionName=fn)["Environment"]["Variables"])
@@ -81,7 +103,7 @@ def window_ended(world: World, windows: dict[str, dict[str, str]], detail_type: 
         assert str(major) in table[detail_type]["deprecated"], f"{detail_type} {major}.x is not in its window"
         table[detail_type]["deprecated"][str(major)] = yesterday
         env["EVENT_MAJORS"] = json.dumps(table)
-        lam.update_function_configuration(FunctionName=fn, Environment={"Variables": env})
+        _set_environment(lam, fn, env)
     assert any("refund" in fn for fn in windows), f"no refund function with EVENT_MAJORS among {sorted(windows)}"
     _new_containers(world)
 

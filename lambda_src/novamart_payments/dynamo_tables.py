@@ -9,7 +9,7 @@ returns it with the failure, so no extra read) and decides again.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from botocore.exceptions import ClientError
 
@@ -20,6 +20,7 @@ from novamart_payments.ports import R, WriteResult
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import UpdateItemInputTypeDef
 
 
 class DynamoTables:
@@ -71,7 +72,7 @@ class DynamoTables:
             raise
         return True
 
-    def _update_if(self, **request: Any) -> Item | None:
+    def _update_if(self, **request: Unpack[UpdateItemInputTypeDef]) -> Item | None:
         """UpdateItem under its ``ConditionExpression``: the answer (its ``Attributes``, if asked for), or None when
         the condition did not hold (the write had no effect). The one place a lost condition becomes an answer
         for the conditional writes that need no item back."""

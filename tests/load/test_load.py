@@ -1,6 +1,7 @@
 """``make load``'s small default run, asserting issue 19's acceptance figures from one run of two passes.
 
-It runs beside the moto suites (``make test`` starts it in the background once the static checks have ended): a fresh MiniStack on a free loopback port runs the payment and refund functions of ``build/lambda.zip``
+It runs beside the moto suites (``make test`` starts it in the background once the static checks have ended):
+a fresh MiniStack on a free loopback port runs the payment and refund functions of ``build/lambda.zip``
 concurrently (``MaximumConcurrency`` of ``envs/local``), the local Stripe's fault proxy plays Stripe (300 ms per
 request +/- 30 %, a rate limiter at the budget answering 429, 5 % transient 500s in the faulted pass), and
 ``LOAD_ORDERS`` orders (default 60) send both payment triggers at once, a fifth of them cancelled once paid.

@@ -3,7 +3,7 @@
 Nothing is read or written before the request proves to be a fresh event signed by Stripe: an oversized body, a
 missing or wrong signature, a timestamp outside the tolerance or a body that is not JSON gets a 4xx, a metric and
 a log line naming the check (never the body). A genuine event is claimed by its id, settled from the gateway's
-truth (``notices.settle``) and marked done, so a replay is answered at once and changes nothing: the claim is
+truth (``settlement.settle``) and marked done, so a replay is answered at once and changes nothing: the claim is
 Powertools Idempotency (``idempotent_function``, DynamoDB persistence) on the webhook-event table.
 A failure answers 5xx, and Stripe retries the delivery (for up to three days). An event about an object Stripe
 itself does not have (404 on the read-back) is a permanent answer: acknowledged with a 2xx and counted, never
@@ -116,7 +116,12 @@ def _settle_all(event_id: str, notices: list[Notice]) -> str:
 
 def settle_once(event_id: str, notices: list[Notice], context: Any) -> str:
     """Settle the event's notices unless it was handled before (``replayed``); raises Powertools'
-    ``IdempotencyAlreadyInProgressError`` while another delivery of it holds the claim."""
+    ``IdempotencyAlreadyInProgressError`` while another delivery of it holds the claim.
+
+    The config is built per delivery, not once per container with ``register_lambda_context``: the claim's lease is
+    the context's remaining time, and a shared config holds one context. Lambda runs one invocation per container,
+    but the local Lambda service (tools/devstack/lambda_runtime.py) runs deliveries concurrently in one process,
+    where a shared config would lend one delivery another's deadline. Building it costs microseconds."""
     lease = context if callable(getattr(context, "get_remaining_time_in_millis", None)) else _Lease()
     config = IdempotencyConfig(
         expires_after_seconds=KEEP_SECONDS, lambda_context=cast("LambdaContext", lease), response_hook=_replayed

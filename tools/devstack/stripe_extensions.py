@@ -20,6 +20,8 @@ switches it on at Stripe, and sends the webhook Stripe sends:
 - Stripe's documented test PaymentMethod ids (``pm_card_chargeDeclinedInsufficientFunds``, ...,
   ``TEST_PAYMENT_METHODS``) are answered whoever sends them (localstripe knows three), each as the test card
   Stripe documents behind it;
+- a webhook delivery not answered 2xx is retried, signed anew each time (``stripe_webhook_retries``: Stripe's
+  backoff of hours compressed to about half a minute);
 - the documented decline cards decline when charged with Stripe's code and ``decline_code``
   (``DECLINED_CARDS``): localstripe declines most of them only when attached to a customer, and always as a bare
   ``card_declined``.
@@ -108,6 +110,8 @@ def install() -> Any:
 
     from localstripe import resources
     from localstripe.webhooks import schedule_webhook
+
+    from tools.devstack.stripe_webhook_retries import install as install_webhook_retries
 
     if "localstripe.server" in sys.modules:
         raise RuntimeError("install() must run before localstripe.server is imported")
@@ -247,6 +251,7 @@ def install() -> Any:
     resources.extra_apis[:] = [(method, url, replaced.get(url, func)) for method, url, func in resources.extra_apis]
     resources.extra_apis.append(("POST", "/v1/refunds/{id}/_settle", settle))
     resources.extra_apis.append(("POST", "/v1/payment_intents/{id}/_close_review_as_fraud", close_review_as_fraud))
+    install_webhook_retries()
 
     from localstripe import server
 

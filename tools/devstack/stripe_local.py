@@ -17,6 +17,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -175,11 +176,15 @@ class LocalStripe:
         charge itself and sends ``review.closed`` (tools/devstack/stripe_extensions.py)."""
         self._control(f"/v1/payment_intents/{intent_id}/_close_review_as_fraud")
 
-    def register_webhook(self, url: str, secret: str, name: str = "novamart") -> None:
-        """Where localstripe posts its signed events (every kind), and the signing secret it uses."""
+    def register_webhook(
+        self, url: str, secret: str, name: str = "novamart", events: Sequence[str] | None = None
+    ) -> None:
+        """Where localstripe posts its signed events (every kind, or only ``events``), and the signing secret it
+        uses. Registering ``name`` again replaces the endpoint."""
         from urllib.parse import urlencode
 
-        body = urlencode({"url": url, "secret": secret}).encode()
+        fields = [("url", url), ("secret", secret), *((f"events[{i}]", kind) for i, kind in enumerate(events or ()))]
+        body = urlencode(fields).encode()
         request = urllib.request.Request(f"{self.api_base.rstrip('/')}/_config/webhooks/{name}", data=body)
         request.add_header("Authorization", f"Bearer {self.api_key}")
         urllib.request.urlopen(request, timeout=10).close()

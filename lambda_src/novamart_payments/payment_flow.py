@@ -58,6 +58,16 @@ def charge_request(trigger: PaymentTrigger) -> ChargeRequest:
     )
 
 
+class _MovedOn(Exception):
+    """A concurrent copy of the trigger finished the payment while this delivery opened an attempt of its own
+    (released): the delivery decides again from the record as it now stands, as its redelivery would, without
+    waiting for one."""
+
+    def __init__(self, current: PaymentRecord) -> None:
+        super().__init__(current.payment_id)
+        self.current = current
+
+
 class PaymentFlow:
     """The service's ports and clock, and the payment flow; ``RefundFlow`` and the settlements build on it and
     ``service.PaymentService`` is all of them."""
@@ -109,11 +119,18 @@ class PaymentFlow:
             if action is PaymentAction.CLAIM_AND_CHARGE:
                 claim = self._repo.claim_payment(payment_id, trigger, self._now())
                 if claim.won and claim.current is not None:
-                    return self._charge(claim.current, request)
-                current = claim.current
+                    try:
+                        return self._charge(claim.current, request)
+                    except _MovedOn as moved:
+                        current = moved.current
+                else:
+                    current = claim.current
             elif action is PaymentAction.RESUME_CHARGE:
                 assert current is not None
-                return self._charge(current, request)
+                try:
+                    return self._charge(current, request)
+                except _MovedOn as moved:
+                    current = moved.current
             elif action is PaymentAction.PUBLISH_OUTCOME:
                 assert current is not None
                 return self._publish_payment(current, "republished")
@@ -158,8 +175,10 @@ class PaymentFlow:
                 now = stored.current
                 if now is None or now.intent_id != opened:
                     self._gateway.release_charge(opened)  # a gateway that replays keys hands ours back: keep it
-                if now is None or now.intent_id is None or now.status is not Status.PENDING:
-                    # Reconciliation closed it, or it finished meanwhile: the redelivery decides from what won.
+                if now is not None and now.status is not Status.PENDING:
+                    raise _MovedOn(now)  # finished meanwhile: decided again from what won, now
+                if now is None or now.intent_id is None:
+                    # Reconciliation closed it (no handle may be stored any more): the redelivery decides.
                     raise RetryLater(f"payment {pending.payment_id} changed while its attempt was opened")
                 opened = now.intent_id
             handle = opened

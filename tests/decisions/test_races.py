@@ -41,12 +41,27 @@ def test_a_handle_lost_to_a_concurrent_copy_is_released_and_the_order_charged_on
     # unstored handle of its own.
     fakes.repo.claim_payment(payment_id_for(order), trigger, fakes.clock())
     other = interleave(fakes.repo, "store_intent", lambda: fakes.pay(trigger))
-    with pytest.raises(RetryLater):
-        fakes.pay(trigger)  # the loser comes back later rather than finish on a handle nobody stored
+    # The loser releases its own handle and decides again from what won, at once: no redelivery to wait for.
+    assert fakes.pay(trigger) == "duplicate"
     assert other == ["charged:succeeded"]
     assert fakes.gateway.requests(order) == ["begin_charge", "begin_charge", "complete_charge", "release_charge"]
-    assert fakes.pay(trigger) == "duplicate"  # its redelivery decides from what won
+    assert fakes.pay(trigger) == "duplicate"  # a redelivery: answered from the table
+    assert fakes.gateway.requests(order)[4:] == []
     assert fakes.gateway.charges(order) == [4999] and fakes.publisher.types(order) == ["payment.succeeded"]
+
+
+def test_a_handle_lost_to_reconciliation_leaves_the_decision_to_the_redelivery(fakes: World) -> None:
+    order = new_order()
+    trigger = payment_trigger(order)
+    pending = fakes.repo.claim_payment(payment_id_for(order), trigger, fakes.clock()).current
+    assert pending is not None
+    # Reconciliation gives up on the handle-less payment while this delivery opens its attempt: no handle may be
+    # stored any more, and the record is still PENDING until reconciliation publishes its failure.
+    interleave(fakes.repo, "store_intent", lambda: fakes.repo.abandon_without_intent(pending.payment_id, fakes.clock()))
+    with pytest.raises(RetryLater):
+        fakes.pay(trigger)
+    assert fakes.gateway.requests(order) == ["begin_charge", "release_charge"]
+    assert fakes.gateway.charges(order) == []
 
 
 def test_racing_partial_refunds_on_a_stale_read_never_pass_the_capture(fakes: World) -> None:

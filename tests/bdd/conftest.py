@@ -703,10 +703,12 @@ def nothing_stuck(world: World) -> None:
 def refund_settles(world: World, order: Order, status: str) -> None:
     (refund,) = world.refunds(order)
     world.gateway.stripe.settle_refund(str(refund["transactionId"]), status)
+    # Stripe's webhook settles it, and a failed refund is written before its event goes out (refund_flow). With the
+    # local Lambda service the Then steps look once (its trigger steps wait for queues, not webhooks): wait for both.
     wait_until(
         lambda: [r for r in world.refunds(order) if r.get("status") != "PENDING"],
         world.settle_timeout,
         "the refund to settle",
         0.2,
     )
-    world.audit.poll()
+    world.wait_published(order, f"refund.{status}", world.settle_timeout)

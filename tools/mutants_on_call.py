@@ -32,7 +32,7 @@ ON_CALL_MUTANTS = (
         "    for refund in repo.unfinished_refunds(plus(now, -ages.pending_after), batch):",
         "    for refund in repo.unfinished_refunds(plus(now, -ages.pending_after), 0)[:0]:",
         (f"{ON_CALL}::test_a_refund_left_pending_by_a_dead_lettered_trigger_ends_in_one_outcome_after_one_pass",),
-        write="reconciliation.reconcile",
+        write="Reconciliation.reconcile",
         guards="a refund left PENDING ends in one outcome, matching the gateway",
     ),
     Mutant(

@@ -170,11 +170,6 @@ class Reconciliation(RefundFlow):
         return f"refund_failed:{current.failure_code if current is not None else result.code}"
 
 
-def reconcile(service: Reconciliation, ages: Ages, batch: int = BATCH) -> dict[str, int]:
-    """``service.reconcile(ages, batch)``, for the scheduled handler and ``make reconcile``."""
-    return service.reconcile(ages, batch)
-
-
 def _guarded(step: Callable[[], str]) -> str:
     try:
         return step()

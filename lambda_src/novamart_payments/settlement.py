@@ -123,8 +123,3 @@ class NoticeSettlement(FraudSettlement):
         count(Metric.PAYMENT_DISPUTED)
         logger.warning("payment disputed", extra={"dispute_reason": notice.dispute.reason})
         return "disputed"
-
-
-def settle(service: NoticeSettlement, notice: Notice) -> str:
-    """``service.settle_notice(notice)``, for the webhook handler."""
-    return service.settle_notice(notice)

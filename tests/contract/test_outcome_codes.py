@@ -166,7 +166,7 @@ def _reconciliation_codes() -> set[str]:
     whose customer never authenticated, each run through ``reconcile`` with the simulator and in-memory tables."""
     from datetime import timedelta
 
-    from novamart_payments.reconciliation import Ages, reconcile
+    from novamart_payments.reconciliation import Ages
     from novamart_payments.repository import WriteResult
     from novamart_payments.service import PaymentService
 
@@ -224,7 +224,7 @@ def _reconciliation_codes() -> set[str]:
         def publish(self, event: dict[str, Any]) -> None:
             published.append(event)
 
-    reconcile(PaymentService(Tables(), Bus(), gw), Ages(timedelta(0), timedelta(0)))  # type: ignore[arg-type]
+    PaymentService(Tables(), Bus(), gw).reconcile(Ages(timedelta(0), timedelta(0)))  # type: ignore[arg-type]
     return {e["detail"]["data"]["code"] for e in published if e["detail-type"] == "payment.failed"}
 
 

@@ -13,7 +13,6 @@ from tests.support.ports_under_test import (
     NoticeBusy,
     RefundNotice,
     charge_request,
-    reconcile,
     settle,
     settle_fraud_notice,
 )
@@ -49,7 +48,7 @@ def test_a_customer_who_authenticates_as_the_deadline_passes_is_charged_not_fail
     # The customer completes 3-D Secure between reconciliation's read and its cancel: the cancel answers "charged".
     interleave(fakes.gateway.inner, "cancel_charge", lambda: fakes.gateway.authenticate(handle, success=True))
     ages = Ages(pending_after=timedelta(minutes=15), action_after=timedelta(minutes=15))
-    assert reconcile(fakes.service, ages)["charged"] == 1
+    assert fakes.service.reconcile(ages)["charged"] == 1
     assert fakes.publisher.types(order) == ["payment.action_required", "payment.succeeded"]
     assert fakes.gateway.charges(order) == [4999]
 

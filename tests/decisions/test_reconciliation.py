@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.decision_world import World
 from tests.support.orders import new_order, payment_trigger, refund_trigger
-from tests.support.ports_under_test import Ages, GatewayRateLimited, TransientGatewayError, reconcile
+from tests.support.ports_under_test import Ages, GatewayRateLimited, TransientGatewayError
 
 AGES = Ages(pending_after=timedelta(minutes=15), action_after=timedelta(minutes=15))
 
@@ -21,12 +21,12 @@ def test_a_payment_that_never_got_a_gateway_attempt_is_failed_and_closed_to_late
     with pytest.raises(TransientGatewayError):
         fakes.pay(trigger)  # its retries then ran out: the message is in the DLQ, the record PENDING
     fakes.clock.advance(timedelta(minutes=20))
-    report = reconcile(fakes.service, AGES)
+    report = fakes.service.reconcile(AGES)
     assert report["cancelled:gateway_unavailable"] == 1
     assert fakes.event(order, "payment.failed")["code"] == "gateway_unavailable"
     assert fakes.pay(trigger) == "duplicate"  # a redriven trigger finds it finished
     assert fakes.gateway.requests(order) == ["begin_charge"] and fakes.gateway.charges(order) == []
-    assert reconcile(fakes.service, AGES).get("cancelled:gateway_unavailable") is None  # finished: not listed
+    assert fakes.service.reconcile(AGES).get("cancelled:gateway_unavailable") is None  # finished: not listed
 
 
 def test_a_payment_whose_attempt_was_never_confirmed_is_cancelled_then_failed(fakes: World) -> None:
@@ -35,7 +35,7 @@ def test_a_payment_whose_attempt_was_never_confirmed_is_cancelled_then_failed(fa
     with pytest.raises(TransientGatewayError):
         fakes.pay(payment_trigger(order))
     fakes.clock.advance(timedelta(minutes=20))
-    assert reconcile(fakes.service, AGES)["cancelled:gateway_unavailable"] == 1
+    assert fakes.service.reconcile(AGES)["cancelled:gateway_unavailable"] == 1
     assert fakes.gateway.requests(order) == ["begin_charge", "complete_charge", "charge_status", "cancel_charge"]
     assert fakes.event(order, "payment.failed")["code"] == "gateway_unavailable"
     assert fakes.gateway.charges(order) == []
@@ -47,7 +47,7 @@ def test_a_payment_confirmed_before_its_answer_was_lost_is_settled_as_charged(fa
     with pytest.raises(TransientGatewayError):
         fakes.pay(payment_trigger(order))
     fakes.clock.advance(timedelta(minutes=20))
-    assert reconcile(fakes.service, AGES)["charged"] == 1
+    assert fakes.service.reconcile(AGES)["charged"] == 1
     assert fakes.publisher.types(order) == ["payment.succeeded"] and fakes.gateway.charges(order) == [4999]
 
 
@@ -55,9 +55,9 @@ def test_a_customer_who_never_authenticates_is_cancelled_after_the_deadline(fake
     order = new_order()
     assert fakes.pay(payment_trigger(order, token="pm_card_threeDSecure2Required")) == "requires_action"
     fakes.clock.advance(timedelta(hours=1))
-    assert reconcile(fakes.service, AGES).get("cancelled:authentication_expired") is None  # still in time
+    assert fakes.service.reconcile(AGES).get("cancelled:authentication_expired") is None  # still in time
     fakes.clock.advance(timedelta(hours=23))
-    assert reconcile(fakes.service, AGES)["cancelled:authentication_expired"] == 1
+    assert fakes.service.reconcile(AGES)["cancelled:authentication_expired"] == 1
     assert fakes.publisher.types(order) == ["payment.action_required", "payment.failed"]
     assert fakes.event(order, "payment.failed")["code"] == "authentication_expired"
     assert fakes.gateway.charges(order) == []
@@ -70,7 +70,7 @@ def test_a_refund_left_pending_ends_in_one_outcome_after_one_pass(fakes: World) 
     with pytest.raises(TransientGatewayError):
         fakes.refund(refund_trigger(order), delivery="msg-1")
     fakes.clock.advance(timedelta(minutes=20))
-    assert reconcile(fakes.service, AGES)["refund_failed:refund_declined"] == 1
+    assert fakes.service.reconcile(AGES)["refund_failed:refund_declined"] == 1
     assert fakes.gateway.requests(order)[-2:] == ["refund", "find_refund"]  # asked: did the attempt get through?
     assert fakes.event(order, "refund.failed")["code"] == "refund_declined"
     payment = fakes.payment(order)
@@ -84,5 +84,5 @@ def test_a_refund_refused_before_it_did_anything_is_failed_without_a_lookup(fake
     with pytest.raises(GatewayRateLimited):
         fakes.refund(refund_trigger(order), delivery="msg-1")
     fakes.clock.advance(timedelta(minutes=20))
-    assert reconcile(fakes.service, AGES)["refund_failed:refund_declined"] == 1
+    assert fakes.service.reconcile(AGES)["refund_failed:refund_declined"] == 1
     assert "find_refund" not in fakes.gateway.requests(order)

@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 from novamart_payments.handlers.payment import handler as payment_handler
 from novamart_payments.handlers.refund import handler as refund_handler
-from novamart_payments.reconciliation import Ages, reconcile
+from novamart_payments.reconciliation import Ages
 from novamart_payments.service import PaymentService
 
 from tests.integration.test_later_outcomes import authenticate, deliver, event_about, intent_of, kinds, svc_of
@@ -85,7 +85,7 @@ def test_an_outage_on_create_leaves_a_record_reconciliation_fails_with_nothing_c
         assert len(invoke(payment_handler, trigger)) == 1
     [item] = aws.payment_items(order)
     assert item["status"]["S"] == "PENDING" and "intentId" not in item
-    reconcile(svc_of(), NOW)
+    svc_of().reconcile(NOW)
     assert kinds(aws, order) == ["payment.failed"]
     assert aws.published(order)[0]["detail"]["data"]["code"] == "gateway_unavailable"
     assert requests(order) == [CREATE] * 3  # reconciliation needed no request: no attempt was ever stored
@@ -230,11 +230,11 @@ def test_a_rate_limit_outage_on_refunds_past_the_horizon_ends_in_one_refund_fail
     for _ in range(3):
         assert len(invoke(refund_handler, cancelled)) == 1
     assert requests(order) == [*CONFIRMED, REFUND, REFUND, REFUND]
-    reconcile(svc_of(), NOW)
+    svc_of().reconcile(NOW)
     assert requests(order) == [*CONFIRMED, REFUND, REFUND, REFUND]  # no lookup: nothing can be there
     assert kinds(aws, order) == ["payment.succeeded", "refund.failed"] and refunds(order) == []
     assert aws.payment_items(order)[0]["refundedAmount"]["N"] == "0"
-    reconcile(svc_of(), NOW)
+    svc_of().reconcile(NOW)
     assert kinds(aws, order) == ["payment.succeeded", "refund.failed"]
 
 

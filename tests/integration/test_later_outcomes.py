@@ -22,7 +22,7 @@ from novamart_payments.handlers.payment import handler as payment_handler
 from novamart_payments.handlers.refund import handler as refund_handler
 from novamart_payments.handlers.webhooks import MAX_BODY_BYTES
 from novamart_payments.handlers.webhooks import handler as webhook_handler
-from novamart_payments.reconciliation import Ages, reconcile
+from novamart_payments.reconciliation import Ages
 from novamart_payments.service import PaymentService
 
 from tests.support.gateway import StripeStack
@@ -147,7 +147,7 @@ def test_an_abandoned_authentication_expires_at_reconciliation(aws: Aws, svc: Pa
     impatient.handle_payment(
         payment_trigger(checked_event(json.dumps(trigger_event), frozenset({trigger_event["detail-type"]})))
     )
-    assert reconcile(svc, NOW)["cancelled:authentication_expired"] >= 1
+    assert svc.reconcile(NOW)["cancelled:authentication_expired"] >= 1
     assert kinds(aws, order) == ["payment.action_required", "payment.failed"]
     assert aws.published(order)[1]["detail"]["data"]["code"] == "authentication_expired"
     assert stripe_stack().stripe.client().v1.payment_intents.retrieve(intent_of(aws, order)).status == "canceled"
@@ -337,14 +337,14 @@ def test_an_outage_past_the_retry_horizon_fails_the_payment_once_nothing_was_cha
     for _ in range(5):  # every receive fails: the message goes to the DLQ
         assert len(invoke(payment_handler, trigger)) == 1
     assert record(aws, order)["status"]["S"] == "PENDING" and kinds(aws, order) == []
-    report = reconcile(svc_of(), NOW)
+    report = svc_of().reconcile(NOW)
     assert report["cancelled:gateway_unavailable"] >= 1
     assert kinds(aws, order) == ["payment.failed"]
     assert aws.published(order)[0]["detail"]["data"]["code"] == "gateway_unavailable"
     assert "openStatus" not in record(aws, order)
     intent = stripe_stack().stripe.client().v1.payment_intents.retrieve(intent_of(aws, order))
     assert intent.status == "canceled"  # so nobody can ever confirm it later
-    reconcile(svc_of(), NOW)  # a second pass finds nothing left to do for it
+    svc_of().reconcile(NOW)  # a second pass finds nothing left to do for it
     assert invoke(payment_handler, trigger) == []  # the DLQ redriven later: nothing moves
     assert kinds(aws, order) == ["payment.failed"] and charges(order) == []
 
@@ -356,7 +356,7 @@ def test_reconciliation_finishes_a_payment_whose_confirm_went_through_unanswered
     assert len(invoke(payment_handler, trigger)) == 1
     intent = intent_of(aws, order)
     stripe_stack().stripe.client().v1.payment_intents.confirm(intent)  # the confirm had reached Stripe after all
-    reconcile(svc_of(), NOW)
+    svc_of().reconcile(NOW)
     assert kinds(aws, order) == ["payment.succeeded"] and charges(order) == [3300]
     assert invoke(payment_handler, trigger) == [] and kinds(aws, order) == ["payment.succeeded"]
 
@@ -369,7 +369,7 @@ def test_reconciliation_reads_pending_payments_from_the_index_not_the_table(aws:
     client = svc.repository.client
     client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
     try:
-        reconcile(svc, NOW)
+        svc.reconcile(NOW)
     finally:
         client.meta.events.unregister("before-call.dynamodb")
     assert "Scan" not in calls and "Query" in calls

@@ -23,7 +23,7 @@ from novamart_payments.envelope import checked_event, payment_trigger
 from novamart_payments.gateway import GatewayResult, TransientGatewayError
 from novamart_payments.handlers.payment import handler as payment_handler
 from novamart_payments.handlers.refund import handler as refund_handler
-from novamart_payments.reconciliation import Ages, reconcile
+from novamart_payments.reconciliation import Ages
 from novamart_payments.repository import Repository
 from novamart_payments.service import PaymentService
 from novamart_payments.timestamps import plus, utc_now
@@ -112,7 +112,7 @@ def test_the_report_counts_an_expired_authentication_and_an_abandoned_outage_as_
     with pytest.raises(TransientGatewayError):  # its last delivery: the message goes to the DLQ after this
         private.handle_payment(_trigger(payment_event(outage, 3100, "USD", token=card("visa"))))
 
-    report = reconcile(private, NOW)
+    report = private.reconcile(NOW)
 
     assert report == {
         "cancelled:authentication_expired": 1,
@@ -121,7 +121,7 @@ def test_the_report_counts_an_expired_authentication_and_an_abandoned_outage_as_
     }
     assert kinds(aws, outage) == ["payment.failed"] and charges(outage) == []
     assert kinds(aws, waiting) == ["payment.action_required", "payment.failed"] and charges(waiting) == []
-    assert reconcile(private, NOW) == {"oldest_unfinished_seconds": 0}  # a second pass finds nothing to do
+    assert private.reconcile(NOW) == {"oldest_unfinished_seconds": 0}  # a second pass finds nothing to do
 
 
 # --- one refund change, one outcome -------------------------------------------------------------------------
@@ -209,10 +209,10 @@ def test_a_refund_left_pending_by_a_dead_lettered_trigger_ends_in_one_outcome_af
         )
 
     # Not old enough for this pass: left alone, but the oldest-unfinished age (alarmed) counts it.
-    waiting = reconcile(_later(private, 6), Ages(timedelta(hours=1), timedelta(hours=1)))
+    waiting = _later(private, 6).reconcile(Ages(timedelta(hours=1), timedelta(hours=1)))
     assert set(waiting) == {"oldest_unfinished_seconds"} and waiting["oldest_unfinished_seconds"] >= 360
 
-    report = reconcile(_later(private, 6), NOW)
+    report = _later(private, 6).reconcile(NOW)
 
     expected = "refunded" if reached_stripe else "refund_failed:refund_declined"
     assert report == {expected: 1, "oldest_unfinished_seconds": 0}
@@ -221,5 +221,5 @@ def test_a_refund_left_pending_by_a_dead_lettered_trigger_ends_in_one_outcome_af
     assert refunds(order) == ([4000] if reached_stripe else [])  # the money at Stripe matches the event
     payment = private.repository.get_payment(pending.payment_id or "")
     assert payment is not None and payment.refunded_minor_units == (4000 if reached_stripe else 0)
-    assert reconcile(_later(private, 6), NOW) == {"oldest_unfinished_seconds": 0}
+    assert _later(private, 6).reconcile(NOW) == {"oldest_unfinished_seconds": 0}
     assert kinds(aws, order) == ["payment.succeeded", outcome]

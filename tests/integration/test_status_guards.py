@@ -24,7 +24,7 @@ from novamart_payments.envelope import checked_event, payment_trigger, refund_tr
 from novamart_payments.gateway import GatewayResult, Outcome
 from novamart_payments.handlers.payment import handler as payment_handler
 from novamart_payments.handlers.refund import handler as refund_handler
-from novamart_payments.reconciliation import Ages, reconcile
+from novamart_payments.reconciliation import Ages
 from novamart_payments.repository import Repository
 from novamart_payments.service import PaymentService, charge_request
 
@@ -272,7 +272,7 @@ def test_a_customer_who_authenticates_as_the_deadline_passes_is_charged_not_fail
     )
     intent = intent_of(aws, order)
     racing = GatewayHook(svc.gateway, intent, lambda: authenticate(intent, success=True))
-    reconcile(PaymentService(svc.repository, svc.publisher, racing), NOW, batch=EVERY)  # type: ignore[arg-type]
+    PaymentService(svc.repository, svc.publisher, racing).reconcile(NOW, batch=EVERY)  # type: ignore[arg-type]
     assert kinds(aws, order) == ["payment.action_required", "payment.succeeded"]
     assert record(aws, order)["status"]["S"] == "SUCCEEDED" and "openStatus" not in record(aws, order)
     assert charges(order) == [1900]
@@ -284,7 +284,7 @@ def test_a_pass_before_the_default_deadline_leaves_the_customer_time(aws: Aws, s
     order = new_order()
     assert invoke(payment_handler, payment_event(order, 2100, "USD", token=card("three_d_secure"))) == []
     intent = intent_of(aws, order)
-    reconcile(svc, NOW, batch=EVERY)
+    svc.reconcile(NOW, batch=EVERY)
     assert record(aws, order)["status"]["S"] == "REQUIRES_ACTION"
     assert kinds(aws, order) == ["payment.action_required"]
     assert stripe_stack().stripe.client().v1.payment_intents.retrieve(intent).status == "requires_action"
@@ -306,7 +306,7 @@ def test_a_stale_decline_of_a_payment_that_moved_on_publishes_nothing(aws: Aws, 
         assert svc.handle_refund(ref_trigger(refund_event(order))) == "refused:failed"
 
     racing = GatewayHook(svc.gateway, intent, order_cancelled)
-    reconcile(PaymentService(svc.repository, svc.publisher, racing), NOW, batch=EVERY)  # type: ignore[arg-type]
+    PaymentService(svc.repository, svc.publisher, racing).reconcile(NOW, batch=EVERY)  # type: ignore[arg-type]
     assert kinds(aws, order) == ["payment.action_required", "payment.failed", "refund.failed"]
     assert [e["detail"]["data"]["code"] for e in published(aws, order)[1:]] == [
         "order_cancelled",

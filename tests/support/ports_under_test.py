@@ -32,7 +32,7 @@ from novamart_payments.ports import (
     WriteResult,
 )
 from novamart_payments.publisher import PublishError
-from novamart_payments.reconciliation import Ages, reconcile
+from novamart_payments.reconciliation import Ages
 from novamart_payments.repository import Repository
 from novamart_payments.service import REFUND_LEASE, PaymentService, RetryLater, charge_request
 
@@ -73,7 +73,6 @@ __all__ = [
     "WriteResult",
     "charge_request",
     "editions",
-    "reconcile",
     "settle",
     "settle_fraud_notice",
     "validate_event",

@@ -9,7 +9,7 @@ from typing import Any
 from novamart_payments.composition import service
 from novamart_payments.config import get_config
 from novamart_payments.observability import flush, logger, traced_when_sampled
-from novamart_payments.reconciliation import Ages, reconcile
+from novamart_payments.reconciliation import Ages
 
 
 @traced_when_sampled
@@ -21,7 +21,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             pending_after=timedelta(seconds=cfg.reconcile_pending_after_seconds),
             action_after=timedelta(seconds=cfg.reconcile_action_after_seconds),
         )
-        return reconcile(service(), ages)
+        return service().reconcile(ages)
     finally:
         logger.thread_safe_clear_keys()
         flush()

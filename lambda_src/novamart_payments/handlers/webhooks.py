@@ -3,8 +3,8 @@
 Nothing is read or written before the request proves to be a fresh event signed by Stripe: an oversized body, a
 missing or wrong signature, a timestamp outside the tolerance or a body that is not JSON gets a 4xx, a metric and
 a log line naming the check (never the body). A genuine event is claimed by its id, settled from the gateway's
-truth (``settlement.settle``) and marked done, so a replay is answered at once and changes nothing: the claim is
-Powertools Idempotency (``idempotent_function``, DynamoDB persistence) on the webhook-event table.
+truth (``PaymentService.settle_notice``) and marked done, so a replay is answered at once and changes nothing: the
+claim is Powertools Idempotency (``idempotent_function``, DynamoDB persistence) on the webhook-event table.
 A failure answers 5xx, and Stripe retries the delivery (for up to three days). An event about an object Stripe
 itself does not have (404 on the read-back) is a permanent answer: acknowledged with a 2xx and counted, never
 retried. An event whose object another delivery is settling right now answers 409, and its retry finds it done.
@@ -32,7 +32,6 @@ from novamart_payments.config import get_config
 from novamart_payments.gateway import GatewayMisconfigured
 from novamart_payments.observability import Metric, count, flush, logger, traced_when_sampled
 from novamart_payments.ports import Notice, NoticeBusy
-from novamart_payments.settlement import settle
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
@@ -111,7 +110,7 @@ def _replayed(response: Any, idempotent_data: DataRecord) -> str:
 
 def _settle_all(event_id: str, notices: list[Notice]) -> str:
     """What the event's notices settled (``event_id`` is Powertools' idempotency data: the claim's key)."""
-    return ",".join(settle(service(), notice) for notice in notices)
+    return ",".join(service().settle_notice(notice) for notice in notices)
 
 
 def settle_once(event_id: str, notices: list[Notice], context: Any) -> str:

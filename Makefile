@@ -195,8 +195,10 @@ bdd: venv package $(EMULATOR_DEPS) ## Behaviour suite (features/) against EMULAT
 test-reliability: venv ## Full reliability matrix (state machine, faults, load, leak scan)
 	RELIABILITY_PROFILE=full $(PY) -m pytest tests/reliability -q
 
-mutants: venv ## Remove each guarded property in a copy; every mutant must turn a suite red (tools/mutants.py)
-	$(PY) tools/mutants.py
+# make mutants: mutants run side by side, each against its own emulator (the 2 cores here: about half an hour).
+MUTANT_JOBS ?= 2
+mutants: venv ## Remove each guarded property in a copy; every mutant must turn a suite red (tools/mutants.py; MUTANT_JOBS side by side, default 2)
+	$(PY) tools/mutants.py --jobs $(MUTANT_JOBS)
 
 mutants-fast: venv ## The mutants against the tests named for each (part of make test)
 	$(PY) tools/mutants.py --fast
